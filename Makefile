@@ -1,0 +1,43 @@
+# Fursa — the two commands a newcomer needs: `make up` and `make test`.
+# Only Python 3.11+, make and git are assumed: uv is bootstrapped into .tools/ and the
+# environment is built from uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+RUN := $(VENV)/bin
+
+.PHONY: up test lint typecheck pytest schemas bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --quiet
+	touch $@
+
+up: $(VENV)/.synced
+	$(RUN)/fursa up
+
+test: $(VENV)/.synced lint typecheck schemas pytest
+
+lint: $(VENV)/.synced
+	$(RUN)/ruff check .
+	$(RUN)/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(RUN)/mypy shared/src services/*/src
+
+schemas: $(VENV)/.synced
+	$(RUN)/python -m fursa.shared.contracts.schemas --check
+
+pytest: $(VENV)/.synced
+	$(RUN)/pytest
+
+bench: $(VENV)/.synced
+	$(RUN)/python bench/relay.py
+
+clean:
+	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

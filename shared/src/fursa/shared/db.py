@@ -1,0 +1,136 @@
+"""Database access shared by every service: one async engine per service database.
+
+SQLite (the embedded default) and PostgreSQL (production) are both reached by URL. On SQLite
+every transaction starts with ``BEGIN IMMEDIATE``: the API, the outbox relay and the consumers
+all write, and a deferred transaction that upgrades from read to write fails with SQLITE_BUSY
+whatever the busy timeout (SQLAlchemy's documented pysqlite recipe, applied to aiosqlite).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker as sessionmaker
+from sqlalchemy.orm import registry
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def async_url(url: str) -> URL:
+    """Turn a plain database URL into the async driver's URL (aiosqlite or asyncpg)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of a SQLite database file."""
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's BEGIN below be the only transaction control (pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """One service's database: an async engine, sessions and the service's own metadata."""
+
+    def __init__(
+        self,
+        url: str,
+        metadata: MetaData,
+        *,
+        pool_size: int = 10,
+        sqlite_synchronous: str = "FULL",
+    ) -> None:
+        self.url = async_url(url)
+        self.metadata = metadata
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            if self.url.database:
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        self.engine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, sqlite_synchronous)
+        self._sessions = sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, for SQLite databases stored in a file."""
+        if self.is_sqlite and self.url.database and self.url.database != ":memory:":
+            return Path(self.url.database)
+        return None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits when the block ends and rolls back on an exception."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            yield connection
+
+    async def create_all(self) -> None:
+        """Create the service's tables (tests and the embedded platform before migrations)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(self.metadata.create_all)
+
+    async def ping(self) -> bool:
+        """Whether the database answers (used by /readyz)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def service_base(name: str) -> type[SQLModel]:
+    """A SQLModel base class with its own registry and metadata, one per service.
+
+    SQLModel keeps one global metadata by default; two services' tables would meet in one
+    process (tests) and in Alembic's autogenerate. Each service's models derive from its own base.
+    """
+    base: type[SQLModel] = types.new_class(
+        f"{name.title()}Model", (SQLModel,), {"registry": registry()}
+    )
+    return base

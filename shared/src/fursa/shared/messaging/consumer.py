@@ -1,0 +1,339 @@
+"""Durable pull consumers: effects once, ack after commit, bad messages never block.
+
+A consumer fetches a batch, applies it in **one** database transaction — each message in its
+own savepoint, in stream order — commits, and only then acks. Per message:
+
+* already in the inbox → no-op (a redelivery); older than the aggregate's applied sequence →
+  recorded and skipped;
+* invalid payload, or :class:`Unprocessable` from the handler → dead-lettered and terminated;
+* any other exception → retried with a delayed nak, until the last allowed delivery, which is
+  dead-lettered and terminated. Later messages of the same aggregate in the batch are put back
+  too, so one aggregate's events are not applied out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.errors import ServiceUnavailableError
+from opentelemetry import trace
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fursa.shared.clock import utcnow
+from fursa.shared.contracts import CloudEvent, InvalidEvent, parse_event
+from fursa.shared.db import Database
+from fursa.shared.messaging.outbox import Transaction
+from fursa.shared.metrics import EVENTS_HANDLED
+from fursa.shared.messaging.streams import ConsumerSpec
+from fursa.shared.messaging.tables import KernelTables
+from fursa.shared.telemetry import context_from_headers, tracer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Transaction, CloudEvent[Any]], Awaitable[None]]
+
+DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
+
+
+class Unprocessable(Exception):  # noqa: N818 - reads as what it says about the event
+    """Raised by a handler for an event that can never succeed: dead-lettered at once."""
+
+
+class Verdict(enum.Enum):
+    ACK = "ack"
+    TERM = "term"
+    NAK = "nak"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the consumer needs of one message, whether fetched from NATS or a dead letter."""
+
+    nats_subject: str
+    headers: Mapping[str, str]
+    payload: bytes
+    deliveries: int
+
+
+@dataclass
+class Outcome:
+    verdict: Verdict
+    delay_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+    last_error: str | None = field(default=None)
+
+
+class EventConsumer:
+    """Binds to a provisioned durable pull consumer and applies its events to a service."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        tables: KernelTables,
+        spec: ConsumerSpec,
+        handlers: Mapping[str, Handler],
+        source: str,
+        on_commit: Callable[[], None] | None = None,
+        batch_size: int = 200,
+        fetch_timeout_s: float = 1.0,
+        retry_delays_s: Sequence[float] = DEFAULT_RETRY_DELAYS_S,
+    ) -> None:
+        self.db = db
+        self.tables = tables
+        self.spec = spec
+        self.handlers = dict(handlers)
+        self.source = source
+        self.on_commit = on_commit
+        self.batch_size = batch_size
+        self.fetch_timeout_s = fetch_timeout_s
+        self.retry_delays_s = tuple(retry_delays_s)
+        self.stats = ConsumerStats()
+        self._stopping = asyncio.Event()
+
+    @property
+    def name(self) -> str:
+        return self.spec.durable
+
+    def stop(self) -> None:
+        """Finish the batch in hand, then return from :meth:`run` (SIGTERM drains, never drops)."""
+        self._stopping.set()
+
+    async def run(self, js: JetStreamContext) -> None:
+        """Fetch and apply batches until stopped or cancelled; survives broker outages."""
+        sub = await js.pull_subscribe_bind(durable=self.spec.durable, stream=self.spec.stream)
+        while not self._stopping.is_set():
+            try:
+                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout_s)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except (ConnectionClosedError, ServiceUnavailableError) as exc:
+                # The client reconnects by itself; unacked messages come back after ack_wait.
+                self.stats.last_error = repr(exc)
+                await asyncio.sleep(self.fetch_timeout_s)
+                continue
+            await self.process(msgs)
+
+    async def process(self, msgs: Sequence[Msg]) -> None:
+        """Apply one fetched batch in one transaction, then ack, nak or terminate each message."""
+        deliveries = [
+            Delivery(
+                nats_subject=msg.subject,
+                headers=dict(msg.headers or {}),
+                payload=msg.data,
+                deliveries=msg.metadata.num_delivered or 1,
+            )
+            for msg in msgs
+        ]
+        try:
+            outcomes = await self.apply_batch(deliveries)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The transaction itself failed (database gone?): nothing committed, retry all.
+            log.exception("consumer %s: batch transaction failed", self.name)
+            self.stats.last_error = repr(exc)
+            delay = self.retry_delays_s[0] if self.retry_delays_s else 1.0
+            outcomes = [Outcome(Verdict.NAK, delay) for _ in msgs]
+        for msg, outcome in zip(msgs, outcomes, strict=True):
+            with contextlib.suppress(Exception):
+                if outcome.verdict is Verdict.ACK:
+                    await msg.ack()
+                elif outcome.verdict is Verdict.TERM:
+                    await msg.term()
+                else:
+                    await msg.nak(delay=outcome.delay_s)
+
+    async def apply_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Apply deliveries in order inside one transaction; returns each one's verdict."""
+        outcomes: list[Outcome] = []
+        held_back: set[str] = set()
+        committed = False
+        async with self.db.transaction() as session:
+            for delivery in deliveries:
+                outcomes.append(await self._apply(session, delivery, held_back))
+            committed = True
+        self.stats.batches += 1
+        if committed and self.on_commit:
+            self.on_commit()
+        return outcomes
+
+    async def _apply(
+        self, session: AsyncSession, delivery: Delivery, held_back: set[str]
+    ) -> Outcome:
+        try:
+            event = parse_event(delivery.payload)
+        except InvalidEvent as exc:
+            await self._dead_letter(session, delivery, None, f"invalid event: {exc}")
+            return Outcome(Verdict.TERM, error=str(exc))
+        aggregate = f"{event.source}/{event.subject}"
+        if aggregate in held_back:
+            return Outcome(Verdict.NAK, self._delay(delivery.deliveries))
+        handler = self.handlers.get(event.type)
+        with tracer.start_as_current_span(
+            f"{event.type} process",
+            context=context_from_headers(delivery.headers),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": self.name,
+                "messaging.message.id": event.id,
+            },
+        ) as span:
+            try:
+                async with session.begin_nested():
+                    return await self._apply_once(session, event, handler)
+            except Unprocessable as exc:
+                span.record_exception(exc)
+                await self._dead_letter(session, delivery, event, f"unprocessable: {exc}")
+                return Outcome(Verdict.TERM, error=str(exc))
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR)
+                error = f"{type(exc).__name__}: {exc}"
+                self.stats.last_error = error
+                if delivery.deliveries >= self.spec.max_deliver:
+                    await self._dead_letter(
+                        session, delivery, event, f"failed on last delivery: {error}"
+                    )
+                    return Outcome(Verdict.TERM, error=error)
+                held_back.add(aggregate)
+                self._count("retried")
+                log.warning(
+                    "consumer %s: %s failed (delivery %d), retrying: %s",
+                    self.name,
+                    event.id,
+                    delivery.deliveries,
+                    error,
+                )
+                return Outcome(Verdict.NAK, self._delay(delivery.deliveries), error)
+
+    async def _apply_once(
+        self, session: AsyncSession, event: CloudEvent[Any], handler: Handler | None
+    ) -> Outcome:
+        inbox, positions = self.tables.inbox, self.tables.applied_position
+        seen = await session.execute(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id == event.id
+            )
+        )
+        if seen.first() is not None:
+            self._count("duplicates")
+            return Outcome(Verdict.ACK)
+        # Should another replica insert the same id first, the unique key fails this savepoint
+        # and the redelivery finds the row: still one effect.
+        await session.execute(
+            inbox.insert().values(consumer=self.name, event_id=event.id, processed_at=utcnow())
+        )
+        key = {"consumer": self.name, "source": event.source, "aggregate": event.subject}
+        applied = (
+            await session.execute(
+                select(positions.c.sequence).where(
+                    *(positions.c[column] == value for column, value in key.items())
+                )
+            )
+        ).scalar_one_or_none()
+        if applied is not None and event.sequence <= applied:
+            self._count("stale")
+            return Outcome(Verdict.ACK)
+        if handler is not None:
+            await handler(Transaction(session, self.tables, self.source, cause=event), event)
+        if applied is None:
+            await session.execute(positions.insert().values(**key, sequence=event.sequence))
+        else:
+            await session.execute(
+                positions.update()
+                .where(*(positions.c[column] == value for column, value in key.items()))
+                .values(sequence=event.sequence)
+            )
+        self._count("applied")
+        return Outcome(Verdict.ACK)
+
+    async def replay(self, dead_letter_id: int) -> CloudEvent[Any]:
+        """Apply a dead-lettered message again from its stored row, and mark it replayed.
+
+        Republishing would not work: the stream drops a message id it has already seen. A
+        failure raises and leaves the row as it was.
+        """
+        dead_letter = self.tables.dead_letter
+        async with self.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(dead_letter).where(
+                        dead_letter.c.id == dead_letter_id,
+                        dead_letter.c.consumer == self.name,
+                        dead_letter.c.replayed_at.is_(None),
+                    )
+                )
+            ).first()
+            if row is None:
+                raise LookupError(f"no dead letter {dead_letter_id} waiting in {self.name}")
+            event = parse_event(row.payload)
+            with tracer.start_as_current_span(
+                f"{event.type} replay",
+                context=context_from_headers(json.loads(row.headers)),
+                kind=trace.SpanKind.CONSUMER,
+            ):
+                async with session.begin_nested():
+                    await self._apply_once(session, event, self.handlers.get(event.type))
+            await session.execute(
+                dead_letter.update()
+                .where(dead_letter.c.id == dead_letter_id)
+                .values(replayed_at=utcnow())
+            )
+        if self.on_commit:
+            self.on_commit()
+        return event
+
+    def _count(self, outcome: str) -> None:
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        EVENTS_HANDLED.labels(self.name, outcome).inc()
+
+    def _delay(self, deliveries: int) -> float:
+        if not self.retry_delays_s:
+            return 0.0
+        return self.retry_delays_s[min(deliveries, len(self.retry_delays_s)) - 1]
+
+    async def _dead_letter(
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        event: CloudEvent[Any] | None,
+        error: str,
+    ) -> None:
+        self._count("dead_lettered")
+        log.error("consumer %s: dead-lettered %s: %s", self.name, delivery.nats_subject, error)
+        await session.execute(
+            self.tables.dead_letter.insert().values(
+                consumer=self.name,
+                event_id=event.id if event else None,
+                type=event.type if event else None,
+                nats_subject=delivery.nats_subject,
+                headers=json.dumps(dict(delivery.headers), sort_keys=True),
+                payload=delivery.payload,
+                error=error[:4000],
+                deliveries=delivery.deliveries,
+                failed_at=utcnow(),
+            )
+        )

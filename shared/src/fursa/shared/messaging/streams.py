@@ -1,0 +1,136 @@
+"""The platform's JetStream topology — streams and durable consumers — and its provisioning.
+
+Streams and consumers are created once, with admin rights, by :func:`provision` (part of
+``fursa up`` and of deployment). Services only bind to what exists: they never declare or alter
+a stream, so no service needs the rights to overwrite another's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    max_age_s: int = 30 * DAY
+    duplicate_window_s: int = 15 * 60
+    replicas: int = 1
+
+    def config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            subjects=list(self.subjects),
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            max_age=float(self.max_age_s),
+            duplicate_window=float(self.duplicate_window_s),
+            num_replicas=self.replicas,
+        )
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer: which service reads which event types from which stream.
+
+    ``max_deliver`` is enforced by the consumer itself (it dead-letters on that delivery); the
+    server-side consumer redelivers without limit, so that a message whose dead-lettering
+    failed (database down) comes back instead of sitting un-acked forever.
+    """
+
+    service: str
+    stream: str
+    subjects: tuple[str, ...]
+    max_deliver: int = 8
+    ack_wait_s: float = 30.0
+    max_ack_pending: int = 1000
+
+    @property
+    def durable(self) -> str:
+        return f"{self.service}-{self.stream.lower()}"
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait_s,
+            max_deliver=-1,
+            max_ack_pending=self.max_ack_pending,
+            filter_subjects=list(self.subjects),
+        )
+
+
+def _stream(context: str) -> StreamSpec:
+    return StreamSpec(name=context.upper(), subjects=(f"fursa.{context}.>",))
+
+
+STREAMS: tuple[StreamSpec, ...] = (
+    _stream("enrollment"),
+    _stream("training"),
+    _stream("certification"),
+    _stream("notify"),
+    StreamSpec(name="PARTNER", subjects=("fursa.partner.>",), max_age_s=365 * DAY),
+)
+
+LEARNER_ENROLLED = "fursa.enrollment.learner-enrolled.v1"
+TRAINING_COMPLETED = "fursa.training.training-completed.v1"
+CERTIFICATE_ISSUED = "fursa.certification.certificate-issued.v1"
+
+# Who consumes what. Each service issue adds the event types its consumers react to.
+CONSUMERS: tuple[ConsumerSpec, ...] = (
+    ConsumerSpec("enrollment", "TRAINING", (TRAINING_COMPLETED,)),
+    ConsumerSpec("training", "ENROLLMENT", (LEARNER_ENROLLED,)),
+    ConsumerSpec("certification", "ENROLLMENT", (LEARNER_ENROLLED,)),
+    ConsumerSpec("certification", "TRAINING", (TRAINING_COMPLETED,)),
+    ConsumerSpec("notify", "ENROLLMENT", (LEARNER_ENROLLED,)),
+    ConsumerSpec("notify", "TRAINING", (TRAINING_COMPLETED,)),
+    ConsumerSpec("notify", "CERTIFICATION", (CERTIFICATE_ISSUED,)),
+)
+
+
+def consumers_of(service: str) -> tuple[ConsumerSpec, ...]:
+    return tuple(spec for spec in CONSUMERS if spec.service == service)
+
+
+@dataclass
+class Topology:
+    """What :func:`provision` creates; tests build smaller ones."""
+
+    streams: Iterable[StreamSpec] = STREAMS
+    consumers: Iterable[ConsumerSpec] = CONSUMERS
+    replicas: int | None = field(default=None)
+
+
+async def provision(js: JetStreamContext, topology: Topology | None = None) -> None:
+    """Create or update every stream and durable consumer of ``topology`` (idempotent)."""
+    topology = topology or Topology()
+    for spec in topology.streams:
+        config = spec.config()
+        if topology.replicas is not None:
+            config.num_replicas = topology.replicas
+        try:
+            await js.stream_info(spec.name)
+        except NotFoundError:
+            await js.add_stream(config)
+        else:
+            await js.update_stream(config)
+    for consumer in topology.consumers:
+        await js.add_consumer(consumer.stream, consumer.config())

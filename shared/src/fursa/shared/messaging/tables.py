@@ -1,0 +1,89 @@
+"""The kernel's tables — outbox, inbox, dead letters, applied positions — on a service's metadata.
+
+Each service owns its database, so each gets its own copy of these tables, declared on its own
+metadata next to its domain tables (one Alembic history per service).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+
+@dataclass(frozen=True)
+class KernelTables:
+    outbox: Table
+    inbox: Table
+    dead_letter: Table
+    applied_position: Table
+
+
+def kernel_tables(metadata: MetaData) -> KernelTables:
+    """Declare the kernel's tables on ``metadata`` (once per service)."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("position", Position, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("type", String(200), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("traceparent", String(64)),
+        Column("tracestate", String(512)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True)),
+        # The relay reads unsent rows in position order; sent rows never need this index.
+        Index(
+            "ix_outbox_unsent",
+            "position",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+    )
+    dead_letter = Table(
+        "dead_letter",
+        metadata,
+        Column("id", Position, primary_key=True, autoincrement=True),
+        Column("consumer", String(100), nullable=False, index=True),
+        Column("event_id", String(36)),
+        Column("type", String(200)),
+        Column("nats_subject", String(200), nullable=False),
+        Column("headers", Text, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("deliveries", Integer, nullable=False),
+        Column("failed_at", DateTime(timezone=True), nullable=False),
+        Column("replayed_at", DateTime(timezone=True)),
+    )
+    applied_position = Table(
+        "applied_position",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("source", String(100), primary_key=True),
+        Column("aggregate", String(200), primary_key=True),
+        Column("sequence", BigInteger, nullable=False),
+    )
+    return KernelTables(outbox, inbox, dead_letter, applied_position)

@@ -1,0 +1,212 @@
+"""What every service runs the same way (its "service defaults"): database, NATS connection,
+outbox relay, event consumers, health, readiness, metrics and the AsyncAPI document.
+
+A service describes itself — name, settings, metadata, handlers, routers — and gets a FastAPI
+application whose lifespan starts and stops all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.nats import JStream, NatsBroker
+from faststream.security import SASLPlaintext
+from faststream.specification import AsyncAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, func, select
+
+from fursa.shared.contracts import CloudEvent, registry
+from fursa.shared.db import Database
+from fursa.shared.messaging.consumer import EventConsumer, Handler
+from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.messaging.relay import OutboxRelay
+from fursa.shared.messaging.streams import consumers_of
+from fursa.shared.messaging.tables import KernelTables
+from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_UNSENT
+from fursa.shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    """One service process: its database, its NATS connection, its relay and its consumers."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        settings: ServiceSettings,
+        metadata: MetaData,
+        tables: KernelTables,
+        handlers: Mapping[str, Handler],
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.tables = tables
+        self.db = Database(settings.database_url, metadata)
+        security = None
+        if settings.nats_user:
+            password = settings.nats_password.get_secret_value() if settings.nats_password else ""
+            security = SASLPlaintext(username=settings.nats_user, password=password)
+        self.broker = NatsBroker(
+            settings.nats_url,
+            name=f"fursa-{name}",
+            # Our own inbox prefix: the NATS user of this service may read only its replies.
+            inbox_prefix=f"_INBOX_{name}",
+            security=security,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+            logger=log,
+        )
+        self.relay: OutboxRelay | None = None
+        self.uow = UnitOfWork(self.db, tables, source=f"fursa/{name}", on_commit=self.wake_relay)
+        self.consumers = [
+            EventConsumer(
+                db=self.db,
+                tables=tables,
+                spec=spec,
+                handlers={t: handlers[t] for t in spec.subjects if t in handlers},
+                source=f"fursa/{name}",
+                on_commit=self.wake_relay,
+                batch_size=settings.consumer_batch_size,
+                retry_delays_s=settings.retry_delays_s,
+            )
+            for spec in consumers_of(name)
+        ]
+        missing = {t for spec in consumers_of(name) for t in spec.subjects} - set(handlers)
+        if missing:
+            raise ValueError(f"{name} consumes {sorted(missing)} but has no handler for them")
+        self._declare_publishers()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _declare_publishers(self) -> None:
+        """Publishers declared once as objects, so that the AsyncAPI document describes them.
+
+        The relay, not these objects, sends the events (from the outbox, after commit).
+        """
+        for spec in registry().values():
+            if spec.producer == self.name:
+                self.broker.publisher(
+                    spec.type,
+                    stream=JStream(spec.stream, declare=False),
+                    title=spec.type,
+                    description=(spec.model.__doc__ or "").strip(),
+                    schema=CloudEvent[spec.model],  # type: ignore[name-defined]
+                )
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        js = self.broker.connection.jetstream()
+        self.relay = OutboxRelay(
+            self.db,
+            self.tables,
+            js,
+            name=self.name,
+            batch_size=self.settings.relay_batch_size,
+        )
+        self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")]
+        self._tasks += [
+            asyncio.create_task(consumer.run(js), name=consumer.name)
+            for consumer in self.consumers
+        ]
+
+    async def stop(self, drain_timeout_s: float = 10.0) -> None:
+        """Let consumers finish the batch in hand, publish what is committed, then disconnect."""
+        for consumer in self.consumers:
+            consumer.stop()
+        consumer_tasks = self._tasks[1:]
+        if consumer_tasks:
+            _done, pending = await asyncio.wait(consumer_tasks, timeout=drain_timeout_s)
+            for task in pending:
+                task.cancel()
+        if self.relay is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.drain(), timeout=drain_timeout_s)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        await self.db.dispose()
+
+    async def ready(self) -> dict[str, bool]:
+        nats_ok = False
+        with contextlib.suppress(Exception):
+            nats_ok = self.broker.connection.is_connected
+        relay_alive = bool(self._tasks) and not self._tasks[0].done()
+        return {"database": await self.db.ping(), "nats": nats_ok, "relay": relay_alive}
+
+    async def refresh_gauges(self) -> None:
+        outbox, dead = self.tables.outbox, self.tables.dead_letter
+        async with self.db.connect() as connection:
+            unsent = (
+                await connection.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                )
+            ).scalar_one()
+            waiting = (
+                await connection.execute(
+                    select(func.count()).select_from(dead).where(dead.c.replayed_at.is_(None))
+                )
+            ).scalar_one()
+        OUTBOX_UNSENT.labels(self.name).set(unsent)
+        DEAD_LETTERS_WAITING.labels(self.name).set(waiting)
+
+    def asyncapi(self) -> Any:
+        return (
+            AsyncAPI(
+                self.broker,
+                title=f"Fursa {self.name}",
+                version="1.0.0",
+                description=f"Events published by the Fursa {self.name} service.",
+            )
+            .to_specification()
+            .to_jsonable()
+        )
+
+    def app(self, routers: Sequence[APIRouter], *, title: str) -> FastAPI:
+        """The service's FastAPI application, with health, readiness, metrics and AsyncAPI."""
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await self.db.create_all()
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, lifespan=lifespan)
+        app.state.runtime = self
+
+        @app.get("/healthz", tags=["operations"])
+        async def healthz() -> dict[str, str]:
+            return {"status": "alive"}
+
+        @app.get("/readyz", tags=["operations"])
+        async def readyz() -> JSONResponse:
+            checks = await self.ready()
+            status = 200 if all(checks.values()) else 503
+            return JSONResponse({"ready": status == 200, **checks}, status_code=status)
+
+        @app.get("/metrics", tags=["operations"])
+        async def metrics() -> Response:
+            await self.refresh_gauges()
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        @app.get("/asyncapi", tags=["operations"])
+        async def asyncapi() -> Any:
+            return self.asyncapi()
+
+        for router in routers:
+            app.include_router(router)
+        return app

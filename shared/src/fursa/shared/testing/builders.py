@@ -1,0 +1,56 @@
+"""Builders of test data in the programme's words (deterministic: the same n, the same learner)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from fursa.shared.contracts import (
+    Consent,
+    Guardian,
+    Language,
+    LearnerEnrolled,
+    LearnerPII,
+    Pathway,
+    Sex,
+)
+
+_NAMESPACE = uuid.UUID("6f3c2a8e-1d4b-4c1e-9a7f-3b2d5e8c0a11")
+
+
+def test_uuid(kind: str, n: int) -> str:
+    """A stable UUID for the n-th thing of a kind (learner 7 is always the same learner)."""
+    return str(uuid.uuid5(_NAMESPACE, f"{kind}-{n}"))
+
+
+def learner_pii(n: int, *, notifications: bool = True) -> LearnerPII:
+    return LearnerPII(
+        first_name_ar="سلمى",
+        last_name_ar="بنعلي",
+        first_name_latin="Salma",
+        last_name_latin="Benali",
+        birth_date=date(2011, 3, 1 + n % 28),
+        sex=Sex.FEMALE if n % 2 else Sex.MALE,
+        guardian=Guardian(
+            name="Fatima Benali",
+            phone=f"+2126{n % 100_000_000:08d}",
+            preferred_language=Language.AR if n % 3 else Language.FR,
+        ),
+        consent=Consent(data_use=True, notifications=notifications),
+    )
+
+
+def learner_enrolled(n: int, *, notifications: bool = True) -> LearnerEnrolled:
+    """The learner-enrolled event of the n-th test learner."""
+    return LearnerEnrolled(
+        enrollment_id=test_uuid("enrollment", n),
+        learner_id=test_uuid("learner", n),
+        association_id=test_uuid("association", 1),
+        center_id=test_uuid("center", 1),
+        region_code="07",
+        province_code="071",
+        pathway=Pathway.VOCATIONAL_TRAINING,
+        school_year="2025/2026",
+        enrolled_on=date(2025, 10, 1),
+        pii=learner_pii(n, notifications=notifications),
+    )

@@ -1,0 +1,193 @@
+"""Guarantees 2 and 3: effects happen once; a bad message never blocks the others."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from nats.js import JetStreamContext
+
+from fursa.shared.contracts import CloudEvent, new_event, to_json_bytes
+from fursa.shared.messaging.consumer import EventConsumer, Unprocessable
+from fursa.shared.messaging.deadletters import list_dead_letters
+from fursa.shared.messaging.outbox import Transaction
+from fursa.shared.testing.builders import learner_enrolled
+from fursa.shared.testing.kernel import CONSUMER, KernelService, wait_until
+
+SUBJECT = CONSUMER.subjects[0]
+
+
+def enrolled(n: int, *, sequence: int = 1, subject: str | None = None) -> CloudEvent[Any]:
+    return new_event(
+        learner_enrolled(n),
+        source="fursa/enrollment",
+        subject=subject or f"enrollment-{n}",
+        sequence=sequence,
+    )
+
+
+async def publish(js: JetStreamContext, payload: bytes, msg_id: str) -> None:
+    await js.publish(SUBJECT, payload, headers={"Nats-Msg-Id": msg_id})
+
+
+@asynccontextmanager
+async def running(consumer: EventConsumer, js: JetStreamContext) -> AsyncIterator[None]:
+    task = asyncio.create_task(consumer.run(js))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def settled(js: JetStreamContext) -> bool:
+    """The durable consumer has nothing pending and nothing awaiting an ack."""
+    info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
+    return info.num_pending == 0 and info.num_ack_pending == 0
+
+
+async def test_redelivered_event_has_one_effect(service: KernelService, js: JetStreamContext) -> None:
+    event = enrolled(1)
+    # Two copies with different message ids get past the stream's duplicate window, as a
+    # republish after the window has passed would.
+    await publish(js, to_json_bytes(event), "copy-1")
+    await publish(js, to_json_bytes(event), "copy-2")
+    await publish(js, to_json_bytes(enrolled(2)), "other")
+    consumer = service.consumer()
+    async with running(consumer, js):
+        await wait_until(lambda: settled(js))
+    assert await service.effects() == 2
+    assert consumer.stats.duplicates == 1
+
+
+async def test_same_delivery_in_two_batches_has_one_effect(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    await publish(js, to_json_bytes(enrolled(1)), "once")
+    consumer = service.consumer()
+    sub = await js.pull_subscribe_bind(durable=CONSUMER.durable, stream=CONSUMER.stream)
+    [msg] = await sub.fetch(1, timeout=5)
+    await consumer.process([msg])
+    await consumer.process([msg])
+    assert await service.effects() == 1
+
+
+async def test_poison_messages_are_dead_lettered_and_never_block(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    poison_events = [enrolled(n) for n in (5000, 5001)]
+    rejected = {event.id for event in poison_events}
+
+    async def handler(tx: Transaction, event: CloudEvent[Any]) -> None:
+        if event.id in rejected:
+            raise Unprocessable("the programme has no such center")
+        await service.record_effect(tx, event)
+
+    good_event = json.loads(to_json_bytes(enrolled(9999)))
+    poison = [
+        b"not json at all",
+        b"\xff\xfe binary",
+        b"{}",
+        b"[1, 2, 3]",
+        json.dumps({**good_event, "data": {"learner_id": 42}}).encode(),
+        json.dumps({**good_event, "type": "fursa.enrollment.no-such-event.v1"}).encode(),
+        json.dumps({**good_event, "specversion": "0.3"}).encode(),
+        json.dumps({k: v for k, v in good_event.items() if k != "id"}).encode(),
+        *(to_json_bytes(event) for event in poison_events),
+    ]
+    assert len(poison) == 10
+    positions = {n * 100 + 7: bad for n, bad in enumerate(poison)}
+    for n in range(1000):
+        if n in positions:
+            await publish(js, positions[n], f"poison-{n}")
+        await publish(js, to_json_bytes(enrolled(n)), f"good-{n}")
+
+    consumer = service.consumer(handler)
+    async with running(consumer, js):
+        await wait_until(lambda: settled(js), timeout_s=60)
+
+    assert await service.effects() == 1000
+    dead = await list_dead_letters(service.db, service.tables)
+    assert len(dead) == 10
+    assert {d.event_id for d in dead if d.event_id} == rejected
+    assert all(d.consumer == CONSUMER.durable and d.deliveries == 1 for d in dead)
+
+
+async def test_message_that_keeps_failing_is_dead_lettered_on_its_last_delivery(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    failing = enrolled(3)
+    calls = 0
+    broken = True
+
+    async def handler(tx: Transaction, event: CloudEvent[Any]) -> None:
+        nonlocal calls
+        if event.id == failing.id and broken:
+            calls += 1
+            raise ConnectionError("the SMS gateway is down")
+        await service.record_effect(tx, event)
+
+    for n in range(10):
+        event = failing if n == 3 else enrolled(n)
+        await publish(js, to_json_bytes(event), event.id)
+
+    consumer = service.consumer(handler, retry_delays_s=(0.05,))
+    async with running(consumer, js):
+        await wait_until(lambda: settled(js))
+
+    assert calls == CONSUMER.max_deliver
+    assert await service.effects() == 9
+    [dead] = await list_dead_letters(service.db, service.tables)
+    assert dead.event_id == failing.id
+    assert dead.deliveries == CONSUMER.max_deliver
+    assert "ConnectionError: the SMS gateway is down" in dead.error
+
+    broken = False
+    replayed = await consumer.replay(dead.id)
+    assert replayed.id == failing.id
+    assert await service.effects() == 10
+    assert await list_dead_letters(service.db, service.tables) == []
+    with pytest.raises(LookupError):
+        await consumer.replay(dead.id)
+
+
+async def test_failed_event_holds_back_later_events_of_the_same_learner(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    first = enrolled(1, sequence=1, subject="enrollment-x")
+    second = enrolled(2, sequence=2, subject="enrollment-x")
+    attempts = 0
+    order: list[str] = []
+
+    async def handler(tx: Transaction, event: CloudEvent[Any]) -> None:
+        nonlocal attempts
+        if event.id == first.id and attempts == 0:
+            attempts += 1
+            raise TimeoutError("database busy")
+        order.append(event.id)
+        await service.record_effect(tx, event)
+
+    await publish(js, to_json_bytes(first), first.id)
+    await publish(js, to_json_bytes(second), second.id)
+    consumer = service.consumer(handler, retry_delays_s=(0.05,))
+    async with running(consumer, js):
+        await wait_until(lambda: settled(js))
+    assert order == [first.id, second.id]
+
+
+async def test_event_older_than_what_was_applied_is_ignored(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    newer = enrolled(1, sequence=2, subject="enrollment-x")
+    older = enrolled(2, sequence=1, subject="enrollment-x")
+    await publish(js, to_json_bytes(newer), newer.id)
+    await publish(js, to_json_bytes(older), older.id)
+    consumer = service.consumer()
+    async with running(consumer, js):
+        await wait_until(lambda: settled(js))
+    assert await service.effects() == 1
+    assert consumer.stats.stale == 1
