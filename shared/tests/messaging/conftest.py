@@ -1,4 +1,4 @@
-"""Fixtures for the kernel's tests: a small service on SQLite and PostgreSQL, a provisioned stream."""
+"""Fixtures for the kernel's tests: a small service on SQLite and PostgreSQL, and a stream."""
 
 from __future__ import annotations
 
@@ -35,4 +35,3 @@ async def js(nats_client: NatsClient) -> JetStreamContext:
 @pytest.fixture
 def relay(service: KernelService, js: JetStreamContext) -> OutboxRelay:
     return OutboxRelay(service.db, service.tables, js, name="test")
-

@@ -50,7 +50,9 @@ async def settled(js: JetStreamContext) -> bool:
     return info.num_pending == 0 and info.num_ack_pending == 0
 
 
-async def test_redelivered_event_has_one_effect(service: KernelService, js: JetStreamContext) -> None:
+async def test_redelivered_event_has_one_effect(
+    service: KernelService, js: JetStreamContext
+) -> None:
     event = enrolled(1)
     # Two copies with different message ids get past the stream's duplicate window, as a
     # republish after the window has passed would.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -14,9 +15,8 @@ from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
 from fursa.shared.messaging.relay import OutboxRelay
-
-from fursa.shared.testing.kernel import STREAM, KernelService, stream_count, wait_until
 from fursa.shared.testing.builders import learner_enrolled
+from fursa.shared.testing.kernel import STREAM, KernelService, stream_count, wait_until
 
 RELAY_PROCESS = Path(__file__).with_name("relay_process.py")
 
@@ -44,10 +44,8 @@ async def test_exception_before_commit_leaves_neither_row_nor_event(
     service: KernelService, relay: OutboxRelay, js: JetStreamContext
 ) -> None:
     for n in range(1000):
-        try:
+        with contextlib.suppress(RuntimeError):
             await service.enroll(n, fail=n % 2 == 1)
-        except RuntimeError:
-            pass
 
     outbox = service.tables.outbox
     async with service.db.connect() as connection:
@@ -82,7 +80,7 @@ async def test_relay_killed_mid_drain_publishes_every_row_exactly_once(
 
     first = start_relay()
     deadline = time.monotonic() + 60
-    while (sent := total - await unsent(service)) < 300 and time.monotonic() < deadline:
+    while total - await unsent(service) < 300 and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
     first.kill()
     first.wait()
@@ -101,7 +99,9 @@ async def test_relay_killed_mid_drain_publishes_every_row_exactly_once(
     assert await unsent(service) == 0
     assert await stream_count(js) == total
     async with service.db.connect() as connection:
-        outbox_ids = set((await connection.execute(select(service.tables.outbox.c.event_id))).scalars())
+        outbox_ids = set(
+            (await connection.execute(select(service.tables.outbox.c.event_id))).scalars()
+        )
     stream_ids = await stream_event_ids(js, total)
     assert len(stream_ids) == total
     assert set(stream_ids) == outbox_ids

@@ -80,9 +80,7 @@ class Database:
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_synchronous)
-        self._sessions = sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
-        )
+        self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,7 +4,7 @@ from prometheus_client import Counter, Gauge
 
 EVENTS_HANDLED = Counter(
     "fursa_events_handled",
-    "Messages handled by a consumer, by outcome (applied, duplicate, stale, retried, dead_lettered)",
+    "Messages handled by a consumer, by outcome (applied, duplicates, stale, retried, …)",
     ["consumer", "outcome"],
 )
 EVENTS_PUBLISHED = Counter("fursa_events_published", "Outbox rows published", ["service"])

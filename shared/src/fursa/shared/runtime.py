@@ -21,7 +21,8 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, func, select
 
-from fursa.shared.contracts import CloudEvent, registry
+from fursa.shared.contracts import CloudEvent
+from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import Database
 from fursa.shared.messaging.consumer import EventConsumer, Handler
 from fursa.shared.messaging.outbox import UnitOfWork
@@ -90,7 +91,7 @@ class ServiceRuntime:
 
         The relay, not these objects, sends the events (from the outbox, after commit).
         """
-        for spec in registry().values():
+        for spec in registered_events().values():
             if spec.producer == self.name:
                 self.broker.publisher(
                     spec.type,
@@ -116,8 +117,7 @@ class ServiceRuntime:
         )
         self._tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")]
         self._tasks += [
-            asyncio.create_task(consumer.run(js), name=consumer.name)
-            for consumer in self.consumers
+            asyncio.create_task(consumer.run(js), name=consumer.name) for consumer in self.consumers
         ]
 
     async def stop(self, drain_timeout_s: float = 10.0) -> None:

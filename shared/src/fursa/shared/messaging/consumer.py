@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nats.aio.msg import Msg
-from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeoutError
+from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import ServiceUnavailableError
 from opentelemetry import trace
@@ -34,9 +35,9 @@ from fursa.shared.clock import utcnow
 from fursa.shared.contracts import CloudEvent, InvalidEvent, parse_event
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import Transaction
-from fursa.shared.metrics import EVENTS_HANDLED
 from fursa.shared.messaging.streams import ConsumerSpec
 from fursa.shared.messaging.tables import KernelTables
+from fursa.shared.metrics import EVENTS_HANDLED
 from fursa.shared.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)

@@ -174,14 +174,14 @@ class OutboxRelay:
         if acked:
             async with self.db.transaction() as session:
                 await session.execute(
-                    outbox.update()
-                    .where(outbox.c.position.in_(acked))
-                    .values(sent_at=utcnow())
+                    outbox.update().where(outbox.c.position.in_(acked)).values(sent_at=utcnow())
                 )
         self.published += len(acked)
         EVENTS_PUBLISHED.labels(self.name).inc(len(acked))
         if len(acked) < len(rows):
-            raise RuntimeError(f"{len(rows) - len(acked)} of {len(rows)} publishes not acknowledged")
+            raise RuntimeError(
+                f"{len(rows) - len(acked)} of {len(rows)} publishes not acknowledged"
+            )
         return len(acked)
 
     async def _publish(self, rows: Sequence[Any]) -> list[int]:

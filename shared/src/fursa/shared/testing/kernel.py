@@ -7,7 +7,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
@@ -15,8 +14,7 @@ from fursa.shared.contracts import CloudEvent
 from fursa.shared.db import Database
 from fursa.shared.messaging.consumer import EventConsumer, Handler
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
-from fursa.shared.messaging.relay import OutboxRelay
-from fursa.shared.messaging.streams import ConsumerSpec, StreamSpec, Topology, provision
+from fursa.shared.messaging.streams import ConsumerSpec, StreamSpec
 from fursa.shared.messaging.tables import KernelTables, kernel_tables
 from fursa.shared.testing.builders import learner_enrolled
 
@@ -44,7 +42,9 @@ class KernelService:
 
     async def count(self, table: Table) -> int:
         async with self.db.connect() as connection:
-            return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
+            return int(
+                (await connection.execute(select(func.count()).select_from(table))).scalar_one()
+            )
 
     async def effects(self) -> int:
         return await self.count(self.effect)
@@ -81,7 +81,9 @@ async def stream_count(js: JetStreamContext, stream: str = STREAM.name) -> int:
     return int(info.state.messages)
 
 
-async def wait_until(condition: Callable[[], Awaitable[bool] | bool], timeout_s: float = 20) -> None:
+async def wait_until(
+    condition: Callable[[], Awaitable[bool] | bool], timeout_s: float = 20
+) -> None:
     """Poll ``condition`` until true; fail the test when it is not in time."""
     deadline = time.monotonic() + timeout_s
     while True:

@@ -1,0 +1,111 @@
+"""Events published by the enrollment service."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from fursa.shared.contracts.common import ContractModel, Pathway, SchoolYear, Uuid
+from fursa.shared.contracts.registry import EventData, register
+
+# Letters and combining marks of the Arabic blocks (base, supplement, extended-A and the
+# presentation forms); written as `\uXXXX` escapes, which the Rust, Python and ECMAScript
+# regex engines all read, so the committed JSON Schema stays usable from any language.
+_ARABIC = (
+    r"\u0620-\u065f\u066e-\u06d3\u06d5\u06fa-\u06fc"  # Arabic
+    r"\u0750-\u077f\u08a0-\u08ff"  # Arabic Supplement, Extended-A
+    r"\ufb50-\ufdff\ufe70-\ufefc"  # presentation forms A and B
+)
+# ASCII letters plus the Latin-1 and Latin Extended letters of transliterated names (Aït, Ĥ…).
+_LATIN = r"A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+
+# Script checks catch the classic import mistake of swapped name columns.
+ArabicName = Annotated[
+    str,
+    Field(
+        max_length=100,
+        pattern=rf"^[{_ARABIC}]+(?:[ \-][{_ARABIC}]+)*$",
+        description="A name in Arabic script (words separated by a space or hyphen).",
+    ),
+]
+LatinName = Annotated[
+    str,
+    Field(
+        max_length=100,
+        pattern=rf"^[{_LATIN}][{_LATIN}'\u2019]*(?:[ \-][{_LATIN}'\u2019]+)*$",
+        description="A name in Latin script, as transliterated in civil records.",
+    ),
+]
+AdminCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9A-Z][0-9A-Z.\-]{0,15}$",
+        description="An official territorial code (region or province/prefecture).",
+    ),
+]
+
+
+class Sex(StrEnum):
+    """Sex as recorded at enrollment (reported in the programme's indicators)."""
+
+    FEMALE = "female"
+    MALE = "male"
+
+
+class Language(StrEnum):
+    """Language of messages to a guardian."""
+
+    AR = "ar"
+    FR = "fr"
+
+
+class Guardian(ContractModel):
+    """The learner's guardian: learners are minors, so the guardian is the contact."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Annotated[
+        str, Field(pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164, e.g. +212612345678.")
+    ]
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
+        None
+    )
+    preferred_language: Language
+
+
+class Consent(ContractModel):
+    """What the guardian agreed to."""
+
+    data_use: bool
+    notifications: bool
+
+
+class LearnerPII(ContractModel):
+    """The learner's personal data: the only place where it travels in an event."""
+
+    first_name_ar: ArabicName
+    last_name_ar: ArabicName
+    first_name_latin: LatinName
+    last_name_latin: LatinName
+    birth_date: date
+    sex: Sex
+    guardian: Guardian
+    consent: Consent
+
+
+@register("fursa.enrollment.learner-enrolled.v1", producer="enrollment", stable=False)
+class LearnerEnrolled(EventData):
+    """A learner was enrolled in a center for a school year (directly or from the waiting
+    list). Personal data is only in `pii`."""
+
+    enrollment_id: Uuid
+    learner_id: Uuid
+    association_id: Uuid
+    center_id: Uuid
+    region_code: Annotated[AdminCode, Field(description="Region of the center, e.g. `07`.")]
+    province_code: Annotated[AdminCode, Field(description="Province/prefecture of the center.")]
+    pathway: Pathway
+    school_year: SchoolYear
+    enrolled_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    promoted_from_waitlist: bool = False
+    pii: LearnerPII

@@ -1,0 +1,110 @@
+"""Sample event data for the contract tests: one valid instance of every registered type."""
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from fursa.shared.contracts import (
+    CertificateIssued,
+    Consent,
+    EventData,
+    Guardian,
+    LearnerEnrolled,
+    LearnerPII,
+    NotificationSent,
+    TrainingCompleted,
+    all_types,
+)
+
+LEARNER_ID = "0192f0c4-5b1e-7c3a-9d2e-3f4a5b6c7d8e"
+ENROLLMENT_ID = "0192f0c4-5b1e-7c3a-9d2e-3f4a5b6c7d8f"
+CENTER_ID = "5f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+def learner_enrolled() -> LearnerEnrolled:
+    """A learner of the Al-Nasr center (Marrakech), enrolled for 2024/2025."""
+    return LearnerEnrolled(
+        enrollment_id=ENROLLMENT_ID,
+        learner_id=LEARNER_ID,
+        association_id=_id(),
+        center_id=CENTER_ID,
+        region_code="07",
+        province_code="351",
+        pathway="vocational_training",
+        school_year="2024/2025",
+        enrolled_on=date(2024, 9, 16),
+        pii=LearnerPII(
+            first_name_ar="عبد الله",
+            last_name_ar="آيت الإدريسي",
+            first_name_latin="Abdellah",
+            last_name_latin="Aït El-Idrissi",
+            birth_date=date(2009, 3, 2),
+            sex="male",
+            guardian=Guardian(
+                name="Fatima Zahra Aït El-Idrissi",
+                phone="+212612345678",
+                email="fz.idrissi@example.ma",
+                preferred_language="ar",
+            ),
+            consent=Consent(data_use=True, notifications=True),
+        ),
+    )
+
+
+def samples() -> dict[str, EventData]:
+    """One valid data instance per registered type, keyed by type."""
+    by_type: dict[str, EventData] = {
+        "fursa.enrollment.learner-enrolled.v1": learner_enrolled(),
+        "fursa.training.training-completed.v1": TrainingCompleted(
+            training_id=_id(),
+            enrollment_id=ENROLLMENT_ID,
+            learner_id=LEARNER_ID,
+            center_id=CENTER_ID,
+            pathway="vocational_training",
+            workshops=["tailoring", "computing"],
+            hours_attended=412.5,
+            attendance_rate=0.87,
+            result="passed",
+            completed_on=date(2025, 6, 27),
+        ),
+        "fursa.certification.certificate-issued.v1": CertificateIssued(
+            certificate_id=_id(),
+            certificate_number="MS-2025-000123",
+            enrollment_id=ENROLLMENT_ID,
+            learner_id=LEARNER_ID,
+            kind="diploma",
+            pathway="vocational_training",
+            issued_on=date(2025, 7, 10),
+            verification_url="https://fursa.example.ma/verify/MS-2025-000123",
+        ),
+        "fursa.notify.notification-sent.v1": NotificationSent(
+            delivery_id=_id(),
+            learner_id=LEARNER_ID,
+            recipient_kind="guardian",
+            channel="sms",
+            template="learner_enrolled.ar",
+            cause_event_id="0192f0c4-5b1e-7c3a-9d2e-000000000001",
+            cause_type="fursa.enrollment.learner-enrolled.v1",
+            sent_at=datetime(2024, 9, 16, 9, 30, tzinfo=UTC),
+        ),
+    }
+    # A new registered type must get a sample here, or the round-trip tests would skip it.
+    assert sorted(by_type) == all_types()
+    return by_type
+
+
+@pytest.fixture(params=all_types())
+def sample(request: pytest.FixtureRequest) -> EventData:
+    """Valid data of each registered type in turn."""
+    return samples()[request.param]
+
+
+@pytest.fixture
+def enrolled() -> LearnerEnrolled:
+    """Valid learner-enrolled data."""
+    return learner_enrolled()
