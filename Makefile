@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 RUN := $(VENV)/bin
 
-.PHONY: up test lint typecheck pytest schemas bench clean
+.PHONY: up test lint typecheck pytest generated bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -21,7 +21,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard s
 up: $(VENV)/.synced
 	$(RUN)/fursa up
 
-test: $(VENV)/.synced lint typecheck schemas pytest
+test: $(VENV)/.synced lint typecheck generated pytest
 
 lint: $(VENV)/.synced
 	$(RUN)/ruff check .
@@ -30,8 +30,10 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(RUN)/mypy shared/src services/*/src
 
-schemas: $(VENV)/.synced
+# Generated files stay what the code generates: event schemas and NATS permissions.
+generated: $(VENV)/.synced
 	$(RUN)/python -m fursa.shared.contracts.schemas --check
+	$(RUN)/python -m fursa.shared.natsauth deploy/nats/auth.conf --check
 
 pytest: $(VENV)/.synced
 	$(RUN)/pytest

@@ -30,6 +30,7 @@ from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
 from fursa.shared.messaging.tables import KernelTables
 from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_UNSENT
+from fursa.shared.natsauth import inbox_prefix
 from fursa.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class ServiceRuntime:
             settings.nats_url,
             name=f"fursa-{name}",
             # Our own inbox prefix: the NATS user of this service may read only its replies.
-            inbox_prefix=f"_INBOX_{name}",
+            inbox_prefix=inbox_prefix(name),
             security=security,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,

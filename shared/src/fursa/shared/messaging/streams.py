@@ -101,7 +101,6 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("certification", "ENROLLMENT", (LEARNER_ENROLLED,)),
     ConsumerSpec("certification", "TRAINING", (TRAINING_COMPLETED,)),
     ConsumerSpec("notify", "ENROLLMENT", (LEARNER_ENROLLED,)),
-    ConsumerSpec("notify", "TRAINING", (TRAINING_COMPLETED,)),
     ConsumerSpec("notify", "CERTIFICATION", (CERTIFICATE_ISSUED,)),
 )
 
