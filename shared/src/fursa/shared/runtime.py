@@ -21,6 +21,8 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, func, select
 
+from fursa.shared import problems
+from fursa.shared.auth import TokenVerifier
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import Database
@@ -102,6 +104,15 @@ class ServiceRuntime:
                     schema=CloudEvent[spec.model],  # type: ignore[name-defined]
                 )
 
+    def token_verifier(self) -> TokenVerifier:
+        """The identity provider's keys in production, the local development key otherwise."""
+        settings = self.settings
+        if settings.auth_jwks_url:
+            return TokenVerifier(jwks_url=settings.auth_jwks_url, issuer=settings.auth_oidc_issuer)
+        if settings.auth_oidc_issuer:
+            return TokenVerifier.from_oidc_issuer(settings.auth_oidc_issuer)
+        return TokenVerifier(dev_secret=settings.auth_dev_key.get_secret_value())
+
     def wake_relay(self) -> None:
         if self.relay is not None:
             self.relay.wake()
@@ -178,7 +189,8 @@ class ServiceRuntime:
         """The service's FastAPI application, with health, readiness, metrics and AsyncAPI."""
 
         @contextlib.asynccontextmanager
-        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            app.state.token_verifier = self.token_verifier()
             await self.db.create_all()
             await self.start()
             try:
@@ -188,6 +200,7 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, lifespan=lifespan)
         app.state.runtime = self
+        problems.install(app, max_body_bytes=self.settings.max_body_bytes)
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:

@@ -1,15 +1,20 @@
 """Settings every service reads the same way: environment variables with the service's prefix.
 
-Defaults are the embedded development platform (SQLite under var/, a local nats-server); a
-production deployment sets them all (``FURSA_<SERVICE>_DATABASE_URL`` and so on).
+Defaults are the embedded development platform (SQLite under var/, a local nats-server, a local
+token key); a production deployment sets them all (``FURSA_<SERVICE>_DATABASE_URL`` and so
+on). Outside development a default or missing secret stops the service at start, naming the
+variable to set.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Signs development tokens (``fursa token``); worthless by design, refused in production.
+DEV_TOKEN_KEY = "fursa-development-token-key-do-not-use-in-production"  # noqa: S105
 
 
 class ServiceSettings(BaseSettings):
@@ -22,8 +27,45 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
+    auth_dev_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
+    auth_jwks_url: str | None = None
+    auth_oidc_issuer: str | None = None
+    max_body_bytes: int = 1_048_576
     relay_batch_size: int = 500
     consumer_batch_size: int = 200
     # Seconds between retries of a failing event, by delivery number (the last one repeats).
     retry_delays_s: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
     public_base_url: str = "http://127.0.0.1:8000"
+
+    def env_name(self, field: str) -> str:
+        return f"{self.model_config.get('env_prefix', '')}{field}".upper()
+
+    def production_problems(self) -> list[str]:
+        """What stops this configuration from running outside development (subclasses add)."""
+        problems = []
+        if not (self.auth_jwks_url or self.auth_oidc_issuer):
+            problems.append(
+                f"set {self.env_name('auth_jwks_url')} or {self.env_name('auth_oidc_issuer')}: "
+                "the development token key is refused outside development"
+            )
+        if self.auth_dev_key.get_secret_value() != DEV_TOKEN_KEY:
+            problems.append(
+                f"unset {self.env_name('auth_dev_key')}: "
+                "development tokens are refused in production"
+            )
+        if not self.nats_user or not self.nats_password:
+            problems.append(
+                f"set {self.env_name('nats_user')} and {self.env_name('nats_password')}: "
+                "every service connects to NATS as its own user"
+            )
+        if self.database_url.startswith("sqlite") and "var/" in self.database_url:
+            problems.append(f"set {self.env_name('database_url')}: the default is a local file")
+        return problems
+
+    @model_validator(mode="after")
+    def refuse_defaults_outside_development(self) -> Self:
+        if self.mode != "development":
+            problems = self.production_problems()
+            if problems:
+                raise ValueError("refusing to start in production mode: " + "; ".join(problems))
+        return self

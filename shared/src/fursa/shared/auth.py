@@ -1,0 +1,213 @@
+"""Who is calling, and what they may see: bearer JWTs, roles and per-object scope.
+
+Production verifies tokens against the identity provider's keys (a JWKS URL, or an OIDC issuer
+whose discovery document names it). Development verifies them with a local key, which
+``fursa token`` uses to mint tokens; that key is refused outside development (see settings).
+
+Every route scopes what it reads through :class:`Principal`: an object outside the caller's
+association, center or territory is answered with 404, exactly as if it did not exist, so ids
+of other associations cannot be probed.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from fursa.shared.problems import Problem
+
+AUDIENCE = "fursa"
+DEV_ISSUER = "fursa-development"
+DEV_ALGORITHM = "HS256"
+
+
+class Role(enum.StrEnum):
+    ASSOCIATION_STAFF = "association_staff"  # bound to an association
+    EDUCATOR = "educator"  # bound to a center
+    ENTRAIDE_OFFICER = "entraide_officer"  # bound to a region
+    DIRECTORATE = "directorate"  # bound to a province or a region
+    PARTNER = "partner"  # a partner organisation's system
+    ADMIN = "admin"
+
+
+# What binds each role, checked when a token is read: a token without it is refused.
+REQUIRED_BINDING: dict[Role, tuple[str, ...]] = {
+    Role.ASSOCIATION_STAFF: ("association_id",),
+    Role.EDUCATOR: ("center_id",),
+    Role.ENTRAIDE_OFFICER: ("region_code",),
+    Role.DIRECTORATE: ("province_code", "region_code"),
+    Role.PARTNER: ("partner_id",),
+    Role.ADMIN: (),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a role and what it is bound to."""
+
+    subject: str
+    role: Role
+    association_id: str | None = None
+    center_id: str | None = None
+    region_code: str | None = None
+    province_code: str | None = None
+    partner_id: str | None = None
+
+    def sees(
+        self,
+        *,
+        association_id: str | None = None,
+        center_id: str | None = None,
+        region_code: str | None = None,
+        province_code: str | None = None,
+    ) -> bool:
+        """Whether an object placed at this association/center/territory is visible to the caller.
+
+        Callers pass what the object carries; a binding the object does not carry denies.
+        """
+        match self.role:
+            case Role.ADMIN:
+                return True
+            case Role.ASSOCIATION_STAFF:
+                return association_id is not None and association_id == self.association_id
+            case Role.EDUCATOR:
+                return center_id is not None and center_id == self.center_id
+            case Role.ENTRAIDE_OFFICER:
+                return region_code is not None and region_code == self.region_code
+            case Role.DIRECTORATE:
+                if self.province_code is not None:
+                    return province_code is not None and province_code == self.province_code
+                return region_code is not None and region_code == self.region_code
+            case Role.PARTNER:
+                return False
+
+    def ensure_sees(self, **placement: str | None) -> None:
+        """Raise 404 unless the object is visible (never 403: ids must not be probeable)."""
+        if not self.sees(**placement):
+            raise Problem.not_found()
+
+
+class TokenVerifier:
+    """Verifies bearer tokens: a JWKS (production) or the development key."""
+
+    def __init__(
+        self,
+        *,
+        dev_secret: str | None = None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        audience: str = AUDIENCE,
+    ) -> None:
+        if not dev_secret and not jwks_url:
+            raise ValueError("a token verifier needs a JWKS URL or a development key")
+        self.dev_secret = dev_secret
+        self.issuer = issuer
+        self.audience = audience
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600) if jwks_url else None
+
+    @classmethod
+    def from_oidc_issuer(cls, issuer: str, audience: str = AUDIENCE) -> TokenVerifier:
+        """Discover the issuer's JWKS from its OpenID configuration."""
+        discovery = httpx.get(
+            issuer.rstrip("/") + "/.well-known/openid-configuration", timeout=10
+        ).raise_for_status()
+        return cls(jwks_url=discovery.json()["jwks_uri"], issuer=issuer, audience=audience)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms = ["RS256", "ES256", "EdDSA"]
+                issuer = self.issuer
+            else:
+                key, algorithms, issuer = self.dev_secret, [DEV_ALGORITHM], DEV_ISSUER
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                issuer=issuer,
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Problem.unauthorized(str(exc)) from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(claims["role"])
+    except ValueError as exc:
+        raise Problem.unauthorized(f"unknown role {claims['role']!r}") from exc
+    binding = REQUIRED_BINDING[role]
+    if binding and not any(claims.get(name) for name in binding):
+        raise Problem.unauthorized(f"a {role} token must carry {' or '.join(binding)}")
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        association_id=claims.get("association_id"),
+        center_id=claims.get("center_id"),
+        region_code=claims.get("region_code"),
+        province_code=claims.get("province_code"),
+        partner_id=claims.get("partner_id"),
+    )
+
+
+def mint_dev_token(
+    secret: str,
+    *,
+    role: Role,
+    subject: str = "dev-user",
+    ttl_s: int = 12 * 3600,
+    **binding: str | None,
+) -> str:
+    """A development token signed with the local key (``fursa token`` and tests)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": DEV_ISSUER,
+        "aud": AUDIENCE,
+        "sub": subject,
+        "role": str(role),
+        "iat": now,
+        "exp": now + ttl_s,
+    }
+    claims.update({name: value for name, value in binding.items() if value is not None})
+    principal_from_claims(claims)  # refuse to mint a token the services would refuse
+    return jwt.encode(claims, secret, algorithm=DEV_ALGORITHM)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The FastAPI dependency behind every route: a valid bearer token or 401."""
+    if credentials is None:
+        raise Problem.unauthorized("a bearer token is required")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def allow(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles`` (403 otherwise: the route itself is not secret)."""
+    allowed = frozenset(roles)
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise Problem.forbidden(principal.role, sorted(allowed))
+        return principal
+
+    return check

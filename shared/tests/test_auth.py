@@ -1,0 +1,119 @@
+"""Bearer tokens, roles and the scope rule: another association's objects answer 404."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+from fastapi import Depends, FastAPI
+
+from fursa.shared import problems
+from fursa.shared.auth import (
+    CurrentPrincipal,
+    Principal,
+    Role,
+    TokenVerifier,
+    allow,
+    mint_dev_token,
+)
+from fursa.shared.problems import Problem
+
+KEY = "test-key-test-key-test-key-test-key"
+CENTERS = {
+    "c1": {"association_id": "a1", "center_id": "c1", "region_code": "07", "province_code": "071"},
+    "c2": {"association_id": "a2", "center_id": "c2", "region_code": "06", "province_code": "141"},
+}
+
+
+def build_app() -> FastAPI:
+    app = FastAPI()
+    problems.install(app)
+    app.state.token_verifier = TokenVerifier(dev_secret=KEY)
+
+    @app.get("/centers/{center_id}")
+    async def center(center_id: str, principal: CurrentPrincipal) -> dict[str, str]:
+        placement = CENTERS.get(center_id)
+        if placement is None:
+            raise Problem.not_found()
+        principal.ensure_sees(**placement)
+        return placement
+
+    @app.post("/admin-only", dependencies=[Depends(allow(Role.ADMIN))])
+    async def admin_only() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+async def get(path: str, token: str | None, method: str = "GET") -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = httpx.ASGITransport(build_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.request(method, path, headers=headers)
+
+
+async def test_no_token_is_401_problem() -> None:
+    response = await get("/centers/c1", None)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_token_signed_with_another_key_is_refused() -> None:
+    forged = mint_dev_token("another-key-another-key-another-key", role=Role.ADMIN)
+    assert (await get("/centers/c1", forged)).status_code == 401
+
+
+async def test_expired_token_is_refused() -> None:
+    expired = jwt.encode(
+        {
+            "iss": "fursa-development",
+            "aud": "fursa",
+            "sub": "x",
+            "role": "admin",
+            "exp": int(time.time()) - 10,
+        },
+        KEY,
+        algorithm="HS256",
+    )
+    response = await get("/centers/c1", expired)
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"].lower()
+
+
+async def test_association_staff_see_their_center_and_another_association_gets_404() -> None:
+    token = mint_dev_token(KEY, role=Role.ASSOCIATION_STAFF, association_id="a1")
+    assert (await get("/centers/c1", token)).status_code == 200
+    other = await get("/centers/c2", token)
+    assert other.status_code == 404
+    # Indistinguishable from an id that does not exist at all.
+    assert other.json() == (await get("/centers/nope", token)).json()
+
+
+@pytest.mark.parametrize(
+    ("principal", "visible"),
+    [
+        (Principal("s", Role.ADMIN), {"c1", "c2"}),
+        (Principal("s", Role.EDUCATOR, center_id="c2"), {"c2"}),
+        (Principal("s", Role.ENTRAIDE_OFFICER, region_code="07"), {"c1"}),
+        (Principal("s", Role.DIRECTORATE, province_code="141"), {"c2"}),
+        (Principal("s", Role.DIRECTORATE, region_code="07"), {"c1"}),
+        (Principal("s", Role.PARTNER, partner_id="p"), set()),
+    ],
+)
+def test_each_role_sees_only_its_own_placement(principal: Principal, visible: set[str]) -> None:
+    assert {c for c, placement in CENTERS.items() if principal.sees(**placement)} == visible
+
+
+async def test_wrong_role_is_403_naming_the_role() -> None:
+    token = mint_dev_token(KEY, role=Role.EDUCATOR, center_id="c1")
+    response = await get("/admin-only", token, method="POST")
+    assert response.status_code == 403
+    assert response.json()["params"] == {"role": "educator"}
+
+
+def test_a_role_token_without_its_binding_cannot_be_minted() -> None:
+    with pytest.raises(Problem):
+        mint_dev_token(KEY, role=Role.ASSOCIATION_STAFF)

@@ -1,0 +1,93 @@
+"""Every error is problem+json, names the field or rule at fault, in Arabic or French."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict
+
+from fursa.shared import problems
+from fursa.shared.problems import Problem
+
+
+class Learner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    birth_date: date
+
+
+def build_app() -> FastAPI:
+    app = FastAPI()
+    problems.install(app, max_body_bytes=1000)
+    problems.register_messages(
+        {"center_full": {"fr": "Le centre {center} est complet.", "ar": "المركز {center} ممتلئ."}}
+    )
+
+    @app.post("/learners")
+    async def create(learner: Learner) -> dict[str, str]:
+        if learner.name == "full":
+            raise Problem.rule("center_full", status=409, center="Al-Nasr")
+        if learner.name == "boom":
+            raise RuntimeError("secret internals")
+        return {"name": learner.name}
+
+    return app
+
+
+async def post(body: object, language: str = "", content: bytes | None = None) -> httpx.Response:
+    transport = httpx.ASGITransport(build_app(), raise_app_exceptions=False)
+    headers = {"Accept-Language": language} if language else {}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        if content is not None:
+            return await client.post("/learners", content=content, headers=headers)
+        return await client.post("/learners", json=body, headers=headers)
+
+
+async def test_invalid_field_is_named_in_french_by_default() -> None:
+    response = await post({"name": "Salma", "birth_date": "1st of March"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "validation"
+    assert body["errors"] == [
+        {"field": "birth_date", "rule": "date_from_datetime_parsing", "message": "date invalide"}
+    ]
+
+
+async def test_arabic_is_chosen_by_accept_language() -> None:
+    response = await post({"name": "Salma"}, language="ar-MA,fr;q=0.5")
+    assert response.headers["content-language"] == "ar"
+    assert response.json()["errors"][0] == {
+        "field": "birth_date",
+        "rule": "missing",
+        "message": "حقل إلزامي",
+    }
+
+
+async def test_unknown_field_is_refused() -> None:
+    response = await post({"name": "Salma", "birth_date": "2011-03-01", "role": "admin"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "role"
+    assert response.json()["errors"][0]["rule"] == "extra_forbidden"
+
+
+async def test_domain_rule_names_the_rule_in_the_callers_language() -> None:
+    response = await post({"name": "full", "birth_date": "2011-03-01"}, language="ar")
+    assert response.status_code == 409
+    assert response.json()["code"] == "center_full"
+    assert response.json()["title"] == "المركز Al-Nasr ممتلئ."
+
+
+async def test_oversized_body_is_refused_with_413() -> None:
+    response = await post(None, content=b'{"name": "' + b"x" * 2000 + b'"}')
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+async def test_unexpected_error_is_a_500_problem_without_internals() -> None:
+    response = await post({"name": "boom", "birth_date": "2011-03-01"})
+    assert response.status_code == 500
+    assert "secret internals" not in response.text
+    assert response.json()["code"] == "internal"
