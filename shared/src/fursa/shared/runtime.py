@@ -21,7 +21,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, func, select
 
-from fursa.shared import problems
+from fursa.shared import observability, problems
 from fursa.shared.auth import TokenVerifier
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
@@ -197,9 +197,12 @@ class ServiceRuntime:
                 yield
             finally:
                 await self.stop()
+                observability.shutdown_tracing()
 
+        observability.configure_tracing(self.name)
         app = FastAPI(title=title, lifespan=lifespan)
         app.state.runtime = self
+        observability.instrument(app)
         problems.install(app, max_body_bytes=self.settings.max_body_bytes)
 
         @app.get("/healthz", tags=["operations"])

@@ -1,0 +1,180 @@
+"""``fursa demo``: drive learners through the running platform and check every count.
+
+Enroll N learners over HTTP, wait for training to open their records, complete them, then wait
+for a certificate per learner and a guardian notification per consenting guardian — read back
+from each service's API, learner by learner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+NAMES = [
+    ("سلمى", "بنعلي", "Salma", "Benali"),
+    ("يوسف", "العلوي", "Youssef", "El Alaoui"),
+    ("هدى", "أمزيان", "Houda", "Amziane"),
+    ("أيوب", "الإدريسي", "Ayoub", "El Idrissi"),
+    ("مريم", "بوزيد", "Meryem", "Bouzid"),
+]
+
+
+@dataclass
+class DemoResult:
+    enrolled: int
+    completed: int
+    certificates: int
+    notifications: int
+    expected_notifications: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "enrolled": self.enrolled,
+            "completed": self.completed,
+            "certificates": self.certificates,
+            "notifications": self.notifications,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def consents(n: int) -> bool:
+    """Every fifth guardian declines notifications: nothing must be sent to them."""
+    return n % 5 != 4
+
+
+def enrollment_body(n: int, center_id: str) -> dict[str, Any]:
+    first_ar, last_ar, first_lat, last_lat = NAMES[n % len(NAMES)]
+    return {
+        "learner": {
+            "first_name_ar": first_ar,
+            "last_name_ar": last_ar,
+            "first_name_latin": first_lat,
+            "last_name_latin": last_lat,
+            "birth_date": f"{2009 + n % 5}-0{1 + n % 9}-1{n % 10}",
+            "sex": "female" if n % 2 else "male",
+        },
+        "guardian": {
+            "name": f"{first_lat} {last_lat} (guardian)",
+            "phone": f"+2126{n % 100_000_000:08d}",
+            "preferred_language": "ar" if n % 3 else "fr",
+        },
+        "consent": {"data_use": True, "notifications": consents(n)},
+        "center_id": center_id,
+        "pathway": "vocational_training",
+        "school_year": "2025/2026",
+    }
+
+
+async def _poll(check: Callable[[], Awaitable[Any]], timeout_s: float) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await check()
+        if result is not None or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.2)
+
+
+async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) -> DemoResult:
+    started = time.monotonic()
+    limits = asyncio.Semaphore(16)
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+            async with limits:
+                response = await http.request(method, url, **kwargs)
+            return response
+
+        centers = (await call("GET", f"{urls['enrollment']}/centers")).raise_for_status().json()
+        center_id = centers[0]["id"]
+
+        async def enroll(n: int) -> dict[str, Any]:
+            response = await call(
+                "POST", f"{urls['enrollment']}/enrollments", json=enrollment_body(n, center_id)
+            )
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return body
+
+        enrollments = await asyncio.gather(*(enroll(n) for n in range(learners)))
+
+        async def training_of(enrollment_id: str) -> dict[str, Any] | None:
+            async def check() -> dict[str, Any] | None:
+                found = (
+                    await call(
+                        "GET",
+                        f"{urls['training']}/trainings",
+                        params={"enrollment_id": enrollment_id},
+                    )
+                ).json()
+                return found[0] if found else None
+
+            result: dict[str, Any] | None = await _poll(check, timeout_s)
+            return result
+
+        async def complete(enrollment: dict[str, Any]) -> bool:
+            training = await training_of(enrollment["enrollment_id"])
+            if training is None:
+                return False
+            response = await call(
+                "POST",
+                f"{urls['training']}/trainings/{training['id']}/completion",
+                json={"hours_attended": 420.0, "attendance_rate": 0.9, "result": "passed"},
+            )
+            return response.status_code == 200
+
+        completed = sum(await asyncio.gather(*(complete(e) for e in enrollments)))
+
+        async def certificate_of(enrollment_id: str) -> bool:
+            async def check() -> bool | None:
+                found = (
+                    await call(
+                        "GET",
+                        f"{urls['certification']}/certificates",
+                        params={"enrollment_id": enrollment_id},
+                    )
+                ).json()
+                return True if found else None
+
+            return bool(await _poll(check, timeout_s))
+
+        certificates = sum(
+            await asyncio.gather(*(certificate_of(e["enrollment_id"]) for e in enrollments))
+        )
+
+        async def notified(learner_id: str, expected: bool) -> int:
+            async def count() -> list[Any]:
+                found: list[Any] = (
+                    await call(
+                        "GET", f"{urls['notify']}/deliveries", params={"learner_id": learner_id}
+                    )
+                ).json()
+                return found
+
+            if expected:
+                return len(await _poll(lambda: _non_empty(count), timeout_s) or [])
+            return len(await count())
+
+        notifications = sum(
+            await asyncio.gather(
+                *(notified(e["learner_id"], consents(n)) for n, e in enumerate(enrollments))
+            )
+        )
+    return DemoResult(
+        enrolled=len(enrollments),
+        completed=completed,
+        certificates=certificates,
+        notifications=notifications,
+        expected_notifications=sum(consents(n) for n in range(learners)),
+        seconds=time.monotonic() - started,
+    )
+
+
+async def _non_empty(fetch: Callable[[], Awaitable[list[Any]]]) -> list[Any] | None:
+    found = await fetch()
+    return found or None

@@ -1,0 +1,108 @@
+"""The ``fursa`` command: run the platform locally, drive the demo, provision streams.
+
+It talks to the services over HTTP and NATS only; it never imports service code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fursa.cli.demo import run_demo
+from fursa.cli.platform import SERVICES, Platform
+
+app = typer.Typer(help="Fursa — the Second Chance School platform.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def up(
+    var_dir: Annotated[Path, typer.Option(help="Where data and logs live.")] = Path("var"),
+    enrollment_port: Annotated[int, typer.Option(envvar="FURSA_ENROLLMENT_PORT")] = 8001,
+    training_port: Annotated[int, typer.Option(envvar="FURSA_TRAINING_PORT")] = 8002,
+    certification_port: Annotated[int, typer.Option(envvar="FURSA_CERTIFICATION_PORT")] = 8003,
+    notify_port: Annotated[int, typer.Option(envvar="FURSA_NOTIFY_PORT")] = 8004,
+) -> None:
+    """Start nats-server, provision streams, start the four services; Ctrl-C stops it all."""
+    platform = Platform(
+        var_dir=var_dir.resolve(),
+        ports={
+            "enrollment": enrollment_port,
+            "training": training_port,
+            "certification": certification_port,
+            "notify": notify_port,
+        },
+    )
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with console.status("starting nats-server and the four services…"):
+            platform.start()
+        assert platform.nats is not None
+        table = Table(title="Fursa is up")
+        table.add_column("service")
+        table.add_column("API")
+        table.add_column("docs")
+        for service in SERVICES:
+            url = platform.url(service)
+            table.add_row(service, url, f"{url}/docs")
+        console.print(table)
+        console.print(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
+        console.print(
+            "Try: [bold].venv/bin/fursa demo --learners 50[/bold]   Ctrl-C stops everything."
+        )
+        while not stopping:
+            for service, process in platform.processes.items():
+                if process.poll() is not None:
+                    console.print(f"[red]{service} exited ({process.returncode}); restarting[/red]")
+                    platform.start_service(service)
+            time.sleep(0.5)
+    finally:
+        console.print("stopping…")
+        platform.stop()
+
+
+@app.command()
+def demo(
+    learners: Annotated[int, typer.Option(help="How many learners to take through.")] = 20,
+    host: Annotated[str, typer.Option()] = "http://127.0.0.1",
+    enrollment_port: Annotated[int, typer.Option(envvar="FURSA_ENROLLMENT_PORT")] = 8001,
+    training_port: Annotated[int, typer.Option(envvar="FURSA_TRAINING_PORT")] = 8002,
+    certification_port: Annotated[int, typer.Option(envvar="FURSA_CERTIFICATION_PORT")] = 8003,
+    notify_port: Annotated[int, typer.Option(envvar="FURSA_NOTIFY_PORT")] = 8004,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each step.")] = 120,
+) -> None:
+    """Enroll, train, certify and notify N learners on the running platform; check the counts."""
+    urls = {
+        "enrollment": f"{host}:{enrollment_port}",
+        "training": f"{host}:{training_port}",
+        "certification": f"{host}:{certification_port}",
+        "notify": f"{host}:{notify_port}",
+    }
+    result = asyncio.run(run_demo(urls, learners, timeout))
+    ok = (
+        result.enrolled == result.completed == result.certificates == learners
+        and result.notifications == result.expected_notifications
+    )
+    if not ok:
+        console.print(
+            f"[red]expected {learners} enrolled/completed/certificates and "
+            f"{result.expected_notifications} notifications[/red]"
+        )
+    print(json.dumps(result.as_dict()))
+    sys.exit(0 if ok else 1)

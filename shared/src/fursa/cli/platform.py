@@ -1,0 +1,155 @@
+"""The whole platform on one machine: a nats-server, provisioning and the four services.
+
+Used by ``fursa up`` and by the end-to-end and crash tests. It starts services as separate
+processes by module path and talks to them over HTTP only — it never imports service code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+
+from fursa.shared.messaging.streams import Topology, provision
+from fursa.shared.natsauth import render_authorization
+from fursa.shared.natsserver import NatsServer, free_port
+from fursa.shared.observability import LOG_CONFIG
+
+SERVICES: dict[str, int] = {
+    "enrollment": 8001,
+    "training": 8002,
+    "certification": 8003,
+    "notify": 8004,
+}
+
+
+@dataclass
+class Platform:
+    """Processes and data of one local platform; data lives under ``var_dir``."""
+
+    var_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    nats_port: int | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    nats: NatsServer | None = None
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, timeout_s: float = 60) -> None:
+        """Start nats-server, provision streams and consumers, start the four services."""
+        self.start_nats()
+        asyncio.run(self.provision())
+        for service in self.ports:
+            self.start_service(service)
+        self.wait_ready(timeout_s)
+
+    def start_nats(self) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.passwords = {name: secrets.token_urlsafe(18) for name in ("admin", *SERVICES)}
+        self.nats = NatsServer(
+            self.var_dir / "nats",
+            include=render_authorization(self.passwords),
+            port=self.nats_port or free_port(),
+        ).start()
+
+    async def provision(self) -> None:
+        assert self.nats is not None
+        nc = await nats.connect(self.nats.url, user="admin", password=self.passwords["admin"])
+        try:
+            await provision(nc.jetstream(), Topology())
+        finally:
+            await nc.close()
+
+    def service_env(self, service: str) -> dict[str, str]:
+        assert self.nats is not None
+        prefix = f"FURSA_{service.upper()}_"
+        env = {
+            **os.environ,
+            f"{prefix}DATABASE_URL": f"sqlite:///{self.var_dir / f'{service}.db'}",
+            f"{prefix}NATS_URL": self.nats.url,
+            f"{prefix}NATS_USER": service,
+            f"{prefix}NATS_PASSWORD": self.passwords[service],
+            f"{prefix}PORT": str(self.ports[service]),
+            f"{prefix}PUBLIC_BASE_URL": self.url(service),
+            "FURSA_NOTIFY_SINK_DIR": str(self.var_dir / "notify-sink"),
+        }
+        env.update(self.extra_env)
+        return env
+
+    def start_service(self, service: str) -> None:
+        logs = self.var_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = (logs / f"{service}.log").open("ab")
+        self.processes[service] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"fursa.{service}.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports[service]),
+                "--no-access-log",
+                "--log-config",
+                str(LOG_CONFIG),
+                "--timeout-graceful-shutdown",
+                "15",
+            ],
+            env=self.service_env(service),
+            stdout=log,
+            stderr=log,
+        )
+
+    def wait_ready(self, timeout_s: float = 60, services: list[str] | None = None) -> None:
+        """Wait until every service answers /readyz with 200 (database and NATS reachable)."""
+        deadline = time.monotonic() + timeout_s
+        for service in services or list(self.ports):
+            while True:
+                process = self.processes[service]
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{service} exited with {process.returncode}; "
+                        f"see {self.var_dir / 'logs' / f'{service}.log'}"
+                    )
+                try:
+                    if httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{service} not ready after {timeout_s}s")
+                time.sleep(0.1)
+
+    def kill(self, service: str) -> None:
+        """kill -9 one service: what a crash looks like."""
+        process = self.processes[service]
+        process.kill()
+        process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM every service (they drain in-flight work), then stop nats-server."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.nats is not None:
+            self.nats.stop()
