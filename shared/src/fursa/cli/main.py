@@ -19,6 +19,9 @@ from rich.table import Table
 
 from fursa.cli.demo import run_demo
 from fursa.cli.platform import SERVICES, Platform
+from fursa.shared.auth import Role, mint_dev_token
+from fursa.shared.problems import Problem
+from fursa.shared.settings import DEV_TOKEN_KEY
 
 app = typer.Typer(help="Fursa — the Second Chance School platform.", no_args_is_help=True)
 console = Console()
@@ -63,6 +66,7 @@ def up(
             table.add_row(service, url, f"{url}/docs")
         console.print(table)
         console.print(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
+        console.print(f"Development admin token: {mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN)}")
         console.print(
             "Try: [bold].venv/bin/fursa demo --learners 50[/bold]   Ctrl-C stops everything."
         )
@@ -75,6 +79,34 @@ def up(
     finally:
         console.print("stopping…")
         platform.stop()
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="The caller's role.")],
+    association: Annotated[str | None, typer.Option(help="association_staff: its id.")] = None,
+    center: Annotated[str | None, typer.Option(help="educator: the center's id.")] = None,
+    region: Annotated[str | None, typer.Option(help="entraide_officer/directorate.")] = None,
+    province: Annotated[str | None, typer.Option(help="directorate of a province.")] = None,
+    partner: Annotated[str | None, typer.Option(help="partner: its id.")] = None,
+    subject: Annotated[str, typer.Option(help="Who the token names.")] = "dev-user",
+    key: Annotated[str, typer.Option(envvar="FURSA_AUTH_DEV_KEY", hidden=True)] = DEV_TOKEN_KEY,
+) -> None:
+    """Mint a development token (services in development mode accept it; production never)."""
+    try:
+        minted = mint_dev_token(
+            key,
+            role=role,
+            subject=subject,
+            association_id=association,
+            center_id=center,
+            region_code=region,
+            province_code=province,
+            partner_id=partner,
+        )
+    except Problem as exc:
+        raise typer.BadParameter(exc.detail or str(exc), param_hint="--role") from exc
+    print(minted)
 
 
 @app.command()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
@@ -32,6 +33,7 @@ from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
 from fursa.shared.messaging.tables import KernelTables
 from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_UNSENT
+from fursa.shared.migrations import upgrade_async
 from fursa.shared.natsauth import inbox_prefix
 from fursa.shared.settings import ServiceSettings
 
@@ -49,8 +51,10 @@ class ServiceRuntime:
         metadata: MetaData,
         tables: KernelTables,
         handlers: Mapping[str, Handler],
+        migrations: Path | None = None,
     ) -> None:
         self.name = name
+        self.migrations = migrations
         self.settings = settings
         self.tables = tables
         self.db = Database(settings.database_url, metadata)
@@ -103,6 +107,13 @@ class ServiceRuntime:
                     description=(spec.model.__doc__ or "").strip(),
                     schema=CloudEvent[spec.model],  # type: ignore[name-defined]
                 )
+
+    async def migrate(self) -> None:
+        """Bring the database to the latest migration before serving (tables, for tests)."""
+        if self.migrations is not None:
+            await upgrade_async(self.migrations, self.settings.database_url)
+        else:
+            await self.db.create_all()
 
     def token_verifier(self) -> TokenVerifier:
         """The identity provider's keys in production, the local development key otherwise."""
@@ -191,7 +202,7 @@ class ServiceRuntime:
         @contextlib.asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.token_verifier = self.token_verifier()
-            await self.db.create_all()
+            await self.migrate()
             await self.start()
             try:
                 yield

@@ -124,17 +124,39 @@ class EventConsumer:
     async def run(self, js: JetStreamContext) -> None:
         """Fetch and apply batches until stopped or cancelled; survives broker outages."""
         sub = await js.pull_subscribe_bind(durable=self.spec.durable, stream=self.spec.stream)
-        while not self._stopping.is_set():
-            try:
-                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout_s)
-            except (TimeoutError, NatsTimeoutError):
-                continue
-            except (ConnectionClosedError, ServiceUnavailableError) as exc:
-                # The client reconnects by itself; unacked messages come back after ack_wait.
-                self.stats.last_error = repr(exc)
-                await asyncio.sleep(self.fetch_timeout_s)
-                continue
-            await self.process(msgs)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    msgs = await self._fetch_unless_stopping(sub)
+                except (TimeoutError, NatsTimeoutError):
+                    continue
+                except (ConnectionClosedError, ServiceUnavailableError) as exc:
+                    # The client reconnects by itself; unacked messages come back after ack_wait.
+                    self.stats.last_error = repr(exc)
+                    await asyncio.sleep(self.fetch_timeout_s)
+                    continue
+                await self.process(msgs)
+        finally:
+            # Without this the connection's drain waits out its whole timeout on stop.
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _fetch_unless_stopping(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """The next batch, or nothing as soon as :meth:`stop` is called (no wait for a timeout).
+
+        A fetch abandoned that way loses nothing: what it pulled is not acked and comes back.
+        """
+        fetch = asyncio.ensure_future(sub.fetch(self.batch_size, timeout=self.fetch_timeout_s))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            await asyncio.gather(fetch, return_exceptions=True)
+            return []
+        return fetch.result()
 
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Apply one fetched batch in one transaction, then ack, nak or terminate each message."""

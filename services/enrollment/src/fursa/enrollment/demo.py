@@ -1,0 +1,24 @@
+"""Demo reference data for the embedded development platform (never seeded in production)."""
+
+from __future__ import annotations
+
+from fursa.enrollment.models import Association, Center
+
+DEMO_ASSOCIATION_ID = "2f6b1d0e-8a3c-4c57-9e21-5d7a0b4c3e91"
+DEMO_CENTER_ID = "7c1e9a4b-3d2f-4b8e-a6c5-0e9d8f7a6b52"
+
+
+def demo_association() -> Association:
+    return Association(id=DEMO_ASSOCIATION_ID, name="Association Al-Amal")
+
+
+def demo_center() -> Center:
+    """The Al-Nasr center in Gueliz, Marrakech prefecture (071), Marrakech-Safi region (07)."""
+    return Center(
+        id=DEMO_CENTER_ID,
+        name="Centre Al-Nasr",
+        commune="Gueliz",
+        province_code="071",
+        region_code="07",
+        association_id=DEMO_ASSOCIATION_ID,
+    )

@@ -1,0 +1,97 @@
+"""The enrollment service reacts to training-completed: the enrollment closes, once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+
+from fursa.enrollment.service import EnrollmentService
+from fursa.shared.contracts import (
+    CloudEvent,
+    Pathway,
+    TrainingCompleted,
+    TrainingResult,
+    new_event,
+    to_json_bytes,
+)
+from fursa.shared.messaging.deadletters import list_dead_letters
+from fursa.shared.messaging.streams import CONSUMERS, TRAINING_COMPLETED
+from fursa.shared.runtime import ServiceRuntime
+from fursa.shared.testing.kernel import wait_until
+
+Body = Callable[..., dict[str, Any]]
+CONSUMER = next(spec for spec in CONSUMERS if spec.service == "enrollment")
+
+
+def training_completed(enrollment: dict[str, Any]) -> CloudEvent[Any]:
+    training_id = str(uuid.uuid4())
+    return new_event(
+        TrainingCompleted(
+            training_id=training_id,
+            enrollment_id=enrollment["enrollment_id"],
+            learner_id=enrollment["learner_id"],
+            center_id=enrollment["center_id"],
+            pathway=Pathway.VOCATIONAL_TRAINING,
+            workshops=["tailoring"],
+            hours_attended=412.5,
+            attendance_rate=0.92,
+            result=TrainingResult.PASSED,
+            completed_on=date.fromisoformat(enrollment["enrolled_on"]),
+        ),
+        subject=training_id,
+        sequence=2,
+    )
+
+
+async def publish(js: JetStreamContext, event: CloudEvent[Any], msg_id: str) -> None:
+    await js.publish(TRAINING_COMPLETED, to_json_bytes(event), headers={"Nats-Msg-Id": msg_id})
+
+
+async def settled(js: JetStreamContext) -> bool:
+    info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
+    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+
+async def test_training_completed_closes_the_enrollment_once(
+    app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, enrollment_body: Body
+) -> None:
+    enrollment = (await client.post("/enrollments", json=enrollment_body())).json()
+    event = training_completed(enrollment)
+
+    await publish(js, event, "first")
+    await publish(js, event, "redelivered")  # past the duplicate window: a new message id
+    await wait_until(lambda: settled(js))
+
+    closed = (await client.get(f"/enrollments/{enrollment['enrollment_id']}")).json()
+    assert closed["status"] == "completed"
+    assert closed["completed_on"] == enrollment["enrolled_on"]
+    service: EnrollmentService = app.state.enrollments
+    assert (await service.get(enrollment["enrollment_id"])).version == 2
+    summary = (await client.get("/enrollments/summary")).json()
+    assert summary == {"enrolled": 0, "completed": 1, "total": 1}
+
+
+async def test_completion_of_an_unknown_enrollment_is_dead_lettered(
+    app: FastAPI, js: JetStreamContext
+) -> None:
+    stranger = {
+        "enrollment_id": str(uuid.uuid4()),
+        "learner_id": str(uuid.uuid4()),
+        "center_id": str(uuid.uuid4()),
+        "enrolled_on": "2025-10-01",
+    }
+    event = training_completed(stranger)
+
+    await publish(js, event, event.id)
+    await wait_until(lambda: settled(js))
+
+    runtime: ServiceRuntime = app.state.runtime
+    [dead] = await list_dead_letters(runtime.db, runtime.tables)
+    assert dead.event_id == event.id
+    assert dead.error.startswith("unprocessable: there is no enrollment")

@@ -1,0 +1,29 @@
+"""The training service's application: ``uvicorn --factory fursa.training.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from fursa.shared.runtime import ServiceRuntime
+from fursa.training.api import PROBLEMS, router
+from fursa.training.consumers import HANDLERS
+from fursa.training.models import KERNEL, TrainingModel
+from fursa.training.problems import install_problem_handlers
+from fursa.training.service import TrainingService
+from fursa.training.settings import TrainingSettings
+
+
+def create_app(settings: TrainingSettings | None = None) -> FastAPI:
+    """Build the service; nothing connects or writes until the app's lifespan starts."""
+    settings = settings or TrainingSettings()
+    runtime = ServiceRuntime(
+        name="training",
+        settings=settings,
+        metadata=TrainingModel.metadata,
+        tables=KERNEL,
+        handlers=HANDLERS,
+    )
+    app = runtime.app([router], title="Fursa training")
+    app.state.trainings = TrainingService(runtime.uow)
+    install_problem_handlers(app, PROBLEMS)
+    return app

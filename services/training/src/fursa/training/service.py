@@ -1,0 +1,130 @@
+"""The training service layer: each public operation is one unit of work.
+
+State changes and the events they cause commit together (the transactional outbox): an
+operation opens its transaction with ``uow.begin()`` and emits through it. Operations that
+react to another service's event run inside the consumer's transaction instead, which the
+kernel opens, so that the effect and the inbox record commit together.
+
+``training-completed`` is an event of the training record: its subject is the record's id
+(``training_id``) and its sequence the record's version, so consumers order it with the
+record's later events (outcomes, at-risk signals).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from fursa.shared.clock import local_today, utcnow
+from fursa.shared.contracts import Pathway, TrainingCompleted
+from fursa.shared.messaging.outbox import Transaction, UnitOfWork
+from fursa.training import domain
+from fursa.training.domain import Completion, Summary, TrainingStatus
+from fursa.training.models import TrainingRecord
+
+log = logging.getLogger(__name__)
+
+
+class TrainingNotFound(LookupError):  # noqa: N818 - reads as what happened
+    def __init__(self, training_id: str) -> None:
+        super().__init__(f"there is no training {training_id}")
+
+
+class TrainingService:
+    """Completes trainings and answers questions about them."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    async def get(self, training_id: str) -> TrainingRecord:
+        """One training record; raises :class:`TrainingNotFound`."""
+        async with self.uow.begin() as tx:
+            record = await tx.session.get(TrainingRecord, training_id)
+        if record is None:
+            raise TrainingNotFound(training_id)
+        return record
+
+    async def for_enrollment(self, enrollment_id: str) -> Sequence[TrainingRecord]:
+        """The training of an enrollment, if it has been opened (a list of zero or one)."""
+        async with self.uow.begin() as tx:
+            query = select(TrainingRecord).where(col(TrainingRecord.enrollment_id) == enrollment_id)
+            return (await tx.session.exec(query)).all()
+
+    async def summary(self) -> Summary:
+        """How many trainings are open, how many completed."""
+        async with self.uow.begin() as tx:
+            rows = await tx.session.exec(
+                select(TrainingRecord.status, func.count()).group_by(col(TrainingRecord.status))
+            )
+            counts = {TrainingStatus(status): count for status, count in rows.all()}
+        return Summary.of(counts)
+
+    async def complete(self, training_id: str, completion: Completion) -> TrainingRecord:
+        """Record how a training ended (today) and publish ``training-completed``.
+
+        The record is locked while it changes, so two simultaneous completions give one
+        result and one event. Raises :class:`TrainingNotFound`, or
+        :class:`~fursa.training.domain.TrainingAlreadyCompleted` on a second completion.
+        """
+        async with self.uow.begin() as tx:
+            record = await tx.session.get(TrainingRecord, training_id, with_for_update=True)
+            if record is None:
+                raise TrainingNotFound(training_id)
+            today = local_today()
+            domain.complete(record, completion, on=today)
+            tx.session.add(record)
+            await tx.emit(
+                TrainingCompleted(
+                    training_id=record.id,
+                    enrollment_id=record.enrollment_id,
+                    learner_id=record.learner_id,
+                    center_id=record.center_id,
+                    pathway=record.pathway,
+                    workshops=list(completion.workshops),
+                    hours_attended=completion.hours_attended,
+                    attendance_rate=completion.attendance_rate,
+                    result=completion.result,
+                    completed_on=today,
+                ),
+                subject=record.id,
+                sequence=record.version,
+            )
+        log.info("training %s completed", training_id)
+        return record
+
+
+async def open_training(
+    tx: Transaction,
+    *,
+    enrollment_id: str,
+    learner_id: str,
+    center_id: str,
+    pathway: Pathway,
+) -> TrainingRecord:
+    """Open the training of a new enrollment, unless it is already open.
+
+    Runs inside the consumer's transaction. The inbox already drops a redelivered event; the
+    check here (and the unique key behind it) also covers a second, distinct learner-enrolled
+    for the same enrollment.
+    """
+    query = select(TrainingRecord).where(col(TrainingRecord.enrollment_id) == enrollment_id)
+    existing = (await tx.session.exec(query)).first()
+    if existing is not None:
+        log.info("training of enrollment %s is already open", enrollment_id)
+        return existing
+    record = TrainingRecord(
+        id=str(uuid.uuid4()),
+        enrollment_id=enrollment_id,
+        learner_id=learner_id,
+        center_id=center_id,
+        pathway=pathway,
+        status=TrainingStatus.OPEN,
+        opened_at=utcnow(),
+    )
+    tx.session.add(record)
+    log.info("training %s opened for enrollment %s", record.id, enrollment_id)
+    return record

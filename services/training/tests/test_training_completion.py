@@ -1,0 +1,141 @@
+"""Completing a training over HTTP publishes training-completed, once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+
+from fursa.shared.contracts import TrainingCompleted, parse_event
+from fursa.shared.runtime import ServiceRuntime
+from fursa.shared.testing.kernel import stream_count, wait_until
+
+OpenTraining = Callable[[int], Awaitable[dict[str, Any]]]
+PROBLEM_JSON = "application/problem+json"
+PASSED = {
+    "hours_attended": 412.5,
+    "attendance_rate": 0.92,
+    "result": "passed",
+    "workshops": ["tailoring", "computing"],
+}
+
+
+async def test_completing_a_training_publishes_training_completed(
+    client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
+) -> None:
+    training = await open_training(1)
+
+    response = await client.post(f"/trainings/{training['id']}/completion", json=PASSED)
+
+    assert response.status_code == 200, response.text
+    completed = response.json()
+    assert completed["status"] == "completed"
+    assert completed["result"] == "passed"
+    assert completed["workshops"] == ["tailoring", "computing"]
+    assert completed["completed_on"] is not None
+    assert (await client.get("/trainings/summary")).json() == {"open": 0, "completed": 1}
+
+    await wait_until(lambda: _published(js, 1))
+    message = await js.get_msg("TRAINING", 1)
+    assert message.data is not None
+    event = parse_event(message.data)
+    assert event.type == "fursa.training.training-completed.v1"
+    assert event.subject == training["id"]
+    assert event.sequence == 2  # the record's version: opened at 1, completed at 2
+    data = event.data
+    assert isinstance(data, TrainingCompleted)
+    assert data.enrollment_id == training["enrollment_id"]
+    assert data.learner_id == training["learner_id"]
+    assert (data.hours_attended, data.attendance_rate) == (412.5, 0.92)
+    assert data.workshops == ["tailoring", "computing"]
+    assert data.completed_on.isoformat() == completed["completed_on"]
+
+
+async def test_completing_a_training_twice_is_a_conflict(
+    app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
+) -> None:
+    training = await open_training(2)
+    url = f"/trainings/{training['id']}/completion"
+    await client.post(url, json=PASSED)
+
+    response = await client.post(url, json={**PASSED, "result": "failed"})
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["title"] == "Training already completed"
+    assert (await client.get(f"/trainings/{training['id']}")).json()["result"] == "passed"
+    assert await _published_after_drain(app, js) == 1
+
+
+async def test_simultaneous_completions_publish_one_event(
+    app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
+) -> None:
+    training = await open_training(3)
+    url = f"/trainings/{training['id']}/completion"
+
+    responses = await asyncio.gather(*(client.post(url, json=PASSED) for _ in range(2)))
+
+    assert sorted(response.status_code for response in responses) == [200, 409]
+    assert await _published_after_drain(app, js) == 1
+
+
+async def test_completing_an_unknown_training_is_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/trainings/00000000-0000-4000-8000-000000000000/completion", json=PASSED
+    )
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["title"] == "Training not found"
+
+
+async def test_invalid_completion_is_a_problem_naming_each_field(
+    app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
+) -> None:
+    training = await open_training(4)
+    body = {
+        "hours_attended": -3,
+        "attendance_rate": 1.5,
+        "result": "excellent",
+        "workshops": [""],
+        "grade": "A",
+    }
+
+    response = await client.post(f"/trainings/{training['id']}/completion", json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    errors = {(error["field"], error["type"]) for error in response.json()["errors"]}
+    assert errors == {
+        ("hours_attended", "greater_than_equal"),
+        ("attendance_rate", "less_than_equal"),
+        ("result", "enum"),
+        ("workshops.0", "string_too_short"),
+        ("grade", "extra_forbidden"),
+    }
+    assert (await client.get(f"/trainings/{training['id']}")).json()["status"] == "open"
+    assert await _published_after_drain(app, js) == 0
+
+
+async def test_listing_trainings_needs_an_enrollment(client: httpx.AsyncClient) -> None:
+    response = await client.get("/trainings")
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["field"], error["in"], error["type"]) == ("enrollment_id", "query", "missing")
+
+
+async def _published(js: JetStreamContext, count: int) -> bool:
+    return await stream_count(js, "TRAINING") >= count
+
+
+async def _published_after_drain(app: FastAPI, js: JetStreamContext) -> int:
+    """Events in the TRAINING stream once the outbox has been drained."""
+    runtime: ServiceRuntime = app.state.runtime
+    assert runtime.relay is not None
+    await runtime.relay.drain()
+    return await stream_count(js, "TRAINING")

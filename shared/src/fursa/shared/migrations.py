@@ -1,0 +1,92 @@
+"""Alembic, the same way for every service: one history per service, run before serving.
+
+Each service keeps its history in ``src/fursa/<service>/migrations`` (inside the package, so an
+installed service can migrate itself) with a three-line ``env.py`` calling
+:func:`run_migrations`. ``fursa up`` and each service's start migrate to head; a deployment runs
+the same upgrade as a Job. SQLite migrations run in batch mode (SQLite cannot alter most
+constraints in place).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.engine import make_url
+
+# One advisory lock key for "a migration is running": two replicas starting together wait.
+_MIGRATION_LOCK = 0x46555253
+
+
+def sync_url(url: str) -> str:
+    """Alembic runs synchronously: the sync driver's URL for an async one."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite")
+    elif backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def alembic_config(migrations: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("sqlalchemy.url", sync_url(database_url).replace("%", "%%"))
+    return config
+
+
+def run_migrations(metadata: MetaData) -> None:
+    """The body of every service's ``env.py`` (online mode only: we always have a database)."""
+    from alembic import context
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        is_sqlite = connection.dialect.name == "sqlite"
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=is_sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+            context.run_migrations()
+
+
+def upgrade(migrations: Path, database_url: str) -> None:
+    """Migrate the database to the latest revision."""
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(migrations, database_url), "head")
+
+
+async def upgrade_async(migrations: Path, database_url: str) -> None:
+    await asyncio.to_thread(upgrade, migrations, database_url)
+
+
+def differences(database_url: str, metadata: MetaData) -> list[Any]:
+    """What the models declare that the migrated database lacks (empty = they agree)."""
+    engine = create_engine(sync_url(database_url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        found: list[Any] = compare_metadata(context, metadata)
+    engine.dispose()
+    return found
+
+
+def revision(migrations: Path, database_url: str, message: str) -> None:
+    """Autogenerate a new revision from the models (developers: ``fursa``-free, via make)."""
+    command.revision(alembic_config(migrations, database_url), message=message, autogenerate=True)

@@ -1,0 +1,160 @@
+"""One trace from the HTTP enrollment, through outbox, NATS and every consumer, to the
+certificate and the guardian's notification — collected from the four service processes by an
+OTLP/HTTP receiver. No personal data in any span attribute."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from fursa.cli.demo import auth_headers, enrollment_body
+from fursa.cli.platform import SERVICES, Platform
+from fursa.shared.natsserver import free_port
+
+
+class Receiver:
+    """The smallest OTLP/HTTP traces endpoint: keeps (service, span name, trace id, attributes)."""
+
+    def __init__(self) -> None:
+        self.spans: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                for resource_spans in request.resource_spans:
+                    resource = {
+                        a.key: a.value.string_value for a in resource_spans.resource.attributes
+                    }
+                    for scope in resource_spans.scope_spans:
+                        for span in scope.spans:
+                            receiver.spans.append(
+                                {
+                                    "service": resource.get("service.name"),
+                                    "name": span.name,
+                                    "trace_id": span.trace_id.hex(),
+                                    "attributes": {
+                                        a.key: str(a.value).strip() for a in span.attributes
+                                    },
+                                }
+                            )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def traced_platform(tmp_path: Path) -> Iterator[tuple[Platform, Receiver]]:
+    receiver = Receiver()
+    platform = Platform(
+        var_dir=tmp_path / "var",
+        ports={name: free_port() for name in SERVICES},
+        extra_env={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        },
+    )
+    try:
+        platform.start()
+        yield platform, receiver
+    finally:
+        platform.stop()
+        receiver.server.shutdown()
+
+
+@pytest.mark.slow
+async def test_enrollment_to_guardian_notification_is_one_trace(
+    traced_platform: tuple[Platform, Receiver],
+) -> None:
+    platform, receiver = traced_platform
+    trace_id = secrets.token_hex(16)
+
+    def traced() -> dict[str, str]:
+        # The client's own span: the enrolment and, later, the completion belong to it.
+        return {
+            **auth_headers(),
+            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+        }
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        center = (
+            await http.get(f"{platform.url('enrollment')}/centers", headers=auth_headers())
+        ).json()[0]
+        body = enrollment_body(7, center["id"])
+        enrolled = (
+            (
+                await http.post(
+                    f"{platform.url('enrollment')}/enrollments", json=body, headers=traced()
+                )
+            )
+            .raise_for_status()
+            .json()
+        )
+        deadline = time.monotonic() + 30
+        trainings: list[dict[str, Any]] = []
+        while not trainings and time.monotonic() < deadline:
+            trainings = (
+                await http.get(
+                    f"{platform.url('training')}/trainings",
+                    params={"enrollment_id": enrolled["enrollment_id"]},
+                    headers=auth_headers(),
+                )
+            ).json()
+            await asyncio.sleep(0.1)
+        (
+            await http.post(
+                f"{platform.url('training')}/trainings/{trainings[0]['id']}/completion",
+                json={"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"},
+                headers=traced(),
+            )
+        ).raise_for_status()
+
+    wanted = {
+        ("fursa-enrollment", "POST /enrollments"),
+        ("fursa-enrollment", "fursa.enrollment.learner-enrolled.v1 publish"),
+        ("fursa-training", "fursa.enrollment.learner-enrolled.v1 process"),
+        ("fursa-certification", "fursa.enrollment.learner-enrolled.v1 process"),
+        ("fursa-notify", "fursa.enrollment.learner-enrolled.v1 process"),
+        ("fursa-training", "fursa.training.training-completed.v1 publish"),
+        ("fursa-certification", "fursa.training.training-completed.v1 process"),
+        ("fursa-certification", "fursa.certification.certificate-issued.v1 publish"),
+        ("fursa-notify", "fursa.certification.certificate-issued.v1 process"),
+        ("fursa-notify", "fursa.notify.notification-sent.v1 publish"),
+    }
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        seen = {(s["service"], s["name"]) for s in receiver.spans if s["trace_id"] == trace_id}
+        if wanted <= seen:
+            break
+        await asyncio.sleep(0.2)
+    assert wanted - seen == set()
+
+    personal = [
+        body["learner"]["first_name_latin"],
+        body["learner"]["last_name_latin"],
+        body["learner"]["first_name_ar"],
+        body["guardian"]["phone"],
+        body["learner"]["birth_date"],
+    ]
+    for span in receiver.spans:
+        for value in span["attributes"].values():
+            assert not any(item in value for item in personal), span
