@@ -77,7 +77,8 @@ class Database:
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-        self.engine = create_async_engine(self.url, **kwargs)
+        # SQL errors must never carry row values (names, phones) into logs or dead letters.
+        self.engine = create_async_engine(self.url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_synchronous)
         self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)

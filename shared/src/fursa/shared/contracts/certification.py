@@ -24,7 +24,10 @@ class CertificateIssued(EventData):
     certificate_id: Uuid
     certificate_number: Annotated[
         str,
-        Field(pattern=r"^MS-[0-9]{4}-[0-9]{6,}$", description="Human-readable, MS-2025-000123."),
+        Field(
+            pattern=r"^[A-Z]{2,3}-[0-9]{4}-[0-9]{6,}$",
+            description="Region, year of issue, number: MS-2025-000123.",
+        ),
     ]
     enrollment_id: Uuid
     learner_id: Uuid

@@ -18,7 +18,7 @@ from fursa.shared.contracts import (
 _NAMESPACE = uuid.UUID("6f3c2a8e-1d4b-4c1e-9a7f-3b2d5e8c0a11")
 
 
-def test_uuid(kind: str, n: int) -> str:
+def uuid_of(kind: str, n: int) -> str:
     """A stable UUID for the n-th thing of a kind (learner 7 is always the same learner)."""
     return str(uuid.uuid5(_NAMESPACE, f"{kind}-{n}"))
 
@@ -43,10 +43,10 @@ def learner_pii(n: int, *, notifications: bool = True) -> LearnerPII:
 def learner_enrolled(n: int, *, notifications: bool = True) -> LearnerEnrolled:
     """The learner-enrolled event of the n-th test learner."""
     return LearnerEnrolled(
-        enrollment_id=test_uuid("enrollment", n),
-        learner_id=test_uuid("learner", n),
-        association_id=test_uuid("association", 1),
-        center_id=test_uuid("center", 1),
+        enrollment_id=uuid_of("enrollment", n),
+        learner_id=uuid_of("learner", n),
+        association_id=uuid_of("association", 1),
+        center_id=uuid_of("center", 1),
         region_code="07",
         province_code="071",
         pathway=Pathway.VOCATIONAL_TRAINING,

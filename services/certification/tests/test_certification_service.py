@@ -1,0 +1,226 @@
+"""The certification service layer against a real database: the learner copy, numbering
+and the one-active-certificate rule.
+
+Gap-freedom under concurrency is proven on PostgreSQL only: SQLite serialises its writers, so
+it could not show a race even if there were one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from fursa.certification import service
+from fursa.certification.models import KERNEL, Base, Certificate, LearnerCopy
+from fursa.shared.contracts import Pathway
+from fursa.shared.db import Database
+from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.testing.builders import learner_enrolled, uuid_of
+
+PUBLIC_BASE_URL = "https://verify.fursa.test"
+END_OF_YEAR = date(2026, 6, 30)
+
+
+@dataclass
+class Certification:
+    db: Database
+    uow: UnitOfWork
+
+    async def enroll(self, *learners: int) -> None:
+        async with self.uow.begin() as tx:
+            for n in learners:
+                await service.learner_enrolled(tx, enrolled=learner_enrolled(n))
+
+    async def issue(self, n: int, *, issued_on: date = END_OF_YEAR) -> Certificate | None:
+        async with self.uow.begin() as tx:
+            return await service.issue_certificate(
+                tx,
+                enrollment_id=uuid_of("enrollment", n),
+                pathway=Pathway.VOCATIONAL_TRAINING,
+                public_base_url=PUBLIC_BASE_URL,
+                issued_on=issued_on,
+            )
+
+    async def outbox_rows(self) -> int:
+        async with self.db.connect() as connection:
+            count = select(func.count()).select_from(KERNEL.outbox)
+            return int((await connection.execute(count)).scalar_one())
+
+
+async def _certification(url: str) -> AsyncIterator[Certification]:
+    db = Database(url, Base.metadata)
+    await db.create_all()
+    try:
+        yield Certification(db, UnitOfWork(db, KERNEL, source="fursa/certification"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def certification(database_url: str) -> AsyncIterator[Certification]:
+    async for value in _certification(database_url):
+        yield value
+
+
+@pytest.fixture
+async def certification_pg(postgres_url: str) -> AsyncIterator[Certification]:
+    async for value in _certification(postgres_url):
+        yield value
+
+
+async def test_learner_copy_follows_the_latest_enrollment_event(
+    certification: Certification,
+) -> None:
+    enrolled = learner_enrolled(1)
+    corrected = enrolled.model_copy(
+        update={"pii": enrolled.pii.model_copy(update={"first_name_latin": "Salima"})}
+    )
+    async with certification.uow.begin() as tx:
+        await service.learner_enrolled(tx, enrolled=enrolled)
+    async with certification.uow.begin() as tx:
+        await service.learner_enrolled(tx, enrolled=corrected)
+
+    async with certification.db.transaction() as session:
+        copy = await session.get(LearnerCopy, enrolled.enrollment_id)
+    assert copy is not None
+    assert (copy.first_name_latin, copy.last_name_latin) == ("Salima", "Benali")
+    assert (copy.first_name_ar, copy.region_code) == ("سلمى", "07")
+
+
+async def test_each_region_and_year_has_its_own_series(certification: Certification) -> None:
+    await certification.enroll(1, 2, 3)
+    issued = [
+        await certification.issue(1),
+        await certification.issue(2),
+        await certification.issue(3, issued_on=date(2027, 1, 4)),
+    ]
+    assert [certificate.number if certificate else None for certificate in issued] == [
+        "MS-2026-000001",
+        "MS-2026-000002",
+        "MS-2027-000001",
+    ]
+
+
+async def test_certificate_of_another_region_is_numbered_and_announced(
+    certification: Certification,
+) -> None:
+    async with certification.uow.begin() as tx:
+        rabat = learner_enrolled(1).model_copy(update={"region_code": "04"})
+        await service.learner_enrolled(tx, enrolled=rabat)
+    issued = await certification.issue(1)
+    assert issued is not None
+    assert issued.number == "RSK-2026-000001"
+    assert await certification.outbox_rows() == 1
+
+
+async def test_enrollment_with_an_active_certificate_gets_no_second_one(
+    certification: Certification,
+) -> None:
+    await certification.enroll(1)
+    assert await certification.issue(1) is not None
+    assert await certification.issue(1) is None
+    assert await certification.outbox_rows() == 1
+
+
+async def test_completion_of_an_unknown_learner_waits_for_the_enrollment(
+    certification: Certification,
+) -> None:
+    with pytest.raises(service.LearnerNotYetKnownError):
+        await certification.issue(1)
+    await certification.enroll(1)
+    issued = await certification.issue(1)
+    assert issued is not None
+    assert issued.number == "MS-2026-000001"
+
+
+async def test_database_refuses_a_second_active_certificate(
+    certification: Certification,
+) -> None:
+    await certification.enroll(1)
+    first = await certification.issue(1)
+    assert first is not None
+
+    def copy(number: str, status: str) -> Certificate:
+        return Certificate(
+            id=uuid_of("certificate", hash(number) % 1000),
+            number=number,
+            enrollment_id=first.enrollment_id,
+            learner_id=first.learner_id,
+            kind=first.kind,
+            pathway=first.pathway,
+            region_code=first.region_code,
+            issued_on=first.issued_on,
+            status=status,
+        )
+
+    with pytest.raises(IntegrityError):
+        async with certification.db.transaction() as session:
+            session.add(copy("MS-2026-000900", "active"))
+    async with certification.db.transaction() as session:
+        session.add(copy("MS-2026-000901", "revoked"))
+
+
+async def test_numbers_have_no_gap_when_issued_concurrently(
+    certification_pg: Certification,
+) -> None:
+    learners = range(1, 21)
+    await certification_pg.enroll(*learners)
+    everyone_in_a_transaction = asyncio.Barrier(len(learners))
+
+    async def issue(n: int) -> str:
+        async with certification_pg.uow.begin() as tx:
+            await tx.session.execute(select(1))
+            await everyone_in_a_transaction.wait()
+            certificate = await service.issue_certificate(
+                tx,
+                enrollment_id=uuid_of("enrollment", n),
+                pathway=Pathway.VOCATIONAL_TRAINING,
+                public_base_url=PUBLIC_BASE_URL,
+                issued_on=END_OF_YEAR,
+            )
+            assert certificate is not None
+            return certificate.number
+
+    numbers = await asyncio.gather(*(issue(n) for n in learners))
+    assert sorted(numbers) == [f"MS-2026-{serial:06d}" for serial in range(1, 21)]
+    assert await certification_pg.outbox_rows() == 20
+
+
+async def test_rolled_back_certificate_gives_its_number_back(
+    certification_pg: Certification,
+) -> None:
+    learners = range(1, 21)
+    await certification_pg.enroll(*learners)
+    everyone_in_a_transaction = asyncio.Barrier(len(learners))
+
+    class CrashBeforeCommitError(Exception):
+        pass
+
+    async def issue(n: int) -> str | None:
+        try:
+            async with certification_pg.uow.begin() as tx:
+                await tx.session.execute(select(1))
+                await everyone_in_a_transaction.wait()
+                certificate = await service.issue_certificate(
+                    tx,
+                    enrollment_id=uuid_of("enrollment", n),
+                    pathway=Pathway.VOCATIONAL_TRAINING,
+                    public_base_url=PUBLIC_BASE_URL,
+                    issued_on=END_OF_YEAR,
+                )
+                assert certificate is not None
+                if n % 5 == 0:
+                    raise CrashBeforeCommitError
+                return certificate.number
+        except CrashBeforeCommitError:
+            return None
+
+    numbers = [number for number in await asyncio.gather(*map(issue, learners)) if number]
+    assert sorted(numbers) == [f"MS-2026-{serial:06d}" for serial in range(1, 17)]
+    assert await certification_pg.outbox_rows() == 16
