@@ -8,6 +8,7 @@ import httpx
 import jwt
 import pytest
 from fastapi import Depends, FastAPI
+from sqlalchemy import Column, MetaData, String, Table, create_engine, select
 
 from fursa.shared import problems
 from fursa.shared.auth import (
@@ -117,3 +118,44 @@ async def test_wrong_role_is_403_naming_the_role() -> None:
 def test_a_role_token_without_its_binding_cannot_be_minted() -> None:
     with pytest.raises(Problem):
         mint_dev_token(KEY, role=Role.ASSOCIATION_STAFF)
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        Principal("s", Role.ADMIN),
+        Principal("s", Role.ASSOCIATION_STAFF, association_id="a1"),
+        Principal("s", Role.EDUCATOR, center_id="c2"),
+        Principal("s", Role.ENTRAIDE_OFFICER, region_code="07"),
+        Principal("s", Role.DIRECTORATE, province_code="141"),
+        Principal("s", Role.DIRECTORATE, region_code="06"),
+        Principal("s", Role.PARTNER, partner_id="p"),
+    ],
+)
+def test_sql_scope_selects_exactly_what_the_caller_sees(principal: Principal) -> None:
+    metadata = MetaData()
+    centers = Table(
+        "center",
+        metadata,
+        *(Column(name, String) for name in ("center_id", "association_id", "region", "province")),
+    )
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        for placement in CENTERS.values():
+            connection.execute(
+                centers.insert().values(
+                    center_id=placement["center_id"],
+                    association_id=placement["association_id"],
+                    region=placement["region_code"],
+                    province=placement["province_code"],
+                )
+            )
+        condition = principal.visible(
+            association=centers.c.association_id,
+            center=centers.c.center_id,
+            region=centers.c.region,
+            province=centers.c.province,
+        )
+        selected = set(connection.execute(select(centers.c.center_id).where(condition)).scalars())
+    assert selected == {c for c, placement in CENTERS.items() if principal.sees(**placement)}
