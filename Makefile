@@ -40,6 +40,7 @@ pytest: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(RUN)/python bench/relay.py
+	$(RUN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -41,6 +41,7 @@ async def post(body: object, language: str = "", content: bytes | None = None) -
     headers = {"Accept-Language": language} if language else {}
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         if content is not None:
+            headers["Content-Type"] = "application/json"
             return await client.post("/learners", content=content, headers=headers)
         return await client.post("/learners", json=body, headers=headers)
 
@@ -91,3 +92,11 @@ async def test_unexpected_error_is_a_500_problem_without_internals() -> None:
     assert response.status_code == 500
     assert "secret internals" not in response.text
     assert response.json()["code"] == "internal"
+
+
+async def test_body_that_is_not_json_names_the_body() -> None:
+    response = await post(None, content=b'{"name": "Salma",')
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "body", "rule": "json_invalid", "message": "JSON invalide"}
+    ]

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,8 +17,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from fursa.cli.demo import auth_headers, enrollment_body
-from fursa.cli.platform import SERVICES, Platform
-from fursa.shared.natsserver import free_port
+from fursa.cli.platform import Platform
 
 
 class Receiver:
@@ -63,29 +61,21 @@ class Receiver:
 
 
 @pytest.fixture
-def traced_platform(tmp_path: Path) -> Iterator[tuple[Platform, Receiver]]:
-    receiver = Receiver()
-    platform = Platform(
-        var_dir=tmp_path / "var",
-        ports={name: free_port() for name in SERVICES},
-        extra_env={
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-            "OTEL_BSP_SCHEDULE_DELAY": "100",
-        },
-    )
-    try:
-        platform.start()
-        yield platform, receiver
-    finally:
-        platform.stop()
-        receiver.server.shutdown()
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.server.shutdown()
+
+
+@pytest.fixture
+def platform_env(receiver: Receiver) -> dict[str, str]:
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
 
 
 @pytest.mark.slow
 async def test_enrollment_to_guardian_notification_is_one_trace(
-    traced_platform: tuple[Platform, Receiver],
+    platform: Platform, receiver: Receiver
 ) -> None:
-    platform, receiver = traced_platform
     trace_id = secrets.token_hex(16)
 
     def traced() -> dict[str, str]:

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from fursa.cli.demo import run_demo
 from fursa.cli.platform import SERVICES, Platform
-from fursa.shared.natsserver import free_port
-
-
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    running = Platform(var_dir=tmp_path / "var", ports={name: free_port() for name in SERVICES})
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -12,10 +12,28 @@ from nats.js import JetStreamContext
 
 from fursa.certification.app import create_app
 from fursa.certification.settings import CertificationSettings
+from fursa.shared.auth import Role, mint_dev_token
 from fursa.shared.messaging.streams import Topology, provision
 from fursa.shared.natsserver import NatsServer
+from fursa.shared.settings import DEV_TOKEN_KEY
 
 PUBLIC_BASE_URL = "https://verify.fursa.test"
+
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+def auth_headers(role: Role = Role.ADMIN, **binding: str | None) -> dict[str, str]:
+    """`Authorization` carrying a development token of `role`, bound as given (e.g.
+    `association_id=...`, `region_code="07"`), signed with the development key."""
+    token = mint_dev_token(DEV_TOKEN_KEY, role=role, subject=f"test-{role}", **binding)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def headers_for() -> AuthHeaders:
+    """:func:`auth_headers` for tests (a conftest's functions are not importable)."""
+    return auth_headers
 
 
 @pytest.fixture
@@ -43,11 +61,25 @@ def app(settings: CertificationSettings) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI, js: JetStreamContext) -> AsyncIterator[httpx.AsyncClient]:
-    """The running service (consumers, relay and API); streams are provisioned first."""
+    """The running service (consumers, relay and API); streams are provisioned first.
+
+    Requests carry an admin token unless they say otherwise.
+    """
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://certification"
+            transport=httpx.ASGITransport(app),
+            base_url="http://certification",
+            headers=auth_headers(),
         ) as http,
     ):
+        yield http
+
+
+@pytest.fixture
+async def anonymous(client: httpx.AsyncClient, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The same running service, called without any token."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://certification"
+    ) as http:
         yield http

@@ -91,8 +91,11 @@ async def test_passed_training_issues_a_diploma_and_announces_it(
     assert certificate["kind"] == "diploma"
     assert certificate["status"] == "active"
     assert certificate["learner_id"] == uuid_of("learner", 1)
-    assert certificate["region_code"] == "07"
     assert certificate["replaces"] is None
+    # Where it was issued, carried by learner-enrolled: what decides who may see it.
+    assert certificate["association_id"] == uuid_of("association", 1)
+    assert certificate["center_id"] == uuid_of("center", 1)
+    assert (certificate["region_code"], certificate["province_code"]) == ("07", "071")
 
     by_number = await client.get(f"/certificates/{certificate['number']}")
     assert by_number.json() == certificate
@@ -170,7 +173,6 @@ async def test_unknown_number_is_a_problem_not_found(client: httpx.AsyncClient) 
     assert problem["status"] == 404
     assert problem["code"] == "not_found"
     assert problem["title"] == "المورد غير موجود."
-    assert "MS-2026-999999" in problem["detail"]
 
 
 async def test_listing_without_an_enrollment_names_the_missing_field(

@@ -90,7 +90,12 @@ async def test_learner_copy_follows_the_latest_enrollment_event(
         copy = await session.get(LearnerCopy, enrolled.enrollment_id)
     assert copy is not None
     assert (copy.first_name_latin, copy.last_name_latin) == ("Salima", "Benali")
-    assert (copy.first_name_ar, copy.region_code) == ("سلمى", "07")
+    assert copy.first_name_ar == "سلمى"
+    assert (copy.association_id, copy.center_id) == (
+        uuid_of("association", 1),
+        uuid_of("center", 1),
+    )
+    assert (copy.region_code, copy.province_code) == ("07", "071")
 
 
 async def test_each_region_and_year_has_its_own_series(certification: Certification) -> None:
@@ -111,11 +116,17 @@ async def test_certificate_of_another_region_is_numbered_and_announced(
     certification: Certification,
 ) -> None:
     async with certification.uow.begin() as tx:
-        rabat = learner_enrolled(1).model_copy(update={"region_code": "04"})
+        rabat = learner_enrolled(1).model_copy(update={"region_code": "04", "province_code": "041"})
         await service.learner_enrolled(tx, enrolled=rabat)
     issued = await certification.issue(1)
     assert issued is not None
     assert issued.number == "RSK-2026-000001"
+    assert issued.placement() == {
+        "association_id": uuid_of("association", 1),
+        "center_id": uuid_of("center", 1),
+        "region_code": "04",
+        "province_code": "041",
+    }
     assert await certification.outbox_rows() == 1
 
 
@@ -154,7 +165,10 @@ async def test_database_refuses_a_second_active_certificate(
             learner_id=first.learner_id,
             kind=first.kind,
             pathway=first.pathway,
+            association_id=first.association_id,
+            center_id=first.center_id,
             region_code=first.region_code,
+            province_code=first.province_code,
             issued_on=first.issued_on,
             status=status,
         )

@@ -1,5 +1,6 @@
 """The enrollment service running for real: its database (SQLite and PostgreSQL), a provisioned
-nats-server, and an HTTP client that drives the app in-process."""
+nats-server, and an HTTP client that drives the app in-process with an admin token (tests of
+scope send other roles' tokens, made by ``bearer``)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,64 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from fursa.enrollment.app import create_app
-from fursa.enrollment.demo import DEMO_CENTER_ID
+from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
+from fursa.enrollment.models import Association, Center
+from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
+from fursa.shared.auth import Role, mint_dev_token
 from fursa.shared.messaging.streams import Topology, provision
 from fursa.shared.natsserver import NatsServer
+from fursa.shared.settings import DEV_TOKEN_KEY
+
+Bearer = Callable[..., dict[str, str]]
+
+# Besides the demo center (association A, Marrakech-Safi 07, Marrakech 071), the `centers`
+# fixture adds a second center of association A in another province of the same region, and
+# a center of association B in Casablanca-Settat (06), Casablanca (141).
+ASSOCIATION_B = "b0000000-0000-4000-8000-00000000000b"
+CENTER_A2 = "a2000000-0000-4000-8000-0000000000a2"
+CENTER_B = "b1000000-0000-4000-8000-0000000000b1"
+
+
+def bearer_headers(role: Role | str, **binding: str | None) -> dict[str, str]:
+    """``Authorization`` headers with a development token for ``role``, bound as given
+    (``association_id=``, ``center_id=``, ``region_code=``, ``province_code=``...)."""
+    token = mint_dev_token(DEV_TOKEN_KEY, role=Role(role), subject=f"test-{role}", **binding)
+    return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN = bearer_headers(Role.ADMIN)
+
+# Callers of the scope tests, by name: a role and what binds it.
+CALLERS: dict[str, dict[str, str]] = {
+    "admin": {"role": "admin"},
+    "staff_a": {"role": "association_staff", "association_id": DEMO_ASSOCIATION_ID},
+    "staff_b": {"role": "association_staff", "association_id": ASSOCIATION_B},
+    "educator_a1": {"role": "educator", "center_id": DEMO_CENTER_ID},
+    "educator_a2": {"role": "educator", "center_id": CENTER_A2},
+    "officer_07": {"role": "entraide_officer", "region_code": "07"},
+    "officer_06": {"role": "entraide_officer", "region_code": "06"},
+    "directorate_071": {"role": "directorate", "province_code": "071"},
+    "directorate_141": {"role": "directorate", "province_code": "141"},
+    "directorate_r07": {"role": "directorate", "region_code": "07"},
+    "partner": {"role": "partner", "partner_id": "partner-1"},
+}
+
+
+@pytest.fixture
+def bearer() -> Bearer:
+    """``bearer(role, **binding)``: ``Authorization`` headers for any role and binding."""
+    return bearer_headers
+
+
+@pytest.fixture
+def caller() -> Callable[[str], dict[str, str]]:
+    """``caller(name)``: ``Authorization`` headers of one of ``CALLERS``."""
+
+    def headers(name: str) -> dict[str, str]:
+        return bearer_headers(**CALLERS[name])
+
+    return headers
 
 
 @pytest.fixture
@@ -46,9 +101,50 @@ async def app(settings: EnrollmentSettings, js: JetStreamContext) -> AsyncIterat
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with an admin token; a request's own ``Authorization`` header replaces it."""
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://enrollment", headers=ADMIN
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that sends no token."""
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://enrollment") as client:
         yield client
+
+
+@pytest.fixture
+async def centers(app: FastAPI) -> dict[str, str]:
+    """Two more centers (see ``CENTER_A2`` and ``CENTER_B``); returns center ids by name."""
+    service: EnrollmentService = app.state.enrollments
+    async with service.uow.begin() as tx:
+        tx.session.add(Association(id=ASSOCIATION_B, name="Association Nour"))
+        await tx.session.flush()
+        tx.session.add_all(
+            [
+                Center(
+                    id=CENTER_A2,
+                    name="Centre Al-Amal Amizmiz",
+                    commune="Amizmiz",
+                    province_code="073",
+                    region_code="07",
+                    association_id=DEMO_ASSOCIATION_ID,
+                ),
+                Center(
+                    id=CENTER_B,
+                    name="Centre Nour Sidi Moumen",
+                    commune="Sidi Moumen",
+                    province_code="141",
+                    region_code="06",
+                    association_id=ASSOCIATION_B,
+                ),
+            ]
+        )
+    return {"A1": DEMO_CENTER_ID, "A2": CENTER_A2, "B": CENTER_B, "association_B": ASSOCIATION_B}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.shared.contracts import LearnerEnrolled, parse_event
+from fursa.shared.problems import FIELD_RULES, MESSAGES
 from fursa.shared.runtime import ServiceRuntime
 from fursa.shared.testing.kernel import stream_count, wait_until
 
@@ -92,19 +93,20 @@ async def test_invalid_fields_are_a_problem_naming_each_field(
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
     problem = response.json()
+    assert problem["type"] == "urn:fursa:problem:validation"
     assert problem["status"] == 422
-    assert problem["title"] == "Invalid request"
-    assert problem["instance"] == "/enrollments"
-    fields = {error["field"] for error in problem["errors"]}
-    assert fields == {
+    assert problem["code"] == "validation"
+    assert problem["title"] == MESSAGES["validation"]["fr"]  # French unless asked otherwise
+    errors = {error["field"]: error for error in problem["errors"]}
+    assert set(errors) == {
         "learner.birth_date",
         "learner.first_name_ar",
         "guardian.phone",
         "school_year",
     }
-    assert {error["pointer"] for error in problem["errors"]} >= {"#/guardian/phone"}
-    for field in fields:
-        assert field in problem["detail"]
+    assert errors["guardian.phone"]["rule"] == "string_pattern_mismatch"
+    assert errors["guardian.phone"]["message"] == "format invalide"
+    assert all(error["message"] for error in problem["errors"])
     assert "0612345678" not in response.text  # input, possibly personal, is never echoed
     assert await _nothing_written(app, client, js)
 
@@ -119,11 +121,14 @@ async def test_unknown_fields_are_refused(
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
-    errors = {(error["field"], error["type"]) for error in response.json()["errors"]}
+    problem = response.json()
+    assert problem["code"] == "validation"
+    errors = {(error["field"], error["rule"]) for error in problem["errors"]}
     assert errors == {
         ("nationality", "extra_forbidden"),
         ("guardian.relationship", "extra_forbidden"),
     }
+    assert {error["message"] for error in problem["errors"]} == {"champ inconnu"}
     assert await _nothing_written(app, client, js)
 
 
@@ -134,8 +139,11 @@ async def test_body_that_is_not_json_is_a_problem(client: httpx.AsyncClient) -> 
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
-    [error] = response.json()["errors"]
-    assert (error["field"], error["type"]) == ("body", "json_invalid")
+    problem = response.json()
+    assert problem["code"] == "validation"
+    [error] = problem["errors"]
+    assert error["rule"] == "json_invalid"
+    assert error["message"] == FIELD_RULES["json_invalid"]["fr"]
 
 
 async def test_unknown_center_is_not_found_and_writes_nothing(
@@ -147,9 +155,13 @@ async def test_unknown_center_is_not_found_and_writes_nothing(
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
-    problem = response.json()
-    assert problem["title"] == "Center not found"
-    assert missing in problem["detail"]
+    assert response.json() == {
+        "type": "urn:fursa:problem:unknown_center",
+        "title": f"Centre inconnu : {missing}.",
+        "status": 404,
+        "code": "unknown_center",
+        "params": {"center_id": missing},
+    }
     assert await _nothing_written(app, client, js)
 
 
@@ -158,7 +170,12 @@ async def test_unknown_enrollment_is_not_found(client: httpx.AsyncClient) -> Non
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.json()["title"] == "Enrollment not found"
+    assert response.json() == {
+        "type": "urn:fursa:problem:not_found",
+        "title": MESSAGES["not_found"]["fr"],
+        "status": 404,
+        "code": "not_found",
+    }
 
 
 async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
@@ -166,7 +183,7 @@ async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.json()["title"] == "Not Found"
+    assert response.json()["code"] == "not_found"
 
 
 async def _has_messages(js: JetStreamContext, stream: str, count: int) -> bool:

@@ -8,6 +8,10 @@ from nats.js import JetStreamContext
 from fursa.enrollment.app import create_app
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.enrollment.settings import EnrollmentSettings
+from fursa.shared.auth import Role, mint_dev_token
+from fursa.shared.settings import DEV_TOKEN_KEY
+
+ADMIN = {"Authorization": f"Bearer {mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN)}"}
 
 
 async def centers(settings: EnrollmentSettings) -> list[dict[str, str]]:
@@ -15,7 +19,9 @@ async def centers(settings: EnrollmentSettings) -> list[dict[str, str]]:
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://e") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://e", headers=ADMIN
+        ) as client,
     ):
         response = await client.get("/centers")
     assert response.status_code == 200

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -13,8 +13,25 @@ from nats.js import JetStreamContext
 
 from fursa.notify.app import create_app
 from fursa.notify.settings import NotifySettings
+from fursa.shared.auth import Role, mint_dev_token
 from fursa.shared.messaging.streams import Topology, provision
 from fursa.shared.natsserver import NatsServer
+from fursa.shared.settings import DEV_TOKEN_KEY
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+def auth_headers(role: Role = Role.ADMIN, **binding: str | None) -> dict[str, str]:
+    """`Authorization` carrying a development token of `role`, bound as given (e.g.
+    `association_id=...`, `region_code="07"`), signed with the development key."""
+    token = mint_dev_token(DEV_TOKEN_KEY, role=role, subject=f"test-{role}", **binding)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def headers_for() -> AuthHeaders:
+    """:func:`auth_headers` for tests (a conftest's functions are not importable)."""
+    return auth_headers
 
 
 @pytest.fixture
@@ -42,9 +59,25 @@ def app(settings: NotifySettings) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI, js: JetStreamContext) -> AsyncIterator[httpx.AsyncClient]:
-    """The running service (consumers, relay and API); streams are provisioned first."""
+    """The running service (consumers, relay and API); streams are provisioned first.
+
+    Requests carry an admin token unless they say otherwise.
+    """
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://notify") as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app),
+            base_url="http://notify",
+            headers=auth_headers(),
+        ) as http,
     ):
+        yield http
+
+
+@pytest.fixture
+async def anonymous(client: httpx.AsyncClient, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The same running service, called without any token."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://notify"
+    ) as http:
         yield http

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from fursa.notify import service
 from fursa.notify.channels import Channel, Message
-from fursa.notify.models import KERNEL, Base, Delivery
+from fursa.notify.models import KERNEL, Base, Contact, Delivery
 from fursa.shared.contracts import (
     CertificateIssued,
     CertificateKind,
@@ -140,3 +140,26 @@ async def test_failed_send_leaves_no_delivery_and_no_event(notify: Notify) -> No
         await notify.tell(issued_event(1), BrokenChannel())
     assert await notify.rows(Delivery) == 0
     assert await notify.rows(KERNEL.outbox) == 0
+
+
+async def test_contact_keeps_where_the_learner_is_enrolled(notify: Notify) -> None:
+    await notify.enroll(1)
+    moved = learner_enrolled(1).model_copy(
+        update={
+            "association_id": uuid_of("association", 2),
+            "center_id": uuid_of("center", 2),
+            "region_code": "04",
+            "province_code": "041",
+        }
+    )
+    async with notify.uow.begin() as tx:
+        await service.learner_enrolled(tx, enrolled=moved)
+
+    async with notify.db.transaction() as session:
+        contact = await session.get(Contact, uuid_of("learner", 1))
+    assert contact is not None
+    assert (contact.association_id, contact.center_id) == (
+        uuid_of("association", 2),
+        uuid_of("center", 2),
+    )
+    assert (contact.region_code, contact.province_code) == ("04", "041")

@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from fursa.shared.contracts import TrainingCompleted, parse_event
+from fursa.shared.problems import MESSAGES
 from fursa.shared.runtime import ServiceRuntime
 from fursa.shared.testing.kernel import stream_count, wait_until
 
-OpenTraining = Callable[[int], Awaitable[dict[str, Any]]]
+OpenTraining = Callable[..., Awaitable[dict[str, Any]]]
 PROBLEM_JSON = "application/problem+json"
 PASSED = {
     "hours_attended": 412.5,
@@ -66,7 +67,12 @@ async def test_completing_a_training_twice_is_a_conflict(
 
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.json()["title"] == "Training already completed"
+    assert response.json() == {
+        "type": "urn:fursa:problem:training_already_completed",
+        "title": "Cette formation est déjà terminée ; son résultat ne change plus.",
+        "status": 409,
+        "code": "training_already_completed",
+    }
     assert (await client.get(f"/trainings/{training['id']}")).json()["result"] == "passed"
     assert await _published_after_drain(app, js) == 1
 
@@ -90,7 +96,12 @@ async def test_completing_an_unknown_training_is_not_found(client: httpx.AsyncCl
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.json()["title"] == "Training not found"
+    assert response.json() == {
+        "type": "urn:fursa:problem:not_found",
+        "title": MESSAGES["not_found"]["fr"],
+        "status": 404,
+        "code": "not_found",
+    }
 
 
 async def test_invalid_completion_is_a_problem_naming_each_field(
@@ -109,7 +120,10 @@ async def test_invalid_completion_is_a_problem_naming_each_field(
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
-    errors = {(error["field"], error["type"]) for error in response.json()["errors"]}
+    problem = response.json()
+    assert (problem["code"], problem["type"]) == ("validation", "urn:fursa:problem:validation")
+    assert all(error["message"] for error in problem["errors"])
+    errors = {(error["field"], error["rule"]) for error in problem["errors"]}
     assert errors == {
         ("hours_attended", "greater_than_equal"),
         ("attendance_rate", "less_than_equal"),
@@ -125,8 +139,11 @@ async def test_listing_trainings_needs_an_enrollment(client: httpx.AsyncClient) 
     response = await client.get("/trainings")
 
     assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
     [error] = response.json()["errors"]
-    assert (error["field"], error["in"], error["type"]) == ("enrollment_id", "query", "missing")
+    # The kernel names a query parameter with its location (`query.enrollment_id`).
+    assert error["field"].endswith("enrollment_id")
+    assert (error["rule"], error["message"]) == ("missing", "champ obligatoire")
 
 
 async def _published(js: JetStreamContext, count: int) -> bool:

@@ -44,6 +44,15 @@ class Platform:
     nats: NatsServer | None = None
     passwords: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def on_free_ports(cls, var_dir: Path, **extra_env: str) -> Platform:
+        """A platform on free ports (tests, benchmarks): nothing else on the machine matters."""
+        return cls(
+            var_dir=var_dir,
+            ports={name: free_port() for name in SERVICES},
+            extra_env=dict(extra_env),
+        )
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 

@@ -180,8 +180,13 @@ class Problem(Exception):  # noqa: N818 - the RFC's own word
 def validation_problem(exc: RequestValidationError, language: str) -> Problem:
     errors = []
     for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ()) if part != "body"]
         rule = str(error.get("type", "value_error"))
+        # A body that is not JSON at all is located by character offset: name the body instead.
+        location = (
+            []
+            if rule == "json_invalid"
+            else [str(part) for part in error.get("loc", ()) if part != "body"]
+        )
         message = FIELD_RULES.get(rule, {}).get(language) or str(error.get("msg", rule))
         errors.append({"field": ".".join(location) or "body", "rule": rule, "message": message})
     return Problem(422, "validation", errors=errors)

@@ -1,4 +1,9 @@
-"""HTTP routes of the certification service: thin translations to the service layer."""
+"""HTTP routes of the certification service: thin translations to the service layer.
+
+Every route needs a bearer token of the programme's staff (partners are refused with 403) and
+shows only the certificates issued within the caller's association, center or territory: any
+other certificate is answered exactly as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from fursa.certification import service
 from fursa.certification.domain import CertificateStatus
 from fursa.certification.models import Certificate
+from fursa.shared.auth import Principal, Role, allow
 from fursa.shared.contracts import CertificateKind, Pathway
 from fursa.shared.db import Database
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
@@ -24,6 +30,17 @@ def _database(request: Request) -> Database:
 
 DatabaseDep = Annotated[Database, Depends(_database)]
 
+# Who may use these internal routes at all; each one then scopes what it shows.
+STAFF = (
+    Role.ADMIN,
+    Role.ENTRAIDE_OFFICER,
+    Role.DIRECTORATE,
+    Role.ASSOCIATION_STAFF,
+    Role.EDUCATOR,
+)
+_staff = allow(*STAFF)
+Viewer = Annotated[Principal, Depends(_staff)]
+
 
 class CertificatePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -34,7 +51,10 @@ class CertificatePublic(BaseModel):
     learner_id: str
     kind: CertificateKind
     pathway: Pathway
+    association_id: str
+    center_id: str
     region_code: str
+    province_code: str
     issued_on: date
     status: CertificateStatus
     replaces: str | None
@@ -49,23 +69,36 @@ def _public(certificate: Certificate) -> CertificatePublic:
     return CertificatePublic.model_validate(certificate)
 
 
-router = APIRouter(prefix="/certificates", tags=["certificates"])
+router = APIRouter(
+    prefix="/certificates",
+    tags=["certificates"],
+    # On the router too, so that a route added later cannot forget it (resolved once).
+    dependencies=[Depends(_staff)],
+    responses={
+        401: {"description": "No valid bearer token", "content": {PROBLEM_JSON: {}}},
+        403: {"description": "A role these routes do not serve", "content": {PROBLEM_JSON: {}}},
+    },
+)
 
 
 @router.get("")
 async def list_certificates(
-    db: DatabaseDep, enrollment_id: Annotated[str, Query(max_length=36)]
+    db: DatabaseDep, viewer: Viewer, enrollment_id: Annotated[str, Query(max_length=36)]
 ) -> list[CertificatePublic]:
-    """The certificates of one enrollment, active and revoked."""
-    certificates = await service.certificates_of_enrollment(db, enrollment_id=enrollment_id)
+    """The certificates of one enrollment, active and revoked, that the caller may see
+    (none for an enrollment outside the caller's scope)."""
+    certificates = await service.certificates_of_enrollment(
+        db, enrollment_id=enrollment_id, viewer=viewer
+    )
     return [_public(certificate) for certificate in certificates]
 
 
 # Declared before `/{number}`, which would otherwise take "summary" for a number.
 @router.get("/summary")
-async def summary(db: DatabaseDep) -> CertificateSummaryPublic:
-    """Certificates issued so far, and how many are active (not revoked)."""
-    counts = await service.certificate_summary(db)
+async def summary(db: DatabaseDep, viewer: Viewer) -> CertificateSummaryPublic:
+    """Certificates issued so far within the caller's scope, and how many are active (not
+    revoked)."""
+    counts = await service.certificate_summary(db, viewer=viewer)
     return CertificateSummaryPublic(issued=counts.issued, active=counts.active)
 
 
@@ -73,9 +106,14 @@ async def summary(db: DatabaseDep) -> CertificateSummaryPublic:
     "/{number}",
     responses={404: {"description": "No such certificate", "content": {PROBLEM_JSON: {}}}},
 )
-async def get_certificate(db: DatabaseDep, number: str) -> CertificatePublic:
-    """One certificate by its human-readable number, e.g. `MS-2026-000001`."""
+async def get_certificate(db: DatabaseDep, viewer: Viewer, number: str) -> CertificatePublic:
+    """One certificate by its human-readable number, e.g. `MS-2026-000001`.
+
+    A certificate outside the caller's scope is answered with the same 404 as a number that
+    was never given, so numbers cannot be probed.
+    """
     certificate = await service.find_certificate(db, number=number)
     if certificate is None:
-        raise Problem(404, "not_found", detail=f"no certificate has the number {number}")
+        raise Problem.not_found()
+    viewer.ensure_sees(**certificate.placement())
     return _public(certificate)

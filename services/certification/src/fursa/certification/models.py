@@ -22,7 +22,8 @@ KERNEL = kernel_tables(Base.metadata)
 
 
 class LearnerCopy(Base, table=True):
-    """What a diploma shows of a learner, copied from learner-enrolled (event-carried state)."""
+    """What a diploma shows of a learner, and where the learner is enrolled (association,
+    center, territory), copied from learner-enrolled (event-carried state)."""
 
     __tablename__ = "learner_copy"
 
@@ -32,13 +33,19 @@ class LearnerCopy(Base, table=True):
     last_name_ar: str = Field(max_length=100)
     first_name_latin: str = Field(max_length=100)
     last_name_latin: str = Field(max_length=100)
+    association_id: str = Field(max_length=36)
     center_id: str = Field(max_length=36)
     region_code: str = Field(max_length=16)
+    province_code: str = Field(max_length=16)
     pathway: str = Field(max_length=40)
 
 
 class Certificate(Base, table=True):
-    """An issued diploma or attestation; a re-issue names the certificate it `replaces`."""
+    """An issued diploma or attestation; a re-issue names the certificate it `replaces`.
+
+    It keeps where it was issued (association, center, region, province): what decides who
+    may see it.
+    """
 
     __tablename__ = "certificate"
     __table_args__ = (
@@ -58,10 +65,22 @@ class Certificate(Base, table=True):
     learner_id: str = Field(index=True, max_length=36)
     kind: str = Field(max_length=20)
     pathway: str = Field(max_length=40)
-    region_code: str = Field(max_length=16)
+    association_id: str = Field(index=True, max_length=36)
+    center_id: str = Field(index=True, max_length=36)
+    region_code: str = Field(index=True, max_length=16)
+    province_code: str = Field(index=True, max_length=16)
     issued_on: date
     status: str = Field(default=CertificateStatus.ACTIVE.value, max_length=20)
     replaces: str | None = Field(default=None, foreign_key="certificate.id", max_length=36)
+
+    def placement(self) -> dict[str, str | None]:
+        """Where the certificate was issued, as :meth:`Principal.sees` takes it."""
+        return {
+            "association_id": self.association_id,
+            "center_id": self.center_id,
+            "region_code": self.region_code,
+            "province_code": self.province_code,
+        }
 
 
 class NumberCounter(Base, table=True):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import uuid6
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fursa.certification import domain
 from fursa.certification.domain import CertificateStatus
 from fursa.certification.models import Certificate, LearnerCopy, NumberCounter
+from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today
 from fursa.shared.contracts import CertificateIssued, LearnerEnrolled, Pathway, TrainingCompleted
 from fursa.shared.db import Database
@@ -49,8 +50,10 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
         "last_name_ar": pii.last_name_ar,
         "first_name_latin": pii.first_name_latin,
         "last_name_latin": pii.last_name_latin,
+        "association_id": enrolled.association_id,
         "center_id": enrolled.center_id,
         "region_code": enrolled.region_code,
+        "province_code": enrolled.province_code,
         "pathway": enrolled.pathway.value,
     }
     # One atomic upsert: two replicas racing on one enrollment never fail on the key (such
@@ -111,7 +114,10 @@ async def issue_certificate(
         learner_id=learner.learner_id,
         kind=kind.value,
         pathway=pathway.value,
+        association_id=learner.association_id,
+        center_id=learner.center_id,
         region_code=learner.region_code,
+        province_code=learner.province_code,
         issued_on=issued_on,
         status=CertificateStatus.ACTIVE.value,
     )
@@ -136,30 +142,47 @@ async def issue_certificate(
     return certificate
 
 
-async def certificates_of_enrollment(db: Database, *, enrollment_id: str) -> list[Certificate]:
-    """Every certificate of an enrollment (active and revoked), oldest first."""
+def visible_to(viewer: Principal) -> ColumnElement[bool]:
+    """The certificates the viewer may see, by where they were issued."""
+    columns = inspect(Certificate).columns
+    return viewer.visible(
+        association=columns.association_id,
+        center=columns.center_id,
+        region=columns.region_code,
+        province=columns.province_code,
+    )
+
+
+async def certificates_of_enrollment(
+    db: Database, *, enrollment_id: str, viewer: Principal
+) -> list[Certificate]:
+    """Every certificate of an enrollment (active and revoked) that the viewer may see,
+    oldest first."""
     async with db.transaction() as session:
         result = await session.exec(
             select(Certificate)
-            .where(col(Certificate.enrollment_id) == enrollment_id)
+            .where(col(Certificate.enrollment_id) == enrollment_id, visible_to(viewer))
             .order_by(col(Certificate.issued_on), col(Certificate.number))
         )
         return list(result.all())
 
 
 async def find_certificate(db: Database, *, number: str) -> Certificate | None:
-    """The certificate with this number, if there is one."""
+    """The certificate with this number, if there is one (whoever may see it: callers check)."""
     async with db.transaction() as session:
         result = await session.exec(select(Certificate).where(col(Certificate.number) == number))
         return result.first()
 
 
-async def certificate_summary(db: Database) -> CertificateSummary:
-    """How many certificates were ever issued, and how many of them are still active."""
+async def certificate_summary(db: Database, *, viewer: Principal) -> CertificateSummary:
+    """How many of the certificates the viewer may see were issued, and how many of them are
+    still active."""
     active = col(Certificate.status) == CertificateStatus.ACTIVE.value
     async with db.transaction() as session:
         result = await session.exec(
-            select(func.count(), func.count().filter(active)).select_from(Certificate)
+            select(func.count(), func.count().filter(active))
+            .select_from(Certificate)
+            .where(visible_to(viewer))
         )
         issued, active_count = result.one()
     return CertificateSummary(issued=issued, active=active_count)

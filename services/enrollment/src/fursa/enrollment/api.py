@@ -1,4 +1,8 @@
-"""The enrollment HTTP API: request and response shapes, and thin routes over the service."""
+"""The enrollment HTTP API: request and response shapes, and thin routes over the service.
+
+Every route needs a bearer token and answers within the caller's scope: a center or an
+enrollment outside it answers 404, exactly like one that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,26 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.enrollment.domain import EnrollmentStatus
 from fursa.enrollment.models import Center, Enrollment
-from fursa.enrollment.problems import ProblemType
 from fursa.enrollment.service import CenterNotFound, EnrollmentNotFound, EnrollmentService
+from fursa.shared import problems
+from fursa.shared.auth import CurrentPrincipal, Principal, Role, allow
 from fursa.shared.contracts import Consent, Guardian, LearnerPII, Pathway, Sex
 from fursa.shared.contracts.common import SchoolYear, Uuid
 from fursa.shared.contracts.enrollment import ArabicName, LatinName
+from fursa.shared.problems import Problem
 
-PROBLEMS: dict[type[Exception], ProblemType] = {
-    CenterNotFound: ProblemType(404, "Center not found", "center-not-found"),
-    EnrollmentNotFound: ProblemType(404, "Enrollment not found", "enrollment-not-found"),
-}
+# The enrollment service's rules, by code, in the programme's two languages.
+problems.register_messages(
+    {
+        "unknown_center": {
+            "fr": "Centre inconnu : {center_id}.",
+            "ar": "مركز غير معروف: {center_id}.",
+        },
+    }
+)
+
+# Who may enroll a learner: the association that runs the center, or an administrator.
+Enroller = Annotated[Principal, Depends(allow(Role.ASSOCIATION_STAFF, Role.ADMIN))]
 
 MassarCode = Annotated[
     str,
@@ -133,32 +147,47 @@ router = APIRouter(tags=["enrollment"])
 
 
 @router.get("/centers")
-async def list_centers(service: Service) -> list[CenterPublic]:
-    return [CenterPublic.of(center) for center in await service.centers()]
+async def list_centers(principal: CurrentPrincipal, service: Service) -> list[CenterPublic]:
+    """The centers the caller may see."""
+    return [CenterPublic.of(center) for center in await service.centers(scope=principal)]
 
 
 @router.post("/enrollments", status_code=status.HTTP_201_CREATED)
-async def enroll(body: EnrollmentRequest, service: Service, response: Response) -> EnrollmentPublic:
-    enrollment = await service.enroll(
-        learner=body.pii(),
-        massar_code=body.learner.massar_code,
-        center_id=body.center_id,
-        pathway=body.pathway,
-        school_year=body.school_year,
-    )
+async def enroll(
+    body: EnrollmentRequest, principal: Enroller, service: Service, response: Response
+) -> EnrollmentPublic:
+    """Enroll a learner in a center the caller may see (404 ``unknown_center`` otherwise)."""
+    try:
+        enrollment = await service.enroll(
+            scope=principal,
+            learner=body.pii(),
+            massar_code=body.learner.massar_code,
+            center_id=body.center_id,
+            pathway=body.pathway,
+            school_year=body.school_year,
+        )
+    except CenterNotFound:
+        raise Problem.rule("unknown_center", status=404, center_id=body.center_id) from None
     response.headers["Location"] = f"/enrollments/{enrollment.id}"
     return EnrollmentPublic.of(enrollment)
 
 
 # Declared before /enrollments/{enrollment_id}, which would otherwise match "summary".
 @router.get("/enrollments/summary")
-async def enrollment_summary(service: Service) -> EnrollmentSummary:
-    summary = await service.summary()
+async def enrollment_summary(principal: CurrentPrincipal, service: Service) -> EnrollmentSummary:
+    """How many of the enrollments the caller may see are active, and how many completed."""
+    summary = await service.summary(scope=principal)
     return EnrollmentSummary(
         enrolled=summary.enrolled, completed=summary.completed, total=summary.total
     )
 
 
 @router.get("/enrollments/{enrollment_id}")
-async def get_enrollment(enrollment_id: Id, service: Service) -> EnrollmentPublic:
-    return EnrollmentPublic.of(await service.get(enrollment_id))
+async def get_enrollment(
+    enrollment_id: Id, principal: CurrentPrincipal, service: Service
+) -> EnrollmentPublic:
+    """One enrollment the caller may see (404 otherwise)."""
+    try:
+        return EnrollmentPublic.of(await service.get(enrollment_id, scope=principal))
+    except EnrollmentNotFound:
+        raise Problem.not_found() from None

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from fursa.enrollment.api import PROBLEMS, router
+from fursa.enrollment.api import router
 from fursa.enrollment.consumers import HANDLERS
 from fursa.enrollment.models import KERNEL, EnrollmentModel
-from fursa.enrollment.problems import install_problem_handlers
 from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
 from fursa.shared.runtime import ServiceRuntime
@@ -29,7 +28,6 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
     service = EnrollmentService(runtime.uow)
     app = runtime.app([router], title="Fursa enrollment")
     app.state.enrollments = service
-    install_problem_handlers(app, PROBLEMS)
     if settings.mode == "development":
         _seed_demo_data_on_startup(app, service)
     return app

@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, inspect
 from sqlmodel import col, select
 
 from fursa.enrollment import domain
 from fursa.enrollment.demo import demo_association, demo_center
 from fursa.enrollment.domain import EnrollmentStatus, Summary
 from fursa.enrollment.models import Association, Center, Enrollment, Learner
+from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today
 from fursa.shared.contracts import LearnerEnrolled, LearnerPII, Pathway
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
@@ -41,8 +42,44 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def visible_centers(scope: Principal) -> ColumnElement[bool]:
+    """The centers ``scope`` may see: by association, center, region or province."""
+    centers = inspect(Center).c
+    return scope.visible(
+        association=centers.association_id,
+        center=centers.id,
+        region=centers.region_code,
+        province=centers.province_code,
+    )
+
+
+def visible_enrollments(scope: Principal) -> ColumnElement[bool]:
+    """The enrollments ``scope`` may see, for a query joining each enrollment to its center
+    (an enrollment is placed where its center is: association, center, region, province)."""
+    enrollments, centers = inspect(Enrollment).c, inspect(Center).c
+    return scope.visible(
+        association=enrollments.association_id,
+        center=enrollments.center_id,
+        region=centers.region_code,
+        province=centers.province_code,
+    )
+
+
+def sees_center(scope: Principal, center: Center) -> bool:
+    return scope.sees(
+        association_id=center.association_id,
+        center_id=center.id,
+        region_code=center.region_code,
+        province_code=center.province_code,
+    )
+
+
 class EnrollmentService:
-    """Enrolls learners and answers questions about centers and enrollments."""
+    """Enrolls learners and answers questions about centers and enrollments.
+
+    Every operation a caller asks for takes the caller's ``scope``: what lies outside it is
+    treated exactly as what does not exist.
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
@@ -50,6 +87,7 @@ class EnrollmentService:
     async def enroll(
         self,
         *,
+        scope: Principal,
         learner: LearnerPII,
         massar_code: str | None,
         center_id: str,
@@ -60,11 +98,11 @@ class EnrollmentService:
 
         The learner, the enrollment and the event commit together or not at all. The event
         carries the learner's personal data in its ``pii`` block only. Raises
-        :class:`CenterNotFound` for an unknown center.
+        :class:`CenterNotFound` for an unknown center, or one outside ``scope``.
         """
         async with self.uow.begin() as tx:
             center = await tx.session.get(Center, center_id)
-            if center is None:
+            if center is None or not sees_center(scope, center):
                 raise CenterNotFound(center_id)
             person = Learner(
                 id=new_id(),
@@ -114,27 +152,37 @@ class EnrollmentService:
         log.info("enrollment %s opened in center %s", enrollment.id, center.id)
         return enrollment
 
-    async def get(self, enrollment_id: str) -> Enrollment:
-        """One enrollment; raises :class:`EnrollmentNotFound`."""
+    async def get(self, enrollment_id: str, *, scope: Principal) -> Enrollment:
+        """One enrollment; raises :class:`EnrollmentNotFound`, also when outside ``scope``."""
+        query = (
+            select(Enrollment)
+            .join(Center, col(Center.id) == col(Enrollment.center_id))
+            .where(col(Enrollment.id) == enrollment_id, visible_enrollments(scope))
+        )
         async with self.uow.begin() as tx:
-            enrollment = await tx.session.get(Enrollment, enrollment_id)
+            enrollment = (await tx.session.exec(query)).first()
         if enrollment is None:
             raise EnrollmentNotFound(enrollment_id)
         return enrollment
 
-    async def summary(self) -> Summary:
-        """How many enrollments are active, how many completed."""
+    async def summary(self, *, scope: Principal) -> Summary:
+        """How many enrollments within ``scope`` are active, how many completed."""
+        query = (
+            select(Enrollment.status, func.count())
+            .join(Center, col(Center.id) == col(Enrollment.center_id))
+            .where(visible_enrollments(scope))
+            .group_by(col(Enrollment.status))
+        )
         async with self.uow.begin() as tx:
-            rows = await tx.session.exec(
-                select(Enrollment.status, func.count()).group_by(col(Enrollment.status))
-            )
+            rows = await tx.session.exec(query)
             counts = {EnrollmentStatus(status): count for status, count in rows.all()}
         return Summary.of(counts)
 
-    async def centers(self) -> Sequence[Center]:
-        """Every center, by name."""
+    async def centers(self, *, scope: Principal) -> Sequence[Center]:
+        """The centers within ``scope``, by name."""
+        query = select(Center).where(visible_centers(scope)).order_by(col(Center.name))
         async with self.uow.begin() as tx:
-            return (await tx.session.exec(select(Center).order_by(col(Center.name)))).all()
+            return (await tx.session.exec(query)).all()
 
     async def seed_demo_center(self) -> bool:
         """Create the demo association and center when no center exists (development only).

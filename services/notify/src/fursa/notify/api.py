@@ -1,6 +1,10 @@
 """HTTP routes of the notify service: thin translations to the service layer.
 
 Responses name recipients by kind only: no phone number or address ever leaves through here.
+
+Every route needs a bearer token of the programme's staff (partners are refused with 403) and
+shows only what was sent about learners enrolled within the caller's association, center or
+territory: any other learner's deliveries are answered exactly as if there were none.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from fursa.notify import service
 from fursa.notify.domain import DeliveryStatus
+from fursa.shared.auth import Principal, Role, allow
 from fursa.shared.contracts import Channel, RecipientKind
 from fursa.shared.db import Database
+from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
 
 
 def _database(request: Request) -> Database:
@@ -23,6 +29,17 @@ def _database(request: Request) -> Database:
 
 
 DatabaseDep = Annotated[Database, Depends(_database)]
+
+# Who may use these internal routes at all; each one then scopes what it shows.
+STAFF = (
+    Role.ADMIN,
+    Role.ENTRAIDE_OFFICER,
+    Role.DIRECTORATE,
+    Role.ASSOCIATION_STAFF,
+    Role.EDUCATOR,
+)
+_staff = allow(*STAFF)
+Viewer = Annotated[Principal, Depends(_staff)]
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -48,19 +65,29 @@ class DeliverySummaryPublic(BaseModel):
     sent: int
 
 
-router = APIRouter(prefix="/deliveries", tags=["deliveries"])
+router = APIRouter(
+    prefix="/deliveries",
+    tags=["deliveries"],
+    # On the router too, so that a route added later cannot forget it (resolved once).
+    dependencies=[Depends(_staff)],
+    responses={
+        401: {"description": "No valid bearer token", "content": {PROBLEM_JSON: {}}},
+        403: {"description": "A role these routes do not serve", "content": {PROBLEM_JSON: {}}},
+    },
+)
 
 
 @router.get("")
 async def list_deliveries(
-    db: DatabaseDep, learner_id: Annotated[str, Query(max_length=36)]
+    db: DatabaseDep, viewer: Viewer, learner_id: Annotated[str, Query(max_length=36)]
 ) -> list[DeliveryPublic]:
-    """The messages sent about one learner, oldest first."""
-    deliveries = await service.deliveries_to(db, learner_id=learner_id)
+    """The messages sent about one learner, oldest first (none for a learner outside the
+    caller's scope)."""
+    deliveries = await service.deliveries_to(db, learner_id=learner_id, viewer=viewer)
     return [DeliveryPublic.model_validate(delivery) for delivery in deliveries]
 
 
 @router.get("/summary")
-async def summary(db: DatabaseDep) -> DeliverySummaryPublic:
-    """How many messages were sent."""
-    return DeliverySummaryPublic(sent=await service.sent_count(db))
+async def summary(db: DatabaseDep, viewer: Viewer) -> DeliverySummaryPublic:
+    """How many messages were sent about learners within the caller's scope."""
+    return DeliverySummaryPublic(sent=await service.sent_count(db, viewer=viewer))

@@ -22,12 +22,18 @@ KERNEL = kernel_tables(Base.metadata)
 
 
 class Contact(Base, table=True):
-    """Whom to tell about a learner — the guardian — copied from learner-enrolled's pii."""
+    """Whom to tell about a learner — the guardian — copied from learner-enrolled's pii, and
+    where the learner is enrolled (association, center, territory): what decides who may see
+    the learner's deliveries."""
 
     __tablename__ = "contact"
 
     learner_id: str = Field(primary_key=True, max_length=36)
     enrollment_id: str = Field(max_length=36)
+    association_id: str = Field(index=True, max_length=36)
+    center_id: str = Field(index=True, max_length=36)
+    region_code: str = Field(index=True, max_length=16)
+    province_code: str = Field(index=True, max_length=16)
     guardian_name: str = Field(max_length=200)
     phone: str = Field(max_length=16)
     email: str | None = Field(default=None, max_length=254)

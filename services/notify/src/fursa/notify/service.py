@@ -7,15 +7,20 @@ open their own short transaction on the service's database.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import uuid6
+from sqlalchemy import ColumnElement, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from fursa.notify import domain
 from fursa.notify.channels import Channel, Message
 from fursa.notify.domain import DeliveryStatus
 from fursa.notify.models import Contact, Delivery
+from fursa.shared.auth import Principal
 from fursa.shared.clock import utcnow
 from fursa.shared.contracts import (
     CertificateIssued,
@@ -31,6 +36,8 @@ from fursa.shared.messaging.outbox import Transaction
 # A delivery's events form its own history; notification-sent is its first.
 SENT_SEQUENCE = 1
 
+T = TypeVar("T")
+
 
 class ContactNotYetKnownError(Exception):
     """The event came before the learner's enrollment (streams are not ordered with each
@@ -43,6 +50,10 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
     values = {
         "learner_id": enrolled.learner_id,
         "enrollment_id": enrolled.enrollment_id,
+        "association_id": enrolled.association_id,
+        "center_id": enrolled.center_id,
+        "region_code": enrolled.region_code,
+        "province_code": enrolled.province_code,
         "guardian_name": guardian.name,
         "phone": guardian.phone,
         "email": guardian.email,
@@ -121,22 +132,44 @@ async def certificate_issued(
     return delivery
 
 
-async def deliveries_to(db: Database, *, learner_id: str) -> list[Delivery]:
-    """The messages sent about one learner, oldest first."""
+def visible_to(viewer: Principal) -> ColumnElement[bool]:
+    """The deliveries the viewer may see: those about learners enrolled within the viewer's
+    association, center or territory (by the learner's contact, joined to the delivery)."""
+    columns = inspect(Contact).columns
+    return viewer.visible(
+        association=columns.association_id,
+        center=columns.center_id,
+        region=columns.region_code,
+        province=columns.province_code,
+    )
+
+
+def _with_contact(query: SelectOfScalar[T]) -> SelectOfScalar[T]:
+    # Outer: a delivery whose contact is unknown stays countable by those who see everything.
+    return query.outerjoin(Contact, col(Contact.learner_id) == col(Delivery.learner_id))
+
+
+async def deliveries_to(db: Database, *, learner_id: str, viewer: Principal) -> list[Delivery]:
+    """The messages sent about one learner, oldest first; none unless the viewer may see the
+    learner."""
     async with db.transaction() as session:
         result = await session.exec(
-            select(Delivery)
-            .where(col(Delivery.learner_id) == learner_id)
+            _with_contact(select(Delivery))
+            .where(col(Delivery.learner_id) == learner_id, visible_to(viewer))
             .order_by(col(Delivery.sent_at), col(Delivery.id))
         )
         return list(result.all())
 
 
-async def sent_count(db: Database) -> int:
-    """How many messages were sent."""
+async def sent_count(db: Database, *, viewer: Principal) -> int:
+    """How many messages were sent about learners the viewer may see."""
     sent = col(Delivery.status) == DeliveryStatus.SENT.value
     async with db.transaction() as session:
-        result = await session.exec(select(func.count()).select_from(Delivery).where(sent))
+        result = await session.exec(
+            _with_contact(select(func.count()).select_from(Delivery)).where(
+                sent, visible_to(viewer)
+            )
+        )
         return result.one()
 
 

@@ -1,4 +1,8 @@
-"""The training HTTP API: request and response shapes, and thin routes over the service."""
+"""The training HTTP API: request and response shapes, and thin routes over the service.
+
+Every route needs a bearer token and answers within the caller's scope: a training record
+outside it answers 404, exactly like one that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from fursa.shared import problems
+from fursa.shared.auth import CurrentPrincipal, Principal, Role, allow
 from fursa.shared.contracts import Pathway, TrainingResult
+from fursa.shared.problems import Problem
 from fursa.training.domain import (
     Completion,
     InvalidCompletion,
@@ -16,16 +23,24 @@ from fursa.training.domain import (
     TrainingStatus,
 )
 from fursa.training.models import TrainingRecord
-from fursa.training.problems import ProblemType
 from fursa.training.service import TrainingNotFound, TrainingService
 
-PROBLEMS: dict[type[Exception], ProblemType] = {
-    TrainingNotFound: ProblemType(404, "Training not found", "training-not-found"),
-    TrainingAlreadyCompleted: ProblemType(
-        409, "Training already completed", "training-already-completed"
-    ),
-    InvalidCompletion: ProblemType(422, "Invalid completion", "invalid-completion"),
-}
+# The training service's rules, by code, in the programme's two languages.
+problems.register_messages(
+    {
+        "training_already_completed": {
+            "fr": "Cette formation est déjà terminée ; son résultat ne change plus.",
+            "ar": "هذا التكوين منتهٍ من قبل؛ لا تتغير نتيجته.",
+        },
+        "invalid_completion": {
+            "fr": "Les chiffres d'assiduité sont impossibles.",
+            "ar": "أرقام المواظبة غير ممكنة.",
+        },
+    }
+)
+
+# Who may record how a training ended: the center's educators, its association, an administrator.
+Completer = Annotated[Principal, Depends(allow(Role.EDUCATOR, Role.ASSOCIATION_STAFF, Role.ADMIN))]
 
 Id = Annotated[str, Path(max_length=64)]
 
@@ -102,25 +117,45 @@ router = APIRouter(tags=["training"])
 
 @router.get("/trainings")
 async def find_trainings(
-    enrollment_id: Annotated[str, Query(max_length=64)], service: Service
+    enrollment_id: Annotated[str, Query(max_length=64)],
+    principal: CurrentPrincipal,
+    service: Service,
 ) -> list[TrainingPublic]:
-    return [TrainingPublic.of(record) for record in await service.for_enrollment(enrollment_id)]
+    """The training of an enrollment, if opened and visible to the caller (zero or one)."""
+    records = await service.for_enrollment(enrollment_id, scope=principal)
+    return [TrainingPublic.of(record) for record in records]
 
 
 # Declared before /trainings/{training_id}, which would otherwise match "summary".
 @router.get("/trainings/summary")
-async def training_summary(service: Service) -> TrainingSummary:
-    summary = await service.summary()
+async def training_summary(principal: CurrentPrincipal, service: Service) -> TrainingSummary:
+    """How many of the trainings the caller may see are open, and how many completed."""
+    summary = await service.summary(scope=principal)
     return TrainingSummary(open=summary.open, completed=summary.completed)
 
 
 @router.get("/trainings/{training_id}")
-async def get_training(training_id: Id, service: Service) -> TrainingPublic:
-    return TrainingPublic.of(await service.get(training_id))
+async def get_training(
+    training_id: Id, principal: CurrentPrincipal, service: Service
+) -> TrainingPublic:
+    """One training the caller may see (404 otherwise)."""
+    try:
+        return TrainingPublic.of(await service.get(training_id, scope=principal))
+    except TrainingNotFound:
+        raise Problem.not_found() from None
 
 
 @router.post("/trainings/{training_id}/completion")
 async def complete_training(
-    training_id: Id, body: CompletionRequest, service: Service
+    training_id: Id, body: CompletionRequest, principal: Completer, service: Service
 ) -> TrainingPublic:
-    return TrainingPublic.of(await service.complete(training_id, body.completion()))
+    """Record how a training the caller may see ended (404 otherwise; 409 the second time)."""
+    try:
+        record = await service.complete(training_id, body.completion(), scope=principal)
+    except TrainingNotFound:
+        raise Problem.not_found() from None
+    except TrainingAlreadyCompleted:
+        raise Problem.rule("training_already_completed", status=409) from None
+    except InvalidCompletion as exc:
+        raise Problem(422, "invalid_completion", detail=str(exc)) from None
+    return TrainingPublic.of(record)

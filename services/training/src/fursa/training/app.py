@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from fursa.shared.runtime import ServiceRuntime
-from fursa.training.api import PROBLEMS, router
+from fursa.training.api import router
 from fursa.training.consumers import HANDLERS
 from fursa.training.models import KERNEL, TrainingModel
-from fursa.training.problems import install_problem_handlers
 from fursa.training.service import TrainingService
 from fursa.training.settings import TrainingSettings
 
@@ -25,5 +24,4 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
     )
     app = runtime.app([router], title="Fursa training")
     app.state.trainings = TrainingService(runtime.uow)
-    install_problem_handlers(app, PROBLEMS)
     return app

@@ -20,7 +20,10 @@ async def learner_enrolled(tx: Transaction, event: CloudEvent[Any]) -> None:
         tx,
         enrollment_id=data.enrollment_id,
         learner_id=data.learner_id,
+        association_id=data.association_id,
         center_id=data.center_id,
+        region_code=data.region_code,
+        province_code=data.province_code,
         pathway=data.pathway,
     )
 

@@ -1,7 +1,8 @@
 """The training service's tables.
 
-Training keeps only what it needs of an enrollment (ids, center, pathway) and never the
-learner's personal data: the ``pii`` block of learner-enrolled is not stored here.
+Training keeps only what it needs of an enrollment (ids, pathway, and where it is placed:
+association, center, region, province, which decide who may see it) and never the learner's
+personal data: the ``pii`` block of learner-enrolled is not stored here.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ class TrainingRecord(TrainingModel, table=True):
     # One training per enrollment, whatever the redeliveries of learner-enrolled.
     enrollment_id: str = Field(unique=True, max_length=36)
     learner_id: str = Field(max_length=36, index=True)
+    # Where the enrollment is placed, as learner-enrolled tells: who may see the record.
+    association_id: str = Field(max_length=36, index=True)
     center_id: str = Field(max_length=36, index=True)
+    region_code: str = Field(max_length=16, index=True)
+    province_code: str = Field(max_length=16, index=True)
     pathway: Pathway = enum_field(Pathway)
     status: TrainingStatus = enum_field(TrainingStatus, index=True)
     opened_at: datetime = Field(sa_type=UtcDateTime)

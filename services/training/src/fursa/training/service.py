@@ -16,9 +16,10 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, inspect
 from sqlmodel import col, select
 
+from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import Pathway, TrainingCompleted
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
@@ -34,45 +35,80 @@ class TrainingNotFound(LookupError):  # noqa: N818 - reads as what happened
         super().__init__(f"there is no training {training_id}")
 
 
+def visible_trainings(scope: Principal) -> ColumnElement[bool]:
+    """The training records ``scope`` may see: by association, center, region or province."""
+    records = inspect(TrainingRecord).c
+    return scope.visible(
+        association=records.association_id,
+        center=records.center_id,
+        region=records.region_code,
+        province=records.province_code,
+    )
+
+
+def sees_training(scope: Principal, record: TrainingRecord) -> bool:
+    return scope.sees(
+        association_id=record.association_id,
+        center_id=record.center_id,
+        region_code=record.region_code,
+        province_code=record.province_code,
+    )
+
+
 class TrainingService:
-    """Completes trainings and answers questions about them."""
+    """Completes trainings and answers questions about them.
+
+    Every operation a caller asks for takes the caller's ``scope``: a record outside it is
+    treated exactly as one that does not exist.
+    """
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
 
-    async def get(self, training_id: str) -> TrainingRecord:
-        """One training record; raises :class:`TrainingNotFound`."""
+    async def get(self, training_id: str, *, scope: Principal) -> TrainingRecord:
+        """One training record; raises :class:`TrainingNotFound`, also when outside ``scope``."""
         async with self.uow.begin() as tx:
             record = await tx.session.get(TrainingRecord, training_id)
-        if record is None:
+        if record is None or not sees_training(scope, record):
             raise TrainingNotFound(training_id)
         return record
 
-    async def for_enrollment(self, enrollment_id: str) -> Sequence[TrainingRecord]:
-        """The training of an enrollment, if it has been opened (a list of zero or one)."""
+    async def for_enrollment(
+        self, enrollment_id: str, *, scope: Principal
+    ) -> Sequence[TrainingRecord]:
+        """The training of an enrollment, if it has been opened and is within ``scope`` (a
+        list of zero or one)."""
+        query = select(TrainingRecord).where(
+            col(TrainingRecord.enrollment_id) == enrollment_id, visible_trainings(scope)
+        )
         async with self.uow.begin() as tx:
-            query = select(TrainingRecord).where(col(TrainingRecord.enrollment_id) == enrollment_id)
             return (await tx.session.exec(query)).all()
 
-    async def summary(self) -> Summary:
-        """How many trainings are open, how many completed."""
+    async def summary(self, *, scope: Principal) -> Summary:
+        """How many trainings within ``scope`` are open, how many completed."""
+        query = (
+            select(TrainingRecord.status, func.count())
+            .where(visible_trainings(scope))
+            .group_by(col(TrainingRecord.status))
+        )
         async with self.uow.begin() as tx:
-            rows = await tx.session.exec(
-                select(TrainingRecord.status, func.count()).group_by(col(TrainingRecord.status))
-            )
+            rows = await tx.session.exec(query)
             counts = {TrainingStatus(status): count for status, count in rows.all()}
         return Summary.of(counts)
 
-    async def complete(self, training_id: str, completion: Completion) -> TrainingRecord:
+    async def complete(
+        self, training_id: str, completion: Completion, *, scope: Principal
+    ) -> TrainingRecord:
         """Record how a training ended (today) and publish ``training-completed``.
 
         The record is locked while it changes, so two simultaneous completions give one
-        result and one event. Raises :class:`TrainingNotFound`, or
+        result and one event. Raises :class:`TrainingNotFound` (also for a record outside
+        ``scope``, before any rule is checked), or
         :class:`~fursa.training.domain.TrainingAlreadyCompleted` on a second completion.
         """
         async with self.uow.begin() as tx:
             record = await tx.session.get(TrainingRecord, training_id, with_for_update=True)
-            if record is None:
+            if record is None or not sees_training(scope, record):
                 raise TrainingNotFound(training_id)
             today = local_today()
             domain.complete(record, completion, on=today)
@@ -102,7 +138,10 @@ async def open_training(
     *,
     enrollment_id: str,
     learner_id: str,
+    association_id: str,
     center_id: str,
+    region_code: str,
+    province_code: str,
     pathway: Pathway,
 ) -> TrainingRecord:
     """Open the training of a new enrollment, unless it is already open.
@@ -120,7 +159,10 @@ async def open_training(
         id=str(uuid.uuid4()),
         enrollment_id=enrollment_id,
         learner_id=learner_id,
+        association_id=association_id,
         center_id=center_id,
+        region_code=region_code,
+        province_code=province_code,
         pathway=pathway,
         status=TrainingStatus.OPEN,
         opened_at=utcnow(),

@@ -1,0 +1,187 @@
+"""N learners through the whole platform, beside raw JetStream in the same run.
+
+Starts the platform (nats-server with the project's settings, the four services as processes),
+enrolls N learners over HTTP, completes each training as soon as it opens, and waits for every
+certificate. Then, on the same nats-server, raw nats-py JetStream: publish N messages of the
+same size (pipelined, every PubAck awaited) while a pull consumer fetches and acks them.
+
+Latency is enrollment committed → certificate committed, from the CloudEvents ``time`` of each
+learner's learner-enrolled and certificate-issued events (stamped inside the committing
+transaction). It includes the completion call this benchmark makes as soon as a training opens;
+``completion_to_certificate_*`` is the machine-only part.
+
+The last line is one JSON object: learners_per_s, p50_ms, p99_ms, raw_msgs_per_s, ratio.
+Usage: python bench/pipeline.py [--learners 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+from nats.js import JetStreamContext
+
+from fursa.cli.demo import auth_headers, enrollment_body
+from fursa.cli.platform import Platform
+from fursa.shared.messaging.streams import StreamSpec, Topology, provision
+
+CONCURRENCY = 32
+
+
+async def drive(platform: Platform, learners: int) -> float:
+    """Enroll everyone, complete each training once open, wait for every certificate."""
+    limits = asyncio.Semaphore(CONCURRENCY)
+    async with httpx.AsyncClient(timeout=60, headers=auth_headers()) as http:
+
+        async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+            async with limits:
+                return (await http.request(method, url, **kwargs)).raise_for_status()
+
+        center_id = (await call("GET", f"{platform.url('enrollment')}/centers")).json()[0]["id"]
+        started = time.perf_counter()
+
+        async def journey(n: int) -> None:
+            body = enrollment_body(n, center_id)
+            enrolled = (
+                await call("POST", f"{platform.url('enrollment')}/enrollments", json=body)
+            ).json()
+            while True:
+                found = (
+                    await call(
+                        "GET",
+                        f"{platform.url('training')}/trainings",
+                        params={"enrollment_id": enrolled["enrollment_id"]},
+                    )
+                ).json()
+                if found:
+                    break
+                await asyncio.sleep(0.05)
+            await call(
+                "POST",
+                f"{platform.url('training')}/trainings/{found[0]['id']}/completion",
+                json={"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"},
+            )
+
+        await asyncio.gather(*(journey(n) for n in range(learners)))
+        while True:
+            issued = (
+                await call("GET", f"{platform.url('certification')}/certificates/summary")
+            ).json()["issued"]
+            if issued >= learners:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.05)
+
+
+async def event_times(js: JetStreamContext, stream: str, key: str) -> dict[str, datetime]:
+    """``data[key]`` → event time for every event in ``stream`` (an ephemeral consumer reads)."""
+    info = await js.stream_info(stream)
+    sub = await js.pull_subscribe(f"fursa.{stream.lower()}.>", stream=stream)
+    times: dict[str, datetime] = {}
+    remaining = info.state.messages
+    while remaining > 0:
+        for msg in await sub.fetch(min(500, remaining), timeout=10):
+            event = json.loads(msg.data)
+            times[event["data"][key]] = datetime.fromisoformat(event["time"])
+            remaining -= 1
+            await msg.ack()
+    await sub.unsubscribe()
+    return times
+
+
+async def raw_jetstream(js: JetStreamContext, count: int, size: int) -> float:
+    """Raw nats-py publish + consume of ``count`` messages of ``size`` bytes, concurrently."""
+    await provision(js, Topology(streams=[StreamSpec("BENCHRAW", ("benchraw.>",))], consumers=[]))
+    payload = b"x" * size
+    sub = await js.pull_subscribe("benchraw.>", durable="benchraw", stream="BENCHRAW")
+
+    async def consume() -> None:
+        seen = 0
+        while seen < count:
+            try:
+                msgs = await sub.fetch(500, timeout=5)
+            except TimeoutError:
+                continue
+            for msg in msgs:
+                await msg.ack()
+            seen += len(msgs)
+
+    started = time.perf_counter()
+    consumer = asyncio.create_task(consume())
+    acks = [
+        await js.publish_async("benchraw.m", payload, headers={"Nats-Msg-Id": f"raw-{i}"})
+        for i in range(count)
+    ]
+    await asyncio.gather(*acks)
+    await consumer
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def measure(platform: Platform, learners: int) -> dict[str, Any]:
+    elapsed = await drive(platform, learners)
+    assert platform.nats is not None
+    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
+    try:
+        js = nc.jetstream()
+        enrolled = await event_times(js, "ENROLLMENT", "enrollment_id")
+        completed = await event_times(js, "TRAINING", "enrollment_id")
+        certified = await event_times(js, "CERTIFICATION", "enrollment_id")
+        sample = await js.get_msg("ENROLLMENT", 1)
+        raw_s = await raw_jetstream(js, learners, len(sample.data or b""))
+    finally:
+        await nc.close()
+    latencies = [
+        (certified[e] - enrolled[e]).total_seconds() * 1000 for e in certified if e in enrolled
+    ]
+    machine = [
+        (certified[e] - completed[e]).total_seconds() * 1000 for e in certified if e in completed
+    ]
+    learners_per_s = learners / elapsed
+    raw_per_s = learners / raw_s
+    return {
+        "learners": learners,
+        "learners_per_s": round(learners_per_s, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "completion_to_certificate_p50_ms": round(percentile(machine, 50), 1),
+        "completion_to_certificate_p99_ms": round(percentile(machine, 99), 1),
+        "raw_msgs_per_s": round(raw_per_s, 1),
+        "ratio": round(learners_per_s / raw_per_s, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--learners", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        platform = Platform.on_free_ports(Path(workdir) / "var")
+        try:
+            platform.start()
+            result = asyncio.run(measure(platform, args.learners))
+        finally:
+            platform.stop()
+    print(
+        f"pipeline: {result['learners_per_s']} learners/s, enrollment→certificate "
+        f"p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms | raw JetStream publish+consume "
+        f"{result['raw_msgs_per_s']} msgs/s | ratio {result['ratio']}"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
