@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy import MetaData, TypeDecorator, create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 # One advisory lock key for "a migration is running": two replicas starting together wait.
@@ -56,6 +57,7 @@ def run_migrations(metadata: MetaData) -> None:
             target_metadata=metadata,
             render_as_batch=is_sqlite,
             compare_type=True,
+            render_item=_render_item,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
@@ -63,6 +65,17 @@ def run_migrations(metadata: MetaData) -> None:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
                 )
             context.run_migrations()
+
+
+def _render_item(kind: str, obj: Any, autogen: AutogenContext) -> str | Literal[False]:
+    """Render a service's own column types (TypeDecorators) as the SQL type they store as.
+
+    A migration must not import today's model code: it has to run the same way years later.
+    """
+    if kind == "type" and isinstance(obj, TypeDecorator):
+        autogen.imports.add("import sqlalchemy as sa")
+        return f"sa.{obj.impl_instance!r}"
+    return False
 
 
 def upgrade(migrations: Path, database_url: str) -> None:

@@ -5,6 +5,8 @@ Run with `uvicorn --factory fursa.certification.app:create_app`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from fursa.certification import api
@@ -25,5 +27,6 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
         metadata=Base.metadata,
         tables=KERNEL,
         handlers=handlers(settings),
+        migrations=Path(__file__).with_name("migrations"),
     )
     return runtime.app([api.router], title="Fursa certification")

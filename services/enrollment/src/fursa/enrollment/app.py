@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -24,6 +25,7 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         metadata=EnrollmentModel.metadata,
         tables=KERNEL,
         handlers=HANDLERS,
+        migrations=Path(__file__).with_name("migrations"),
     )
     service = EnrollmentService(runtime.uow)
     app = runtime.app([router], title="Fursa enrollment")

@@ -5,6 +5,8 @@ Run with `uvicorn --factory fursa.notify.app:create_app`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from fursa.notify import api
@@ -26,5 +28,6 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         metadata=Base.metadata,
         tables=KERNEL,
         handlers=handlers(LocalSmsSink(settings.sink_dir)),
+        migrations=Path(__file__).with_name("migrations"),
     )
     return runtime.app([api.router], title="Fursa notify")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from fursa.shared.runtime import ServiceRuntime
@@ -21,6 +23,7 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
         metadata=TrainingModel.metadata,
         tables=KERNEL,
         handlers=HANDLERS,
+        migrations=Path(__file__).with_name("migrations"),
     )
     app = runtime.app([router], title="Fursa training")
     app.state.trainings = TrainingService(runtime.uow)
