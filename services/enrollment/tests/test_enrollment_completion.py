@@ -97,3 +97,31 @@ async def test_completion_of_an_unknown_enrollment_is_dead_lettered(
     [dead] = await list_dead_letters(runtime.db, runtime.tables)
     assert dead.event_id == event.id
     assert dead.error.startswith("unprocessable: there is no enrollment")
+
+
+async def test_operators_list_dead_letters_and_a_failing_replay_keeps_the_row(
+    client: httpx.AsyncClient, bearer: Callable[..., dict[str, str]], js: JetStreamContext
+) -> None:
+    stranger = {
+        "enrollment_id": str(uuid.uuid4()),
+        "learner_id": str(uuid.uuid4()),
+        "center_id": str(uuid.uuid4()),
+        "enrolled_on": "2025-10-01",
+    }
+    event = training_completed(stranger)
+    await publish(js, event, event.id)
+    await wait_until(lambda: settled(js))
+
+    listed = (await client.get("/dead-letters")).json()
+    assert [(d["event_id"], d["consumer"]) for d in listed] == [(event.id, CONSUMER.durable)]
+    staff = bearer(Role.ASSOCIATION_STAFF, association_id=str(uuid.uuid4()))
+    assert (await client.get("/dead-letters", headers=staff)).status_code == 403
+
+    replay = await client.post(
+        f"/dead-letters/{listed[0]['id']}/replay", params={"consumer": CONSUMER.durable}
+    )
+    assert replay.status_code == 409
+    assert replay.json()["code"] == "replay_failed"
+    assert len((await client.get("/dead-letters")).json()) == 1
+    missing = await client.post("/dead-letters/999/replay", params={"consumer": CONSUMER.durable})
+    assert missing.status_code == 404

@@ -47,6 +47,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "يتجاوز حجم الطلب {limit} بايت.",
     },
     "method_not_allowed": {"fr": "Méthode non autorisée.", "ar": "الطريقة غير مسموح بها."},
+    "replay_failed": {
+        "fr": "Le rejeu a échoué : l'événement reste en lettre morte.",
+        "ar": "فشلت إعادة المعالجة: يبقى الحدث في قائمة الرسائل الميتة.",
+    },
     "internal": {
         "fr": "Erreur interne ; rien n'a été enregistré.",
         "ar": "خطأ داخلي؛ لم يتم حفظ أي شيء.",

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from faststream.nats import JStream, NatsBroker
 from faststream.security import SASLPlaintext
@@ -23,11 +23,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, func, select
 
 from fursa.shared import observability, problems
-from fursa.shared.auth import TokenVerifier
+from fursa.shared.auth import Role, TokenVerifier, allow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import Database
 from fursa.shared.messaging.consumer import EventConsumer, Handler
+from fursa.shared.messaging.deadletters import DeadLetter, list_dead_letters
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
@@ -35,6 +36,7 @@ from fursa.shared.messaging.tables import KernelTables
 from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_UNSENT
 from fursa.shared.migrations import upgrade_async
 from fursa.shared.natsauth import inbox_prefix
+from fursa.shared.problems import Problem
 from fursa.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -235,6 +237,42 @@ class ServiceRuntime:
         async def asyncapi() -> Any:
             return self.asyncapi()
 
+        app.include_router(self.dead_letter_routes())
         for router in routers:
             app.include_router(router)
         return app
+
+    def dead_letter_routes(self) -> APIRouter:
+        """Operators list dead letters and replay them from the stored row (admin only)."""
+        router = APIRouter(
+            prefix="/dead-letters", tags=["operations"], dependencies=[Depends(allow(Role.ADMIN))]
+        )
+        consumers = {consumer.name: consumer for consumer in self.consumers}
+
+        @router.get("")
+        async def dead_letters(
+            consumer: str | None = None, include_replayed: bool = False, limit: int = 100
+        ) -> list[DeadLetter]:
+            return await list_dead_letters(
+                self.db,
+                self.tables,
+                consumer=consumer,
+                include_replayed=include_replayed,
+                limit=min(max(limit, 1), 1000),
+            )
+
+        @router.post("/{dead_letter_id}/replay")
+        async def replay(dead_letter_id: int, consumer: str) -> dict[str, str]:
+            if consumer not in consumers:
+                raise Problem.not_found()
+            try:
+                event = await consumers[consumer].replay(dead_letter_id)
+            except LookupError as exc:
+                raise Problem.not_found() from exc
+            except Exception as exc:
+                raise Problem(
+                    409, "replay_failed", detail=f"{type(exc).__name__}: the event still fails"
+                ) from exc
+            return {"replayed": event.id, "type": event.type}
+
+        return router
