@@ -135,15 +135,32 @@ async def test_invalid_completion_is_a_problem_naming_each_field(
     assert await _published_after_drain(app, js) == 0
 
 
-async def test_listing_trainings_needs_an_enrollment(client: httpx.AsyncClient) -> None:
-    response = await client.get("/trainings")
+async def test_listing_by_status_gives_the_open_trainings_oldest_first(
+    client: httpx.AsyncClient, open_training: Callable[..., Awaitable[dict[str, Any]]]
+) -> None:
+    first = await open_training(1)
+    second = await open_training(2)
+    done = await open_training(3)
+    completion = {"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"}
+    assert (await client.post(f"/trainings/{done['id']}/completion", json=completion)).is_success
+
+    open_ids = [t["id"] for t in (await client.get("/trainings?status=open")).json()]
+    assert open_ids == [first["id"], second["id"]]
+    completed = (await client.get("/trainings", params={"status": "completed"})).json()
+    assert [t["id"] for t in completed] == [done["id"]]
+    assert len((await client.get("/trainings?status=open&limit=1")).json()) == 1
+
+
+async def test_bad_listing_filters_are_problems(client: httpx.AsyncClient) -> None:
+    response = await client.get("/trainings?status=paused&limit=0")
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
-    [error] = response.json()["errors"]
-    # The kernel names a query parameter with its location (`query.enrollment_id`).
-    assert error["field"].endswith("enrollment_id")
-    assert (error["rule"], error["message"]) == ("missing", "champ obligatoire")
+    # The kernel names a query parameter with its location (`query.status`).
+    assert {(e["field"], e["rule"]) for e in response.json()["errors"]} == {
+        ("query.status", "enum"),
+        ("query.limit", "greater_than_equal"),
+    }
 
 
 async def _published(js: JetStreamContext, count: int) -> bool:

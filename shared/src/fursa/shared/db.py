@@ -1,13 +1,19 @@
 """Database access shared by every service: one async engine per service database.
 
-SQLite (the embedded default) and PostgreSQL (production) are both reached by URL. On SQLite
-every transaction starts with ``BEGIN IMMEDIATE``: the API, the outbox relay and the consumers
-all write, and a deferred transaction that upgrades from read to write fails with SQLITE_BUSY
-whatever the busy timeout (SQLAlchemy's documented pysqlite recipe, applied to aiosqlite).
+SQLite (the embedded default) and PostgreSQL (production) are both reached by URL.
+
+On SQLite every write transaction starts with ``BEGIN IMMEDIATE``: the API, the outbox relay
+and the consumers all write, and a deferred transaction that upgrades from read to write fails
+with SQLITE_BUSY whatever the busy timeout (SQLAlchemy's documented pysqlite recipe, applied to
+aiosqlite). Writers of one process also queue on an asyncio lock, in arrival order, instead of
+meeting in SQLite's busy handler, which sleeps up to 100 ms between attempts. Reads go through
+:meth:`Database.read` on a second engine with plain deferred transactions: in WAL mode they
+never wait for a writer and never make one wait.
 """
 
 from __future__ import annotations
 
+import asyncio
 import types
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,7 +47,7 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+def _configure_sqlite(engine: AsyncEngine, synchronous: str, *, writer: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's BEGIN below be the only transaction control (pysqlite recipe).
@@ -55,7 +61,7 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 class Database:
@@ -79,9 +85,17 @@ class Database:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         # SQL errors must never carry row values (names, phones) into logs or dead letters.
         self.engine = create_async_engine(self.url, hide_parameters=True, **kwargs)
+        self.read_engine = self.engine
+        self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine, sqlite_synchronous)
+            _configure_sqlite(self.engine, sqlite_synchronous, writer=True)
+            self.read_engine = create_async_engine(self.url, hide_parameters=True)
+            _configure_sqlite(self.read_engine, sqlite_synchronous, writer=False)
+            self._write_lock = asyncio.Lock()
         self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.read_engine, class_=AsyncSession, expire_on_commit=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -97,12 +111,27 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits when the block ends and rolls back on an exception."""
-        async with self._sessions() as session, session.begin():
+        async with self._writing(), self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+        else:
+            async with self._write_lock:
+                yield
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only: one consistent snapshot, never waiting for writers."""
+        async with self._read_sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as connection:
+        """A connection for reading (the relay's scan, counts, listings)."""
+        async with self.read_engine.connect() as connection:
             yield connection
 
     async def create_all(self) -> None:
@@ -121,6 +150,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def service_base(name: str) -> type[SQLModel]:

@@ -158,7 +158,7 @@ async def certificates_of_enrollment(
 ) -> list[Certificate]:
     """Every certificate of an enrollment (active and revoked) that the viewer may see,
     oldest first."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         result = await session.exec(
             select(Certificate)
             .where(col(Certificate.enrollment_id) == enrollment_id, visible_to(viewer))
@@ -169,7 +169,7 @@ async def certificates_of_enrollment(
 
 async def find_certificate(db: Database, *, number: str) -> Certificate | None:
     """The certificate with this number, if there is one (whoever may see it: callers check)."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         result = await session.exec(select(Certificate).where(col(Certificate.number) == number))
         return result.first()
 
@@ -178,7 +178,7 @@ async def certificate_summary(db: Database, *, viewer: Principal) -> Certificate
     """How many of the certificates the viewer may see were issued, and how many of them are
     still active."""
     active = col(Certificate.status) == CertificateStatus.ACTIVE.value
-    async with db.transaction() as session:
+    async with db.read() as session:
         result = await session.exec(
             select(func.count(), func.count().filter(active))
             .select_from(Certificate)

@@ -159,8 +159,8 @@ class EnrollmentService:
             .join(Center, col(Center.id) == col(Enrollment.center_id))
             .where(col(Enrollment.id) == enrollment_id, visible_enrollments(scope))
         )
-        async with self.uow.begin() as tx:
-            enrollment = (await tx.session.exec(query)).first()
+        async with self.uow.read() as session:
+            enrollment = (await session.exec(query)).first()
         if enrollment is None:
             raise EnrollmentNotFound(enrollment_id)
         return enrollment
@@ -173,16 +173,16 @@ class EnrollmentService:
             .where(visible_enrollments(scope))
             .group_by(col(Enrollment.status))
         )
-        async with self.uow.begin() as tx:
-            rows = await tx.session.exec(query)
+        async with self.uow.read() as session:
+            rows = await session.exec(query)
             counts = {EnrollmentStatus(status): count for status, count in rows.all()}
         return Summary.of(counts)
 
     async def centers(self, *, scope: Principal) -> Sequence[Center]:
         """The centers within ``scope``, by name."""
         query = select(Center).where(visible_centers(scope)).order_by(col(Center.name))
-        async with self.uow.begin() as tx:
-            return (await tx.session.exec(query)).all()
+        async with self.uow.read() as session:
+            return (await session.exec(query)).all()
 
     async def seed_demo_center(self) -> bool:
         """Create the demo association and center when no center exists (development only).

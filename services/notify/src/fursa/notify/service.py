@@ -152,7 +152,7 @@ def _with_contact(query: SelectOfScalar[T]) -> SelectOfScalar[T]:
 async def deliveries_to(db: Database, *, learner_id: str, viewer: Principal) -> list[Delivery]:
     """The messages sent about one learner, oldest first; none unless the viewer may see the
     learner."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         result = await session.exec(
             _with_contact(select(Delivery))
             .where(col(Delivery.learner_id) == learner_id, visible_to(viewer))
@@ -164,7 +164,7 @@ async def deliveries_to(db: Database, *, learner_id: str, viewer: Principal) -> 
 async def sent_count(db: Database, *, viewer: Principal) -> int:
     """How many messages were sent about learners the viewer may see."""
     sent = col(Delivery.status) == DeliveryStatus.SENT.value
-    async with db.transaction() as session:
+    async with db.read() as session:
         result = await session.exec(
             _with_contact(select(func.count()).select_from(Delivery)).where(
                 sent, visible_to(viewer)

@@ -117,12 +117,17 @@ router = APIRouter(tags=["training"])
 
 @router.get("/trainings")
 async def find_trainings(
-    enrollment_id: Annotated[str, Query(max_length=64)],
     principal: CurrentPrincipal,
     service: Service,
+    enrollment_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: TrainingStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[TrainingPublic]:
-    """The training of an enrollment, if opened and visible to the caller (zero or one)."""
-    records = await service.for_enrollment(enrollment_id, scope=principal)
+    """Trainings visible to the caller, oldest first: an enrollment's (zero or one), or e.g.
+    the open trainings of an educator's center (``status=open``)."""
+    records = await service.find(
+        enrollment_id=enrollment_id, status=status, limit=limit, scope=principal
+    )
     return [TrainingPublic.of(record) for record in records]
 
 

@@ -67,22 +67,30 @@ class TrainingService:
 
     async def get(self, training_id: str, *, scope: Principal) -> TrainingRecord:
         """One training record; raises :class:`TrainingNotFound`, also when outside ``scope``."""
-        async with self.uow.begin() as tx:
-            record = await tx.session.get(TrainingRecord, training_id)
+        async with self.uow.read() as session:
+            record = await session.get(TrainingRecord, training_id)
         if record is None or not sees_training(scope, record):
             raise TrainingNotFound(training_id)
         return record
 
-    async def for_enrollment(
-        self, enrollment_id: str, *, scope: Principal
+    async def find(
+        self,
+        *,
+        scope: Principal,
+        enrollment_id: str | None = None,
+        status: TrainingStatus | None = None,
+        limit: int = 100,
     ) -> Sequence[TrainingRecord]:
-        """The training of an enrollment, if it has been opened and is within ``scope`` (a
-        list of zero or one)."""
-        query = select(TrainingRecord).where(
-            col(TrainingRecord.enrollment_id) == enrollment_id, visible_trainings(scope)
-        )
-        async with self.uow.begin() as tx:
-            return (await tx.session.exec(query)).all()
+        """Training records within ``scope``, oldest first, filtered by enrollment (one has
+        zero or one) and status."""
+        query = select(TrainingRecord).where(visible_trainings(scope))
+        if enrollment_id is not None:
+            query = query.where(col(TrainingRecord.enrollment_id) == enrollment_id)
+        if status is not None:
+            query = query.where(col(TrainingRecord.status) == status)
+        query = query.order_by(col(TrainingRecord.opened_at), col(TrainingRecord.id)).limit(limit)
+        async with self.uow.read() as session:
+            return (await session.exec(query)).all()
 
     async def summary(self, *, scope: Principal) -> Summary:
         """How many trainings within ``scope`` are open, how many completed."""
@@ -91,8 +99,8 @@ class TrainingService:
             .where(visible_trainings(scope))
             .group_by(col(TrainingRecord.status))
         )
-        async with self.uow.begin() as tx:
-            rows = await tx.session.exec(query)
+        async with self.uow.read() as session:
+            rows = await session.exec(query)
             counts = {TrainingStatus(status): count for status, count in rows.all()}
         return Summary.of(counts)
 

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Transaction, CloudEvent[Any]], Awaitable[None]]
 
 DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
+# How long a batch waits for more messages once its first one arrived.
+TOP_UP_TIMEOUT_S = 0.005
 
 
 class Unprocessable(Exception):  # noqa: N818 - reads as what it says about the event
@@ -146,7 +148,7 @@ class EventConsumer:
 
         A fetch abandoned that way loses nothing: what it pulled is not acked and comes back.
         """
-        fetch = asyncio.ensure_future(sub.fetch(self.batch_size, timeout=self.fetch_timeout_s))
+        fetch = asyncio.ensure_future(self._fetch_batch(sub))
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -157,6 +159,19 @@ class EventConsumer:
             await asyncio.gather(fetch, return_exceptions=True)
             return []
         return fetch.result()
+
+    async def _fetch_batch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """Wait for one message, then take what else is already there, up to the batch size.
+
+        A single ``fetch(batch)`` that finds nothing waiting leaves a pull request on the server
+        that is answered only when the whole batch is there or the request expires: under
+        light load every hop would wait out the fetch timeout.
+        """
+        msgs: list[Msg] = await sub.fetch(1, timeout=self.fetch_timeout_s)
+        if self.batch_size > 1:
+            with contextlib.suppress(TimeoutError, NatsTimeoutError):
+                msgs += await sub.fetch(self.batch_size - 1, timeout=TOP_UP_TIMEOUT_S)
+        return msgs
 
     async def process(self, msgs: Sequence[Msg]) -> None:
         """Apply one fetched batch in one transaction, then ack, nak or terminate each message."""

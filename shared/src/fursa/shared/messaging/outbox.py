@@ -82,6 +82,12 @@ class UnitOfWork:
         self.on_commit = on_commit
 
     @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session (queries of the API): no transaction to commit, no events."""
+        async with self.db.read() as session:
+            yield session
+
+    @asynccontextmanager
     async def begin(self, cause: CloudEvent[Any] | None = None) -> AsyncIterator[Transaction]:
         """A transaction that commits state and events together when the block ends."""
         async with self.db.transaction() as session:
