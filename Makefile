@@ -30,10 +30,11 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(RUN)/mypy shared/src services/*/src
 
-# Generated files stay what the code generates: event schemas and NATS permissions.
+# Generated files stay what the code generates: event schemas, NATS permissions, catalog.
 generated: $(VENV)/.synced
 	$(RUN)/python -m fursa.shared.contracts.schemas --check
 	$(RUN)/python -m fursa.shared.natsauth deploy/nats/auth.conf --check
+	$(RUN)/python -m fursa.shared.catalog docs/events --check
 
 pytest: $(VENV)/.synced
 	$(RUN)/pytest

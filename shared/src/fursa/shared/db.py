@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker as sessionmaker
@@ -53,8 +54,9 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str, *, writer: bool) ->
         # Let SQLAlchemy's BEGIN below be the only transaction control (pysqlite recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The timeout first: switching to WAL needs a lock another connection may hold.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -152,6 +154,19 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+
+async def conflict_insert(
+    session: AsyncSession, model: type[SQLModel]
+) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``model`` that can say ON CONFLICT, for the session's database.
+
+    SQLite and PostgreSQL spell ``on_conflict_do_nothing``/``on_conflict_do_update`` the same;
+    an atomic upsert never fails on the key when two replicas race.
+    """
+    if (await session.connection()).dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def service_base(name: str) -> type[SQLModel]:

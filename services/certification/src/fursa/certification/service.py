@@ -12,8 +12,7 @@ from datetime import date
 
 import uuid6
 from sqlalchemy import ColumnElement, func, inspect, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.certification import domain
@@ -22,7 +21,7 @@ from fursa.certification.models import Certificate, LearnerCopy, NumberCounter
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today
 from fursa.shared.contracts import CertificateIssued, LearnerEnrolled, Pathway, TrainingCompleted
-from fursa.shared.db import Database
+from fursa.shared.db import Database, conflict_insert
 from fursa.shared.messaging.outbox import Transaction
 
 # A certificate's events form its own history: issued is the first, a revocation comes next.
@@ -58,7 +57,7 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
     }
     # One atomic upsert: two replicas racing on one enrollment never fail on the key (such
     # an error would carry the names into logs and dead letters).
-    statement = _insert(await _dialect(tx.session), LearnerCopy).values(values)
+    statement = (await conflict_insert(tx.session, LearnerCopy)).values(values)
     await tx.session.execute(
         statement.on_conflict_do_update(
             index_elements=["enrollment_id"],
@@ -206,10 +205,9 @@ async def _next_serial(session: AsyncSession, *, region_code: str, year: int) ->
     rollback, so a rolled-back certificate gives its number back.
     """
     # Create the row at 0 unless it exists; racing inserts are harmless.
+    counter = await conflict_insert(session, NumberCounter)
     await session.execute(
-        _insert(await _dialect(session), NumberCounter)
-        .values(region_code=region_code, year=year, last=0)
-        .on_conflict_do_nothing()
+        counter.values(region_code=region_code, year=year, last=0).on_conflict_do_nothing()
     )
     result = await session.execute(
         update(NumberCounter)
@@ -219,15 +217,3 @@ async def _next_serial(session: AsyncSession, *, region_code: str, year: int) ->
     )
     last: int = result.scalar_one()
     return last
-
-
-async def _dialect(session: AsyncSession) -> str:
-    name: str = (await session.connection()).dialect.name
-    return name
-
-
-def _insert(dialect: str, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT (both SQLite and PostgreSQL spell it the same)."""
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)

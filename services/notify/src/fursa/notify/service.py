@@ -11,9 +11,7 @@ from typing import TypeVar
 
 import uuid6
 from sqlalchemy import ColumnElement, inspect
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from fursa.notify import domain
@@ -30,7 +28,7 @@ from fursa.shared.contracts import (
     NotificationSent,
     RecipientKind,
 )
-from fursa.shared.db import Database
+from fursa.shared.db import Database, conflict_insert
 from fursa.shared.messaging.outbox import Transaction
 
 # A delivery's events form its own history; notification-sent is its first.
@@ -62,7 +60,7 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
     }
     # One atomic upsert: two replicas racing on one learner never fail on the key (such an
     # error would carry the phone number into logs and dead letters).
-    statement = _insert(await _dialect(tx.session), Contact).values(values)
+    statement = (await conflict_insert(tx.session, Contact)).values(values)
     await tx.session.execute(
         statement.on_conflict_do_update(
             index_elements=["learner_id"],
@@ -184,15 +182,3 @@ async def _delivered(
         )
     )
     return result.first() is not None
-
-
-async def _dialect(session: AsyncSession) -> str:
-    name: str = (await session.connection()).dialect.name
-    return name
-
-
-def _insert(dialect: str, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT (both SQLite and PostgreSQL spell it the same)."""
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
