@@ -30,8 +30,9 @@ import httpx
 import nats
 from nats.js import JetStreamContext
 
-from fursa.cli.demo import auth_headers, enrollment_body
+from fursa.cli.demo import enrollment_body
 from fursa.cli.platform import Platform
+from fursa.shared.auth import dev_authorization
 from fursa.shared.messaging.streams import StreamSpec, Topology, provision
 
 # Concurrent HTTP calls of each kind (enrolments, completions).
@@ -42,7 +43,7 @@ async def drive(platform: Platform, learners: int) -> float:
     """Enroll everyone while completing each training as soon as it is listed open; wait for
     every certificate. Returns the seconds from the first enrolment to the last certificate."""
     limits = httpx.Limits(max_connections=2 * CONCURRENCY + 4)
-    async with httpx.AsyncClient(timeout=60, headers=auth_headers(), limits=limits) as http:
+    async with httpx.AsyncClient(timeout=60, headers=dev_authorization(), limits=limits) as http:
 
         async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
             # A pooled connection the server closed after its keep-alive timeout fails on

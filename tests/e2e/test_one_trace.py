@@ -16,8 +16,9 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from fursa.cli.demo import auth_headers, enrollment_body
+from fursa.cli.demo import enrollment_body
 from fursa.cli.platform import Platform
+from fursa.shared.auth import dev_authorization
 
 
 class Receiver:
@@ -81,13 +82,13 @@ async def test_enrollment_to_guardian_notification_is_one_trace(
     def traced() -> dict[str, str]:
         # The client's own span: the enrolment and, later, the completion belong to it.
         return {
-            **auth_headers(),
+            **dev_authorization(),
             "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
         }
 
     async with httpx.AsyncClient(timeout=30) as http:
         center = (
-            await http.get(f"{platform.url('enrollment')}/centers", headers=auth_headers())
+            await http.get(f"{platform.url('enrollment')}/centers", headers=dev_authorization())
         ).json()[0]
         body = enrollment_body(7, center["id"])
         enrolled = (
@@ -106,7 +107,7 @@ async def test_enrollment_to_guardian_notification_is_one_trace(
                 await http.get(
                     f"{platform.url('training')}/trainings",
                     params={"enrollment_id": enrolled["enrollment_id"]},
-                    headers=auth_headers(),
+                    headers=dev_authorization(),
                 )
             ).json()
             await asyncio.sleep(0.1)

@@ -12,8 +12,9 @@ import httpx
 import nats
 import pytest
 
-from fursa.cli.demo import auth_headers, enrollment_body
+from fursa.cli.demo import enrollment_body
 from fursa.cli.platform import Platform
+from fursa.shared.auth import dev_authorization
 
 LEARNERS = 500
 
@@ -31,7 +32,7 @@ def certificates_in(db: Path) -> list[str]:
 
 async def enroll_and_complete_all(platform: Platform) -> list[dict[str, Any]]:
     limits = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(timeout=30, headers=auth_headers()) as http:
+    async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
         center_id = (await http.get(f"{platform.url('enrollment')}/centers")).json()[0]["id"]
 
         async def one(n: int) -> dict[str, Any]:
@@ -112,7 +113,7 @@ async def test_certification_killed_mid_issuance_issues_each_certificate_once(
     finally:
         await nc.close()
 
-    async with httpx.AsyncClient(timeout=30, headers=auth_headers()) as http:
+    async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
         deadline = time.monotonic() + 60
         while True:
             sent = (await http.get(f"{platform.url('notify')}/deliveries/summary")).json()["sent"]

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from fursa.enrollment.app import create_app
@@ -18,10 +17,8 @@ from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.enrollment.models import Association, Center
 from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
-from fursa.shared.auth import Role, mint_dev_token
-from fursa.shared.messaging.streams import Topology, provision
+from fursa.shared.auth import Role, dev_authorization
 from fursa.shared.natsserver import NatsServer
-from fursa.shared.settings import DEV_TOKEN_KEY
 
 Bearer = Callable[..., dict[str, str]]
 
@@ -33,11 +30,7 @@ CENTER_A2 = "a2000000-0000-4000-8000-0000000000a2"
 CENTER_B = "b1000000-0000-4000-8000-0000000000b1"
 
 
-def bearer_headers(role: Role | str, **binding: str | None) -> dict[str, str]:
-    """``Authorization`` headers with a development token for ``role``, bound as given
-    (``association_id=``, ``center_id=``, ``region_code=``, ``province_code=``...)."""
-    token = mint_dev_token(DEV_TOKEN_KEY, role=Role(role), subject=f"test-{role}", **binding)
-    return {"Authorization": f"Bearer {token}"}
+bearer_headers = dev_authorization
 
 
 ADMIN = bearer_headers(Role.ADMIN)
@@ -72,14 +65,6 @@ def caller() -> Callable[[str], dict[str, str]]:
         return bearer_headers(**CALLERS[name])
 
     return headers
-
-
-@pytest.fixture
-async def js(nats_client: NatsClient) -> JetStreamContext:
-    """JetStream with every stream and durable consumer provisioned, as `fursa up` does."""
-    context = nats_client.jetstream()
-    await provision(context, Topology())
-    return context
 
 
 @pytest.fixture

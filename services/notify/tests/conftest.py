@@ -8,38 +8,23 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from fursa.notify.app import create_app
 from fursa.notify.settings import NotifySettings
-from fursa.shared.auth import Role, mint_dev_token
-from fursa.shared.messaging.streams import Topology, provision
+from fursa.shared.auth import dev_authorization
 from fursa.shared.natsserver import NatsServer
-from fursa.shared.settings import DEV_TOKEN_KEY
 
 AuthHeaders = Callable[..., dict[str, str]]
 
 
-def auth_headers(role: Role = Role.ADMIN, **binding: str | None) -> dict[str, str]:
-    """`Authorization` carrying a development token of `role`, bound as given (e.g.
-    `association_id=...`, `region_code="07"`), signed with the development key."""
-    token = mint_dev_token(DEV_TOKEN_KEY, role=role, subject=f"test-{role}", **binding)
-    return {"Authorization": f"Bearer {token}"}
+auth_headers = dev_authorization
 
 
 @pytest.fixture
 def headers_for() -> AuthHeaders:
     """:func:`auth_headers` for tests (a conftest's functions are not importable)."""
     return auth_headers
-
-
-@pytest.fixture
-async def js(nats_client: NatsClient) -> JetStreamContext:
-    """JetStream with the platform's streams and durable consumers provisioned."""
-    context = nats_client.jetstream()
-    await provision(context, Topology())
-    return context
 
 
 @pytest.fixture

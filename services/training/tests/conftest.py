@@ -10,14 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from fursa.shared.auth import Role, mint_dev_token
+from fursa.shared.auth import Role, dev_authorization
 from fursa.shared.contracts import CloudEvent, new_event, to_json_bytes
-from fursa.shared.messaging.streams import CONSUMERS, LEARNER_ENROLLED, Topology, provision
+from fursa.shared.messaging.streams import CONSUMERS, LEARNER_ENROLLED
 from fursa.shared.natsserver import NatsServer
-from fursa.shared.settings import DEV_TOKEN_KEY
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 from fursa.shared.testing.kernel import wait_until
 from fursa.training.app import create_app
@@ -66,11 +64,7 @@ CALLERS: dict[str, dict[str, str]] = {
 }
 
 
-def bearer_headers(role: Role | str, **binding: str | None) -> dict[str, str]:
-    """``Authorization`` headers with a development token for ``role``, bound as given
-    (``association_id=``, ``center_id=``, ``region_code=``, ``province_code=``...)."""
-    token = mint_dev_token(DEV_TOKEN_KEY, role=Role(role), subject=f"test-{role}", **binding)
-    return {"Authorization": f"Bearer {token}"}
+bearer_headers = dev_authorization
 
 
 ADMIN = bearer_headers(Role.ADMIN)
@@ -96,14 +90,6 @@ def caller() -> Callable[[str], dict[str, str]]:
         return bearer_headers(**CALLERS[name])
 
     return headers
-
-
-@pytest.fixture
-async def js(nats_client: NatsClient) -> JetStreamContext:
-    """JetStream with every stream and durable consumer provisioned, as `fursa up` does."""
-    context = nats_client.jetstream()
-    await provision(context, Topology())
-    return context
 
 
 @pytest.fixture

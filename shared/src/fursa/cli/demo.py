@@ -15,8 +15,7 @@ from typing import Any
 
 import httpx
 
-from fursa.shared.auth import Role, mint_dev_token
-from fursa.shared.settings import DEV_TOKEN_KEY
+from fursa.shared.auth import dev_authorization
 
 NAMES = [
     ("سلمى", "بنعلي", "Salma", "Benali"),
@@ -44,12 +43,6 @@ class DemoResult:
             "notifications": self.notifications,
             "seconds": round(self.seconds, 2),
         }
-
-
-def auth_headers(key: str = DEV_TOKEN_KEY) -> dict[str, str]:
-    """An admin development token (the platform's development key; refused in production)."""
-    token = mint_dev_token(key, role=Role.ADMIN, subject="fursa-demo")
-    return {"Authorization": f"Bearer {token}"}
 
 
 def consents(n: int) -> bool:
@@ -92,7 +85,7 @@ async def _poll(check: Callable[[], Awaitable[Any]], timeout_s: float) -> Any:
 async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) -> DemoResult:
     started = time.monotonic()
     limits = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(timeout=30, headers=auth_headers()) as http:
+    async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
 
         async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
             async with limits:

@@ -24,10 +24,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement, false, true
 
 from fursa.shared.problems import Problem
+from fursa.shared.settings import DEV_TOKEN_KEY
 
 AUDIENCE = "fursa"
 DEV_ISSUER = "fursa-development"
 DEV_ALGORITHM = "HS256"
+DEV_TOKEN_TTL_S = 12 * 3600
 
 
 class Role(enum.StrEnum):
@@ -201,7 +203,7 @@ def mint_dev_token(
     *,
     role: Role,
     subject: str = "dev-user",
-    ttl_s: int = 12 * 3600,
+    ttl_s: int = DEV_TOKEN_TTL_S,
     **binding: str | None,
 ) -> str:
     """A development token signed with the local key (``fursa token`` and tests)."""
@@ -217,6 +219,16 @@ def mint_dev_token(
     claims.update({name: value for name, value in binding.items() if value is not None})
     principal_from_claims(claims)  # refuse to mint a token the services would refuse
     return jwt.encode(claims, secret, algorithm=DEV_ALGORITHM)
+
+
+def dev_authorization(
+    role: Role | str = Role.ADMIN, *, key: str = DEV_TOKEN_KEY, **binding: str | None
+) -> dict[str, str]:
+    """``Authorization`` headers with a development token (demo, tests, benchmarks)."""
+    token = mint_dev_token(
+        key, role=Role(role), subject=f"dev-{role}", ttl_s=DEV_TOKEN_TTL_S, **binding
+    )
+    return {"Authorization": f"Bearer {token}"}
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -14,6 +14,8 @@ never wait for a writer and never make one wait.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import types
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,15 +50,24 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+def _use_wal(path: Path) -> None:
+    """Put the database file in WAL mode once, before any pooled connection exists.
+
+    The mode is stored in the file. Switching needs an exclusive lock, and two connections
+    switching at once fail with "database is locked" without waiting for the busy timeout.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
 def _configure_sqlite(engine: AsyncEngine, synchronous: str, *, writer: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's BEGIN below be the only transaction control (pysqlite recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # The timeout first: switching to WAL needs a lock another connection may hold.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -80,10 +91,9 @@ class Database:
         self.url = async_url(url)
         self.metadata = metadata
         kwargs: dict[str, Any] = {}
-        if self.is_sqlite:
-            if self.url.database:
-                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-        else:
+        if self.sqlite_path is not None:
+            _use_wal(self.sqlite_path)
+        if not self.is_sqlite:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         # SQL errors must never carry row values (names, phones) into logs or dead letters.
         self.engine = create_async_engine(self.url, hide_parameters=True, **kwargs)

@@ -16,8 +16,10 @@ import nats
 import psycopg
 import pytest
 from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
 from sqlalchemy.engine import make_url
 
+from fursa.shared.messaging.streams import Topology, provision
 from fursa.shared.natsserver import NatsServer
 
 PG_ADMIN_URL = os.environ.get("FURSA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -78,6 +80,14 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def js(nats_client: NatsClient) -> JetStreamContext:
+    """JetStream with every stream and durable consumer provisioned, as ``fursa up`` does."""
+    context = nats_client.jetstream()
+    await provision(context, Topology())
+    return context
 
 
 @pytest.fixture
