@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
 from sqlalchemy import Column, MetaData, String, Table, create_engine, select
 
@@ -159,3 +163,46 @@ def test_sql_scope_selects_exactly_what_the_caller_sees(principal: Principal) ->
         )
         selected = set(connection.execute(select(centers.c.center_id).where(condition)).scalars())
     assert selected == {c for c, placement in CENTERS.items() if principal.sees(**placement)}
+
+
+def test_production_tokens_are_verified_against_the_issuers_jwks() -> None:
+    """A real JWKS endpoint over HTTP: the issuer's key verifies, another key does not."""
+    issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(issuer_key.public_key()))
+    jwks = json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        verifier = TokenVerifier(jwks_url=url, issuer="https://id.example.ma")
+        claims = {
+            "iss": "https://id.example.ma",
+            "aud": "fursa",
+            "sub": "officer-7",
+            "role": "entraide_officer",
+            "region_code": "07",
+            "exp": int(time.time()) + 60,
+        }
+        token = jwt.encode(claims, issuer_key, algorithm="RS256", headers={"kid": "k1"})
+        assert verifier.verify(token) == Principal(
+            "officer-7", Role.ENTRAIDE_OFFICER, region_code="07"
+        )
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "k1"})
+        with pytest.raises(Problem):
+            verifier.verify(forged)
+        with pytest.raises(Problem):
+            verifier.verify(mint_dev_token(KEY, role=Role.ADMIN))
+    finally:
+        server.shutdown()

@@ -5,6 +5,7 @@ OTLP/HTTP receiver. No personal data in any span attribute."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import threading
 import time
@@ -149,3 +150,14 @@ async def test_enrollment_to_guardian_notification_is_one_trace(
     for span in receiver.spans:
         for value in span["attributes"].values():
             assert not any(item in value for item in personal), span
+    # The services' logs are JSON lines (with trace ids: test_observability) and carry no
+    # personal data either.
+    log_lines = [
+        json.loads(line)
+        for log in (platform.var_dir / "logs").glob("*.log")
+        for line in log.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    assert log_lines, "the services wrote no JSON log line"
+    for line in log_lines:
+        assert not any(item in json.dumps(line, ensure_ascii=False) for item in personal), line
