@@ -52,6 +52,16 @@ REQUIRED_BINDING: dict[Role, tuple[str, ...]] = {
 }
 
 
+# Everyone who works inside the programme; partner systems read only PII-free feeds.
+PROGRAMME_STAFF: tuple[Role, ...] = (
+    Role.ADMIN,
+    Role.ENTRAIDE_OFFICER,
+    Role.DIRECTORATE,
+    Role.ASSOCIATION_STAFF,
+    Role.EDUCATOR,
+)
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller: a role and what it is bound to."""

@@ -12,9 +12,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.nats import JStream, NatsBroker
 from faststream.security import SASLPlaintext
@@ -40,6 +40,15 @@ from fursa.shared.problems import Problem
 from fursa.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+def _database(request: Request) -> Database:
+    db: Database = request.app.state.runtime.db
+    return db
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+"""A route's access to its service's database (the runtime's)."""
 
 
 class ServiceRuntime:

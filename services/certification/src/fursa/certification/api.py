@@ -10,35 +10,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from fursa.certification import service
 from fursa.certification.domain import CertificateStatus
 from fursa.certification.models import Certificate
-from fursa.shared.auth import Principal, Role, allow
+from fursa.shared.auth import PROGRAMME_STAFF, Principal, allow
 from fursa.shared.contracts import CertificateKind, Pathway
-from fursa.shared.db import Database
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
 from fursa.shared.problems import Problem
-
-
-def _database(request: Request) -> Database:
-    db: Database = request.app.state.runtime.db
-    return db
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
+from fursa.shared.runtime import DatabaseDep
 
 # Who may use these internal routes at all; each one then scopes what it shows.
-STAFF = (
-    Role.ADMIN,
-    Role.ENTRAIDE_OFFICER,
-    Role.DIRECTORATE,
-    Role.ASSOCIATION_STAFF,
-    Role.EDUCATOR,
-)
-_staff = allow(*STAFF)
+_staff = allow(*PROGRAMME_STAFF)
 Viewer = Annotated[Principal, Depends(_staff)]
 
 

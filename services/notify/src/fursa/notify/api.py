@@ -12,33 +12,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from fursa.notify import service
 from fursa.notify.domain import DeliveryStatus
-from fursa.shared.auth import Principal, Role, allow
+from fursa.shared.auth import PROGRAMME_STAFF, Principal, allow
 from fursa.shared.contracts import Channel, RecipientKind
-from fursa.shared.db import Database
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
-
-
-def _database(request: Request) -> Database:
-    db: Database = request.app.state.runtime.db
-    return db
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
+from fursa.shared.runtime import DatabaseDep
 
 # Who may use these internal routes at all; each one then scopes what it shows.
-STAFF = (
-    Role.ADMIN,
-    Role.ENTRAIDE_OFFICER,
-    Role.DIRECTORATE,
-    Role.ASSOCIATION_STAFF,
-    Role.EDUCATOR,
-)
-_staff = allow(*STAFF)
+_staff = allow(*PROGRAMME_STAFF)
 Viewer = Annotated[Principal, Depends(_staff)]
 
 
