@@ -117,6 +117,10 @@ class Platform:
                 str(LOG_CONFIG),
                 "--timeout-graceful-shutdown",
                 "15",
+                # Longer than clients keep idle connections (httpx: 5 s), so a client never
+                # reuses a connection the server is closing at that moment.
+                "--timeout-keep-alive",
+                "75",
             ],
             env=self.service_env(service),
             stdout=log,
