@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from fursa.cli.demo import run_demo
 from fursa.cli.platform import SERVICES, Platform
+from fursa.shared.contracts import all_types, get
 
 
 @pytest.mark.slow
@@ -22,3 +24,25 @@ async def test_enrolled_learner_reaches_certificate_and_guardian_notification(
     assert result.notifications == 8
     sink = (platform.var_dir / "notify-sink" / "sms.jsonl").read_text().splitlines()
     assert len(sink) == 8
+
+
+@pytest.mark.slow
+async def test_each_service_serves_health_readiness_metrics_and_its_asyncapi(
+    platform: Platform,
+) -> None:
+    await run_demo({name: platform.url(name) for name in SERVICES}, learners=2, timeout_s=60)
+    async with httpx.AsyncClient(timeout=10) as http:
+        for name in SERVICES:
+            url = platform.url(name)
+            assert (await http.get(f"{url}/healthz")).json() == {"status": "alive"}
+            ready = (await http.get(f"{url}/readyz")).json()
+            assert ready == {"ready": True, "database": True, "nats": True, "relay": True}
+            asyncapi = (await http.get(f"{url}/asyncapi")).json()
+            assert asyncapi["asyncapi"] == "3.0.0"
+            published = {channel["address"] for channel in asyncapi["channels"].values()}
+            assert published == {t for t in all_types() if get(t).producer == name}
+            metrics = (await http.get(f"{url}/metrics")).text
+            assert "fursa_outbox_unsent" in metrics
+        applied = 'fursa_events_handled_total{consumer="training-enrollment",outcome="applied"}'
+        training_metrics = (await http.get(f"{platform.url('training')}/metrics")).text
+        assert f"{applied} 2.0" in training_metrics
