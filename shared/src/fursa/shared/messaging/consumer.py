@@ -207,13 +207,11 @@ class EventConsumer:
         """Apply deliveries in order inside one transaction; returns each one's verdict."""
         outcomes: list[Outcome] = []
         held_back: set[str] = set()
-        committed = False
         async with self.db.transaction() as session:
             for delivery in deliveries:
                 outcomes.append(await self._apply(session, delivery, held_back))
-            committed = True
         self.stats.batches += 1
-        if committed and self.on_commit:
+        if self.on_commit:
             self.on_commit()
         return outcomes
 
