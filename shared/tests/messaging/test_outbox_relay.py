@@ -8,13 +8,16 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
 from fursa.shared.messaging.relay import OutboxRelay
+from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.builders import learner_enrolled
 from fursa.shared.testing.kernel import STREAM, KernelService, stream_count, wait_until
 
@@ -63,14 +66,14 @@ async def test_exception_before_commit_leaves_neither_row_nor_event(
 
 @pytest.mark.slow
 async def test_relay_killed_mid_drain_publishes_every_row_exactly_once(
-    service: KernelService, js: JetStreamContext, nats_client: object, database_url: str
+    service: KernelService, js: JetStreamContext, nats_server: NatsServer, database_url: str
 ) -> None:
     total = 5000
     for start in range(0, total, 500):
         async with service.uow.begin() as tx:
             for n in range(start, start + 500):
                 await tx.emit(learner_enrolled(n), subject=f"enrollment-{n}", sequence=1)
-    server_url = nats_client.connected_url.geturl()  # type: ignore[attr-defined]
+    server_url = nats_server.url
 
     def start_relay() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -144,3 +147,32 @@ async def test_relay_wakes_on_commit_without_waiting_for_the_poll(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_relay_never_hangs_on_a_lost_puback_and_publishes_once_the_broker_is_back(
+    service: KernelService, js: JetStreamContext, nats_server: NatsServer, nats_client: NatsClient
+) -> None:
+    relay = OutboxRelay(service.db, service.tables, js, name="test", publish_timeout_s=0.5)
+    for n in range(20):
+        await service.enroll(n)
+    nats_server.kill()
+    with pytest.raises(RuntimeError, match="not acknowledged"):
+        await asyncio.wait_for(relay.drain_once(), timeout=10)
+    assert await unsent(service) == 20
+
+    nats_server.restart()
+    await wait_until(lambda: nats_client.is_connected)
+    await wait_until(_drained(relay))
+    assert await unsent(service) == 0
+    assert await stream_count(js) == 20
+
+
+def _drained(relay: OutboxRelay) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            await relay.drain()
+        except RuntimeError:
+            return False
+        return True
+
+    return check

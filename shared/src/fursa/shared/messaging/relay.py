@@ -103,6 +103,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
         retry_delay_s: float = 0.5,
+        publish_timeout_s: float = 10.0,
     ) -> None:
         self.db = db
         self.tables = tables
@@ -112,6 +113,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.retry_delay_s = retry_delay_s
+        self.publish_timeout_s = publish_timeout_s
         self._wake = asyncio.Event()
         self.published = 0
 
@@ -205,13 +207,20 @@ class OutboxRelay:
                 # A new dict each time: nats-py mutates the headers it is given.
                 headers = {"Nats-Msg-Id": row.event_id, **current_trace_headers()}
             futures.append(await self.js.publish_async(row.type, row.payload, headers=headers))
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        # nats-py's futures have no timeout: a PubAck lost with a broker restart would hold the
+        # relay forever. Unanswered rows stay unsent and go again (the stream dedups them).
+        await asyncio.wait(futures, timeout=self.publish_timeout_s)
         acked = []
-        for row, span, result in zip(rows, spans, results, strict=True):
-            if isinstance(result, BaseException):
-                span.record_exception(result)
+        for row, span, future in zip(rows, spans, futures, strict=True):
+            if not future.done():
+                future.cancel()
+                failure: BaseException | None = TimeoutError("no PubAck in time")
+            else:
+                failure = future.exception()
+            if failure is not None:
+                span.record_exception(failure)
                 span.set_status(trace.StatusCode.ERROR)
-                log.warning("publish of %s failed: %r", row.event_id, result)
+                log.warning("publish of %s failed: %r", row.event_id, failure)
             else:
                 acked.append(row.position)
             span.end()
