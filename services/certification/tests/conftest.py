@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
@@ -40,31 +39,8 @@ def settings(database_url: str, nats_server: NatsServer) -> CertificationSetting
 
 
 @pytest.fixture
-def app(settings: CertificationSettings) -> FastAPI:
-    return create_app(settings)
-
-
-@pytest.fixture
-async def client(app: FastAPI, js: JetStreamContext) -> AsyncIterator[httpx.AsyncClient]:
-    """The running service (consumers, relay and API); streams are provisioned first.
-
-    Requests carry an admin token unless they say otherwise.
-    """
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app),
-            base_url="http://certification",
-            headers=auth_headers(),
-        ) as http,
-    ):
-        yield http
-
-
-@pytest.fixture
-async def anonymous(client: httpx.AsyncClient, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The same running service, called without any token."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app), base_url="http://certification"
-    ) as http:
-        yield http
+async def app(settings: CertificationSettings, js: JetStreamContext) -> AsyncIterator[FastAPI]:
+    """The running service (consumers, relay and API); streams are provisioned first."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app

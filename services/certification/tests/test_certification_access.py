@@ -33,33 +33,17 @@ from fursa.certification.domain import CertificateStatus
 from fursa.certification.models import Certificate
 from fursa.shared.auth import Role
 from fursa.shared.contracts import Pathway
-from fursa.shared.testing.builders import learner_enrolled, uuid_of
+from fursa.shared.testing.builders import (
+    ASSOCIATION_A,
+    ASSOCIATION_B,
+    ASSOCIATION_C,
+    PLACEMENTS,
+    learner_enrolled,
+    uuid_of,
+)
 
 AuthHeaders = Callable[..., dict[str, str]]
 
-ASSOCIATION_A = uuid_of("association", 1)
-ASSOCIATION_B = uuid_of("association", 2)
-ASSOCIATION_C = uuid_of("association", 3)
-PLACEMENTS = {
-    1: {
-        "association_id": ASSOCIATION_A,
-        "center_id": uuid_of("center", 1),
-        "region_code": "07",
-        "province_code": "071",
-    },
-    2: {
-        "association_id": ASSOCIATION_B,
-        "center_id": uuid_of("center", 2),
-        "region_code": "07",
-        "province_code": "072",
-    },
-    3: {
-        "association_id": ASSOCIATION_C,
-        "center_id": uuid_of("center", 3),
-        "region_code": "04",
-        "province_code": "041",
-    },
-}
 ISSUED_ON = date(2026, 6, 30)
 NUMBERS = {1: "MS-2026-000001", 2: "MS-2026-000002", 3: "RSK-2026-000001"}
 NEVER_ISSUED = "MS-2026-999999"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
@@ -17,7 +16,7 @@ from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.enrollment.models import Association, Center
 from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
-from fursa.shared.auth import Role, dev_authorization
+from fursa.shared.auth import dev_authorization
 from fursa.shared.natsserver import NatsServer
 
 Bearer = Callable[..., dict[str, str]]
@@ -32,8 +31,6 @@ CENTER_B = "b1000000-0000-4000-8000-0000000000b1"
 
 bearer_headers = dev_authorization
 
-
-ADMIN = bearer_headers(Role.ADMIN)
 
 # Callers of the scope tests, by name: a role and what binds it.
 CALLERS: dict[str, dict[str, str]] = {
@@ -82,24 +79,6 @@ async def app(settings: EnrollmentSettings, js: JetStreamContext) -> AsyncIterat
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client with an admin token; a request's own ``Authorization`` header replaces it."""
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://enrollment", headers=ADMIN
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that sends no token."""
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://enrollment") as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
@@ -38,31 +37,8 @@ def settings(database_url: str, nats_server: NatsServer, tmp_path: Path) -> Noti
 
 
 @pytest.fixture
-def app(settings: NotifySettings) -> FastAPI:
-    return create_app(settings)
-
-
-@pytest.fixture
-async def client(app: FastAPI, js: JetStreamContext) -> AsyncIterator[httpx.AsyncClient]:
-    """The running service (consumers, relay and API); streams are provisioned first.
-
-    Requests carry an admin token unless they say otherwise.
-    """
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app),
-            base_url="http://notify",
-            headers=auth_headers(),
-        ) as http,
-    ):
-        yield http
-
-
-@pytest.fixture
-async def anonymous(client: httpx.AsyncClient, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The same running service, called without any token."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app), base_url="http://notify"
-    ) as http:
-        yield http
+async def app(settings: NotifySettings, js: JetStreamContext) -> AsyncIterator[FastAPI]:
+    """The running service (consumers, relay and API); streams are provisioned first."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app

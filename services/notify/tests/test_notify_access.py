@@ -28,33 +28,16 @@ from fursa.notify import service
 from fursa.notify.channels import LocalSmsSink
 from fursa.shared.auth import Role
 from fursa.shared.contracts import CertificateIssued, CertificateKind, Pathway, new_event
-from fursa.shared.testing.builders import learner_enrolled, uuid_of
+from fursa.shared.testing.builders import (
+    ASSOCIATION_A,
+    ASSOCIATION_B,
+    PLACEMENTS,
+    learner_enrolled,
+    uuid_of,
+)
 
 AuthHeaders = Callable[..., dict[str, str]]
 
-ASSOCIATION_A = uuid_of("association", 1)
-ASSOCIATION_B = uuid_of("association", 2)
-ASSOCIATION_C = uuid_of("association", 3)
-PLACEMENTS = {
-    1: {
-        "association_id": ASSOCIATION_A,
-        "center_id": uuid_of("center", 1),
-        "region_code": "07",
-        "province_code": "071",
-    },
-    2: {
-        "association_id": ASSOCIATION_B,
-        "center_id": uuid_of("center", 2),
-        "region_code": "07",
-        "province_code": "072",
-    },
-    3: {
-        "association_id": ASSOCIATION_C,
-        "center_id": uuid_of("center", 3),
-        "region_code": "04",
-        "province_code": "041",
-    },
-}
 ROUTES = ["/deliveries?learner_id=" + uuid_of("learner", 1), "/deliveries/summary"]
 
 

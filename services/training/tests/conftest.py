@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
-from fursa.shared.auth import Role, dev_authorization
+from fursa.shared.auth import dev_authorization
 from fursa.shared.contracts import CloudEvent, new_event, to_json_bytes
 from fursa.shared.messaging.streams import CONSUMERS, LEARNER_ENROLLED
 from fursa.shared.natsserver import NatsServer
@@ -67,9 +67,6 @@ CALLERS: dict[str, dict[str, str]] = {
 bearer_headers = dev_authorization
 
 
-ADMIN = bearer_headers(Role.ADMIN)
-
-
 @pytest.fixture
 def bearer() -> Bearer:
     """``bearer(role, **binding)``: ``Authorization`` headers for any role and binding."""
@@ -104,24 +101,6 @@ async def app(settings: TrainingSettings, js: JetStreamContext) -> AsyncIterator
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client with an admin token; a request's own ``Authorization`` header replaces it."""
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://training", headers=ADMIN
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A client that sends no token."""
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://training") as client:
-        yield client
 
 
 EventFactory = Callable[..., CloudEvent[Any]]

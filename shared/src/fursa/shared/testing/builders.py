@@ -54,3 +54,30 @@ def learner_enrolled(n: int, *, notifications: bool = True) -> LearnerEnrolled:
         enrolled_on=date(2025, 10, 1),
         pii=learner_pii(n, notifications=notifications),
     )
+
+
+# Three test learners placed for scope tests: learners 1 and 2 in two associations of region
+# 07 (Marrakech-Safi, different provinces), learner 3 in a third association of region 04.
+ASSOCIATION_A = uuid_of("association", 1)
+ASSOCIATION_B = uuid_of("association", 2)
+ASSOCIATION_C = uuid_of("association", 3)
+PLACEMENTS = {
+    1: {
+        "association_id": ASSOCIATION_A,
+        "center_id": uuid_of("center", 1),
+        "region_code": "07",
+        "province_code": "071",
+    },
+    2: {
+        "association_id": ASSOCIATION_B,
+        "center_id": uuid_of("center", 2),
+        "region_code": "07",
+        "province_code": "072",
+    },
+    3: {
+        "association_id": ASSOCIATION_C,
+        "center_id": uuid_of("center", 3),
+        "region_code": "04",
+        "province_code": "041",
+    },
+}

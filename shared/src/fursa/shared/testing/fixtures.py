@@ -12,13 +12,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import nats
 import psycopg
 import pytest
+from fastapi import FastAPI
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy.engine import make_url
 
+from fursa.shared.auth import dev_authorization
 from fursa.shared.messaging.streams import Topology, provision
 from fursa.shared.natsserver import NatsServer
 
@@ -97,3 +100,24 @@ async def nats_client(nats_server: NatsServer) -> AsyncIterator[NatsClient]:
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """In-process HTTP to the running service ``app`` (each service's tests provide it).
+
+    Requests carry an admin development token; a request's own ``Authorization`` replaces it.
+    """
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://service", headers=dev_authorization()
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The same running service, called without any token."""
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+        yield http
