@@ -15,11 +15,20 @@ from fursa.shared.contracts import (
 from fursa.shared.contracts.registry import registry
 
 
-def test_importing_the_package_registers_the_walking_skeleton() -> None:
+def test_importing_the_package_registers_every_service_event() -> None:
     assert all_types() == [
         "fursa.certification.certificate-issued.v1",
+        "fursa.certification.certificate-revoked.v1",
         "fursa.enrollment.learner-enrolled.v1",
+        "fursa.enrollment.learner-erased.v1",
+        "fursa.enrollment.learner-transferred.v1",
+        "fursa.enrollment.learner-updated.v1",
+        "fursa.enrollment.learner-waitlisted.v1",
+        "fursa.enrollment.learner-withdrawn.v1",
+        "fursa.notify.notification-failed.v1",
         "fursa.notify.notification-sent.v1",
+        "fursa.training.learner-at-risk.v1",
+        "fursa.training.learner-outcome-recorded.v1",
         "fursa.training.training-completed.v1",
     ]
 

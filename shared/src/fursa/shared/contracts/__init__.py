@@ -4,15 +4,26 @@ Importing this package registers every event type. The registry's own `registry(
 is not re-exported here: `fursa.shared.contracts.registry` must stay the module.
 """
 
-from fursa.shared.contracts.certification import CertificateIssued, CertificateKind
+from fursa.shared.contracts.certification import (
+    CertificateIssued,
+    CertificateKind,
+    CertificateRevoked,
+    RevocationReason,
+)
 from fursa.shared.contracts.common import ContractModel, Pathway
 from fursa.shared.contracts.enrollment import (
     Consent,
     Guardian,
     Language,
     LearnerEnrolled,
+    LearnerErased,
     LearnerPII,
+    LearnerTransferred,
+    LearnerUpdated,
+    LearnerWaitlisted,
+    LearnerWithdrawn,
     Sex,
+    WithdrawalReason,
 )
 from fursa.shared.contracts.envelope import (
     CloudEvent,
@@ -22,7 +33,12 @@ from fursa.shared.contracts.envelope import (
     parse_event,
     to_json_bytes,
 )
-from fursa.shared.contracts.notify import Channel, NotificationSent, RecipientKind
+from fursa.shared.contracts.notify import (
+    Channel,
+    NotificationFailed,
+    NotificationSent,
+    RecipientKind,
+)
 from fursa.shared.contracts.registry import (
     EventData,
     Registration,
@@ -33,11 +49,18 @@ from fursa.shared.contracts.registry import (
     stream_for,
     stream_subject,
 )
-from fursa.shared.contracts.training import TrainingCompleted, TrainingResult
+from fursa.shared.contracts.training import (
+    LearnerAtRisk,
+    LearnerOutcomeRecorded,
+    OutcomeStatus,
+    TrainingCompleted,
+    TrainingResult,
+)
 
 __all__ = [
     "CertificateIssued",
     "CertificateKind",
+    "CertificateRevoked",
     "Channel",
     "CloudEvent",
     "Consent",
@@ -46,15 +69,26 @@ __all__ = [
     "Guardian",
     "InvalidEvent",
     "Language",
+    "LearnerAtRisk",
     "LearnerEnrolled",
+    "LearnerErased",
+    "LearnerOutcomeRecorded",
     "LearnerPII",
+    "LearnerTransferred",
+    "LearnerUpdated",
+    "LearnerWaitlisted",
+    "LearnerWithdrawn",
+    "NotificationFailed",
     "NotificationSent",
+    "OutcomeStatus",
     "Pathway",
     "RecipientKind",
     "Registration",
+    "RevocationReason",
     "Sex",
     "TrainingCompleted",
     "TrainingResult",
+    "WithdrawalReason",
     "all_types",
     "envelope_model",
     "for_model",

@@ -43,3 +43,24 @@ class CertificateIssued(EventData):
             description="Public verification page (the QR code's target).",
         ),
     ]
+
+
+class RevocationReason(StrEnum):
+    """Why a certificate was revoked (a code, so the partner feed can carry it)."""
+
+    ISSUED_IN_ERROR = "issued_in_error"
+    DATA_CORRECTION = "data_correction"
+    FRAUD = "fraud"
+    OTHER = "other"
+
+
+@register("fursa.certification.certificate-revoked.v1", producer="certification", stable=False)
+class CertificateRevoked(EventData):
+    """A certificate was revoked by an Entraide Nationale officer; verification shows it."""
+
+    certificate_id: Uuid
+    certificate_number: Annotated[str, Field(pattern=r"^[A-Z]{2,3}-[0-9]{4}-[0-9]{6,}$")]
+    enrollment_id: Uuid
+    learner_id: Uuid
+    reason: RevocationReason
+    revoked_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]

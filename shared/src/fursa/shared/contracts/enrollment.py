@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from fursa.shared.contracts.common import ContractModel, Pathway, SchoolYear, Uuid
+from fursa.shared.contracts.common import ContractModel, Pathway, SchoolYear, UtcDateTime, Uuid
 from fursa.shared.contracts.registry import EventData, register
 
 # Letters and combining marks of the Arabic blocks (base, supplement, extended-A and the
@@ -89,6 +89,16 @@ class LearnerPII(ContractModel):
     last_name_latin: LatinName
     birth_date: date
     sex: Sex
+    nationality: Annotated[
+        str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. `MA`.")
+    ] = "MA"
+    massar_code: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[A-Z0-9]{6,20}$",
+            description="Massar code; absent for learners who never had one (e.g. migrants).",
+        ),
+    ] = None
     guardian: Guardian
     consent: Consent
 
@@ -108,4 +118,91 @@ class LearnerEnrolled(EventData):
     school_year: SchoolYear
     enrolled_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
     promoted_from_waitlist: bool = False
+    center_name: Annotated[
+        str | None, Field(max_length=200, description="The center's name, as on documents.")
+    ] = None
     pii: LearnerPII
+
+
+@register("fursa.enrollment.learner-waitlisted.v1", producer="enrollment", stable=False)
+class LearnerWaitlisted(EventData):
+    """The center's pathway was full: the learner waits at `position` (1 = next in line).
+    A later learner-enrolled with the same `enrollment_id` marks the promotion."""
+
+    enrollment_id: Uuid
+    learner_id: Uuid
+    association_id: Uuid
+    center_id: Uuid
+    region_code: AdminCode
+    province_code: AdminCode
+    pathway: Pathway
+    school_year: SchoolYear
+    position: Annotated[int, Field(ge=1)]
+    waitlisted_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    pii: LearnerPII
+
+
+@register("fursa.enrollment.learner-updated.v1", producer="enrollment", stable=False)
+class LearnerUpdated(EventData):
+    """A learner's record was corrected or their guardian's consent changed; `pii` is the
+    whole record as it now stands, `changed` names the fields that changed."""
+
+    learner_id: Uuid
+    association_id: Uuid
+    changed: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.]{0,63}$")]],
+        Field(description="Changed fields, e.g. `guardian.phone`, `consent.notifications`."),
+    ]
+    updated_at: UtcDateTime
+    pii: LearnerPII
+
+
+@register("fursa.enrollment.learner-transferred.v1", producer="enrollment", stable=False)
+class LearnerTransferred(EventData):
+    """An enrollment moved to another center (same learner, same enrollment, history kept)."""
+
+    enrollment_id: Uuid
+    learner_id: Uuid
+    association_id: Annotated[Uuid, Field(description="Association of the new center.")]
+    from_center_id: Uuid
+    to_center_id: Uuid
+    region_code: Annotated[AdminCode, Field(description="Region of the new center.")]
+    province_code: Annotated[AdminCode, Field(description="Province of the new center.")]
+    pathway: Pathway
+    center_name: Annotated[str | None, Field(max_length=200)] = None
+    transferred_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+
+
+class WithdrawalReason(StrEnum):
+    """Why a learner left before completing (a code: free text could carry personal data)."""
+
+    MOVED = "moved"
+    WORK = "work"
+    FAMILY = "family"
+    HEALTH = "health"
+    MARRIAGE = "marriage"
+    LOST_CONTACT = "lost_contact"
+    OTHER = "other"
+
+
+@register("fursa.enrollment.learner-withdrawn.v1", producer="enrollment", stable=False)
+class LearnerWithdrawn(EventData):
+    """A learner left the programme before completing; the enrollment is closed."""
+
+    enrollment_id: Uuid
+    learner_id: Uuid
+    association_id: Uuid
+    center_id: Uuid
+    pathway: Pathway
+    reason: WithdrawalReason
+    withdrawn_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+
+
+@register("fursa.enrollment.learner-erased.v1", producer="enrollment", stable=False)
+class LearnerErased(EventData):
+    """An erasure request was carried out: every service forgets the learner's personal data
+    (records stay, anonymous, where the programme's statistics need them)."""
+
+    learner_id: Uuid
+    enrollment_ids: list[Uuid]
+    erased_at: UtcDateTime

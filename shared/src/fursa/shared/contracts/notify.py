@@ -38,3 +38,20 @@ class NotificationSent(EventData):
     cause_event_id: Annotated[Uuid, Field(description="Id of the event that caused it.")]
     cause_type: EventTypeName
     sent_at: UtcDateTime
+
+
+@register("fursa.notify.notification-failed.v1", producer="notify", stable=False)
+class NotificationFailed(EventData):
+    """A notification could not be delivered after its last attempt."""
+
+    delivery_id: Uuid
+    learner_id: Uuid | None = None
+    recipient_kind: RecipientKind
+    channel: Channel
+    template: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}$")]
+    cause_event_id: Uuid
+    cause_type: EventTypeName
+    attempts: Annotated[int, Field(ge=1)]
+    # A short code (`http_503`, `smtp_550`, `timeout`), never a message that could echo data.
+    last_error: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]
+    failed_at: UtcDateTime

@@ -91,17 +91,46 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 LEARNER_ENROLLED = "fursa.enrollment.learner-enrolled.v1"
+LEARNER_WAITLISTED = "fursa.enrollment.learner-waitlisted.v1"
+LEARNER_UPDATED = "fursa.enrollment.learner-updated.v1"
+LEARNER_TRANSFERRED = "fursa.enrollment.learner-transferred.v1"
+LEARNER_WITHDRAWN = "fursa.enrollment.learner-withdrawn.v1"
+LEARNER_ERASED = "fursa.enrollment.learner-erased.v1"
 TRAINING_COMPLETED = "fursa.training.training-completed.v1"
+LEARNER_AT_RISK = "fursa.training.learner-at-risk.v1"
+LEARNER_OUTCOME_RECORDED = "fursa.training.learner-outcome-recorded.v1"
 CERTIFICATE_ISSUED = "fursa.certification.certificate-issued.v1"
+CERTIFICATE_REVOKED = "fursa.certification.certificate-revoked.v1"
 
-# Who consumes what. Each service issue adds the event types its consumers react to.
+# Who consumes what. notify hears every event a guardian, an association or a partner must
+# hear of (it also republishes the partner-visible ones, without personal data, to PARTNER).
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("enrollment", "TRAINING", (TRAINING_COMPLETED,)),
-    ConsumerSpec("training", "ENROLLMENT", (LEARNER_ENROLLED,)),
-    ConsumerSpec("certification", "ENROLLMENT", (LEARNER_ENROLLED,)),
+    ConsumerSpec(
+        "training",
+        "ENROLLMENT",
+        (LEARNER_ENROLLED, LEARNER_TRANSFERRED, LEARNER_WITHDRAWN, LEARNER_ERASED),
+    ),
+    ConsumerSpec(
+        "certification", "ENROLLMENT", (LEARNER_ENROLLED, LEARNER_UPDATED, LEARNER_ERASED)
+    ),
     ConsumerSpec("certification", "TRAINING", (TRAINING_COMPLETED,)),
-    ConsumerSpec("notify", "ENROLLMENT", (LEARNER_ENROLLED,)),
-    ConsumerSpec("notify", "CERTIFICATION", (CERTIFICATE_ISSUED,)),
+    ConsumerSpec(
+        "notify",
+        "ENROLLMENT",
+        (
+            LEARNER_ENROLLED,
+            LEARNER_WAITLISTED,
+            LEARNER_UPDATED,
+            LEARNER_TRANSFERRED,
+            LEARNER_WITHDRAWN,
+            LEARNER_ERASED,
+        ),
+    ),
+    ConsumerSpec(
+        "notify", "TRAINING", (TRAINING_COMPLETED, LEARNER_AT_RISK, LEARNER_OUTCOME_RECORDED)
+    ),
+    ConsumerSpec("notify", "CERTIFICATION", (CERTIFICATE_ISSUED, CERTIFICATE_REVOKED)),
 )
 
 
