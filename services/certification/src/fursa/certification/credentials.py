@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from joserfc import jws
@@ -191,4 +190,3 @@ def sign_credential(keys: IssuerKeys, facts: CredentialFacts) -> str:
             "vc": credential,
         }
     )
-

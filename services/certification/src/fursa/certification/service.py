@@ -12,7 +12,9 @@ certificate of an enrollment (a partial unique index) should two transactions st
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.certification import domain
 from fursa.certification.credentials import CredentialFacts, IssuerKeys, sign_credential
+from fursa.certification.diploma import Diploma, render_pdf
 from fursa.certification.domain import (
     Bilingual,
     CertificateStatus,
@@ -43,6 +46,7 @@ from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import (
     CertificateIssued,
+    CertificateKind,
     CertificateRevoked,
     LearnerEnrolled,
     LearnerErased,
@@ -175,9 +179,7 @@ async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: Kern
     )
     await _drop_rendered_diplomas(session, learner_id=erased.learner_id)
     dead_letter = tables.dead_letter
-    mentions = (
-        await session.execute(select(dead_letter.c.id, dead_letter.c.payload))
-    ).all()
+    mentions = (await session.execute(select(dead_letter.c.id, dead_letter.c.payload))).all()
     marker = erased.learner_id.encode()
     erased_ids = [row.id for row in mentions if marker in row.payload]
     if erased_ids:
@@ -552,6 +554,190 @@ async def certificate_summary(db: Database, *, viewer: Principal) -> Certificate
         )
         issued, active_count = result.one()
     return CertificateSummary(issued=issued, active=active_count)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a certificate, shown only through the QR code's token; the names are gone
+    (``None``) once the learner's personal data was erased."""
+
+    name_ar: str | None
+    name_latin: str | None
+    center_name: str | None
+    region: Bilingual
+    workshops: list[Bilingual]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the public verification page and endpoint show of a certificate."""
+
+    number: str
+    status: CertificateStatus
+    kind: CertificateKind
+    pathway: Pathway
+    issued_on: date
+    revoked_on: date | None
+    revocation_reason: RevocationReason | None
+    replaced_by: str | None
+    holder: Holder | None
+
+    @property
+    def valid(self) -> bool:
+        return self.status == CertificateStatus.ACTIVE
+
+
+def _full_name(first: str | None, last: str | None) -> str | None:
+    if first is None or last is None:
+        return None
+    return f"{first} {last}"
+
+
+async def verify(db: Database, *, number: str, token: str | None) -> Verification | None:
+    """A certificate as the public may see it: by number alone its validity, programme and
+    date; with the QR code's token also its holder. ``None`` for an unknown number or a
+    token that is not the certificate's."""
+    async with db.read() as session:
+        certificate = (
+            await session.exec(select(Certificate).where(col(Certificate.number) == number))
+        ).first()
+        if certificate is None:
+            return None
+        if token is not None and not secrets.compare_digest(
+            token.encode(), certificate.verification_token.encode()
+        ):
+            return None
+        replaced_by = (
+            await session.exec(
+                select(Certificate.number).where(col(Certificate.replaces) == certificate.id)
+            )
+        ).first()
+        holder = None
+        if token is not None:
+            holder = await _holder(session, certificate)
+    return Verification(
+        number=certificate.number,
+        status=CertificateStatus(certificate.status),
+        kind=CertificateKind(certificate.kind),
+        pathway=Pathway(certificate.pathway),
+        issued_on=certificate.issued_on,
+        revoked_on=certificate.revoked_on,
+        revocation_reason=(
+            RevocationReason(certificate.revocation_reason)
+            if certificate.revocation_reason
+            else None
+        ),
+        replaced_by=replaced_by,
+        holder=holder,
+    )
+
+
+async def _holder(session: AsyncSession, certificate: Certificate) -> Holder:
+    learner = await session.get(LearnerCopy, certificate.enrollment_id)
+    completion = await session.get(Completion, certificate.enrollment_id)
+    workshops = json.loads(completion.workshops) if completion else []
+    return Holder(
+        name_ar=_full_name(learner.first_name_ar, learner.last_name_ar) if learner else None,
+        name_latin=(
+            _full_name(learner.first_name_latin, learner.last_name_latin) if learner else None
+        ),
+        center_name=learner.center_name if learner else None,
+        region=domain.region_name(certificate.region_code),
+        workshops=[domain.workshop_name(code) for code in workshops],
+    )
+
+
+async def diploma_pdf(
+    db: Database, *, number: str, viewer: Principal, public_base_url: str
+) -> bytes:
+    """A certificate's diploma as PDF: rendered on first demand (in a worker thread, off the
+    issuance path), then served from the cache."""
+    async with db.read() as session:
+        certificate = (
+            await session.exec(select(Certificate).where(col(Certificate.number) == number))
+        ).first()
+        if certificate is None or not viewer.sees(**certificate.placement()):
+            raise NotFoundError(number)
+        if certificate.status != CertificateStatus.ACTIVE:
+            raise CertificationRuleError("certificate_revoked")
+        cached = await session.get(DiplomaPdf, certificate.id)
+        if cached is not None:
+            return cached.pdf
+        diploma = await _diploma(session, certificate, public_base_url)
+    pdf = await asyncio.to_thread(render_pdf, [diploma])
+    async with db.transaction() as session:
+        cache = await conflict_insert(session, DiplomaPdf)
+        await session.execute(
+            cache.values(
+                certificate_id=certificate.id, pdf=pdf, rendered_at=utcnow()
+            ).on_conflict_do_nothing()
+        )
+    return pdf
+
+
+async def cohort_pdf(
+    db: Database,
+    *,
+    center_id: str,
+    school_year: str | None,
+    viewer: Principal,
+    public_base_url: str,
+) -> bytes:
+    """The active diplomas of a center's cohort as one printable PDF (a page each, by number)."""
+    query = (
+        select(Certificate)
+        .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Certificate.enrollment_id))
+        .where(
+            col(Certificate.center_id) == center_id,
+            col(Certificate.status) == CertificateStatus.ACTIVE.value,
+            col(LearnerCopy.first_name_latin).is_not(None),
+            visible_to(viewer),
+        )
+        .order_by(col(Certificate.number))
+    )
+    if school_year is not None:
+        query = query.where(col(LearnerCopy.school_year) == school_year)
+    async with db.read() as session:
+        certificates = (await session.exec(query)).all()
+        if not certificates:
+            raise NotFoundError(center_id)
+        diplomas = [
+            await _diploma(session, certificate, public_base_url) for certificate in certificates
+        ]
+    return await asyncio.to_thread(render_pdf, diplomas)
+
+
+async def _diploma(
+    session: AsyncSession, certificate: Certificate, public_base_url: str
+) -> Diploma:
+    learner = await session.get(LearnerCopy, certificate.enrollment_id)
+    completion = await session.get(Completion, certificate.enrollment_id)
+    assert learner is not None, "a certificate is issued only to a known learner"
+    name_ar = _full_name(learner.first_name_ar, learner.last_name_ar)
+    name_latin = _full_name(learner.first_name_latin, learner.last_name_latin)
+    if name_ar is None or name_latin is None:
+        raise CertificationRuleError("personal_data_erased")
+    return Diploma(
+        number=certificate.number,
+        kind=domain.KINDS[CertificateKind(certificate.kind)],
+        pathway=domain.PATHWAYS[Pathway(certificate.pathway)],
+        workshops=[
+            domain.workshop_name(code)
+            for code in (json.loads(completion.workshops) if completion else [])
+        ],
+        holder_ar=name_ar,
+        holder_latin=name_latin,
+        center_name=learner.center_name or "—",
+        region=domain.region_name(certificate.region_code),
+        school_year=learner.school_year,
+        completed_on=completion.completed_on if completion else certificate.issued_on,
+        issued_on=certificate.issued_on,
+        signatory_name=Bilingual(certificate.signatory_name_ar, certificate.signatory_name_fr),
+        signatory_title=Bilingual(certificate.signatory_title_ar, certificate.signatory_title_fr),
+        holder_url=domain.holder_verification_url(
+            public_base_url, certificate.number, certificate.verification_token
+        ),
+    )
 
 
 async def _active_certificate(session: AsyncSession, *, enrollment_id: str) -> Certificate | None:

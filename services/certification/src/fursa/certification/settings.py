@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from fursa.certification.domain import IssuancePolicy
@@ -20,7 +20,7 @@ class CertificationSettings(ServiceSettings):
     # Where the public verification pages live: printed on diplomas and sent to guardians.
     public_base_url: str = "http://127.0.0.1:8003"
     # Per pathway, e.g. '{"vocational_training": "approval"}'; a pathway not named is automatic.
-    issuance_policy: dict[Pathway, IssuancePolicy] = {}
+    issuance_policy: dict[Pathway, IssuancePolicy] = Field(default_factory=dict)
     # The issuer's Ed25519 keys as a JWK Set (JSON). The first key signs new credentials; every
     # key is published, so that credentials signed before a rotation still verify. A retired
     # key may be given by its public part only.
@@ -34,6 +34,8 @@ class CertificationSettings(ServiceSettings):
     signatory_title_fr: str = "Coordinateur régional de l'Entraide Nationale"
     # Public verification requests allowed per client address (the `limits` notation).
     verification_rate_limit: str = "60/minute"
+    # Where the counts live: this process's memory, or e.g. `async+redis://…` shared by replicas.
+    verification_rate_limit_storage: str = "async+memory://"
 
     def policy_for(self, pathway: Pathway) -> IssuancePolicy:
         """Whether a passed training on this pathway is certified at once or on approval."""
