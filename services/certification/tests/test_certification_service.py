@@ -17,13 +17,21 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fursa.certification import service
+from fursa.certification.credentials import IssuerKeys
+from fursa.certification.domain import Bilingual
+from fursa.certification.service import Issuer
 from fursa.certification.models import KERNEL, Base, Certificate, LearnerCopy
 from fursa.shared.contracts import Pathway
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 
-PUBLIC_BASE_URL = "https://verify.fursa.test"
+ISSUER = Issuer(
+    keys=IssuerKeys.generate(),
+    public_base_url="https://verify.fursa.test",
+    signatory_name=Bilingual("محمد العلوي", "Mohamed Alaoui"),
+    signatory_title=Bilingual("المنسق الجهوي", "Coordinateur régional"),
+)
 END_OF_YEAR = date(2026, 6, 30)
 
 
@@ -43,7 +51,7 @@ class Certification:
                 tx,
                 enrollment_id=uuid_of("enrollment", n),
                 pathway=Pathway.VOCATIONAL_TRAINING,
-                public_base_url=PUBLIC_BASE_URL,
+                issuer=ISSUER,
                 issued_on=issued_on,
             )
 
@@ -159,17 +167,10 @@ async def test_database_refuses_a_second_active_certificate(
 
     def copy(number: str, status: str) -> Certificate:
         return Certificate(
-            id=uuid_of("certificate", hash(number) % 1000),
+            **first.model_dump(exclude={"id", "number", "status", "verification_token"}),
+            id=uuid_of("certificate", int(number[-3:])),
             number=number,
-            enrollment_id=first.enrollment_id,
-            learner_id=first.learner_id,
-            kind=first.kind,
-            pathway=first.pathway,
-            association_id=first.association_id,
-            center_id=first.center_id,
-            region_code=first.region_code,
-            province_code=first.province_code,
-            issued_on=first.issued_on,
+            verification_token=f"token-{number}",
             status=status,
         )
 
@@ -195,7 +196,7 @@ async def test_numbers_have_no_gap_when_issued_concurrently(
                 tx,
                 enrollment_id=uuid_of("enrollment", n),
                 pathway=Pathway.VOCATIONAL_TRAINING,
-                public_base_url=PUBLIC_BASE_URL,
+                issuer=ISSUER,
                 issued_on=END_OF_YEAR,
             )
             assert certificate is not None
@@ -225,7 +226,7 @@ async def test_rolled_back_certificate_gives_its_number_back(
                     tx,
                     enrollment_id=uuid_of("enrollment", n),
                     pathway=Pathway.VOCATIONAL_TRAINING,
-                    public_base_url=PUBLIC_BASE_URL,
+                    issuer=ISSUER,
                     issued_on=END_OF_YEAR,
                 )
                 assert certificate is not None
