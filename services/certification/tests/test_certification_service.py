@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from fursa.certification import service
 from fursa.certification.credentials import IssuerKeys
 from fursa.certification.domain import Bilingual
-from fursa.certification.service import Issuer
 from fursa.certification.models import KERNEL, Base, Certificate, LearnerCopy
+from fursa.certification.service import Issuer
 from fursa.shared.contracts import Pathway
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import UnitOfWork
