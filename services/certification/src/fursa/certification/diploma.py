@@ -7,16 +7,19 @@ WeasyPrint shapes the Arabic through Pango/HarfBuzz with the Amiri font (Debian'
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import segno
-from weasyprint import HTML
 
 from fursa.certification import domain
 from fursa.certification.domain import Bilingual
 from fursa.certification.templating import templates
+
+# WeasyPrint logs each rendering step (and its stylesheets at import) at INFO: keep warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # Arabic month names as used in Morocco (the Maghreb's French-derived names).
 _MONTHS_AR = (
@@ -92,6 +95,10 @@ class Diploma:
 
 def render_pdf(diplomas: Sequence[Diploma]) -> bytes:
     """One PDF with a page per diploma (a single diploma, or a cohort's for printing)."""
+    # Imported on first use: loading WeasyPrint (Pango, fonts) costs the service's start a
+    # second, and most replicas never print.
+    from weasyprint import HTML
+
     html = templates.get_template("diploma.html").render(
         diplomas=diplomas, programme=domain.PROGRAMME
     )
