@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -22,10 +22,18 @@ from fursa.certification.credentials import IssuerKeys
 from fursa.certification.domain import Bilingual, IssuancePolicy
 from fursa.certification.models import KERNEL, Base, Certificate, LearnerCopy
 from fursa.certification.service import Issuer
-from fursa.shared.contracts import Pathway, TrainingCompleted, TrainingResult
+from fursa.shared.contracts import (
+    LearnerErased,
+    LearnerUpdated,
+    Pathway,
+    TrainingCompleted,
+    TrainingResult,
+    new_event,
+    to_json_bytes,
+)
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import UnitOfWork
-from fursa.shared.testing.builders import learner_enrolled, uuid_of
+from fursa.shared.testing.builders import learner_enrolled, learner_pii, uuid_of
 
 ISSUER = Issuer(
     keys=IssuerKeys.generate(),
@@ -308,3 +316,59 @@ async def test_database_refuses_the_second_of_two_racing_issuances_and_keeps_no_
     # The loser's serial was rolled back with it: the next certificate takes number 2.
     assert await certification_pg.issue(2) is not None
     assert await certificate_numbers(certification_pg) == ["MS-2026-000001", "MS-2026-000002"]
+
+
+async def test_erasure_scrubs_dead_letters_and_later_corrections_stay_forgotten(
+    certification: Certification,
+) -> None:
+    await certification.enroll(1, 2)
+    enrolled = new_event(learner_enrolled(1), subject=uuid_of("enrollment", 1), sequence=1)
+    other = new_event(learner_enrolled(2), subject=uuid_of("enrollment", 2), sequence=1)
+    async with certification.db.transaction() as session:
+        for event in (enrolled, other):
+            await session.execute(
+                KERNEL.dead_letter.insert().values(
+                    consumer="certification-enrollment",
+                    event_id=event.id,
+                    type=event.type,
+                    nats_subject=event.type,
+                    headers="{}",
+                    payload=to_json_bytes(event),
+                    error="failed",
+                    deliveries=8,
+                    failed_at=datetime(2026, 7, 1, tzinfo=UTC),
+                )
+            )
+    erased = LearnerErased(
+        learner_id=uuid_of("learner", 1),
+        enrollment_ids=[uuid_of("enrollment", 1)],
+        erased_at=datetime(2026, 7, 1, tzinfo=UTC),
+    )
+    async with certification.uow.begin() as tx:
+        await service.learner_erased(tx, erased=erased, tables=KERNEL)
+    correction = LearnerUpdated(
+        learner_id=uuid_of("learner", 1),
+        association_id=uuid_of("association", 1),
+        changed=["first_name_latin"],
+        updated_at=datetime(2026, 7, 2, tzinfo=UTC),
+        pii=learner_pii(1),
+    )
+    async with certification.uow.begin() as tx:
+        await service.learner_updated(tx, updated=correction)
+
+    async with certification.db.read() as session:
+        forgotten = await session.get(LearnerCopy, uuid_of("enrollment", 1))
+        kept = await session.get(LearnerCopy, uuid_of("enrollment", 2))
+        payloads = dict(
+            (
+                await session.execute(
+                    select(KERNEL.dead_letter.c.event_id, KERNEL.dead_letter.c.payload)
+                )
+            ).all()
+        )
+    assert forgotten is not None
+    assert kept is not None
+    assert (forgotten.first_name_ar, forgotten.last_name_latin) == (None, None)
+    assert (kept.first_name_ar, kept.last_name_latin) == ("سلمى", "Benali")
+    assert payloads[enrolled.id] == b""
+    assert b"Benali" in payloads[other.id]
