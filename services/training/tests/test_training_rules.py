@@ -65,7 +65,7 @@ def test_the_seed_teaches_every_pathway_its_modules_and_workshops() -> None:
     ],
 )
 def test_an_impossible_curriculum_is_refused(plan: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="hours|workshop"):
+    with pytest.raises(ValueError, match=r"hours|workshop"):
         PathwayPlan(**plan)  # type: ignore[arg-type]
 
 
@@ -146,7 +146,7 @@ def test_attendance_rate_is_the_share_of_held_hours_attended() -> None:
 
 @pytest.mark.parametrize(("share", "mark"), [(1.5, 10), (-0.1, 10), (0.75, 21)])
 def test_an_impossible_completion_rule_is_refused(share: float, mark: float) -> None:
-    with pytest.raises(ValueError, match="share|score"):
+    with pytest.raises(ValueError, match=r"share|score"):
         CompletionRule(min_attendance_share=share, pass_mark=mark)
 
 
@@ -208,7 +208,7 @@ def test_the_window_rate_reads_only_the_last_sessions() -> None:
 def test_an_impossible_early_warning_is_refused(
     window: int, threshold: float, margin: float
 ) -> None:
-    with pytest.raises(ValueError, match="window|threshold"):
+    with pytest.raises(ValueError, match=r"window|threshold"):
         EarlyWarning(window_sessions=window, threshold=threshold, margin=margin)
 
 
