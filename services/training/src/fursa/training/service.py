@@ -252,8 +252,12 @@ class TrainingService:
     ) -> list[TrainingRecord]:
         """The class's open records, locked, in the order given; refuses every entry that is
         unknown (or outside ``scope``), closed, or whose pathway does not teach ``module``."""
+        # Locked in id order: two calls about overlapping classes cannot deadlock.
         query = (
-            select(TrainingRecord).where(col(TrainingRecord.id).in_(training_ids)).with_for_update()
+            select(TrainingRecord)
+            .where(col(TrainingRecord.id).in_(training_ids))
+            .order_by(col(TrainingRecord.id))
+            .with_for_update()
         )
         found = {record.id: record for record in (await session.exec(query)).all()}
         errors: list[tuple[str, str]] = []
