@@ -345,12 +345,12 @@ async def curriculum(_principal: Staff, service: Service) -> CurriculumPublic:
             PathwayCurriculum(
                 pathway=pathway,
                 modules=[
-                    CurriculumModule(
-                        module=m,
-                        kind=plan.kind_of(m) or ModuleKind.EDUCATIONAL,
-                        required_hours=plan.hours_of(m),
+                    CurriculumModule(module=module, kind=kind, required_hours=hours)
+                    for kind, modules in (
+                        (ModuleKind.EDUCATIONAL, plan.modules),
+                        (ModuleKind.WORKSHOP, plan.workshops),
                     )
-                    for m in [*plan.modules, *plan.workshops]
+                    for module, hours in modules.items()
                 ],
                 workshops_required=plan.workshops_required,
             )

@@ -49,9 +49,6 @@ class PathwayPlan:
             return ModuleKind.WORKSHOP
         return None
 
-    def hours_of(self, module: str) -> float:
-        return self.modules.get(module) or self.workshops[module]
-
 
 Curriculum = Mapping[Pathway, PathwayPlan]
 
