@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 RUN := $(VENV)/bin
 
-.PHONY: up test lint typecheck pytest generated bench clean
+.PHONY: up test lint typecheck pytest generated bench clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -18,10 +18,23 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard s
 	$(UV) sync --frozen --all-packages --quiet
 	touch $@
 
-up: $(VENV)/.synced
+up: $(VENV)/.synced system-deps
 	$(RUN)/fursa up
 
-test: $(VENV)/.synced lint typecheck generated pytest
+test: $(VENV)/.synced system-deps lint typecheck generated pytest
+
+# Debian packages the diplomas and their tests need, installed only when missing: Amiri and
+# Noto fonts (Arabic glyphs for the PDF and the browser), poppler-utils (pdftotext, pdfinfo)
+# and Chromium (the verification page's browser test; Playwright never downloads a browser).
+SYSTEM_PACKAGES := fonts-hosny-amiri fonts-noto-core poppler-utils chromium
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 lint: $(VENV)/.synced
 	$(RUN)/ruff check .

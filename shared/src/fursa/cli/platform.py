@@ -93,6 +93,10 @@ class Platform:
             f"{prefix}PORT": str(self.ports[service]),
             f"{prefix}PUBLIC_BASE_URL": self.url(service),
             "FURSA_NOTIFY_SINK_DIR": str(self.var_dir / "notify-sink"),
+            # The development signing key of diplomas lives with the rest of the platform's data.
+            "FURSA_CERTIFICATION_SIGNING_KEYS_FILE": str(
+                self.var_dir / "certification-signing-keys.json"
+            ),
         }
         env.update(self.extra_env)
         return env
