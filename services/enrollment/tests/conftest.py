@@ -4,6 +4,7 @@ scope send other roles' tokens, made by ``bearer``)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -113,9 +114,15 @@ async def centers(app: FastAPI) -> dict[str, str]:
 
 @pytest.fixture
 def enrollment_body() -> Callable[..., dict[str, Any]]:
-    """A valid POST /enrollments body for the demo center; keyword arguments replace parts."""
+    """A valid POST /enrollments body for the demo center; keyword arguments replace parts.
+
+    Each call describes another learner (another Massar code and guardian phone), so that
+    enrolling twice is not a duplicate; the first is always the same.
+    """
+    made = itertools.count()
 
     def build(**parts: Any) -> dict[str, Any]:
+        n = next(made)
         body: dict[str, Any] = {
             "learner": {
                 "first_name_ar": "سلمى",
@@ -124,11 +131,13 @@ def enrollment_body() -> Callable[..., dict[str, Any]]:
                 "last_name_latin": "Benali",
                 "birth_date": "2011-03-14",
                 "sex": "female",
-                "massar_code": "J130045678",
+                "massar_code": f"J13004{5678 + n:04d}",
+                "last_school_level": "primary_5",
+                "year_left_school": 2023,
             },
             "guardian": {
                 "name": "Fatima Benali",
-                "phone": "+212612345678",
+                "phone": f"+2126123{45678 + n:05d}",
                 "email": "fatima.benali@example.ma",
                 "preferred_language": "ar",
             },

@@ -13,13 +13,17 @@ from fursa.enrollment.domain import (
     EnrollmentStatus,
     Summary,
 )
+from fursa.shared.contracts import WithdrawalReason
 
 
 @dataclass
 class FakeEnrollment:
-    enrolled_on: date = date(2025, 10, 1)
+    enrolled_on: date | None = date(2025, 10, 1)
     status: EnrollmentStatus = EnrollmentStatus.ENROLLED
+    center_id: str = "center-1"
     completed_on: date | None = None
+    withdrawn_on: date | None = None
+    withdrawal_reason: WithdrawalReason | None = None
     version: int = domain.FIRST_VERSION
 
 
@@ -61,8 +65,16 @@ def test_training_cannot_complete_before_the_learner_was_enrolled() -> None:
     assert enrollment.version == 1
 
 
-def test_summary_counts_active_and_completed_enrollments() -> None:
-    summary = Summary.of({EnrollmentStatus.ENROLLED: 7, EnrollmentStatus.COMPLETED: 2})
+def test_summary_counts_enrollments_in_each_state() -> None:
+    summary = Summary.of(
+        {
+            EnrollmentStatus.WAITLISTED: 3,
+            EnrollmentStatus.ENROLLED: 7,
+            EnrollmentStatus.WITHDRAWN: 1,
+            EnrollmentStatus.COMPLETED: 2,
+        }
+    )
 
-    assert (summary.enrolled, summary.completed, summary.total) == (7, 2, 9)
+    assert (summary.waitlisted, summary.enrolled, summary.withdrawn) == (3, 7, 1)
+    assert (summary.completed, summary.total) == (2, 13)
     assert Summary.of({}).total == 0
