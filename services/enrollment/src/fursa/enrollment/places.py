@@ -12,7 +12,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -88,10 +89,31 @@ async def waiting_list(session: AsyncSession, intake: Intake) -> Sequence[Enroll
     return (await session.exec(query)).all()
 
 
-async def position_of(session: AsyncSession, enrollment: Enrollment) -> int:
-    """Where a waitlisted enrollment stands in its line (1 = next)."""
-    line = await waiting_list(session, Intake.of(enrollment))
-    return 1 + [waiting.id for waiting in line].index(enrollment.id)
+def position_in_line() -> ScalarSelect[int]:
+    """For a query on enrollments: where each stands in its waiting line (1 = next).
+
+    A column of the same statement, so that the status and the position read together come
+    from one snapshot even while promotions commit.
+    """
+    ahead = aliased(Enrollment)
+    return (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            col(ahead.center_id) == col(Enrollment.center_id),
+            col(ahead.pathway) == col(Enrollment.pathway),
+            col(ahead.school_year) == col(Enrollment.school_year),
+            col(ahead.status) == EnrollmentStatus.WAITLISTED,
+            or_(
+                col(ahead.queued_at) < col(Enrollment.queued_at),
+                and_(
+                    col(ahead.queued_at) == col(Enrollment.queued_at),
+                    col(ahead.id) <= col(Enrollment.id),
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
 
 
 async def fill_places(tx: Transaction, intake: Intake) -> list[Enrollment]:

@@ -455,14 +455,15 @@ class EnrollmentService:
         """One enrollment with its history; raises :class:`EnrollmentNotFound`, also when
         outside ``scope``."""
         query = (
-            select(Enrollment)
+            select(Enrollment, places.position_in_line())
             .join(Center, col(Center.id) == col(Enrollment.center_id))
             .where(col(Enrollment.id) == enrollment_id, visible_enrollments(scope))
         )
         async with self.uow.read() as session:
-            enrollment = (await session.exec(query)).first()
-            if enrollment is None:
+            found = (await session.exec(query)).first()
+            if found is None:
                 raise EnrollmentNotFound(enrollment_id)
+            enrollment, in_line = found
             transfers = (
                 await session.exec(
                     select(Transfer)
@@ -470,9 +471,7 @@ class EnrollmentService:
                     .order_by(col(Transfer.transferred_on), col(Transfer.id))
                 )
             ).all()
-            position = None
-            if enrollment.status is EnrollmentStatus.WAITLISTED:
-                position = await places.position_of(session, enrollment)
+        position = in_line if enrollment.status is EnrollmentStatus.WAITLISTED else None
         return EnrollmentView(enrollment, transfers, position)
 
     async def list(
