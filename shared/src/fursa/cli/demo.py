@@ -65,8 +65,11 @@ def enrollment_body(n: int, center_id: str) -> dict[str, Any]:
             "last_name_ar": last_ar,
             "first_name_latin": first_lat,
             "last_name_latin": last_lat,
-            "birth_date": f"{2009 + n % 5}-0{1 + n % 9}-1{n % 10}",
+            # Aged 12 to 17 when the 2025/2026 school year starts, out of school since 2024.
+            "birth_date": f"{2008 + n % 5}-0{1 + n % 9}-1{n % 10}",
             "sex": "female" if n % 2 else "male",
+            "last_school_level": "primary_6",
+            "year_left_school": 2024,
         },
         "guardian": {
             "name": f"{first_lat} {last_lat} (guardian)",
