@@ -9,8 +9,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from email import message_from_bytes
-from email.message import Message as EmailMessage
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,14 @@ async def receiver() -> AsyncIterator[Receiver]:
     port = free_port()
     receiver = Receiver(port)
     server = uvicorn.Server(
-        uvicorn.Config(receiver.app, host="127.0.0.1", port=port, lifespan="off", log_level="error")
+        uvicorn.Config(
+            receiver.app,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_level="error",
+            interface="asgi3",
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -138,7 +145,9 @@ class Mailbox:
     async def handle_DATA(self, _server: Any, _session: Session, envelope: Envelope) -> str:  # noqa: N802
         content = envelope.content
         assert isinstance(content, bytes)
-        self.messages.append(message_from_bytes(content))
+        mail = message_from_bytes(content, policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        self.messages.append(mail)
         self.recipients += list(envelope.rcpt_tos)
         return "250 OK"
 

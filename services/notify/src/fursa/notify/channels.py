@@ -148,9 +148,10 @@ class SmtpEmail:
         email["Subject"] = message.subject or ""
         domain = self.server.sender.rpartition("@")[2] or None
         email["Message-ID"] = make_msgid(idstring=message.id, domain=domain)
-        if message.language:
-            email["Content-Language"] = message.language.value
         email.set_content(message.text)
+        if message.language:
+            # After set_content, which replaces the Content-* headers.
+            email["Content-Language"] = message.language.value
         server = self.server
         try:
             await aiosmtplib.send(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import uuid6
 from sqlmodel import col, select
 
+from fursa.notify.deliveries import as_utc
 from fursa.notify.models import Delivery, EndpointSecret, Partner, PartnerEndpoint
 from fursa.shared.auth import Principal, Role
 from fursa.shared.clock import utcnow
@@ -124,7 +125,8 @@ async def rotate_secret(
             select(EndpointSecret).where(col(EndpointSecret.endpoint_id) == endpoint_id)
         )
         for row in current.all():
-            if row.expires_at is None:
+            # Every secret still signing stops at the end of this grace period at the latest.
+            if row.expires_at is None or as_utc(row.expires_at) > expire_at:
                 row.expires_at = expire_at
                 tx.session.add(row)
         tx.session.add(_secret_row(endpoint_id, secret, now))

@@ -95,7 +95,7 @@ class DeliveryWorker:
         for claim in claims:
             by_lane.setdefault(claim.lane, []).append(claim)
         for lane, held in by_lane.items():
-            task = asyncio.create_task(self._send_all(held), name=f"{self.name}:{lane}")
+            task = asyncio.create_task(self.send_all(held), name=f"{self.name}:{lane}")
             self._lanes[lane] = task
             task.add_done_callback(self._lane_done)
 
@@ -105,33 +105,41 @@ class DeliveryWorker:
                 del self._lanes[lane]
         self._wake.set()
 
-    async def _send_all(self, claims: Sequence[Claim]) -> None:
+    async def send_all(self, claims: Sequence[Claim]) -> None:
+        """Send claimed deliveries one after the other; once a receiver is gone (410), the
+        rest of its lane is not sent (recording the 410 cancelled it)."""
+        gone: set[str] = set()
         for claim in claims:
+            if claim.lane in gone:
+                continue
             try:
-                await self.send(claim)
+                failure = await self.send(claim)
             except Exception:
                 # Its lease runs out and it is claimed again: nothing is lost.
                 log.exception("delivery worker: recording delivery %s failed", claim.delivery_id)
+                continue
+            if failure is not None and failure.gone:
+                gone.add(claim.lane)
 
-    async def send(self, claim: Claim) -> None:
-        """Send one claimed delivery and record the outcome."""
+    async def send(self, claim: Claim) -> SendFailed | None:
+        """Send one claimed delivery and record the outcome; returns the failure, if any."""
         channel = self.channels.get(claim.channel)
         try:
             if channel is None:
                 raise SendFailed("channel_unavailable", permanent=True)
             await asyncio.wait_for(channel.send(claim.message), timeout=self.send_timeout_s)
         except SendFailed as failure:
-            await self._failed(claim, failure)
+            return await self._failed(claim, failure)
         except TimeoutError:
-            await self._failed(claim, SendFailed("timeout"))
+            return await self._failed(claim, SendFailed("timeout"))
         except Exception as exc:
             # Only the type is logged: a library's message could echo an address.
             log.warning("delivery %s: %s while sending", claim.delivery_id, type(exc).__name__)
-            await self._failed(claim, SendFailed("error"))
-        else:
-            await deliveries.record_sent(self.uow, claim)
+            return await self._failed(claim, SendFailed("error"))
+        await deliveries.record_sent(self.uow, claim)
+        return None
 
-    async def _failed(self, claim: Claim, failure: SendFailed) -> None:
+    async def _failed(self, claim: Claim, failure: SendFailed) -> SendFailed:
         status = await deliveries.record_failure(self.uow, claim, failure, self.policy, self.rng)
         log.info(
             "delivery %s over %s: attempt failed (%s), now %s",
@@ -140,3 +148,4 @@ class DeliveryWorker:
             failure.code,
             status,
         )
+        return failure
