@@ -60,7 +60,8 @@ class Channel(Protocol):
     async def send(self, message: Message) -> None: ...
 
 
-def _http_failure(status: int) -> SendFailed:
+def http_failure(status: int) -> SendFailed:
+    """What an HTTP answer other than 2xx means for the delivery."""
     # 408/429 and 5xx are worth another try; other 4xx answers will not change by themselves.
     transient = status in (408, 425, 429) or status >= 500
     return SendFailed(f"http_{status}", permanent=not transient, gone=status == 410)
@@ -117,7 +118,7 @@ class HttpSmsGateway:
         except httpx.HTTPError:
             raise SendFailed("unreachable") from None
         if not response.is_success:
-            raise _http_failure(response.status_code)
+            raise http_failure(response.status_code)
 
 
 @dataclass(frozen=True)
@@ -213,4 +214,4 @@ class PartnerWebhook:
         except httpx.HTTPError:
             raise SendFailed("unreachable") from None
         if not response.is_success:
-            raise _http_failure(response.status_code)
+            raise http_failure(response.status_code)
