@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from fursa.shared.auth import dev_authorization
+from fursa.shared.messaging.streams import CERTIFICATE_ISSUED
 
 NAMES = [
     ("سلمى", "بنعلي", "Salma", "Benali"),
@@ -156,7 +157,13 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
                         "GET", f"{urls['notify']}/deliveries", params={"learner_id": learner_id}
                     )
                 ).json()
-                return found
+                # The guardian's message about the certificate, sent (others tell of the
+                # enrollment and of the completion).
+                return [
+                    delivery
+                    for delivery in found
+                    if delivery["cause_type"] == CERTIFICATE_ISSUED and delivery["status"] == "sent"
+                ]
 
             if expected:
                 return len(await _poll(lambda: _non_empty(count), timeout_s) or [])

@@ -27,7 +27,7 @@ from fursa.notify.partner_catalog import asyncapi_document, partner_schemas
 from fursa.notify.settings import NotifySettings
 from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
 from fursa.shared.contracts import Channel, RecipientKind
-from fursa.shared.contracts.common import UUID_PATTERN
+from fursa.shared.contracts.common import EVENT_TYPE_PATTERN, UUID_PATTERN
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
 from fursa.shared.problems import Problem, register_messages
@@ -125,9 +125,14 @@ async def list_deliveries(
 
 
 @deliveries_router.get("/summary")
-async def summary(db: DatabaseDep, viewer: Staff) -> DeliverySummaryPublic:
-    """How many messages to guardians within the caller's scope are in each status."""
-    counts = await delivery_log.counts(db, viewer=viewer)
+async def summary(
+    db: DatabaseDep,
+    viewer: Staff,
+    cause_type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN)] = None,
+) -> DeliverySummaryPublic:
+    """How many messages to guardians within the caller's scope are in each status (only
+    those about events of ``cause_type``, e.g. certificate-issued, if given)."""
+    counts = await delivery_log.counts(db, viewer=viewer, cause_type=cause_type)
     return DeliverySummaryPublic(**{status.value: n for status, n in counts.items()})
 
 

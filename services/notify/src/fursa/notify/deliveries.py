@@ -39,12 +39,13 @@ def as_utc(value: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Claim:
-    """A delivery this worker holds until ``until``, with the message to send."""
+    """A delivery this worker holds (until its lease runs out), with the message to send."""
 
     delivery_id: str
     channel: Channel
     lane: str
     message: Message
+    traceparent: str | None = None
 
 
 def lane_of(delivery: Delivery) -> str:
@@ -89,7 +90,15 @@ async def claim_due(
                 delivery.last_error = "no_consent_or_address"
             else:
                 delivery.claimed_until = now + lease
-                claims.append(Claim(delivery.id, Channel(delivery.channel), lane, message))
+                claims.append(
+                    Claim(
+                        delivery.id,
+                        Channel(delivery.channel),
+                        lane,
+                        message,
+                        traceparent=delivery.traceparent,
+                    )
+                )
             tx.session.add(delivery)
             if len(claims) >= limit:
                 break

@@ -51,14 +51,19 @@ async def deliveries_to(db: Database, *, learner_id: str, viewer: Principal) -> 
         return list(result.all())
 
 
-async def counts(db: Database, *, viewer: Principal) -> dict[DeliveryStatus, int]:
-    """How many messages to guardians are in each status, among those the viewer may see."""
+async def counts(
+    db: Database, *, viewer: Principal, cause_type: str | None = None
+) -> dict[DeliveryStatus, int]:
+    """How many messages to guardians are in each status, among those the viewer may see
+    (only those caused by events of ``cause_type``, if given)."""
     query = (
         select(Delivery.status, func.count())
         .outerjoin(Contact, col(Contact.learner_id) == col(Delivery.learner_id))
         .where(col(Delivery.learner_id).is_not(None), visible_to(viewer))
         .group_by(col(Delivery.status))
     )
+    if cause_type is not None:
+        query = query.where(col(Delivery.cause_type) == cause_type)
     async with db.read() as session:
         result = await session.exec(query)
         found = {DeliveryStatus(status): count for status, count in result.all()}

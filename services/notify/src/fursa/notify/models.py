@@ -90,6 +90,8 @@ class Delivery(Base, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     # The sequence of this delivery's last notification-sent/-failed event.
     event_sequence: int = 0
+    # The trace of the event that caused it: sending and notification-sent continue it.
+    traceparent: str | None = Field(default=None, max_length=64)
 
 
 class Partner(Base, table=True):

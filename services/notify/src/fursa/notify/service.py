@@ -45,6 +45,7 @@ from fursa.shared.contracts import (
 from fursa.shared.contracts import Channel as ChannelKind
 from fursa.shared.db import conflict_insert
 from fursa.shared.messaging.outbox import Transaction
+from fursa.shared.telemetry import current_trace_headers
 
 Values = Callable[[Language], Mapping[str, str]]
 
@@ -322,6 +323,7 @@ def _guardian_values(pii: LearnerPII) -> dict[str, Any]:
 
 async def _queue(tx: Transaction, delivery: Delivery) -> Delivery | None:
     """Insert a delivery unless this event already gave one to this recipient and channel."""
+    delivery.traceparent = current_trace_headers().get("traceparent")
     values = delivery.model_dump()
     statement = (await conflict_insert(tx.session, Delivery)).values(values)
     result = await tx.session.execute(

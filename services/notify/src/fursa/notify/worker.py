@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import httpx
+from opentelemetry import trace
 
 from fursa.notify import deliveries
 from fursa.notify.channels import Channel, SendFailed
@@ -23,6 +24,7 @@ from fursa.notify.deliveries import Claim
 from fursa.notify.domain import RetryPolicy
 from fursa.shared.contracts import Channel as ChannelKind
 from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +124,24 @@ class DeliveryWorker:
                 gone.add(claim.lane)
 
     async def send(self, claim: Claim) -> SendFailed | None:
-        """Send one claimed delivery and record the outcome; returns the failure, if any."""
+        """Send one claimed delivery and record the outcome; returns the failure, if any.
+
+        Both continue the trace of the event that caused the delivery, so notification-sent
+        belongs to the same trace as the enrollment or certificate it is about.
+        """
+        carrier = {"traceparent": claim.traceparent} if claim.traceparent else {}
+        with tracer.start_as_current_span(
+            f"notify {claim.channel.value} send",
+            context=context_from_headers(carrier),
+            kind=trace.SpanKind.CLIENT,
+            attributes={"fursa.delivery.id": claim.delivery_id},
+        ) as span:
+            failure = await self._send(claim)
+            if failure is not None:
+                span.set_status(trace.StatusCode.ERROR, failure.code)
+            return failure
+
+    async def _send(self, claim: Claim) -> SendFailed | None:
         channel = self.channels.get(claim.channel)
         try:
             if channel is None:

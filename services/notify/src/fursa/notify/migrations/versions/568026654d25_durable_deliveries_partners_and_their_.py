@@ -72,6 +72,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('body', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('created_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('event_sequence', sa.Integer(), nullable=False, server_default='1'))
+        batch_op.add_column(sa.Column('traceparent', sa.String(length=64), nullable=True))
         batch_op.alter_column('sent_at',
                existing_type=sa.DateTime(timezone=True),
                nullable=True)
@@ -99,6 +100,7 @@ def downgrade() -> None:
         batch_op.alter_column('sent_at',
                existing_type=sa.DateTime(timezone=True),
                nullable=False)
+        batch_op.drop_column('traceparent')
         batch_op.drop_column('event_sequence')
         batch_op.drop_column('created_at')
         batch_op.drop_column('body')
