@@ -20,6 +20,7 @@ import httpx
 
 from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
+from fursa.shared.messaging.streams import CERTIFICATE_ISSUED
 
 # Learners taken through their sessions together by ``complete_trainings``.
 CLASS_SIZE = 200
@@ -240,7 +241,13 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
                         "GET", f"{urls['notify']}/deliveries", params={"learner_id": learner_id}
                     )
                 ).json()
-                return found
+                # The guardian's message about the certificate, sent (others tell of the
+                # enrollment and of the completion).
+                return [
+                    delivery
+                    for delivery in found
+                    if delivery["cause_type"] == CERTIFICATE_ISSUED and delivery["status"] == "sent"
+                ]
 
             if expected:
                 return len(await _poll(lambda: _non_empty(count), timeout_s) or [])

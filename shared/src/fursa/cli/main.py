@@ -76,6 +76,10 @@ def up(
             table.add_row(service, url, f"{url}/docs")
         console.print(table)
         console.print(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
+        console.print(
+            f"SMTP sink: 127.0.0.1:{platform.smtp_port} "
+            f"(e-mail kept in {platform.var_dir / 'notify-sink' / 'mail'})"
+        )
         console.print(f"Development admin token: {mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN)}")
         console.print(
             "Try: [bold].venv/bin/fursa demo --learners 50[/bold]   Ctrl-C stops everything."

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -51,6 +51,23 @@ DatabaseDep = Annotated[Database, Depends(_database)]
 """A route's access to its service's database (the runtime's)."""
 
 
+class Worker(Protocol):
+    """A service's own background loop (e.g. notify's delivery worker), run beside the relay.
+
+    ``wake`` is called after every commit of the service (new work may be waiting); ``stop``
+    asks ``run`` to finish what it holds and return.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def run(self) -> None: ...
+
+    def wake(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class ServiceRuntime:
     """One service process: its database, its NATS connection, its relay and its consumers."""
 
@@ -84,7 +101,8 @@ class ServiceRuntime:
             logger=log,
         )
         self.relay: OutboxRelay | None = None
-        self.uow = UnitOfWork(self.db, tables, source=f"fursa/{name}", on_commit=self.wake_relay)
+        self.workers: list[Worker] = []
+        self.uow = UnitOfWork(self.db, tables, source=f"fursa/{name}", on_commit=self.committed)
         self.consumers = [
             EventConsumer(
                 db=self.db,
@@ -92,7 +110,7 @@ class ServiceRuntime:
                 spec=spec,
                 handlers={t: handlers[t] for t in spec.subjects if t in handlers},
                 source=f"fursa/{name}",
-                on_commit=self.wake_relay,
+                on_commit=self.committed,
                 batch_size=settings.consumer_batch_size,
                 retry_delays_s=settings.retry_delays_s,
             )
@@ -139,6 +157,16 @@ class ServiceRuntime:
         if self.relay is not None:
             self.relay.wake()
 
+    def committed(self) -> None:
+        """After a commit: publish its events, and let the workers look for new work."""
+        self.wake_relay()
+        for worker in self.workers:
+            worker.wake()
+
+    def add_worker(self, worker: Worker) -> None:
+        """Run ``worker`` from start to stop, after the consumers (it may use their output)."""
+        self.workers.append(worker)
+
     async def start(self) -> None:
         await self.broker.connect()
         js = self.broker.connection.jetstream()
@@ -153,14 +181,19 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(consumer.run(js), name=consumer.name) for consumer in self.consumers
         ]
+        self._tasks += [
+            asyncio.create_task(worker.run(), name=worker.name) for worker in self.workers
+        ]
 
     async def stop(self, drain_timeout_s: float = 10.0) -> None:
-        """Let consumers finish the batch in hand, publish what is committed, then disconnect."""
+        """Let consumers and workers finish what they hold, publish what is committed, stop."""
         for consumer in self.consumers:
             consumer.stop()
-        consumer_tasks = self._tasks[1:]
-        if consumer_tasks:
-            _done, pending = await asyncio.wait(consumer_tasks, timeout=drain_timeout_s)
+        for worker in self.workers:
+            worker.stop()
+        draining = self._tasks[1:]
+        if draining:
+            _done, pending = await asyncio.wait(draining, timeout=drain_timeout_s)
             for task in pending:
                 task.cancel()
         if self.relay is not None:
