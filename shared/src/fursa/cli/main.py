@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fursa.cli.demo import run_demo
+from fursa.cli.partners import partner_app
 from fursa.cli.platform import SERVICES, Platform
 from fursa.shared.auth import Role, mint_dev_token
 from fursa.shared.problems import Problem
@@ -25,6 +26,7 @@ from fursa.shared.settings import DEV_TOKEN_KEY
 
 app = typer.Typer(help="Fursa — the Second Chance School platform.", no_args_is_help=True)
 console = Console()
+app.add_typer(partner_app, name="partner")
 
 
 @app.command()
