@@ -278,7 +278,7 @@ def _feed_exports() -> tuple[tuple[str, str, str], ...]:
         # The mirror creates an unnamed consumer (this subject); .> is the named form.
         ("service", create, imported),
         ("service", f"{create}.>", f"{imported}.>"),
-        ("service", f"$JS.FC.{PARTNER_STREAM}.>", f"$JS.FC.{PARTNER_STREAM}.>"),
+        ("service", "$JS.FC.>", "$JS.FC.>"),
         ("stream", f"{PARTNER_FEED_DELIVER}.>", f"{PARTNER_FEED_DELIVER}.>"),
     )
 
