@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fursa.cli.backups import backup_command, restore_command
 from fursa.cli.demo import run_demo
 from fursa.cli.partners import partner_app
 from fursa.cli.platform import SERVICES, Platform
@@ -29,6 +30,8 @@ app = typer.Typer(help="Fursa — the Second Chance School platform.", no_args_i
 console = Console()
 app.add_typer(partner_app, name="partner")
 app.command("provision")(provision_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command()
