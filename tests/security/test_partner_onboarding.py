@@ -23,8 +23,15 @@ import pytest
 from typer.testing import CliRunner
 
 from fursa.cli.main import app
+from fursa.cli.platform import Platform
 from fursa.shared.auth import TokenVerifier
-from fursa.shared.natsauth import DEV_CONFIG_NAME, USERS, load_roster, write_dev_config
+from fursa.shared.natsauth import (
+    DEV_CONFIG_NAME,
+    USERS,
+    enroll_partner,
+    load_roster,
+    write_dev_config,
+)
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.settings import DEV_TOKEN_KEY
 
@@ -166,3 +173,31 @@ def test_a_bad_or_taken_name_is_refused_before_anything_happens(
         assert result.exit_code == 2, result.output
         assert "partner name" in result.output
     assert notify.requests == []
+
+
+async def test_enrolled_partners_survive_a_restart_of_the_local_platform(tmp_path: Path) -> None:
+    """``fursa up`` draws fresh service passwords at each start, yet keeps the roster's
+    partners, and provisions the feed's mirror with partner_admin."""
+    password = enroll_partner(tmp_path / "var" / "nats", "acme")
+    platform = Platform.on_free_ports(tmp_path / "var")
+    platform.start_nats()
+    assert platform.nats is not None
+    try:
+        await platform.provision()
+        nc = await nats.connect(
+            platform.nats.url,
+            user="acme",
+            password=password,
+            inbox_prefix="_INBOX_acme",
+            allow_reconnect=False,
+        )
+        info = await nc.jetstream().stream_info("PARTNER")
+        await nc.close()
+        assert info.config.mirror is not None
+        assert info.config.mirror.name == "PARTNER"
+        assert (
+            platform.passwords["partner_admin"]
+            not in (tmp_path / "var" / "nats" / "partners.json").read_text()
+        )
+    finally:
+        platform.nats.stop()
