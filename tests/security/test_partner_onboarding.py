@@ -9,8 +9,10 @@ after which the printed password opens a connection.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +31,7 @@ from fursa.shared.natsauth import (
     DEV_CONFIG_NAME,
     USERS,
     enroll_partner,
+    inbox_prefix,
     load_roster,
     write_dev_config,
 )
@@ -100,6 +103,30 @@ def _server_url(nats_dir: Path) -> str:
     return f"nats://127.0.0.1:{port}"
 
 
+async def connects(url: str, user: str, password: str, *, expected: bool) -> bool:
+    """Whether ``user`` can connect, polled until it is ``expected``: the server applies a
+    reload signal asynchronously."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            nc = await nats.connect(
+                url,
+                user=user,
+                password=password,
+                inbox_prefix=inbox_prefix(user),
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+            )
+        except nats.errors.Error:
+            result = False
+        else:
+            await nc.close()
+            result = True
+        if result == expected or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.05)
+
+
 async def test_partner_add_registers_with_notify_and_opens_the_feed(
     notify: StandIn, nats_dir: Path
 ) -> None:
@@ -140,14 +167,7 @@ async def test_partner_add_registers_with_notify_and_opens_the_feed(
     }
 
     # The server re-read partners.conf: the printed password works (and is not kept).
-    nc = await nats.connect(
-        url,
-        user="acme",
-        password=credentials["nats_password"],
-        inbox_prefix=credentials["inbox_prefix"],
-        allow_reconnect=False,
-    )
-    await nc.close()
+    assert await connects(url, "acme", credentials["nats_password"], expected=True)
     assert credentials["nats_password"] not in (nats_dir / "partners.json").read_text()
     assert credentials["nats_password"] not in (nats_dir / "partners.conf").read_text()
 
@@ -201,3 +221,22 @@ async def test_enrolled_partners_survive_a_restart_of_the_local_platform(tmp_pat
         )
     finally:
         platform.nats.stop()
+
+
+async def test_partner_remove_withdraws_access_at_the_reload(
+    notify: StandIn, nats_dir: Path
+) -> None:
+    runner = CliRunner()
+    added = runner.invoke(
+        app, ["partner", "add", "acme", "--nats-dir", str(nats_dir), "--notify-url", notify.url]
+    )
+    password = json.loads(added.stdout)["nats_password"]
+    url = _server_url(nats_dir)
+    assert await connects(url, "acme", password, expected=True)
+
+    removed = runner.invoke(app, ["partner", "remove", "acme", "--nats-dir", str(nats_dir)])
+    assert removed.exit_code == 0, removed.output
+    assert load_roster(nats_dir) == {}
+    assert not await connects(url, "acme", password, expected=False)
+    again = runner.invoke(app, ["partner", "remove", "acme", "--nats-dir", str(nats_dir)])
+    assert again.exit_code == 2

@@ -29,6 +29,7 @@ from fursa.shared.natsauth import (
     enroll_partner,
     inbox_prefix,
     load_roster,
+    remove_partner,
     write_partners_config,
 )
 from fursa.shared.settings import DEV_TOKEN_KEY
@@ -83,6 +84,16 @@ def register_with_notify(
             f"the endpoint {webhook_url}",
         )
     return partner_id, endpoint
+
+
+def _report_reload(nats_dir: Path, done: str) -> None:
+    if reload_nats(nats_dir):
+        console.print(f"nats-server reloaded: {done}")
+    else:
+        console.print(
+            f"no running nats-server under {nats_dir}: reload it once "
+            f"{nats_dir / PARTNERS_CONFIG_NAME} is in place (nats-server --signal reload)"
+        )
 
 
 def reload_nats(nats_dir: Path) -> bool:
@@ -159,12 +170,25 @@ def add(
         credentials_file.touch(mode=0o600)
         credentials_file.chmod(0o600)
         credentials_file.write_text(text + "\n")
-    if reload_nats(nats_dir):
-        console.print(f"nats-server reloaded: {name} can connect now")
-    else:
-        console.print(
-            f"no running nats-server under {nats_dir}: reload it once "
-            f"{nats_dir / PARTNERS_CONFIG_NAME} is in place (nats-server --signal reload)"
-        )
+    _report_reload(nats_dir, f"{name} can connect now")
     console.print("[bold]Shown once[/bold]: only a hash of the password is kept.")
     print(text)
+
+
+@partner_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="The partner's name.")],
+    nats_dir: Annotated[
+        Path, typer.Option(help="Where partners.json and partners.conf live.")
+    ] = Path("var/nats"),
+) -> None:
+    """Withdraw a partner's NATS access (its webhook endpoints are notify's to disable).
+
+    To rotate a partner's password, remove it and add it again.
+    """
+    try:
+        remove_partner(nats_dir, name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from exc
+    write_partners_config(nats_dir)
+    _report_reload(nats_dir, f"{name} can no longer connect")

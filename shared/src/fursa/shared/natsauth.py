@@ -403,6 +403,16 @@ def enroll_partner(directory: Path, name: str) -> str:
     return password
 
 
+def remove_partner(directory: Path, name: str) -> None:
+    """Take partner ``name`` off the roster (offboarding, or before enrolling it again to
+    rotate its password). Render ``partners.conf`` and reload the server after."""
+    roster = _read_roster(directory)
+    if name not in roster.get("partners", {}):
+        raise ValueError(f"partner {name!r} has no NATS user")
+    del roster["partners"][name]
+    _write_secret(directory / PARTNER_ROSTER_NAME, json.dumps(roster, indent=2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m fursa.shared.natsauth",
