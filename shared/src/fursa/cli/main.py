@@ -27,14 +27,21 @@ from rich.progress import (
 from rich.table import Table
 
 from fursa.cli import learners_import
+from fursa.cli.backups import backup_command, restore_command
 from fursa.cli.demo import run_demo
+from fursa.cli.partners import partner_app
 from fursa.cli.platform import SERVICES, Platform
+from fursa.cli.provisioning import provision_command
 from fursa.shared.auth import Role, dev_authorization, mint_dev_token
 from fursa.shared.problems import Problem
 from fursa.shared.settings import DEV_TOKEN_KEY
 
 app = typer.Typer(help="Fursa — the Second Chance School platform.", no_args_is_help=True)
 console = Console()
+app.add_typer(partner_app, name="partner")
+app.command("provision")(provision_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command()

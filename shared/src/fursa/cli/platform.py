@@ -21,8 +21,15 @@ from pathlib import Path
 import httpx
 import nats
 
-from fursa.shared.messaging.streams import Topology, provision
-from fursa.shared.natsauth import render_authorization
+from fursa.shared.messaging.streams import Topology, provision, provision_partner_feed
+from fursa.shared.natsauth import (
+    ADMIN,
+    PARTNER_ADMIN,
+    USERS,
+    hash_password,
+    render_authorization,
+    write_partners_config,
+)
 from fursa.shared.natsserver import NatsServer, free_port
 from fursa.shared.observability import LOG_CONFIG
 
@@ -72,7 +79,10 @@ class Platform:
 
     def start_nats(self) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.passwords = {name: secrets.token_urlsafe(18) for name in ("admin", *SERVICES)}
+        self.passwords = {name: secrets.token_urlsafe(18) for name in USERS}
+        # Partners enrolled by `fursa partner add` stay in var/nats/partners.json across runs.
+        # Only the hash is written: fursa partner add re-renders partners.conf from the roster.
+        write_partners_config(self.var_dir / "nats", hash_password(self.passwords[PARTNER_ADMIN]))
         self.nats = NatsServer(
             self.var_dir / "nats",
             include=render_authorization(self.passwords),
@@ -114,9 +124,16 @@ class Platform:
 
     async def provision(self) -> None:
         assert self.nats is not None
-        nc = await nats.connect(self.nats.url, user="admin", password=self.passwords["admin"])
+        nc = await nats.connect(self.nats.url, user=ADMIN, password=self.passwords[ADMIN])
         try:
             await provision(nc.jetstream(), Topology())
+        finally:
+            await nc.close()
+        nc = await nats.connect(
+            self.nats.url, user=PARTNER_ADMIN, password=self.passwords[PARTNER_ADMIN]
+        )
+        try:
+            await provision_partner_feed(nc.jetstream())
         finally:
             await nc.close()
 

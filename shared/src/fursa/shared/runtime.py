@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -24,6 +25,7 @@ from sqlalchemy import MetaData, func, select
 
 from fursa.shared import observability, problems
 from fursa.shared.auth import Role, TokenVerifier, allow
+from fursa.shared.clock import utcnow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import Database
@@ -33,7 +35,12 @@ from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
 from fursa.shared.messaging.tables import KernelTables
-from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_UNSENT
+from fursa.shared.metrics import (
+    DEAD_LETTERS_WAITING,
+    OUTBOX_OLDEST_UNSENT_AGE,
+    OUTBOX_UNSENT,
+    HttpMetrics,
+)
 from fursa.shared.migrations import upgrade_async
 from fursa.shared.natsauth import inbox_prefix
 from fursa.shared.problems import Problem
@@ -215,17 +222,25 @@ class ServiceRuntime:
     async def refresh_gauges(self) -> None:
         outbox, dead = self.tables.outbox, self.tables.dead_letter
         async with self.db.connect() as connection:
-            unsent = (
+            unsent, oldest = (
                 await connection.execute(
-                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                    select(func.count(), func.min(outbox.c.created_at)).where(
+                        outbox.c.sent_at.is_(None)
+                    )
                 )
-            ).scalar_one()
+            ).one()
             waiting = (
                 await connection.execute(
                     select(func.count()).select_from(dead).where(dead.c.replayed_at.is_(None))
                 )
             ).scalar_one()
         OUTBOX_UNSENT.labels(self.name).set(unsent)
+        lag = 0.0
+        if oldest is not None:
+            # SQLite hands back naive datetimes; the kernel stores UTC.
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            lag = max((utcnow() - oldest).total_seconds(), 0.0)
+        OUTBOX_OLDEST_UNSENT_AGE.labels(self.name).set(lag)
         DEAD_LETTERS_WAITING.labels(self.name).set(waiting)
 
     def asyncapi(self) -> Any:
@@ -259,6 +274,7 @@ class ServiceRuntime:
         app.state.runtime = self
         observability.instrument(app)
         problems.install(app, max_body_bytes=self.settings.max_body_bytes)
+        app.add_middleware(HttpMetrics, service=self.name)
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:
