@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 RUN := $(VENV)/bin
 
-.PHONY: up test lint typecheck pytest generated bench clean system-deps
+.PHONY: up test lint typecheck pytest generated manifests bench clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -21,7 +21,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard s
 up: $(VENV)/.synced system-deps
 	$(RUN)/fursa up
 
-test: $(VENV)/.synced system-deps lint typecheck generated pytest
+test: $(VENV)/.synced system-deps lint typecheck generated manifests pytest
 
 # Debian packages the diplomas and their tests need, installed only when missing: Amiri and
 # Noto fonts (Arabic glyphs for the PDF and the browser), poppler-utils (pdftotext, pdfinfo)
@@ -48,6 +48,13 @@ generated: $(VENV)/.synced
 	$(RUN)/python -m fursa.shared.contracts.schemas --check
 	$(RUN)/python -m fursa.shared.natsauth deploy/nats/auth.conf --check
 	$(RUN)/python -m fursa.shared.catalog docs/events --check
+
+# Deployment files checked offline: YAML style everywhere, compose against the compose spec,
+# Kubernetes resources against their schemas (strict) and kustomize patches against targets.
+manifests: $(VENV)/.synced
+	$(RUN)/yamllint --strict -c deploy/.yamllint.yaml .
+	$(RUN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
+	$(RUN)/python deploy/k8s/check.py deploy/k8s
 
 pytest: $(VENV)/.synced
 	$(RUN)/pytest

@@ -1,14 +1,16 @@
 """N learners through the whole platform, beside raw JetStream in the same run.
 
 Starts the platform (nats-server with the project's settings, the four services as processes),
-enrolls N learners over HTTP, completes each training as soon as it opens, and waits for every
-certificate. Then, on the same nats-server, raw nats-py JetStream: publish N messages of the
-same size (pipelined, every PubAck awaited) while a pull consumer fetches and acks them.
+enrolls N learners over HTTP, takes each class of open trainings through its sessions and
+assessments to completion (``complete_trainings``), and waits for every certificate. Then, on
+the same nats-server, raw nats-py JetStream: publish N messages of the same size (pipelined,
+every PubAck awaited) while a pull consumer fetches and acks them.
 
 Latency is enrollment committed → certificate committed, from the CloudEvents ``time`` of each
 learner's learner-enrolled and certificate-issued events (stamped inside the committing
-transaction). It includes the completion call this benchmark makes as soon as a training opens;
-``completion_to_certificate_*`` is the machine-only part.
+transaction). It includes the sessions, assessments and completion calls this benchmark makes
+as soon as a class of trainings is open; ``completion_to_certificate_*`` is the machine-only
+part.
 
 The last line is one JSON object: learners_per_s, p50_ms, p99_ms, raw_msgs_per_s, ratio.
 Usage: python bench/pipeline.py [--learners 2000]
@@ -30,7 +32,7 @@ import httpx
 import nats
 from nats.js import JetStreamContext
 
-from fursa.cli.demo import enrollment_body
+from fursa.cli.demo import CLASS_SIZE, complete_trainings, enrollment_body
 from fursa.cli.platform import Platform
 from fursa.shared.auth import dev_authorization
 from fursa.shared.messaging.streams import StreamSpec, Topology, provision
@@ -40,14 +42,14 @@ CONCURRENCY = 32
 
 
 async def drive(platform: Platform, learners: int) -> float:
-    """Enroll everyone while completing each training as soon as it is listed open; wait for
+    """Enroll everyone while taking each class of open trainings to completion; wait for
     every certificate. Returns the seconds from the first enrolment to the last certificate."""
     limits = httpx.Limits(max_connections=2 * CONCURRENCY + 4)
     async with httpx.AsyncClient(timeout=60, headers=dev_authorization(), limits=limits) as http:
 
         async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
             # A pooled connection the server closed after its keep-alive timeout fails on
-            # reuse: try again. A completion that landed before the error answers 409.
+            # reuse: try again.
             for attempt in range(3):
                 try:
                     response = await http.request(method, url, **kwargs)
@@ -55,8 +57,6 @@ async def drive(platform: Platform, learners: int) -> float:
                     if attempt == 2:
                         raise
                     continue
-                if response.status_code == 409 and url.endswith("/completion") and attempt:
-                    return response
                 return response.raise_for_status()
             raise AssertionError("unreachable")
 
@@ -70,18 +70,12 @@ async def drive(platform: Platform, learners: int) -> float:
                 body = enrollment_body(n, center_id)
                 await call("POST", f"{platform.url('enrollment')}/enrollments", json=body)
 
-        async def complete(training_id: str) -> None:
-            async with completing:
-                await call(
-                    "POST",
-                    f"{platform.url('training')}/trainings/{training_id}/completion",
-                    json={"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"},
-                )
-
         async def completer() -> None:
-            # What an educator's screen does: list the open trainings, complete them.
+            # What an educator's screen does: list the open trainings and, once a class is
+            # full (or no one new arrived), take it through its sessions to completion.
             started_ids: set[str] = set()
-            tasks: list[asyncio.Task[None]] = []
+            waiting: list[dict[str, Any]] = []
+            tasks: list[asyncio.Task[int]] = []
             while len(started_ids) < learners:
                 listed = (
                     await call(
@@ -90,12 +84,22 @@ async def drive(platform: Platform, learners: int) -> float:
                         params={"status": "open", "limit": 1000},
                     )
                 ).json()
-                fresh = [t["id"] for t in listed if t["id"] not in started_ids]
-                started_ids.update(fresh)
-                tasks += [asyncio.create_task(complete(t)) for t in fresh]
+                fresh = [t for t in listed if t["id"] not in started_ids]
+                started_ids.update(t["id"] for t in fresh)
+                waiting += fresh
+                if waiting and (len(waiting) >= CLASS_SIZE or not fresh):
+                    tasks.append(asyncio.create_task(take(waiting)))
+                    waiting = []
                 if not fresh:
-                    await asyncio.sleep(0.02)
+                    await asyncio.sleep(0.05)
+            if waiting:
+                tasks.append(asyncio.create_task(take(waiting)))
             await asyncio.gather(*tasks)
+
+        async def take(trainings: list[dict[str, Any]]) -> int:
+            return await complete_trainings(
+                http, platform.url("training"), trainings, limits=completing
+            )
 
         await asyncio.gather(completer(), *(enroll(n) for n in range(learners)))
         while True:

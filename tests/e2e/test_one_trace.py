@@ -17,7 +17,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from fursa.cli.demo import enrollment_body
+from fursa.cli.demo import complete_trainings, enrollment_body
 from fursa.cli.platform import Platform
 from fursa.shared.auth import dev_authorization
 
@@ -112,13 +112,9 @@ async def test_enrollment_to_guardian_notification_is_one_trace(
                 )
             ).json()
             await asyncio.sleep(0.1)
-        (
-            await http.post(
-                f"{platform.url('training')}/trainings/{trainings[0]['id']}/completion",
-                json={"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"},
-                headers=traced(),
-            )
-        ).raise_for_status()
+    async with httpx.AsyncClient(timeout=30, headers=traced()) as http:
+        completed = await complete_trainings(http, platform.url("training"), trainings)
+    assert completed == 1
 
     wanted = {
         ("fursa-enrollment", "POST /enrollments"),

@@ -12,7 +12,7 @@ import httpx
 import nats
 import pytest
 
-from fursa.cli.demo import enrollment_body
+from fursa.cli.demo import complete_trainings, enrollment_body
 from fursa.cli.platform import Platform
 from fursa.shared.auth import dev_authorization
 
@@ -48,7 +48,7 @@ async def enroll_and_complete_all(platform: Platform) -> list[dict[str, Any]]:
 
         enrollments = await asyncio.gather(*(one(n) for n in range(LEARNERS)))
 
-        async def complete(enrollment: dict[str, Any]) -> None:
+        async def training_of(enrollment: dict[str, Any]) -> dict[str, Any]:
             deadline = time.monotonic() + 60
             while True:
                 async with limits:
@@ -59,17 +59,14 @@ async def enroll_and_complete_all(platform: Platform) -> list[dict[str, Any]]:
                         )
                     ).json()
                 if found or time.monotonic() > deadline:
-                    break
+                    return dict(found[0])
                 await asyncio.sleep(0.2)
-            async with limits:
-                (
-                    await http.post(
-                        f"{platform.url('training')}/trainings/{found[0]['id']}/completion",
-                        json={"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"},
-                    )
-                ).raise_for_status()
 
-        await asyncio.gather(*(complete(e) for e in enrollments))
+        trainings = await asyncio.gather(*(training_of(e) for e in enrollments))
+        completed = await complete_trainings(
+            http, platform.url("training"), trainings, limits=limits
+        )
+        assert completed == LEARNERS
     return list(enrollments)
 
 
@@ -116,7 +113,12 @@ async def test_certification_killed_mid_issuance_issues_each_certificate_once(
     async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
         deadline = time.monotonic() + 60
         while True:
-            sent = (await http.get(f"{platform.url('notify')}/deliveries/summary")).json()["sent"]
+            sent = (
+                await http.get(
+                    f"{platform.url('notify')}/deliveries/summary",
+                    params={"cause_type": "fursa.certification.certificate-issued.v1"},
+                )
+            ).json()["sent"]
             if sent >= LEARNERS or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)

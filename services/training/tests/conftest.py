@@ -5,6 +5,7 @@ scope send other roles' tokens, made by ``bearer``)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,13 +14,28 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from fursa.shared.auth import dev_authorization
-from fursa.shared.contracts import CloudEvent, new_event, to_json_bytes
-from fursa.shared.messaging.streams import CONSUMERS, LEARNER_ENROLLED
+from fursa.shared.clock import local_today
+from fursa.shared.contracts import CloudEvent, Pathway, new_event, to_json_bytes
+from fursa.shared.messaging.streams import CONSUMERS
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 from fursa.shared.testing.kernel import wait_until
 from fursa.training.app import create_app
+from fursa.training.curriculum import PathwayPlan
 from fursa.training.settings import TrainingSettings
+
+# A small curriculum, so that a test reaches completion in a few calls: vocational learners
+# follow literacy (4 h) and one workshop of two (4 h each); at-risk over 3 sessions under 0.5,
+# over again at 0.8.
+CURRICULUM = {
+    Pathway.SCHOOL_REINTEGRATION: PathwayPlan(modules={"literacy": 4, "mathematics": 4}),
+    Pathway.VOCATIONAL_TRAINING: PathwayPlan(
+        modules={"literacy": 4}, workshops={"tailoring": 4, "cooking": 4}, workshops_required=1
+    ),
+    Pathway.SOCIO_PROFESSIONAL_INSERTION: PathwayPlan(
+        modules={"life_skills": 4}, workshops={"computing": 4}, workshops_required=1
+    ),
+}
 
 CONSUMER = next(spec for spec in CONSUMERS if spec.service == "training")
 Bearer = Callable[..., dict[str, str]]
@@ -92,7 +108,13 @@ def caller() -> Callable[[str], dict[str, str]]:
 @pytest.fixture
 def settings(database_url: str, nats_server: NatsServer) -> TrainingSettings:
     return TrainingSettings(
-        database_url=database_url, nats_url=nats_server.url, retry_delays_s=(0.05,)
+        database_url=database_url,
+        nats_url=nats_server.url,
+        retry_delays_s=(0.05,),
+        curriculum=CURRICULUM,
+        at_risk_window_sessions=3,
+        at_risk_threshold=0.5,
+        at_risk_margin=0.3,
     )
 
 
@@ -121,8 +143,8 @@ def enrolled() -> EventFactory:
 
 @pytest.fixture
 def deliver(app: FastAPI, js: JetStreamContext) -> Deliver:
-    """Publish learner-enrolled messages, each ``(event, message id)``, and wait until the
-    training service has handled them all."""
+    """Publish enrollment events, each ``(event, message id)``, and wait until the training
+    service has handled them all."""
 
     async def settled() -> bool:
         info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
@@ -131,7 +153,7 @@ def deliver(app: FastAPI, js: JetStreamContext) -> Deliver:
     async def deliver_all(*messages: tuple[CloudEvent[Any], str]) -> None:
         for event, msg_id in messages:
             payload = to_json_bytes(event)
-            await js.publish(LEARNER_ENROLLED, payload, headers={"Nats-Msg-Id": msg_id})
+            await js.publish(event.type, payload, headers={"Nats-Msg-Id": msg_id})
         await wait_until(settled)
 
     return deliver_all
@@ -147,8 +169,48 @@ def open_training(
     async def open_for(n: int, *, place: str = "A1") -> dict[str, Any]:
         event = enrolled(n, place=place)
         await deliver((event, event.id))
-        response = await client.get("/trainings", params={"enrollment_id": event.subject})
-        [training] = response.json()
+        found: list[dict[str, Any]] = []
+
+        async def opened() -> bool:
+            # The consumer's counts can settle a moment before the message is even handed out.
+            found[:] = (
+                await client.get("/trainings", params={"enrollment_id": event.subject})
+            ).json()
+            return bool(found)
+
+        await wait_until(opened)
+        [training] = found
         return dict(training)
 
     return open_for
+
+
+Ready = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def ready(client: httpx.AsyncClient) -> Ready:
+    """``ready(*trainings)``: a class of open vocational trainings through literacy and the
+    tailoring workshop (one 4-hour session each, everyone present, 14/20): the completion rule
+    is met."""
+
+    async def take(*trainings: dict[str, Any], class_name: str = "A") -> None:
+        ids = [t["id"] for t in trainings]
+        yesterday = (local_today() - timedelta(days=1)).isoformat()
+        for module in ("literacy", "tailoring"):
+            session = {
+                "module": module,
+                "held_on": yesterday,
+                "hours": 4,
+                "class_name": class_name,
+                "attendance": [{"training_id": i, "present": True} for i in ids],
+            }
+            (await client.post("/sessions", json=session)).raise_for_status()
+            assessment = {
+                "module": module,
+                "assessed_on": local_today().isoformat(),
+                "scores": [{"training_id": i, "score": 14} for i in ids],
+            }
+            (await client.post("/assessments", json=assessment)).raise_for_status()
+
+    return take

@@ -27,7 +27,8 @@ Caller = Callable[[str], dict[str, str]]
 OpenTraining = Callable[..., Awaitable[dict[str, Any]]]
 PROBLEM_JSON = "application/problem+json"
 MISSING = "00000000-0000-4000-8000-000000000000"
-PASSED = {"hours_attended": 412.5, "attendance_rate": 0.92, "result": "passed"}
+# Ending a training as failed needs no sessions first: what these tests look at is who may.
+ENDED = {"result": "failed"}
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -40,12 +41,18 @@ PASSED = {"hours_attended": 412.5, "attendance_rate": 0.92, "result": "passed"}
         ("GET", "/trainings/summary"),
         ("GET", f"/trainings/{MISSING}"),
         ("POST", f"/trainings/{MISSING}/completion"),
+        ("GET", f"/trainings/{MISSING}/progress"),
+        ("POST", f"/trainings/{MISSING}/outcomes"),
+        ("POST", "/sessions"),
+        ("POST", "/assessments"),
+        ("GET", "/curriculum"),
+        ("GET", "/indicators"),
     ],
 )
 async def test_every_route_needs_a_token(
     anonymous: httpx.AsyncClient, method: str, path: str
 ) -> None:
-    body = PASSED if method == "POST" else None
+    body = ENDED if method == "POST" else None
 
     response = await anonymous.request(method, path, json=body)
 
@@ -103,7 +110,7 @@ async def test_only_educators_staff_and_admins_complete_a_training(
     training = await open_training(1)
 
     response = await client.post(
-        f"/trainings/{training['id']}/completion", json=PASSED, headers=caller(name)
+        f"/trainings/{training['id']}/completion", json=ENDED, headers=caller(name)
     )
 
     assert response.status_code == 403
@@ -122,7 +129,7 @@ async def test_the_centers_educators_its_association_and_admins_complete_a_train
     training = await open_training(1)
 
     response = await client.post(
-        f"/trainings/{training['id']}/completion", json=PASSED, headers=caller(name)
+        f"/trainings/{training['id']}/completion", json=ENDED, headers=caller(name)
     )
 
     assert response.status_code == 200, response.text
@@ -141,10 +148,10 @@ async def test_an_educator_cannot_complete_another_centers_training(
     educator = caller("educator_a1")
 
     refused = await client.post(
-        f"/trainings/{other['id']}/completion", json=PASSED, headers=educator
+        f"/trainings/{other['id']}/completion", json=ENDED, headers=educator
     )
-    missing = await client.post(f"/trainings/{MISSING}/completion", json=PASSED, headers=educator)
-    done = await client.post(f"/trainings/{theirs['id']}/completion", json=PASSED, headers=educator)
+    missing = await client.post(f"/trainings/{MISSING}/completion", json=ENDED, headers=educator)
+    done = await client.post(f"/trainings/{theirs['id']}/completion", json=ENDED, headers=educator)
 
     assert refused.status_code == missing.status_code == 404
     assert refused.content == missing.content
@@ -158,12 +165,90 @@ async def test_outside_the_scope_a_completed_training_is_not_found_rather_than_a
 ) -> None:
     training = await open_training(1)
     url = f"/trainings/{training['id']}/completion"
-    await client.post(url, json=PASSED)
+    await client.post(url, json=ENDED)
 
-    response = await client.post(url, json=PASSED, headers=caller("staff_b"))
+    response = await client.post(url, json=ENDED, headers=caller("staff_b"))
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("name", ["officer_07", "directorate_071", "partner"])
+@pytest.mark.parametrize("path", ["/sessions", "/assessments"])
+async def test_only_educators_staff_and_admins_record_a_class(
+    client: httpx.AsyncClient, caller: Caller, open_training: OpenTraining, name: str, path: str
+) -> None:
+    training = await open_training(1)
+    entries = [{"training_id": training["id"], "present": True}]
+    body = {"module": "literacy", "held_on": "2025-11-03", "hours": 2, "attendance": entries}
+    if path == "/assessments":
+        body = {
+            "module": "literacy",
+            "assessed_on": "2025-11-03",
+            "scores": [{"training_id": training["id"], "score": 12}],
+        }
+
+    response = await client.post(path, json=body, headers=caller(name))
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+    progress = (await client.get(f"/trainings/{training['id']}/progress")).json()
+    assert progress["modules"] == []
+
+
+async def test_an_educator_records_only_their_centers_learners(
+    client: httpx.AsyncClient, caller: Caller, open_training: OpenTraining
+) -> None:
+    theirs = await open_training(1, place="A1")
+    other = await open_training(2, place="A2")  # same association, another center
+    body = {
+        "module": "literacy",
+        "held_on": "2025-11-03",
+        "hours": 2,
+        "attendance": [
+            {"training_id": theirs["id"], "present": True},
+            {"training_id": other["id"], "present": True},
+            {"training_id": MISSING, "present": True},
+        ],
+    }
+
+    refused = await client.post("/sessions", json=body, headers=caller("educator_a1"))
+    body["attendance"] = body["attendance"][:1]
+    recorded = await client.post("/sessions", json=body, headers=caller("educator_a1"))
+
+    assert refused.status_code == 422
+    # Another center's learner reads exactly like one who does not exist.
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("attendance.1.training_id", "not_found"),
+        ("attendance.2.training_id", "not_found"),
+    ]
+    assert recorded.status_code == 201
+    assert recorded.json()["center_id"] == theirs["center_id"]
+    progress = (await client.get(f"/trainings/{other['id']}/progress")).json()
+    assert progress["hours_held"] == 0
+
+
+async def test_an_association_records_a_class_of_one_center_at_a_time(
+    client: httpx.AsyncClient, caller: Caller, open_training: OpenTraining
+) -> None:
+    a1 = await open_training(1, place="A1")
+    a2 = await open_training(2, place="A2")
+    body = {
+        "module": "literacy",
+        "held_on": "2025-11-03",
+        "hours": 2,
+        "attendance": [
+            {"training_id": a1["id"], "present": True},
+            {"training_id": a2["id"], "present": True},
+        ],
+    }
+
+    response = await client.post("/sessions", json=body, headers=caller("staff_a"))
+
+    assert response.status_code == 422
+    assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [
+        ("attendance.1.training_id", "other_center")
+    ]
 
 
 # --- scope ----------------------------------------------------------------------------------
@@ -233,19 +318,19 @@ async def test_summary_counts_only_the_callers_trainings(
         await open_training(n, place=place)
         for n, place in enumerate(["A1", "A1", "A2", "B"], start=1)
     ]
-    await client.post(f"/trainings/{trainings[0]['id']}/completion", json=PASSED)
+    await client.post(f"/trainings/{trainings[0]['id']}/completion", json=ENDED)
     expected = {
-        "admin": {"open": 3, "completed": 1},
-        "staff_a": {"open": 2, "completed": 1},
-        "staff_b": {"open": 1, "completed": 0},
-        "educator_a1": {"open": 1, "completed": 1},
-        "educator_a2": {"open": 1, "completed": 0},
-        "officer_07": {"open": 2, "completed": 1},
-        "officer_06": {"open": 1, "completed": 0},
-        "directorate_071": {"open": 1, "completed": 1},
-        "directorate_141": {"open": 1, "completed": 0},
-        "directorate_r07": {"open": 2, "completed": 1},
-        "partner": {"open": 0, "completed": 0},
+        "admin": {"open": 3, "completed": 1, "withdrawn": 0},
+        "staff_a": {"open": 2, "completed": 1, "withdrawn": 0},
+        "staff_b": {"open": 1, "completed": 0, "withdrawn": 0},
+        "educator_a1": {"open": 1, "completed": 1, "withdrawn": 0},
+        "educator_a2": {"open": 1, "completed": 0, "withdrawn": 0},
+        "officer_07": {"open": 2, "completed": 1, "withdrawn": 0},
+        "officer_06": {"open": 1, "completed": 0, "withdrawn": 0},
+        "directorate_071": {"open": 1, "completed": 1, "withdrawn": 0},
+        "directorate_141": {"open": 1, "completed": 0, "withdrawn": 0},
+        "directorate_r07": {"open": 2, "completed": 1, "withdrawn": 0},
+        "partner": {"open": 0, "completed": 0, "withdrawn": 0},
     }
 
     summaries = {
@@ -265,10 +350,10 @@ async def test_arabic_is_answered_to_who_asks_for_it(
     arabic = {"Accept-Language": "ar"}
     training = await open_training(1)
     url = f"/trainings/{training['id']}/completion"
-    await client.post(url, json=PASSED)
+    await client.post(url, json=ENDED)
 
-    conflict = await client.post(url, json=PASSED, headers=arabic)
-    invalid = await client.post(url, json={**PASSED, "grade": "A"}, headers=arabic)
+    conflict = await client.post(url, json=ENDED, headers=arabic)
+    invalid = await client.post(url, json={**ENDED, "grade": "A"}, headers=arabic)
     missing = await client.get(f"/trainings/{MISSING}", headers=arabic)
 
     assert conflict.status_code == 409
@@ -293,7 +378,7 @@ async def test_a_body_over_the_limit_is_refused_and_changes_nothing(
     open_training: OpenTraining,
 ) -> None:
     training = await open_training(1)
-    body = {**PASSED, "workshops": ["x" * 60] * (settings.max_body_bytes // 60)}
+    body = {**ENDED, "workshops": ["x" * 60] * (settings.max_body_bytes // 60)}
 
     response = await client.post(f"/trainings/{training['id']}/completion", json=body)
 

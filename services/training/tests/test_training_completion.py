@@ -1,34 +1,39 @@
-"""Completing a training over HTTP publishes training-completed, once."""
+"""Completing a training over HTTP: refused with every unmet condition listed, or recorded
+once with the figures of the learner's sessions and published as training-completed."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
+from fursa.shared.clock import local_today
 from fursa.shared.contracts import TrainingCompleted, parse_event
 from fursa.shared.problems import MESSAGES
 from fursa.shared.runtime import ServiceRuntime
-from fursa.shared.testing.kernel import stream_count, wait_until
+from fursa.shared.testing.kernel import stream_count
 
 OpenTraining = Callable[..., Awaitable[dict[str, Any]]]
+Ready = Callable[..., Awaitable[None]]
 PROBLEM_JSON = "application/problem+json"
-PASSED = {
-    "hours_attended": 412.5,
-    "attendance_rate": 0.92,
-    "result": "passed",
-    "workshops": ["tailoring", "computing"],
-}
+PASSED = {"result": "passed"}
+YESTERDAY = (local_today() - timedelta(days=1)).isoformat()
 
 
-async def test_completing_a_training_publishes_training_completed(
-    client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
+async def test_completing_a_ready_training_publishes_training_completed(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    js: JetStreamContext,
+    open_training: OpenTraining,
+    ready: Ready,
 ) -> None:
     training = await open_training(1)
+    await ready(training)
 
     response = await client.post(f"/trainings/{training['id']}/completion", json=PASSED)
 
@@ -36,11 +41,13 @@ async def test_completing_a_training_publishes_training_completed(
     completed = response.json()
     assert completed["status"] == "completed"
     assert completed["result"] == "passed"
-    assert completed["workshops"] == ["tailoring", "computing"]
-    assert completed["completed_on"] is not None
-    assert (await client.get("/trainings/summary")).json() == {"open": 0, "completed": 1}
+    assert completed["workshops"] == ["tailoring"]
+    assert (completed["hours_attended"], completed["attendance_rate"]) == (8.0, 1.0)
+    assert completed["completed_on"] == local_today().isoformat()
+    summary = (await client.get("/trainings/summary")).json()
+    assert summary == {"open": 0, "completed": 1, "withdrawn": 0}
 
-    await wait_until(lambda: _published(js, 1))
+    assert await _published_after_drain(app, js) == 1
     message = await js.get_msg("TRAINING", 1)
     assert message.data is not None
     event = parse_event(message.data)
@@ -51,19 +58,101 @@ async def test_completing_a_training_publishes_training_completed(
     assert isinstance(data, TrainingCompleted)
     assert data.enrollment_id == training["enrollment_id"]
     assert data.learner_id == training["learner_id"]
-    assert (data.hours_attended, data.attendance_rate) == (412.5, 0.92)
-    assert data.workshops == ["tailoring", "computing"]
+    assert data.pathway == "vocational_training"
+    assert (data.hours_attended, data.attendance_rate) == (8.0, 1.0)
+    assert data.workshops == ["tailoring"]
     assert data.completed_on.isoformat() == completed["completed_on"]
 
 
-async def test_completing_a_training_twice_is_a_conflict(
+async def test_completion_is_refused_listing_every_unmet_condition(
     app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
 ) -> None:
+    training = await open_training(1)
+    # Literacy held once, missed; no workshop, no assessment.
+    session = {
+        "module": "literacy",
+        "held_on": YESTERDAY,
+        "hours": 4,
+        "attendance": [{"training_id": training["id"], "present": False}],
+    }
+    assert (await client.post("/sessions", json=session)).status_code == 201
+
+    response = await client.post(f"/trainings/{training['id']}/completion", json=PASSED)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    problem = response.json()
+    assert problem["code"] == "completion_conditions_unmet"
+    assert problem["title"] == "La formation ne remplit pas encore les conditions de réussite."
+    assert [(e["field"], e["rule"]) for e in problem["errors"]] == [
+        ("literacy", "module_not_passed"),
+        ("workshops_not_passed", "workshops_not_passed"),
+        ("attendance_below_minimum", "attendance_below_minimum"),
+    ]
+    attendance = problem["errors"][2]
+    assert (attendance["required"], attendance["actual"]) == (3.0, 0.0)  # 75 % of 4 h
+    assert all(error["message"] for error in problem["errors"])
+    progress = (await client.get(f"/trainings/{training['id']}/progress")).json()
+    assert progress["unmet"] == problem["errors"]
+    assert (await client.get(f"/trainings/{training['id']}")).json()["status"] == "open"
+    assert await _published_after_drain(app, js) == 0
+
+
+async def test_passing_every_module_without_the_hours_is_not_enough(
+    client: httpx.AsyncClient, open_training: OpenTraining
+) -> None:
+    training = await open_training(1)
+    for module, present in (("literacy", False), ("tailoring", True)):
+        session = {
+            "module": module,
+            "held_on": YESTERDAY,
+            "hours": 4,
+            "attendance": [{"training_id": training["id"], "present": present}],
+        }
+        assert (await client.post("/sessions", json=session)).status_code == 201
+        assessment = {
+            "module": module,
+            "assessed_on": YESTERDAY,
+            "scores": [{"training_id": training["id"], "score": 12.5}],
+        }
+        assert (await client.post("/assessments", json=assessment)).status_code == 201
+
+    response = await client.post(f"/trainings/{training['id']}/completion", json=PASSED)
+
+    assert response.status_code == 422
+    [unmet] = response.json()["errors"]
+    # 4 h attended of 8 h required (literacy and the tailoring workshop): 6 h needed.
+    assert unmet["rule"] == "attendance_below_minimum"
+    assert (unmet["required"], unmet["actual"]) == (6.0, 4.0)
+
+
+async def test_a_failed_training_ends_without_meeting_the_rule(
+    client: httpx.AsyncClient, open_training: OpenTraining
+) -> None:
+    training = await open_training(1)
+
+    response = await client.post(
+        f"/trainings/{training['id']}/completion", json={"result": "failed"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["result"] == "failed"
+    assert (response.json()["hours_attended"], response.json()["attendance_rate"]) == (0, 0)
+
+
+async def test_completing_a_training_twice_is_a_conflict(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    js: JetStreamContext,
+    open_training: OpenTraining,
+    ready: Ready,
+) -> None:
     training = await open_training(2)
+    await ready(training)
     url = f"/trainings/{training['id']}/completion"
     await client.post(url, json=PASSED)
 
-    response = await client.post(url, json={**PASSED, "result": "failed"})
+    response = await client.post(url, json={"result": "failed"})
 
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -78,9 +167,14 @@ async def test_completing_a_training_twice_is_a_conflict(
 
 
 async def test_simultaneous_completions_publish_one_event(
-    app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    js: JetStreamContext,
+    open_training: OpenTraining,
+    ready: Ready,
 ) -> None:
     training = await open_training(3)
+    await ready(training)
     url = f"/trainings/{training['id']}/completion"
 
     responses = await asyncio.gather(*(client.post(url, json=PASSED) for _ in range(2)))
@@ -108,13 +202,7 @@ async def test_invalid_completion_is_a_problem_naming_each_field(
     app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext, open_training: OpenTraining
 ) -> None:
     training = await open_training(4)
-    body = {
-        "hours_attended": -3,
-        "attendance_rate": 1.5,
-        "result": "excellent",
-        "workshops": [""],
-        "grade": "A",
-    }
+    body = {"result": "excellent", "hours_attended": 400}
 
     response = await client.post(f"/trainings/{training['id']}/completion", json=body)
 
@@ -124,25 +212,19 @@ async def test_invalid_completion_is_a_problem_naming_each_field(
     assert (problem["code"], problem["type"]) == ("validation", "urn:fursa:problem:validation")
     assert all(error["message"] for error in problem["errors"])
     errors = {(error["field"], error["rule"]) for error in problem["errors"]}
-    assert errors == {
-        ("hours_attended", "greater_than_equal"),
-        ("attendance_rate", "less_than_equal"),
-        ("result", "enum"),
-        ("workshops.0", "string_too_short"),
-        ("grade", "extra_forbidden"),
-    }
+    assert errors == {("result", "enum"), ("hours_attended", "extra_forbidden")}
     assert (await client.get(f"/trainings/{training['id']}")).json()["status"] == "open"
     assert await _published_after_drain(app, js) == 0
 
 
 async def test_listing_by_status_gives_the_open_trainings_oldest_first(
-    client: httpx.AsyncClient, open_training: Callable[..., Awaitable[dict[str, Any]]]
+    client: httpx.AsyncClient, open_training: OpenTraining
 ) -> None:
     first = await open_training(1)
     second = await open_training(2)
     done = await open_training(3)
-    completion = {"hours_attended": 400.0, "attendance_rate": 0.9, "result": "passed"}
-    assert (await client.post(f"/trainings/{done['id']}/completion", json=completion)).is_success
+    failed = {"result": "failed"}
+    assert (await client.post(f"/trainings/{done['id']}/completion", json=failed)).is_success
 
     open_ids = [t["id"] for t in (await client.get("/trainings?status=open")).json()]
     assert open_ids == [first["id"], second["id"]]
@@ -161,10 +243,6 @@ async def test_bad_listing_filters_are_problems(client: httpx.AsyncClient) -> No
         ("query.status", "enum"),
         ("query.limit", "greater_than_equal"),
     }
-
-
-async def _published(js: JetStreamContext, count: int) -> bool:
-    return await stream_count(js, "TRAINING") >= count
 
 
 async def _published_after_drain(app: FastAPI, js: JetStreamContext) -> int:

@@ -14,6 +14,7 @@ from fursa.training.domain import (
     InvalidCompletion,
     Summary,
     TrainingAlreadyCompleted,
+    TrainingClosed,
     TrainingStatus,
 )
 
@@ -22,10 +23,12 @@ from fursa.training.domain import (
 class FakeRecord:
     status: TrainingStatus = TrainingStatus.OPEN
     completed_on: date | None = None
+    closed_on: date | None = None
     hours_attended: float | None = None
     attendance_rate: float | None = None
     result: TrainingResult | None = None
     workshops: list[str] = field(default_factory=list)
+    at_risk: bool = False
     version: int = domain.FIRST_VERSION
 
 
@@ -77,5 +80,29 @@ def test_no_attendance_at_all_is_a_possible_completion() -> None:
     assert completion.workshops == ()
 
 
-def test_summary_counts_open_and_completed_trainings() -> None:
-    assert Summary.of({TrainingStatus.OPEN: 4}) == Summary(open=4, completed=0)
+def test_summary_counts_open_completed_and_withdrawn_trainings() -> None:
+    assert Summary.of({TrainingStatus.OPEN: 4}) == Summary(open=4, completed=0, withdrawn=0)
+
+
+def test_a_withdrawn_learners_training_closes_and_takes_no_completion() -> None:
+    record = FakeRecord(at_risk=True)
+
+    assert domain.withdraw(record, on=date(2026, 2, 1)) is True
+
+    assert (record.status, record.closed_on, record.at_risk) == (
+        TrainingStatus.WITHDRAWN,
+        date(2026, 2, 1),
+        False,
+    )
+    assert record.version == domain.FIRST_VERSION  # nothing published
+    with pytest.raises(TrainingClosed):
+        domain.complete(record, PASSED, on=date(2026, 6, 30))
+
+
+def test_a_completed_training_keeps_its_result_when_the_learner_withdraws_later() -> None:
+    record = FakeRecord()
+    domain.complete(record, PASSED, on=date(2026, 6, 30))
+
+    assert domain.withdraw(record, on=date(2026, 7, 1)) is False
+
+    assert (record.status, record.result) == (TrainingStatus.COMPLETED, TrainingResult.PASSED)

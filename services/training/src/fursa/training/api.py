@@ -1,29 +1,39 @@
 """The training HTTP API: request and response shapes, and thin routes over the service.
 
 Every route needs a bearer token and answers within the caller's scope: a training record
-outside it answers 404, exactly like one that does not exist.
+outside it answers 404 (or, inside a class's entries, ``not_found``), exactly like one that
+does not exist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.shared import problems
-from fursa.shared.auth import CurrentPrincipal, Principal, Role, allow
-from fursa.shared.contracts import Pathway, TrainingResult
+from fursa.shared.auth import PROGRAMME_STAFF, CurrentPrincipal, Principal, Role, allow
+from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
+from fursa.shared.contracts.common import SchoolYear
 from fursa.shared.problems import Problem
-from fursa.training.domain import (
-    Completion,
-    InvalidCompletion,
-    TrainingAlreadyCompleted,
-    TrainingStatus,
+from fursa.training.curriculum import MAX_SESSION_HOURS, ModuleKind, Progress, UnmetCondition
+from fursa.training.domain import TrainingAlreadyCompleted, TrainingClosed, TrainingStatus
+from fursa.training.follow_up import FollowUp, follow_up_errors
+from fursa.training.indicators import Dimension, Indicators
+from fursa.training.models import ClassSession, FollowUpOutcome, TrainingRecord
+from fursa.training.service import (
+    AlreadyRecorded,
+    ClassAssessment,
+    ClassSessionRecord,
+    CompletionRefused,
+    EntriesRefused,
+    TrainingNotCompleted,
+    TrainingNotFound,
+    TrainingService,
 )
-from fursa.training.models import TrainingRecord
-from fursa.training.service import TrainingNotFound, TrainingService
 
 # The training service's rules, by code, in the programme's two languages.
 problems.register_messages(
@@ -32,38 +42,181 @@ problems.register_messages(
             "fr": "Cette formation est déjà terminée ; son résultat ne change plus.",
             "ar": "هذا التكوين منتهٍ من قبل؛ لا تتغير نتيجته.",
         },
-        "invalid_completion": {
-            "fr": "Les chiffres d'assiduité sont impossibles.",
-            "ar": "أرقام المواظبة غير ممكنة.",
+        "training_closed": {
+            "fr": "Cette formation est close (apprenant retiré).",
+            "ar": "هذا التكوين مغلق (انسحب المتعلم).",
+        },
+        "training_not_completed": {
+            "fr": "Le suivi vient après la fin de la formation.",
+            "ar": "تأتي المتابعة بعد انتهاء التكوين.",
+        },
+        "completion_conditions_unmet": {
+            "fr": "La formation ne remplit pas encore les conditions de réussite.",
+            "ar": "لا يستوفي التكوين شروط النجاح بعد.",
+        },
+        "class_entries_refused": {
+            "fr": "Certaines lignes de la classe sont refusées ; rien n'a été enregistré.",
+            "ar": "رُفضت بعض أسطر القسم؛ لم يُحفظ أي شيء.",
+        },
+        "already_recorded": {
+            "fr": "Déjà enregistré.",
+            "ar": "مسجل من قبل.",
         },
     }
 )
 
-# Who may record how a training ended: the center's educators, its association, an administrator.
-Completer = Annotated[Principal, Depends(allow(Role.EDUCATOR, Role.ASSOCIATION_STAFF, Role.ADMIN))]
+# What each refused entry or unmet condition means, by rule.
+RULES: dict[str, dict[str, str]] = {
+    "not_found": {"fr": "formation introuvable", "ar": "التكوين غير موجود"},
+    "duplicate": {"fr": "apprenant en double", "ar": "متعلم مكرر"},
+    "training_closed": {"fr": "formation close", "ar": "تكوين مغلق"},
+    "module_not_in_pathway": {
+        "fr": "module absent du parcours de l'apprenant",
+        "ar": "الوحدة ليست من مسار المتعلم",
+    },
+    "other_center": {"fr": "apprenant d'un autre centre", "ar": "متعلم من مركز آخر"},
+    "future_date": {"fr": "date dans le futur", "ar": "تاريخ في المستقبل"},
+    "missing": {"fr": "champ obligatoire pour cette situation", "ar": "حقل إلزامي لهذه الحالة"},
+    "not_for_status": {
+        "fr": "champ sans objet pour cette situation",
+        "ar": "حقل لا يخص هذه الحالة",
+    },
+    "module_not_passed": {"fr": "module non validé", "ar": "وحدة غير مكتسبة"},
+    "workshops_not_passed": {"fr": "ateliers non validés", "ar": "ورشات غير مكتسبة"},
+    "attendance_below_minimum": {"fr": "assiduité insuffisante", "ar": "مواظبة غير كافية"},
+}
+
+
+def _errors(request: Request, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    language = problems.language_of(request)
+    return [{"field": name, "rule": rule, "message": RULES[rule][language]} for name, rule in pairs]
+
+
+def _unmet(request: Request, unmet: Sequence[UnmetCondition]) -> list[dict[str, Any]]:
+    language = problems.language_of(request)
+    errors = []
+    for condition in unmet:
+        error: dict[str, Any] = {
+            "field": condition.module or condition.condition,
+            "rule": condition.condition,
+            "message": RULES[condition.condition][language],
+        }
+        if condition.required is not None:
+            error |= {"required": condition.required, "actual": condition.actual}
+        errors.append(error)
+    return errors
+
+
+# Who records what happens in a class and how a training ends: the center's educators, its
+# association's staff, administrators. Indicators are for every programme role, scoped.
+Recorder = Annotated[Principal, Depends(allow(Role.EDUCATOR, Role.ASSOCIATION_STAFF, Role.ADMIN))]
+Staff = Annotated[Principal, Depends(allow(*PROGRAMME_STAFF))]
 
 Id = Annotated[str, Path(max_length=64)]
+Module = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,63}$", description="e.g. `literacy`.")]
+TrainingId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class CompletionRequest(BaseModel):
-    """How the training ended (the same rules as the training-completed event)."""
+class StrictBody(BaseModel):
+    """A request body: unknown fields, NaN and infinities refused."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    hours_attended: Annotated[float, Field(ge=0)]
-    attendance_rate: Annotated[float, Field(ge=0, le=1, description="Share of sessions, 0..1.")]
-    result: TrainingResult
-    workshops: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list, description="Workshops followed, e.g. `tailoring`."
-    )
 
-    def completion(self) -> Completion:
-        return Completion(
-            hours_attended=self.hours_attended,
-            attendance_rate=self.attendance_rate,
-            result=self.result,
-            workshops=tuple(self.workshops),
+class Presence(StrictBody):
+    training_id: TrainingId
+    present: bool
+
+
+class SessionRequest(StrictBody):
+    """A session given to a class, with the whole class's attendance (one call)."""
+
+    module: Module
+    held_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    hours: Annotated[float, Field(gt=0, le=MAX_SESSION_HOURS)]
+    class_name: Annotated[str, Field(min_length=1, max_length=64)] = "A"
+    attendance: Annotated[list[Presence], Field(min_length=1, max_length=500)]
+
+    def record(self) -> ClassSessionRecord:
+        return ClassSessionRecord(
+            module=self.module,
+            held_on=self.held_on,
+            hours=self.hours,
+            class_name=self.class_name,
+            attendance=[(p.training_id, p.present) for p in self.attendance],
         )
+
+
+class SessionPublic(BaseModel):
+    id: str
+    center_id: str
+    class_name: str
+    module: str
+    held_on: date
+    hours: float
+    learners: int
+    present: int
+    at_risk: list[str] = Field(description="Trainings whose at-risk episode this session began.")
+
+
+class Score(StrictBody):
+    training_id: TrainingId
+    score: Annotated[float, Field(ge=0, le=20, description="Out of 20.")]
+
+
+class AssessmentRequest(StrictBody):
+    """A module's assessment of a class: each learner's score out of 20."""
+
+    module: Module
+    assessed_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    scores: Annotated[list[Score], Field(min_length=1, max_length=500)]
+
+
+class AssessmentResult(BaseModel):
+    training_id: str
+    module: str
+    score: float
+    passed: bool
+
+
+class CompletionRequest(StrictBody):
+    """How the training ends: ``passed`` (the completion rule must be met) or ``failed``."""
+
+    result: TrainingResult = TrainingResult.PASSED
+
+
+class OutcomeRequest(StrictBody):
+    """Where the learner is at a follow-up after the programme."""
+
+    months_after: Annotated[int, Field(ge=1, le=60, description="e.g. 6 or 12.")]
+    status: OutcomeStatus
+    school: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    level: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    institution: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+    def follow_up(self) -> FollowUp:
+        return FollowUp(
+            months_after=self.months_after,
+            status=self.status,
+            school=self.school,
+            level=self.level,
+            institution=self.institution,
+        )
+
+
+class OutcomePublic(BaseModel):
+    id: str
+    training_id: str
+    months_after: int
+    status: OutcomeStatus
+    school: str | None
+    level: str | None
+    institution: str | None
+    recorded_on: date
+
+    @classmethod
+    def of(cls, outcome: FollowUpOutcome) -> OutcomePublic:
+        return cls.model_validate(outcome, from_attributes=True)
 
 
 class TrainingPublic(BaseModel):
@@ -74,35 +227,103 @@ class TrainingPublic(BaseModel):
     learner_id: str
     center_id: str
     pathway: Pathway
+    school_year: str
     status: TrainingStatus
     opened_at: datetime
     completed_on: date | None
+    closed_on: date | None
     hours_attended: float | None
     attendance_rate: float | None
     result: TrainingResult | None
     workshops: list[str]
+    at_risk: bool
 
     @classmethod
     def of(cls, record: TrainingRecord) -> TrainingPublic:
+        return cls.model_validate(record, from_attributes=True)
+
+
+class ModuleProgress(BaseModel):
+    module: str
+    hours_held: float
+    hours_attended: float
+    passed: bool | None
+
+
+class ProgressPublic(BaseModel):
+    """Where a training stands, and what it still lacks to complete as passed."""
+
+    hours_held: float
+    hours_attended: float
+    attendance_rate: float
+    modules: list[ModuleProgress]
+    unmet: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, progress: Progress, unmet: list[dict[str, Any]]) -> ProgressPublic:
+        modules = sorted({*progress.hours_held, *progress.passed})
         return cls(
-            id=record.id,
-            enrollment_id=record.enrollment_id,
-            learner_id=record.learner_id,
-            center_id=record.center_id,
-            pathway=record.pathway,
-            status=record.status,
-            opened_at=record.opened_at,
-            completed_on=record.completed_on,
-            hours_attended=record.hours_attended,
-            attendance_rate=record.attendance_rate,
-            result=record.result,
-            workshops=record.workshops,
+            hours_held=progress.total_held,
+            hours_attended=progress.total_attended,
+            attendance_rate=round(progress.attendance_rate, 4),
+            modules=[
+                ModuleProgress(
+                    module=m,
+                    hours_held=progress.hours_held.get(m, 0.0),
+                    hours_attended=progress.hours_attended.get(m, 0.0),
+                    passed=progress.passed.get(m),
+                )
+                for m in modules
+            ],
+            unmet=unmet,
         )
 
 
 class TrainingSummary(BaseModel):
     open: int
     completed: int
+    withdrawn: int
+
+
+class CurriculumModule(BaseModel):
+    module: str
+    kind: ModuleKind
+    required_hours: float
+
+
+class PathwayCurriculum(BaseModel):
+    pathway: Pathway
+    modules: list[CurriculumModule]
+    workshops_required: int
+
+
+class CurriculumPublic(BaseModel):
+    """The curriculum and the rules in force (reference data for educators' screens)."""
+
+    pathways: list[PathwayCurriculum]
+    min_attendance_share: float
+    pass_mark: float
+    max_session_hours: float
+    at_risk_window_sessions: int
+    at_risk_threshold: float
+    at_risk_margin: float
+
+
+class IndicatorsPublic(BaseModel):
+    group: dict[str, str | None]
+    learners: int
+    completed: int
+    withdrawn: int
+    at_risk: int
+    followed_up: int
+    attendance_rate: float | None
+    completion_rate: float | None
+    reintegration_rate: float | None
+    placement_rate: float | None
+
+    @classmethod
+    def of(cls, figures: Indicators) -> IndicatorsPublic:
+        return cls.model_validate(figures, from_attributes=True)
 
 
 def _service(request: Request) -> TrainingService:
@@ -113,6 +334,35 @@ def _service(request: Request) -> TrainingService:
 Service = Annotated[TrainingService, Depends(_service)]
 
 router = APIRouter(tags=["training"])
+
+
+@router.get("/curriculum")
+async def curriculum(_principal: Staff, service: Service) -> CurriculumPublic:
+    """Modules and workshops of each pathway with their required hours, and the rules."""
+    rules = service.rules
+    return CurriculumPublic(
+        pathways=[
+            PathwayCurriculum(
+                pathway=pathway,
+                modules=[
+                    CurriculumModule(module=module, kind=kind, required_hours=hours)
+                    for kind, modules in (
+                        (ModuleKind.EDUCATIONAL, plan.modules),
+                        (ModuleKind.WORKSHOP, plan.workshops),
+                    )
+                    for module, hours in modules.items()
+                ],
+                workshops_required=plan.workshops_required,
+            )
+            for pathway, plan in rules.curriculum.items()
+        ],
+        min_attendance_share=rules.completion.min_attendance_share,
+        pass_mark=rules.completion.pass_mark,
+        max_session_hours=MAX_SESSION_HOURS,
+        at_risk_window_sessions=rules.early_warning.window_sessions,
+        at_risk_threshold=rules.early_warning.threshold,
+        at_risk_margin=rules.early_warning.margin,
+    )
 
 
 @router.get("/trainings")
@@ -134,9 +384,11 @@ async def find_trainings(
 # Declared before /trainings/{training_id}, which would otherwise match "summary".
 @router.get("/trainings/summary")
 async def training_summary(principal: CurrentPrincipal, service: Service) -> TrainingSummary:
-    """How many of the trainings the caller may see are open, and how many completed."""
+    """How many of the trainings the caller may see are open, completed and withdrawn."""
     summary = await service.summary(scope=principal)
-    return TrainingSummary(open=summary.open, completed=summary.completed)
+    return TrainingSummary(
+        open=summary.open, completed=summary.completed, withdrawn=summary.withdrawn
+    )
 
 
 @router.get("/trainings/{training_id}")
@@ -150,17 +402,131 @@ async def get_training(
         raise Problem.not_found() from None
 
 
+@router.get("/trainings/{training_id}/progress")
+async def training_progress(
+    training_id: Id, request: Request, principal: CurrentPrincipal, service: Service
+) -> ProgressPublic:
+    """Hours held and attended per module, latest results, and what completion still lacks."""
+    try:
+        progress, unmet = await service.progress(training_id, scope=principal)
+    except TrainingNotFound:
+        raise Problem.not_found() from None
+    return ProgressPublic.of(progress, _unmet(request, unmet))
+
+
+@router.post("/sessions", status_code=201)
+async def record_session(
+    body: SessionRequest, request: Request, principal: Recorder, service: Service
+) -> SessionPublic:
+    """Record a session and the attendance of its whole class in one call; learners whose
+    attendance over their last sessions falls under the threshold are signalled at risk."""
+    try:
+        session, at_risk = await service.record_session(body.record(), scope=principal)
+    except EntriesRefused as exc:
+        raise Problem(422, "class_entries_refused", errors=_errors(request, exc.errors)) from None
+    except AlreadyRecorded:
+        raise Problem.rule("already_recorded", status=409) from None
+    return _session_public(session, body, at_risk)
+
+
+def _session_public(
+    session: ClassSession, body: SessionRequest, at_risk: list[str]
+) -> SessionPublic:
+    return SessionPublic(
+        id=session.id,
+        center_id=session.center_id,
+        class_name=session.class_name,
+        module=session.module,
+        held_on=session.held_on,
+        hours=session.hours,
+        learners=len(body.attendance),
+        present=sum(p.present for p in body.attendance),
+        at_risk=at_risk,
+    )
+
+
+@router.post("/assessments", status_code=201)
+async def record_assessments(
+    body: AssessmentRequest, request: Request, principal: Recorder, service: Service
+) -> list[AssessmentResult]:
+    """Record a module's assessment of a class in one call (each passes at the pass mark)."""
+    command = ClassAssessment(
+        module=body.module,
+        assessed_on=body.assessed_on,
+        scores=[(s.training_id, s.score) for s in body.scores],
+    )
+    try:
+        assessments = await service.record_assessments(command, scope=principal)
+    except EntriesRefused as exc:
+        raise Problem(422, "class_entries_refused", errors=_errors(request, exc.errors)) from None
+    except AlreadyRecorded:
+        raise Problem.rule("already_recorded", status=409) from None
+    return [
+        AssessmentResult(training_id=a.training_id, module=a.module, score=a.score, passed=a.passed)
+        for a in assessments
+    ]
+
+
 @router.post("/trainings/{training_id}/completion")
 async def complete_training(
-    training_id: Id, body: CompletionRequest, principal: Completer, service: Service
+    training_id: Id,
+    body: CompletionRequest,
+    request: Request,
+    principal: Recorder,
+    service: Service,
 ) -> TrainingPublic:
-    """Record how a training the caller may see ended (404 otherwise; 409 the second time)."""
+    """End a training the caller may see: passed when the completion rule is met (422 listing
+    each unmet condition otherwise), or failed (404 outside scope; 409 once it has ended)."""
     try:
-        record = await service.complete(training_id, body.completion(), scope=principal)
+        record = await service.complete(training_id, body.result, scope=principal)
     except TrainingNotFound:
         raise Problem.not_found() from None
     except TrainingAlreadyCompleted:
         raise Problem.rule("training_already_completed", status=409) from None
-    except InvalidCompletion as exc:
-        raise Problem(422, "invalid_completion", detail=str(exc)) from None
+    except TrainingClosed:
+        raise Problem.rule("training_closed", status=409) from None
+    except CompletionRefused as exc:
+        raise Problem(
+            422, "completion_conditions_unmet", errors=_unmet(request, exc.unmet)
+        ) from None
     return TrainingPublic.of(record)
+
+
+@router.post("/trainings/{training_id}/outcomes", status_code=201)
+async def record_outcome(
+    training_id: Id,
+    body: OutcomeRequest,
+    request: Request,
+    principal: Recorder,
+    service: Service,
+) -> OutcomePublic:
+    """Record a follow-up of a completed training (e.g. at 6 and 12 months)."""
+    follow_up = body.follow_up()
+    errors = follow_up_errors(follow_up)
+    if errors:
+        raise Problem(422, "validation", errors=_errors(request, errors))
+    try:
+        outcome = await service.record_outcome(training_id, follow_up, scope=principal)
+    except TrainingNotFound:
+        raise Problem.not_found() from None
+    except TrainingNotCompleted:
+        raise Problem.rule("training_not_completed", status=409) from None
+    except AlreadyRecorded:
+        raise Problem.rule("already_recorded", status=409) from None
+    return OutcomePublic.of(outcome)
+
+
+@router.get("/indicators")
+async def training_indicators(
+    principal: Staff,
+    service: Service,
+    by: Annotated[list[Dimension], Query(max_length=4)] = [],  # noqa: B006 - FastAPI's idiom
+    school_year: Annotated[SchoolYear | None, Query()] = None,
+    center_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[IndicatorsPublic]:
+    """Attendance, completion, at-risk, reintegration and placement figures over the trainings
+    the caller may see, grouped ``by`` center, pathway, sex and/or school year."""
+    groups = await service.indicators(
+        scope=principal, by=list(dict.fromkeys(by)), school_year=school_year, center_id=center_id
+    )
+    return [IndicatorsPublic.of(group) for group in groups]

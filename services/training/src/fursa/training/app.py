@@ -17,6 +17,7 @@ from fursa.training.settings import TrainingSettings
 def create_app(settings: TrainingSettings | None = None) -> FastAPI:
     """Build the service; nothing connects or writes until the app's lifespan starts."""
     settings = settings or TrainingSettings()
+    rules = settings.rules()
     runtime = ServiceRuntime(
         name="training",
         settings=settings,
@@ -26,5 +27,5 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
         migrations=Path(__file__).with_name("migrations"),
     )
     app = runtime.app([router], title="Fursa training")
-    app.state.trainings = TrainingService(runtime.uow)
+    app.state.trainings = TrainingService(runtime.uow, rules)
     return app

@@ -1,8 +1,9 @@
 """The training service's tables.
 
-Training keeps only what it needs of an enrollment (ids, pathway, and where it is placed:
-association, center, region, province, which decide who may see it) and never the learner's
-personal data: the ``pii`` block of learner-enrolled is not stored here.
+Training keeps only what it needs of an enrollment (ids, pathway, school year, and where it is
+placed: association, center, region, province, which decide who may see it). Of the ``pii``
+block of learner-enrolled it keeps only the learner's sex, which the indicators report, and
+forgets it when the learner is erased.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from fursa.shared.contracts import Pathway, TrainingResult
+from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
 from fursa.shared.db import service_base
 from fursa.shared.messaging.tables import kernel_tables
 from fursa.training.domain import FIRST_VERSION, TrainingStatus
@@ -72,14 +73,98 @@ class TrainingRecord(TrainingModel, table=True):
     region_code: str = Field(max_length=16, index=True)
     province_code: str = Field(max_length=16, index=True)
     pathway: Pathway = enum_field(Pathway)
+    school_year: str = Field(max_length=9, index=True)
+    # From the pii block, for the indicators only; None once the learner is erased.
+    sex: str | None = Field(default=None, max_length=16)
     status: TrainingStatus = enum_field(TrainingStatus, index=True)
     opened_at: datetime = Field(sa_type=UtcDateTime)
     completed_on: date | None = None
+    closed_on: date | None = None
+    at_risk: bool = False
     hours_attended: float | None = None
     attendance_rate: float | None = None
     result: TrainingResult | None = enum_field(TrainingResult, default=None)
     workshops: list[str] = Field(default_factory=list, sa_type=JSON)
     version: int = FIRST_VERSION
+
+
+class TrainingTransfer(TrainingModel, table=True):
+    """A move of a training to another center (its history: the record holds the latest)."""
+
+    __tablename__ = "training_transfer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    training_id: str = Field(foreign_key="training_record.id", max_length=36, index=True)
+    from_center_id: str = Field(max_length=36)
+    to_center_id: str = Field(max_length=36)
+    transferred_on: date
+
+
+class ErasedLearner(TrainingModel, table=True):
+    """The tombstone of an erased learner: a late learner-enrolled must not bring them back."""
+
+    __tablename__ = "erased_learner"
+
+    learner_id: str = Field(primary_key=True, max_length=36)
+    erased_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ClassSession(TrainingModel, table=True):
+    """One session of a module given to a class of a center on a local date."""
+
+    __tablename__ = "class_session"
+    __table_args__ = (UniqueConstraint("center_id", "class_name", "module", "held_on"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    center_id: str = Field(max_length=36, index=True)
+    class_name: str = Field(max_length=64)
+    module: str = Field(max_length=64)
+    held_on: date
+    hours: float
+    recorded_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Attendance(TrainingModel, table=True):
+    """Whether one learner attended one session."""
+
+    __tablename__ = "attendance"
+
+    session_id: str = Field(foreign_key="class_session.id", primary_key=True, max_length=36)
+    training_id: str = Field(
+        foreign_key="training_record.id", primary_key=True, max_length=36, index=True
+    )
+    present: bool
+
+
+class Assessment(TrainingModel, table=True):
+    """A learner's assessment in a module (score out of 20); the latest one counts."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("training_id", "module", "assessed_on"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    training_id: str = Field(foreign_key="training_record.id", max_length=36, index=True)
+    module: str = Field(max_length=64)
+    score: float
+    passed: bool
+    assessed_on: date
+    recorded_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class FollowUpOutcome(TrainingModel, table=True):
+    """Where a learner is ``months_after`` their training ended (one per follow-up)."""
+
+    __tablename__ = "follow_up_outcome"
+    __table_args__ = (UniqueConstraint("training_id", "months_after"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    training_id: str = Field(foreign_key="training_record.id", max_length=36, index=True)
+    months_after: int
+    status: OutcomeStatus = enum_field(OutcomeStatus)
+    school: str | None = Field(default=None, max_length=200)
+    level: str | None = Field(default=None, max_length=64)
+    institution: str | None = Field(default=None, max_length=200)
+    recorded_on: date
 
 
 KERNEL = kernel_tables(TrainingModel.metadata)

@@ -5,27 +5,63 @@ operation opens its transaction with ``uow.begin()`` and emits through it. Opera
 react to another service's event run inside the consumer's transaction instead, which the
 kernel opens, so that the effect and the inbox record commit together.
 
-``training-completed`` is an event of the training record: its subject is the record's id
-(``training_id``) and its sequence the record's version, so consumers order it with the
-record's later events (outcomes, at-risk signals).
+Every event of a training record (training-completed, learner-at-risk,
+learner-outcome-recorded) has the record's id as its subject and the record's version as its
+sequence, so consumers order them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import ColumnElement, func, inspect
+from sqlalchemy import ColumnElement, case, func, inspect, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
-from fursa.shared.contracts import Pathway, TrainingCompleted
+from fursa.shared.contracts import (
+    LearnerAtRisk,
+    LearnerEnrolled,
+    LearnerErased,
+    LearnerOutcomeRecorded,
+    LearnerTransferred,
+    LearnerWithdrawn,
+    OutcomeStatus,
+    TrainingCompleted,
+    TrainingResult,
+)
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 from fursa.training import domain
+from fursa.training.curriculum import (
+    CompletionRule,
+    Curriculum,
+    PathwayPlan,
+    Progress,
+    UnmetCondition,
+    followed_workshops,
+    unmet_conditions,
+)
 from fursa.training.domain import Completion, Summary, TrainingStatus
-from fursa.training.models import TrainingRecord
+from fursa.training.early_warning import EarlyWarning, Signal
+from fursa.training.follow_up import FollowUp
+from fursa.training.indicators import Dimension, Indicators, LearnerFigures, indicators
+from fursa.training.models import (
+    Assessment,
+    Attendance,
+    ClassSession,
+    ErasedLearner,
+    FollowUpOutcome,
+    TrainingRecord,
+    TrainingTransfer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +69,62 @@ log = logging.getLogger(__name__)
 class TrainingNotFound(LookupError):  # noqa: N818 - reads as what happened
     def __init__(self, training_id: str) -> None:
         super().__init__(f"there is no training {training_id}")
+
+
+class EntriesRefused(ValueError):  # noqa: N818 - reads as what happened
+    """A class's entries that the rules refuse: ``(field, rule)`` for each, nothing recorded."""
+
+    def __init__(self, errors: Sequence[tuple[str, str]]) -> None:
+        super().__init__(f"{len(errors)} entries refused")
+        self.errors = list(errors)
+
+
+class AlreadyRecorded(Exception):  # noqa: N818 - reads as what happened
+    """The same session, assessment or follow-up was recorded before."""
+
+
+class CompletionRefused(Exception):  # noqa: N818 - reads as what happened
+    """The training does not meet the completion rule yet; ``unmet`` lists why."""
+
+    def __init__(self, unmet: Sequence[UnmetCondition]) -> None:
+        super().__init__(", ".join(u.condition for u in unmet))
+        self.unmet = list(unmet)
+
+
+class TrainingNotCompleted(Exception):  # noqa: N818 - reads as what happened
+    """A follow-up comes after the training ended with a completion."""
+
+
+@dataclass(frozen=True)
+class TrainingRules:
+    """The programme's rules as configured: curriculum, completion and early warning."""
+
+    curriculum: Curriculum
+    completion: CompletionRule = field(default_factory=CompletionRule)
+    early_warning: EarlyWarning = field(default_factory=EarlyWarning)
+
+    def plan(self, record: TrainingRecord) -> PathwayPlan:
+        return self.curriculum[record.pathway]
+
+
+@dataclass(frozen=True)
+class ClassSessionRecord:
+    """A session given to a class, and who of the class attended: one educator's call."""
+
+    module: str
+    held_on: date
+    hours: float
+    class_name: str
+    attendance: Sequence[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class ClassAssessment:
+    """A module's assessment of a class: each learner's score out of 20."""
+
+    module: str
+    assessed_on: date
+    scores: Sequence[tuple[str, float]]
 
 
 def visible_trainings(scope: Principal) -> ColumnElement[bool]:
@@ -55,15 +147,48 @@ def sees_training(scope: Principal, record: TrainingRecord) -> bool:
     )
 
 
+async def progress_of(session: AsyncSession, training_ids: Sequence[str]) -> dict[str, Progress]:
+    """Each training's hours held and attended per module, and its latest result per module."""
+    held: dict[str, dict[str, float]] = defaultdict(dict)
+    attended: dict[str, dict[str, float]] = defaultdict(dict)
+    passed: dict[str, dict[str, bool]] = defaultdict(dict)
+    hours = (
+        select(
+            Attendance.training_id,
+            ClassSession.module,
+            func.sum(ClassSession.hours),
+            func.sum(case((col(Attendance.present), ClassSession.hours), else_=0.0)),
+        )
+        .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
+        .where(col(Attendance.training_id).in_(training_ids))
+        .group_by(col(Attendance.training_id), col(ClassSession.module))
+    )
+    for training_id, module, module_held, module_attended in (await session.exec(hours)).all():
+        held[training_id][module] = float(module_held)
+        attended[training_id][module] = float(module_attended)
+    results = (
+        select(Assessment.training_id, Assessment.module, Assessment.passed)
+        .where(col(Assessment.training_id).in_(training_ids))
+        .order_by(col(Assessment.assessed_on), col(Assessment.recorded_at))
+    )
+    for training_id, module, module_passed in (await session.exec(results)).all():
+        passed[training_id][module] = module_passed  # the latest assessment counts
+    return {
+        training_id: Progress(held[training_id], attended[training_id], passed[training_id])
+        for training_id in training_ids
+    }
+
+
 class TrainingService:
-    """Completes trainings and answers questions about them.
+    """Records what happens in the classes, completes trainings and reports on them.
 
     Every operation a caller asks for takes the caller's ``scope``: a record outside it is
     treated exactly as one that does not exist.
     """
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, rules: TrainingRules) -> None:
         self.uow = uow
+        self.rules = rules
 
     async def get(self, training_id: str, *, scope: Principal) -> TrainingRecord:
         """One training record; raises :class:`TrainingNotFound`, also when outside ``scope``."""
@@ -93,7 +218,7 @@ class TrainingService:
             return (await session.exec(query)).all()
 
     async def summary(self, *, scope: Principal) -> Summary:
-        """How many trainings within ``scope`` are open, how many completed."""
+        """How many trainings within ``scope`` are open, completed and withdrawn."""
         query = (
             select(TrainingRecord.status, func.count())
             .where(visible_trainings(scope))
@@ -104,20 +229,237 @@ class TrainingService:
             counts = {TrainingStatus(status): count for status, count in rows.all()}
         return Summary.of(counts)
 
-    async def complete(
-        self, training_id: str, completion: Completion, *, scope: Principal
-    ) -> TrainingRecord:
-        """Record how a training ended (today) and publish ``training-completed``.
+    async def progress(
+        self, training_id: str, *, scope: Principal
+    ) -> tuple[Progress, list[UnmetCondition]]:
+        """Where a training stands, and the completion conditions it does not meet yet."""
+        async with self.uow.read() as session:
+            record = await session.get(TrainingRecord, training_id)
+            if record is None or not sees_training(scope, record):
+                raise TrainingNotFound(training_id)
+            progress = (await progress_of(session, [training_id]))[training_id]
+        unmet = unmet_conditions(self.rules.plan(record), progress, self.rules.completion)
+        return progress, unmet
 
-        The record is locked while it changes, so two simultaneous completions give one
-        result and one event. Raises :class:`TrainingNotFound` (also for a record outside
-        ``scope``, before any rule is checked), or
-        :class:`~fursa.training.domain.TrainingAlreadyCompleted` on a second completion.
+    async def _class_records(
+        self,
+        session: AsyncSession,
+        training_ids: Sequence[str],
+        module: str,
+        scope: Principal,
+        *,
+        entries: str,
+    ) -> list[TrainingRecord]:
+        """The class's open records, locked, in the order given; refuses every entry that is
+        unknown (or outside ``scope``), closed, or whose pathway does not teach ``module``."""
+        # Locked in id order: two calls about overlapping classes cannot deadlock.
+        query = (
+            select(TrainingRecord)
+            .where(col(TrainingRecord.id).in_(training_ids))
+            .order_by(col(TrainingRecord.id))
+            .with_for_update()
+        )
+        found = {record.id: record for record in (await session.exec(query)).all()}
+        errors: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        records = []
+        for n, training_id in enumerate(training_ids):
+            name = f"{entries}.{n}.training_id"
+            record = found.get(training_id)
+            if training_id in seen:
+                errors.append((name, "duplicate"))
+            elif record is None or not sees_training(scope, record):
+                errors.append((name, "not_found"))
+            elif record.status != TrainingStatus.OPEN:
+                errors.append((name, "training_closed"))
+            elif self.rules.plan(record).kind_of(module) is None:
+                errors.append((name, "module_not_in_pathway"))
+            else:
+                records.append(record)
+            seen.add(training_id)
+        if errors:
+            raise EntriesRefused(errors)
+        return records
+
+    async def record_session(
+        self, command: ClassSessionRecord, *, scope: Principal
+    ) -> tuple[ClassSession, list[str]]:
+        """Record a session and its class's attendance in one go, then raise the early warnings
+        it causes. Returns the session and the trainings now at risk (one alert per episode).
+
+        Refuses, with every entry at fault, learners outside ``scope`` (as unknown), of
+        another center, closed, or whose pathway does not teach the module; a session of the
+        same class, module and day recorded before raises :class:`AlreadyRecorded`.
+        """
+        if command.held_on > local_today():
+            raise EntriesRefused([("held_on", "future_date")])
+        ids = [training_id for training_id, _ in command.attendance]
+        alerts: list[str] = []
+        try:
+            async with self.uow.begin() as tx:
+                records = await self._class_records(
+                    tx.session, ids, command.module, scope, entries="attendance"
+                )
+                self._same_center(records)
+                session_row = ClassSession(
+                    id=str(uuid.uuid4()),
+                    center_id=records[0].center_id,
+                    class_name=command.class_name,
+                    module=command.module,
+                    held_on=command.held_on,
+                    hours=command.hours,
+                    recorded_at=utcnow(),
+                )
+                if await self._session_exists(tx.session, session_row):
+                    raise AlreadyRecorded("this class's session is already recorded")
+                tx.session.add(session_row)
+                await tx.session.flush()
+                tx.session.add_all(
+                    Attendance(session_id=session_row.id, training_id=t, present=present)
+                    for t, present in command.attendance
+                )
+                await tx.session.flush()
+                alerts = await self._warn(tx, records)
+        except IntegrityError:
+            raise AlreadyRecorded("this class's session is already recorded") from None
+        log.info("session %s recorded for %d learners", session_row.id, len(ids))
+        return session_row, alerts
+
+    @staticmethod
+    def _same_center(records: Sequence[TrainingRecord]) -> None:
+        center = records[0].center_id
+        wrong = [
+            (f"attendance.{n}.training_id", "other_center")
+            for n, record in enumerate(records)
+            if record.center_id != center
+        ]
+        if wrong:
+            raise EntriesRefused(wrong)
+
+    @staticmethod
+    async def _session_exists(session: AsyncSession, row: ClassSession) -> bool:
+        query = select(ClassSession.id).where(
+            col(ClassSession.center_id) == row.center_id,
+            col(ClassSession.class_name) == row.class_name,
+            col(ClassSession.module) == row.module,
+            col(ClassSession.held_on) == row.held_on,
+        )
+        return (await session.exec(query)).first() is not None
+
+    async def _warn(self, tx: Transaction, records: Sequence[TrainingRecord]) -> list[str]:
+        """Start or end each learner's at-risk episode from their latest sessions; publish
+        learner-at-risk when one starts."""
+        rule = self.rules.early_warning
+        ids = [record.id for record in records]
+        query = (
+            select(Attendance.training_id, Attendance.present)
+            .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
+            .where(col(Attendance.training_id).in_(ids))
+            .order_by(col(ClassSession.held_on).desc(), col(ClassSession.recorded_at).desc())
+        )
+        recent: dict[str, list[bool]] = defaultdict(list)
+        for training_id, present in (await tx.session.exec(query)).all():
+            if len(recent[training_id]) < rule.window_sessions:
+                recent[training_id].append(present)
+        alerts = []
+        today = local_today()
+        for record in records:
+            signal = rule.signal(recent[record.id], at_risk=record.at_risk)
+            if signal is Signal.EPISODE_ENDS:
+                record.at_risk = False
+            elif signal is Signal.EPISODE_STARTS:
+                record.at_risk = True
+                record.version += 1
+                alerts.append(record.id)
+                await tx.emit(
+                    LearnerAtRisk(
+                        training_id=record.id,
+                        enrollment_id=record.enrollment_id,
+                        learner_id=record.learner_id,
+                        center_id=record.center_id,
+                        pathway=record.pathway,
+                        window_sessions=rule.window_sessions,
+                        attendance_rate=rule.window_rate(recent[record.id]) or 0.0,
+                        threshold=rule.threshold,
+                        detected_on=today,
+                    ),
+                    subject=record.id,
+                    sequence=record.version,
+                )
+            tx.session.add(record)
+        return alerts
+
+    async def record_assessments(
+        self, command: ClassAssessment, *, scope: Principal
+    ) -> list[Assessment]:
+        """Record a module's assessment of a class; each passes at the configured pass mark.
+
+        Refuses entries as :meth:`record_session` does; a learner assessed in the same module
+        on the same day before raises :class:`AlreadyRecorded`.
+        """
+        if command.assessed_on > local_today():
+            raise EntriesRefused([("assessed_on", "future_date")])
+        ids = [training_id for training_id, _ in command.scores]
+        pass_mark = self.rules.completion.pass_mark
+        try:
+            async with self.uow.begin() as tx:
+                await self._class_records(tx.session, ids, command.module, scope, entries="scores")
+                taken = select(Assessment.training_id).where(
+                    col(Assessment.training_id).in_(ids),
+                    col(Assessment.module) == command.module,
+                    col(Assessment.assessed_on) == command.assessed_on,
+                )
+                if (await tx.session.exec(taken)).first() is not None:
+                    raise AlreadyRecorded("an assessment of this day is already recorded")
+                assessments = [
+                    Assessment(
+                        id=str(uuid.uuid4()),
+                        training_id=training_id,
+                        module=command.module,
+                        score=score,
+                        passed=score >= pass_mark,
+                        assessed_on=command.assessed_on,
+                        recorded_at=utcnow(),
+                    )
+                    for training_id, score in command.scores
+                ]
+                tx.session.add_all(assessments)
+        except IntegrityError:
+            raise AlreadyRecorded("an assessment of this day is already recorded") from None
+        return assessments
+
+    async def complete(
+        self, training_id: str, result: TrainingResult, *, scope: Principal
+    ) -> TrainingRecord:
+        """End a training today with ``result`` and publish ``training-completed``.
+
+        A pass needs the completion rule met, else :class:`CompletionRefused` lists every
+        unmet condition; a fail (e.g. at the end of the school year) records the figures as
+        they stand. The record is locked while it changes, so two simultaneous completions
+        give one result and one event. Raises :class:`TrainingNotFound` (also outside
+        ``scope``, before any rule is checked),
+        :class:`~fursa.training.domain.TrainingAlreadyCompleted` or
+        :class:`~fursa.training.domain.TrainingClosed`.
         """
         async with self.uow.begin() as tx:
             record = await tx.session.get(TrainingRecord, training_id, with_for_update=True)
             if record is None or not sees_training(scope, record):
                 raise TrainingNotFound(training_id)
+            if record.status == TrainingStatus.COMPLETED:
+                raise domain.TrainingAlreadyCompleted("this training is already completed")
+            domain.ensure_open(record)
+            plan = self.rules.plan(record)
+            progress = (await progress_of(tx.session, [training_id]))[training_id]
+            if result == TrainingResult.PASSED:
+                unmet = unmet_conditions(plan, progress, self.rules.completion)
+                if unmet:
+                    raise CompletionRefused(unmet)
+            completion = Completion(
+                hours_attended=round(progress.total_attended, 2),
+                attendance_rate=round(progress.attendance_rate, 4),
+                result=result,
+                workshops=followed_workshops(plan, progress),
+            )
             today = local_today()
             domain.complete(record, completion, on=today)
             tx.session.add(record)
@@ -140,41 +482,238 @@ class TrainingService:
         log.info("training %s completed", training_id)
         return record
 
+    async def record_outcome(
+        self, training_id: str, follow_up: FollowUp, *, scope: Principal
+    ) -> FollowUpOutcome:
+        """Record where a learner is ``months_after`` their training and publish
+        ``learner-outcome-recorded``. Raises :class:`TrainingNotFound`,
+        :class:`TrainingNotCompleted`, or :class:`AlreadyRecorded` for a second follow-up at
+        the same month."""
+        try:
+            async with self.uow.begin() as tx:
+                record = await tx.session.get(TrainingRecord, training_id, with_for_update=True)
+                if record is None or not sees_training(scope, record):
+                    raise TrainingNotFound(training_id)
+                if record.status != TrainingStatus.COMPLETED:
+                    raise TrainingNotCompleted(training_id)
+                taken = select(FollowUpOutcome.id).where(
+                    col(FollowUpOutcome.training_id) == training_id,
+                    col(FollowUpOutcome.months_after) == follow_up.months_after,
+                )
+                if (await tx.session.exec(taken)).first() is not None:
+                    raise AlreadyRecorded("this follow-up is already recorded")
+                outcome = FollowUpOutcome(
+                    id=str(uuid.uuid4()),
+                    training_id=training_id,
+                    months_after=follow_up.months_after,
+                    status=follow_up.status,
+                    school=follow_up.school,
+                    level=follow_up.level,
+                    institution=follow_up.institution,
+                    recorded_on=local_today(),
+                )
+                tx.session.add(outcome)
+                record.version += 1
+                tx.session.add(record)
+                await tx.emit(
+                    LearnerOutcomeRecorded(
+                        outcome_id=outcome.id,
+                        training_id=record.id,
+                        enrollment_id=record.enrollment_id,
+                        learner_id=record.learner_id,
+                        center_id=record.center_id,
+                        pathway=record.pathway,
+                        months_after=outcome.months_after,
+                        status=outcome.status,
+                        school=outcome.school,
+                        level=outcome.level,
+                        institution=outcome.institution,
+                        recorded_on=outcome.recorded_on,
+                    ),
+                    subject=record.id,
+                    sequence=record.version,
+                )
+        except IntegrityError:
+            raise AlreadyRecorded("this follow-up is already recorded") from None
+        return outcome
 
-async def open_training(
-    tx: Transaction,
-    *,
-    enrollment_id: str,
-    learner_id: str,
-    association_id: str,
-    center_id: str,
-    region_code: str,
-    province_code: str,
-    pathway: Pathway,
-) -> TrainingRecord:
-    """Open the training of a new enrollment, unless it is already open.
+    async def indicators(
+        self,
+        *,
+        scope: Principal,
+        by: Sequence[Dimension],
+        school_year: str | None = None,
+        center_id: str | None = None,
+    ) -> list[Indicators]:
+        """The programme's indicators over the trainings within ``scope``, grouped ``by``."""
+        condition = visible_trainings(scope)
+        if school_year is not None:
+            condition = condition & (col(TrainingRecord.school_year) == school_year)
+        if center_id is not None:
+            condition = condition & (col(TrainingRecord.center_id) == center_id)
+        hours = (
+            select(
+                Attendance.training_id,
+                func.sum(ClassSession.hours),
+                func.sum(case((col(Attendance.present), ClassSession.hours), else_=0.0)),
+            )
+            .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
+            .join(TrainingRecord, col(TrainingRecord.id) == col(Attendance.training_id))
+            .where(condition)
+            .group_by(col(Attendance.training_id))
+        )
+        outcomes = (
+            select(FollowUpOutcome.training_id, FollowUpOutcome.status)
+            .join(TrainingRecord, col(TrainingRecord.id) == col(FollowUpOutcome.training_id))
+            .where(condition)
+            .order_by(col(FollowUpOutcome.months_after))
+        )
+        async with self.uow.read() as session:
+            records = (await session.exec(select(TrainingRecord).where(condition))).all()
+            hours_of = {t: (h, a) for t, h, a in (await session.exec(hours)).all()}
+            latest: dict[str, OutcomeStatus] = {}
+            for training_id, status in (await session.exec(outcomes)).all():
+                latest[training_id] = OutcomeStatus(status)  # the latest follow-up counts
+        figures = [
+            LearnerFigures(
+                center_id=record.center_id,
+                pathway=record.pathway,
+                sex=record.sex,
+                school_year=record.school_year,
+                status=record.status,
+                result=record.result,
+                hours_held=float(hours_of.get(record.id, (0.0, 0.0))[0]),
+                hours_attended=float(hours_of.get(record.id, (0.0, 0.0))[1]),
+                at_risk=record.at_risk,
+                latest_outcome=latest.get(record.id),
+            )
+            for record in records
+        ]
+        return indicators(figures, by)
 
-    Runs inside the consumer's transaction. The inbox already drops a redelivered event; the
-    check here (and the unique key behind it) also covers a second, distinct learner-enrolled
-    for the same enrollment.
+
+# --- reactions to the enrollment service's events (inside the consumer's transaction) -------
+
+
+async def _erased(session: AsyncSession, learner_id: str) -> bool:
+    return await session.get(ErasedLearner, learner_id) is not None
+
+
+async def _training_of(tx: Transaction, enrollment_id: str, learner_id: str) -> TrainingRecord:
+    query = (
+        select(TrainingRecord)
+        .where(col(TrainingRecord.enrollment_id) == enrollment_id)
+        .with_for_update()
+    )
+    record = (await tx.session.exec(query)).first()
+    if record is None:
+        # Its learner-enrolled has not been applied (yet): retried, then dead-lettered.
+        raise LookupError(f"no training of enrollment {enrollment_id} (learner {learner_id})")
+    return record
+
+
+async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingRecord | None:
+    """Open the training of a new enrollment, unless it is already open or its learner was
+    erased (a late redelivery must not bring them back). Keeps only the learner's sex of the
+    personal data, for the indicators.
+
+    The inbox already drops a redelivered event; the check here (and the unique key behind
+    it) also covers a second, distinct learner-enrolled for the same enrollment.
     """
-    query = select(TrainingRecord).where(col(TrainingRecord.enrollment_id) == enrollment_id)
+    if await _erased(tx.session, enrolled.learner_id):
+        log.info("enrollment %s belongs to an erased learner: not opened", enrolled.enrollment_id)
+        return None
+    query = select(TrainingRecord).where(
+        col(TrainingRecord.enrollment_id) == enrolled.enrollment_id
+    )
     existing = (await tx.session.exec(query)).first()
     if existing is not None:
-        log.info("training of enrollment %s is already open", enrollment_id)
+        log.info("training of enrollment %s is already open", enrolled.enrollment_id)
         return existing
     record = TrainingRecord(
         id=str(uuid.uuid4()),
-        enrollment_id=enrollment_id,
-        learner_id=learner_id,
-        association_id=association_id,
-        center_id=center_id,
-        region_code=region_code,
-        province_code=province_code,
-        pathway=pathway,
+        enrollment_id=enrolled.enrollment_id,
+        learner_id=enrolled.learner_id,
+        association_id=enrolled.association_id,
+        center_id=enrolled.center_id,
+        region_code=enrolled.region_code,
+        province_code=enrolled.province_code,
+        pathway=enrolled.pathway,
+        school_year=enrolled.school_year,
+        sex=str(enrolled.pii.sex),
         status=TrainingStatus.OPEN,
         opened_at=utcnow(),
     )
     tx.session.add(record)
-    log.info("training %s opened for enrollment %s", record.id, enrollment_id)
+    log.info("training %s opened for enrollment %s", record.id, enrolled.enrollment_id)
     return record
+
+
+async def transfer_training(tx: Transaction, transferred: LearnerTransferred) -> None:
+    """Move a training to the learner's new center; the move is kept in its history."""
+    if await _erased(tx.session, transferred.learner_id):
+        return
+    record = await _training_of(tx, transferred.enrollment_id, transferred.learner_id)
+    tx.session.add(
+        TrainingTransfer(
+            training_id=record.id,
+            from_center_id=record.center_id,
+            to_center_id=transferred.to_center_id,
+            transferred_on=transferred.transferred_on,
+        )
+    )
+    record.association_id = transferred.association_id
+    record.center_id = transferred.to_center_id
+    record.region_code = transferred.region_code
+    record.province_code = transferred.province_code
+    record.pathway = transferred.pathway
+    tx.session.add(record)
+    log.info("training %s transferred", record.id)
+
+
+async def withdraw_training(tx: Transaction, withdrawn: LearnerWithdrawn) -> None:
+    """Close the training of a learner who left; a completed one keeps its result."""
+    if await _erased(tx.session, withdrawn.learner_id):
+        return
+    record = await _training_of(tx, withdrawn.enrollment_id, withdrawn.learner_id)
+    if domain.withdraw(record, on=withdrawn.withdrawn_on):
+        tx.session.add(record)
+        log.info("training %s closed: learner withdrawn", record.id)
+
+
+async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
+    """Forget what training holds of the learner's person and leave a tombstone.
+
+    The records stay, anonymous, for the programme's statistics: their sex is forgotten, the
+    follow-ups lose the school and institution they name, and dead letters still carrying the
+    learner's learner-enrolled (with its ``pii``) are deleted.
+    """
+    session = tx.session
+    if not await _erased(session, erased.learner_id):
+        session.add(ErasedLearner(learner_id=erased.learner_id, erased_at=erased.erased_at))
+    trainings = select(TrainingRecord.id).where(col(TrainingRecord.learner_id) == erased.learner_id)
+    await session.execute(
+        update(TrainingRecord)
+        .where(col(TrainingRecord.learner_id) == erased.learner_id)
+        .values(sex=None)
+    )
+    await session.execute(
+        update(FollowUpOutcome)
+        .where(col(FollowUpOutcome.training_id).in_(trainings.scalar_subquery()))
+        .values(school=None, level=None, institution=None)
+    )
+    dead_letter = tx.tables.dead_letter
+    for dead_id, payload in (
+        await session.execute(select(dead_letter.c.id, dead_letter.c.payload))
+    ).all():
+        if _names_learner(payload, erased.learner_id):
+            await session.execute(dead_letter.delete().where(dead_letter.c.id == dead_id))
+    log.info("learner erased: training keeps a tombstone")
+
+
+def _names_learner(payload: bytes, learner_id: str) -> bool:
+    try:
+        data = json.loads(payload).get("data", {})
+    except (ValueError, AttributeError):
+        return learner_id.encode() in payload
+    return isinstance(data, dict) and data.get("learner_id") == learner_id
