@@ -43,11 +43,12 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(RUN)/mypy shared/src services/*/src
 
-# Generated files stay what the code generates: event schemas, NATS permissions, catalog.
+# Generated files stay what the code generates: event schemas, NATS permissions, catalogs.
 generated: $(VENV)/.synced
 	$(RUN)/python -m fursa.shared.contracts.schemas --check
 	$(RUN)/python -m fursa.shared.natsauth deploy/nats/auth.conf --check
 	$(RUN)/python -m fursa.shared.catalog docs/events --check
+	$(RUN)/python -m fursa.notify.partner_catalog docs/events/partner --check
 
 # Deployment files checked offline: YAML style everywhere, compose against the compose spec,
 # Kubernetes resources against their schemas (strict) and kustomize patches against targets.

@@ -180,7 +180,8 @@ def settings(
         nats_url=nats_server.url,
         sink_dir=tmp_path / "notify-sink",
         smtp_port=smtp_server.port,
-        retry_delays_s=(0.1,),
+        # Events that come before the enrollment wait for it: room for a slow first batch.
+        retry_delays_s=(0.1, 0.3, 1.0),
         delivery_backoff_base_s=0.05,
         delivery_backoff_cap_s=0.2,
         delivery_max_attempts=3,

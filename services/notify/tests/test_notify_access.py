@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from fursa.notify import service
 from fursa.shared.auth import Role
+from fursa.shared.clock import utcnow
 from fursa.shared.testing.builders import (
     ASSOCIATION_A,
     ASSOCIATION_B,
@@ -46,7 +47,7 @@ async def told(client: httpx.AsyncClient, app: FastAPI, journey: Any) -> httpx.A
     for n, placement in PLACEMENTS.items():
         async with runtime.uow.begin() as tx:
             enrolled = learner_enrolled(n).model_copy(update=placement)
-            await service.keep_contact(tx, event=enrolled)
+            await service.keep_contact(tx, enrollment=enrolled, as_of=utcnow())
         issued = journey.issued(n)
         async with runtime.uow.begin(cause=issued) as tx:
             await service.certificate_issued(tx, event=issued)
@@ -207,7 +208,7 @@ async def test_a_pending_message_cannot_be_resent(
     runtime = app.state.runtime
     runtime.workers[0].stop()  # nothing is sent: the message stays pending
     async with runtime.uow.begin() as tx:
-        await service.keep_contact(tx, event=learner_enrolled(1))
+        await service.keep_contact(tx, enrollment=learner_enrolled(1), as_of=utcnow())
     issued = journey.issued(1)
     async with runtime.uow.begin(cause=issued) as tx:
         [pending] = await service.tell_guardian(

@@ -355,3 +355,23 @@ async def test_a_dead_endpoint_never_delays_a_live_one(
         receiver.hanging.clear()
         receiver._release.set()
         await asyncio.wait_for(running, timeout=30)
+
+
+async def test_a_busy_endpoints_backlog_never_crowds_out_other_lanes(
+    notify: Notify, journey: Any
+) -> None:
+    slow = await endpoint(notify, "https://slow.example/hooks")
+    live = await endpoint(notify, "https://live.example/hooks")
+    for n in range(1, 6):
+        await notify.hear(journey.enrolled(n, notifications=False))
+        await notify.hear(journey.issued(n))
+    slow_lane, live_lane = (f"endpoint:{e.endpoint.id}" for e in (slow, live))
+    lease = timedelta(minutes=1)
+
+    capped = await deliveries.claim_due(notify.uow, lease=lease, limit=10, per_lane=2)
+    assert sorted(claim.lane for claim in capped) == sorted([slow_lane] * 2 + [live_lane] * 2)
+
+    others = await deliveries.claim_due(
+        notify.uow, lease=lease, limit=1, per_lane=10, busy_lanes={slow_lane}
+    )
+    assert [claim.lane for claim in others] == [live_lane]

@@ -14,12 +14,15 @@ from fursa.notify.channels import LocalSmsSink, Message, SendFailed, http_failur
 from fursa.notify.partner_feed import partner_form
 from fursa.shared.contracts import (
     CertificateKind,
+    Guardian,
     Language,
     LearnerAtRisk,
+    LearnerPII,
     PartnerLearnerEnrolled,
     Pathway,
     for_model,
 )
+from fursa.shared.contracts.registry import registry
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 
 NUMBER = "MS-2026-000001"
@@ -147,3 +150,12 @@ def test_message_repr_hides_the_address_the_text_and_the_secrets() -> None:
     assert "+212612345678" not in shown
     assert "Fatima" not in shown
     assert "whsec_" not in shown
+
+
+def test_no_partner_contract_has_a_field_of_personal_data() -> None:
+    personal = {"pii", "learner_id", "guardian", *LearnerPII.model_fields, *Guardian.model_fields}
+    partner_types = [spec for spec in registry().values() if spec.context == "partner"]
+    assert len(partner_types) == 9
+    for spec in partner_types:
+        assert personal.isdisjoint(spec.model.model_fields), spec.type
+        assert spec.producer == "notify"

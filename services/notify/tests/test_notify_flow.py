@@ -211,3 +211,25 @@ async def _equals(value: Any, expected: int) -> bool:
 
 async def _logged_as_sent(log: Any) -> bool:
     return [delivery["status"] for delivery in await log] == ["sent"]
+
+
+async def test_notification_sent_continues_the_trace_of_the_event_it_tells_of(
+    client: httpx.AsyncClient, js: JetStreamContext, journey: Any, publish_event: Publish
+) -> None:
+    """The worker sends outside the consumer's transaction, yet within the certificate's
+    trace: the delivery keeps the trace context it was queued under."""
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    await publish_event(journey.enrolled(8))
+    await wait_until(lambda: sent(client, 1))
+    issued = journey.issued(8)
+    await js.publish(
+        issued.type,
+        to_json_bytes(issued),
+        headers={"Nats-Msg-Id": issued.id, "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+    )
+
+    await wait_until(lambda: _equals(stream_messages(js, "NOTIFY"), 2))
+    message = await js.get_msg("NOTIFY", 2)
+    event = parse_event(message.data or b"")
+    assert event.data.cause_event_id == issued.id
+    assert (message.headers or {})["traceparent"].split("-")[1] == trace_id

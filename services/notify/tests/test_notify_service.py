@@ -256,3 +256,19 @@ async def test_endpoints_hear_only_the_event_types_they_chose(notify: Notify, jo
     assert webhook.template == "fursa.partner.certificate-issued.v1"
     assert webhook.learner_id is None
     assert parse_event(webhook.body.encode()).type == "fursa.partner.certificate-issued.v1"
+
+
+async def test_an_older_enrollment_arriving_late_does_not_undo_a_withdrawn_consent(
+    notify: Notify, journey: Any
+) -> None:
+    first = journey.enrolled(1)
+    stale = journey.enrolled(1)  # published before the withdrawal, delivered after it
+    withdrawal = journey.updated(1, notifications=False)
+    await notify.hear(first)
+    await notify.hear(withdrawal)
+    await notify.hear(stale)
+
+    contact = await notify.contact(1)
+    assert contact is not None
+    assert contact.consent_notifications is False
+    assert {d.status for d in await notify.deliveries(1)} == {"cancelled"}

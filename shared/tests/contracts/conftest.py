@@ -25,6 +25,7 @@ from fursa.shared.contracts import (
     TrainingCompleted,
     all_types,
 )
+from fursa.shared.contracts.registry import registry
 
 LEARNER_ID = "0192f0c4-5b1e-7c3a-9d2e-3f4a5b6c7d8e"
 ENROLLMENT_ID = "0192f0c4-5b1e-7c3a-9d2e-3f4a5b6c7d8f"
@@ -193,6 +194,14 @@ def samples() -> dict[str, EventData]:
             failed_at=datetime(2024, 9, 17, 9, 30, tzinfo=UTC),
         ),
     }
+    # The partner feed's contracts carry their own example (the partner catalog shows it).
+    by_type.update(
+        {
+            spec.type: spec.model.model_validate(spec.model.model_json_schema()["examples"][0])
+            for spec in registry().values()
+            if spec.context == "partner"
+        }
+    )
     # A new registered type must get a sample here, or the round-trip tests would skip it.
     assert sorted(by_type) == all_types()
     return by_type

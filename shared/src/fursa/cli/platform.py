@@ -97,6 +97,8 @@ class Platform:
         # aiosmtpd's Maildir creates the mail folder itself, but not its parent.
         (self.var_dir / "notify-sink").mkdir(exist_ok=True)
         log = (logs / "smtp-sink.log").open("ab")
+        mail_dir = self.var_dir / "notify-sink" / "mail"
+        mail_dir.parent.mkdir(parents=True, exist_ok=True)  # Maildir creates only its own
         self.smtp_sink = subprocess.Popen(
             [
                 sys.executable,
@@ -108,7 +110,7 @@ class Platform:
                 "aiosmtpd.handlers.Mailbox",
                 "--listen",
                 f"127.0.0.1:{self.smtp_port}",
-                str(self.var_dir / "notify-sink" / "mail"),
+                str(mail_dir),
             ],
             stdout=log,
             stderr=log,

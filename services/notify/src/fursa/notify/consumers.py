@@ -54,7 +54,7 @@ def handlers() -> Mapping[str, Handler]:
         [
             _on(LearnerEnrolled, lambda tx, e: service.learner_enrolled(tx, event=e)),
             _on(LearnerWaitlisted, lambda tx, e: service.learner_waitlisted(tx, event=e)),
-            _on(LearnerUpdated, lambda tx, e: service.learner_updated(tx, updated=e.data)),
+            _on(LearnerUpdated, lambda tx, e: service.learner_updated(tx, event=e)),
             _on(LearnerTransferred, lambda tx, e: service.learner_transferred(tx, event=e)),
             _on(LearnerWithdrawn, lambda tx, e: service.publish_to_partners(tx, event=e)),
             _on(LearnerErased, lambda tx, e: service.learner_erased(tx, event=e)),

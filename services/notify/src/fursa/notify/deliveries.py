@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,10 +48,32 @@ class Claim:
     traceparent: str | None = None
 
 
+ENDPOINT_LANE = "endpoint:"
+
+
 def lane_of(delivery: Delivery) -> str:
     """Deliveries of one lane are sent one after the other; lanes run side by side. Each
     partner endpoint is a lane of its own: a slow or dead endpoint delays only itself."""
-    return f"endpoint:{delivery.endpoint_id}" if delivery.endpoint_id else delivery.channel
+    return f"{ENDPOINT_LANE}{delivery.endpoint_id}" if delivery.endpoint_id else delivery.channel
+
+
+def _outside(busy_lanes: Collection[str]) -> list[ColumnElement[bool]]:
+    """SQL conditions leaving out the deliveries of busy lanes (so that a busy lane's backlog
+    never fills the batch that other lanes' deliveries should have had)."""
+    endpoints = [
+        lane.removeprefix(ENDPOINT_LANE) for lane in busy_lanes if lane.startswith(ENDPOINT_LANE)
+    ]
+    channels = [lane for lane in busy_lanes if not lane.startswith(ENDPOINT_LANE)]
+    conditions = []
+    if endpoints:
+        conditions.append(
+            or_(col(Delivery.endpoint_id).is_(None), col(Delivery.endpoint_id).not_in(endpoints))
+        )
+    if channels:
+        conditions.append(
+            or_(col(Delivery.endpoint_id).is_not(None), col(Delivery.channel).not_in(channels))
+        )
+    return conditions
 
 
 async def claim_due(
@@ -59,15 +81,18 @@ async def claim_due(
     *,
     lease: timedelta,
     limit: int,
+    per_lane: int = 10,
     busy_lanes: Collection[str] = (),
 ) -> list[Claim]:
-    """Claim up to ``limit`` due deliveries outside ``busy_lanes`` and build their messages.
+    """Claim up to ``limit`` due deliveries (``per_lane`` at most in one lane) outside
+    ``busy_lanes`` and build their messages.
 
     A delivery whose guardian withdrew consent (or lost the address) or whose endpoint was
     disabled is cancelled here instead: the check happens at each attempt, not only once.
     """
     now = utcnow()
     claims: list[Claim] = []
+    in_lane: dict[str, int] = {}
     async with uow.begin() as tx:
         query = (
             select(Delivery)
@@ -75,14 +100,15 @@ async def claim_due(
                 col(Delivery.status) == DeliveryStatus.PENDING.value,
                 col(Delivery.next_attempt_at) <= now,
                 or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+                *_outside(busy_lanes),
             )
             .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-            .limit(limit * 4)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
         for delivery in (await tx.session.exec(query)).all():
             lane = lane_of(delivery)
-            if lane in busy_lanes:
+            if in_lane.get(lane, 0) >= per_lane:
                 continue
             message = await _message_for(tx.session, delivery)
             if message is None:
@@ -90,6 +116,7 @@ async def claim_due(
                 delivery.last_error = "no_consent_or_address"
             else:
                 delivery.claimed_until = now + lease
+                in_lane[lane] = in_lane.get(lane, 0) + 1
                 claims.append(
                     Claim(
                         delivery.id,
@@ -100,8 +127,6 @@ async def claim_due(
                     )
                 )
             tx.session.add(delivery)
-            if len(claims) >= limit:
-                break
     return claims
 
 

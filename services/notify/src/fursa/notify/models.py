@@ -39,6 +39,10 @@ class Contact(Base, table=True):
     email: str | None = Field(default=None, max_length=254)
     preferred_language: str = Field(max_length=2)
     consent_notifications: bool
+    # When enrollment published what this row holds: an older event redelivered late (across
+    # aggregates, so the kernel's sequence check cannot see it) never undoes a newer one,
+    # e.g. a withdrawn consent.
+    as_of: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class ErasedLearner(Base, table=True):

@@ -9,10 +9,11 @@ any consumer transaction, and retries them from the database.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import uuid6
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, or_, update
 from sqlmodel import col, select
 
 from fursa.notify import domain
@@ -59,20 +60,22 @@ class ContactNotYetKnownError(Exception):
 
 
 async def keep_contact(
-    tx: Transaction, *, event: LearnerEnrolled | LearnerWaitlisted
+    tx: Transaction, *, enrollment: LearnerEnrolled | LearnerWaitlisted, as_of: datetime
 ) -> Contact | None:
     """Keep (create or refresh) the guardian's contact details, consent and the learner's
-    placement; ``None`` for an erased learner (a late event must not bring them back)."""
-    if await _erased(tx, event.learner_id):
+    placement as enrollment published them at ``as_of``; a contact already newer is left as
+    it is. ``None`` for an erased learner (a late event must not bring them back)."""
+    if await _erased(tx, enrollment.learner_id):
         return None
     values = {
-        "learner_id": event.learner_id,
-        "enrollment_id": event.enrollment_id,
-        "association_id": event.association_id,
-        "center_id": event.center_id,
-        "region_code": event.region_code,
-        "province_code": event.province_code,
-        **_guardian_values(event.pii),
+        "learner_id": enrollment.learner_id,
+        "enrollment_id": enrollment.enrollment_id,
+        "association_id": enrollment.association_id,
+        "center_id": enrollment.center_id,
+        "region_code": enrollment.region_code,
+        "province_code": enrollment.province_code,
+        **_guardian_values(enrollment.pii),
+        "as_of": as_of,
     }
     # One atomic upsert: two replicas racing on one learner never fail on the key (such an
     # error would carry the phone number into logs and dead letters).
@@ -81,17 +84,18 @@ async def keep_contact(
         statement.on_conflict_do_update(
             index_elements=["learner_id"],
             set_={name: statement.excluded[name] for name in values if name != "learner_id"},
+            where=_older_than(as_of),
         )
     )
-    if not event.pii.consent.notifications:
-        await _cancel_pending(tx, learner_id=event.learner_id)
-    return await tx.session.get(Contact, event.learner_id, populate_existing=True)
+    if not enrollment.pii.consent.notifications:
+        await _cancel_pending(tx, learner_id=enrollment.learner_id)
+    return await tx.session.get(Contact, enrollment.learner_id, populate_existing=True)
 
 
 async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled]) -> None:
     """Keep the guardian's contact, tell them of the enrollment, tell partners."""
     enrolled = event.data
-    if await keep_contact(tx, event=enrolled) is not None:
+    if await keep_contact(tx, enrollment=enrolled, as_of=event.time) is not None:
         await tell_guardian(
             tx,
             event=event,
@@ -105,7 +109,7 @@ async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled
 async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitlisted]) -> None:
     """Keep the guardian's contact, tell them the learner's place in line, tell partners."""
     waitlisted = event.data
-    if await keep_contact(tx, event=waitlisted) is not None:
+    if await keep_contact(tx, enrollment=waitlisted, as_of=event.time) is not None:
         await tell_guardian(
             tx,
             event=event,
@@ -119,16 +123,17 @@ async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitli
     await publish_to_partners(tx, event=event)
 
 
-async def learner_updated(tx: Transaction, *, updated: LearnerUpdated) -> None:
-    """Apply a corrected guardian contact or a changed consent. A withdrawn consent stops
-    every message not yet sent at once, retries included."""
-    contact = await tx.session.get(Contact, updated.learner_id, populate_existing=True)
-    if contact is None:
-        # Not enrolled here yet (or erased): the enrollment will carry the whole record.
-        return
-    for name, value in _guardian_values(updated.pii).items():
-        setattr(contact, name, value)
-    tx.session.add(contact)
+async def learner_updated(tx: Transaction, *, event: CloudEvent[LearnerUpdated]) -> None:
+    """Apply a corrected guardian contact or a changed consent (unless the contact is already
+    newer). A withdrawn consent stops every message not yet sent at once, retries included.
+    A learner not enrolled here yet (or erased) is left alone: the enrollment will carry the
+    whole record."""
+    updated = event.data
+    await tx.session.execute(
+        update(Contact)
+        .where(col(Contact.learner_id) == updated.learner_id, _older_than(event.time))
+        .values(**_guardian_values(updated.pii), as_of=event.time)
+    )
     if not updated.pii.consent.notifications:
         await _cancel_pending(tx, learner_id=updated.learner_id)
 
@@ -138,12 +143,13 @@ async def learner_transferred(tx: Transaction, *, event: CloudEvent[LearnerTrans
     moved = event.data
     await tx.session.execute(
         update(Contact)
-        .where(col(Contact.learner_id) == moved.learner_id)
+        .where(col(Contact.learner_id) == moved.learner_id, _older_than(event.time))
         .values(
             association_id=moved.association_id,
             center_id=moved.to_center_id,
             region_code=moved.region_code,
             province_code=moved.province_code,
+            as_of=event.time,
         )
     )
     await publish_to_partners(tx, event=event)
@@ -180,30 +186,25 @@ async def tell_guardian(
     language = Language(contact.preferred_language)
     text = domain.render(topic, language, **values(language))
     channels = [ChannelKind.SMS] + ([ChannelKind.EMAIL] if contact.email else [])
-    return [
-        delivery
-        for channel in channels
-        if (
-            delivery := await _queue(
-                tx,
-                Delivery(
-                    id=str(uuid6.uuid7()),
-                    learner_id=learner_id,
-                    recipient_kind=RecipientKind.GUARDIAN.value,
-                    recipient=learner_id,
-                    channel=channel.value,
-                    template=text.template.id,
-                    cause_event_id=event.id,
-                    cause_type=event.type,
-                    title=text.subject,
-                    body=text.body,
-                    created_at=utcnow(),
-                    next_attempt_at=utcnow(),
-                ),
-            )
+    queued = []
+    for channel in channels:
+        delivery = Delivery(
+            id=str(uuid6.uuid7()),
+            learner_id=learner_id,
+            recipient_kind=RecipientKind.GUARDIAN.value,
+            recipient=learner_id,
+            channel=channel.value,
+            template=text.template.id,
+            cause_event_id=event.id,
+            cause_type=event.type,
+            title=text.subject,
+            body=text.body,
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
         )
-        is not None
-    ]
+        if await _queue(tx, delivery) is not None:
+            queued.append(delivery)
+    return queued
 
 
 async def learner_at_risk(tx: Transaction, *, event: CloudEvent[LearnerAtRisk]) -> None:
@@ -308,6 +309,11 @@ async def _next_feed_sequence(tx: Transaction, *, subject: str) -> int:
 
 
 # ---- helpers -------------------------------------------------------------------------------
+
+
+def _older_than(as_of: datetime) -> ColumnElement[bool]:
+    """Contacts that hold what enrollment published before ``as_of`` (or at an unknown time)."""
+    return or_(col(Contact.as_of).is_(None), col(Contact.as_of) <= as_of)
 
 
 def _guardian_values(pii: LearnerPII) -> dict[str, Any]:

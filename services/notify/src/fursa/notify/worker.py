@@ -43,6 +43,7 @@ class DeliveryWorker:
         send_timeout_s: float = 10.0,
         poll_s: float = 1.0,
         batch_size: int = 100,
+        per_lane: int = 10,
         rng: random.Random | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
@@ -52,8 +53,10 @@ class DeliveryWorker:
         self.send_timeout_s = send_timeout_s
         self.poll_s = poll_s
         self.batch_size = batch_size
-        # A lease longer than any send, so a live worker never loses its claim mid-send.
-        self.lease = timedelta(seconds=2 * send_timeout_s + 30)
+        # A lane holds at most `per_lane` claims, sent one after the other: the lease outlasts
+        # them all, so a live worker never loses a claim before its turn comes.
+        self.per_lane = per_lane
+        self.lease = timedelta(seconds=per_lane * send_timeout_s + 30)
         self.rng = rng
         # The HTTP client of the channels, closed when the worker stops.
         self.http = http
@@ -75,7 +78,7 @@ class DeliveryWorker:
                 self._wake.clear()
                 claims = await self._claim()
                 self._dispatch(claims)
-                if len(claims) < self.batch_size:
+                if not claims:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
         finally:
@@ -86,7 +89,11 @@ class DeliveryWorker:
     async def _claim(self) -> list[Claim]:
         try:
             return await deliveries.claim_due(
-                self.uow, lease=self.lease, limit=self.batch_size, busy_lanes=set(self._lanes)
+                self.uow,
+                lease=self.lease,
+                limit=self.batch_size,
+                per_lane=self.per_lane,
+                busy_lanes=set(self._lanes),
             )
         except Exception:
             log.exception("delivery worker: claiming due deliveries failed")

@@ -59,6 +59,9 @@ def upgrade() -> None:
     with op.batch_alter_table('endpoint_secret', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_endpoint_secret_endpoint_id'), ['endpoint_id'], unique=False)
 
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('as_of', sa.DateTime(timezone=True), nullable=True))
+
     # Deliveries made before this revision were sent in one attempt, inside the consumer's
     # transaction; they keep that history (their text was never stored).
     with op.batch_alter_table('delivery', schema=None) as batch_op:
@@ -111,6 +114,9 @@ def downgrade() -> None:
         batch_op.drop_column('attempts')
         batch_op.drop_column('recipient')
         batch_op.drop_column('endpoint_id')
+
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_column('as_of')
 
     with op.batch_alter_table('endpoint_secret', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_endpoint_secret_endpoint_id'))
