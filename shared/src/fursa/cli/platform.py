@@ -94,8 +94,6 @@ class Platform:
         self.smtp_port = self.smtp_port or free_port()
         logs = self.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        # aiosmtpd's Maildir creates the mail folder itself, but not its parent.
-        (self.var_dir / "notify-sink").mkdir(exist_ok=True)
         log = (logs / "smtp-sink.log").open("ab")
         mail_dir = self.var_dir / "notify-sink" / "mail"
         mail_dir.parent.mkdir(parents=True, exist_ok=True)  # Maildir creates only its own
