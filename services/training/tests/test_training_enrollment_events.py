@@ -237,6 +237,25 @@ async def test_an_erasure_forgets_the_learners_sex_and_a_late_redelivery_cannot_
     assert [(g["group"], g["learners"]) for g in indicators] == [({"sex": None}, 1)]
 
 
+async def test_an_erasure_forgets_the_school_and_institution_of_follow_ups(
+    app: FastAPI, client: httpx.AsyncClient, open_training: OpenTraining, deliver: Deliver
+) -> None:
+    training = await open_training(1)
+    await client.post(f"/trainings/{training['id']}/completion", json={"result": "failed"})
+    follow_up = {"months_after": 6, "status": "vocational_training", "institution": "ISTA NTIC"}
+    assert (await client.post(f"/trainings/{training['id']}/outcomes", json=follow_up)).is_success
+    runtime: ServiceRuntime = app.state.runtime
+    assert runtime.relay is not None
+    await runtime.relay.drain()  # published: only the sent outbox row holds it now
+
+    await deliver((erased(1), "erased"))
+    await wait_until(lambda: _handled(app, 2))
+
+    assert not [row for row in await rows(app) if "ISTA NTIC" in row]
+    indicators = (await client.get("/indicators")).json()
+    assert indicators[0]["reintegration_rate"] == 1.0  # the situation stays, anonymous
+
+
 async def test_an_erasure_before_the_enrollment_arrives_leaves_nothing_to_open(
     app: FastAPI, client: httpx.AsyncClient, enrolled: EventFactory, deliver: Deliver
 ) -> None:

@@ -685,8 +685,8 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
     """Forget what training holds of the learner's person and leave a tombstone.
 
     The records stay, anonymous, for the programme's statistics: their sex is forgotten, the
-    follow-ups lose the school and institution they name, and dead letters still carrying the
-    learner's learner-enrolled (with its ``pii``) are deleted.
+    follow-ups lose the school and institution they name, and the sent events and dead
+    letters about the learner are deleted.
     """
     session = tx.session
     if not await _erased(session, erased.learner_id):
@@ -702,7 +702,17 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
         .where(col(FollowUpOutcome.training_id).in_(trainings.scalar_subquery()))
         .values(school=None, level=None, institution=None)
     )
-    dead_letter = tx.tables.dead_letter
+    # Sent outbox rows (a follow-up names a school) and dead letters (a learner-enrolled with
+    # its pii) that carry the learner go; unsent rows stay, to be published.
+    outbox, dead_letter = tx.tables.outbox, tx.tables.dead_letter
+    sent = (
+        await session.execute(
+            select(outbox.c.position, outbox.c.payload).where(outbox.c.sent_at.is_not(None))
+        )
+    ).all()
+    for position, payload in sent:
+        if _names_learner(payload, erased.learner_id):
+            await session.execute(outbox.delete().where(outbox.c.position == position))
     for dead_id, payload in (
         await session.execute(select(dead_letter.c.id, dead_letter.c.payload))
     ).all():
