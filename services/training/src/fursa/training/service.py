@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, inspect, update
+from sqlalchemy import ColumnElement, case, func, insert, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -314,11 +314,13 @@ class TrainingService:
                     raise AlreadyRecorded("this class's session is already recorded")
                 tx.session.add(session_row)
                 await tx.session.flush()
-                tx.session.add_all(
-                    Attendance(session_id=session_row.id, training_id=t, present=present)
-                    for t, present in command.attendance
+                await tx.session.execute(
+                    insert(Attendance),
+                    [
+                        {"session_id": session_row.id, "training_id": t, "present": present}
+                        for t, present in command.attendance
+                    ],
                 )
-                await tx.session.flush()
                 alerts = await self._warn(tx, records)
         except IntegrityError:
             raise AlreadyRecorded("this class's session is already recorded") from None
