@@ -209,6 +209,22 @@ async def test_a_withdrawal_closes_the_training_to_sessions_and_completion(
     assert summary == {"open": 0, "completed": 0, "withdrawn": 1}
 
 
+async def test_leaving_the_waiting_list_closes_nothing_and_dead_letters_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    deliver: Deliver,
+    places: dict[str, dict[str, str]],
+) -> None:
+    # Learner 7 never left the waiting list: training never opened anything for them.
+    await deliver((transferred(7, places["B"], sequence=1), "moved"))
+    await deliver((withdrawn(7, sequence=2), "left-the-waiting-list"))
+    await wait_until(lambda: _handled(app, 2))
+
+    runtime: ServiceRuntime = app.state.runtime
+    assert runtime.consumers[0].stats.dead_lettered == 0
+    assert await trainings_of(client, 7) == []
+
+
 # --- learner-erased -------------------------------------------------------------------------
 
 

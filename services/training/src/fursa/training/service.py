@@ -601,17 +601,15 @@ async def _erased(session: AsyncSession, learner_id: str) -> bool:
     return await session.get(ErasedLearner, learner_id) is not None
 
 
-async def _training_of(tx: Transaction, enrollment_id: str, learner_id: str) -> TrainingRecord:
+async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | None:
+    """The enrollment's training, locked; None for an enrollment training never opened (a
+    learner who left the waiting list, or one erased before being enrolled)."""
     query = (
         select(TrainingRecord)
         .where(col(TrainingRecord.enrollment_id) == enrollment_id)
         .with_for_update()
     )
-    record = (await tx.session.exec(query)).first()
-    if record is None:
-        # Its learner-enrolled has not been applied (yet): retried, then dead-lettered.
-        raise LookupError(f"no training of enrollment {enrollment_id} (learner {learner_id})")
-    return record
+    return (await tx.session.exec(query)).first()
 
 
 async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingRecord | None:
@@ -653,9 +651,10 @@ async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingR
 
 async def transfer_training(tx: Transaction, transferred: LearnerTransferred) -> None:
     """Move a training to the learner's new center; the move is kept in its history."""
-    if await _erased(tx.session, transferred.learner_id):
+    record = await _training_of(tx, transferred.enrollment_id)
+    if record is None:
+        log.info("transfer of enrollment %s: no training to move", transferred.enrollment_id)
         return
-    record = await _training_of(tx, transferred.enrollment_id, transferred.learner_id)
     tx.session.add(
         TrainingTransfer(
             training_id=record.id,
@@ -675,9 +674,10 @@ async def transfer_training(tx: Transaction, transferred: LearnerTransferred) ->
 
 async def withdraw_training(tx: Transaction, withdrawn: LearnerWithdrawn) -> None:
     """Close the training of a learner who left; a completed one keeps its result."""
-    if await _erased(tx.session, withdrawn.learner_id):
+    record = await _training_of(tx, withdrawn.enrollment_id)
+    if record is None:
+        log.info("withdrawal of enrollment %s: no training to close", withdrawn.enrollment_id)
         return
-    record = await _training_of(tx, withdrawn.enrollment_id, withdrawn.learner_id)
     if domain.withdraw(record, on=withdrawn.withdrawn_on):
         tx.session.add(record)
         log.info("training %s closed: learner withdrawn", record.id)
