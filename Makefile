@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 RUN := $(VENV)/bin
 
-.PHONY: up test lint typecheck pytest generated bench clean
+.PHONY: up test lint typecheck pytest generated manifests bench clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -18,10 +18,23 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml $(wildcard s
 	$(UV) sync --frozen --all-packages --quiet
 	touch $@
 
-up: $(VENV)/.synced
+up: $(VENV)/.synced system-deps
 	$(RUN)/fursa up
 
-test: $(VENV)/.synced lint typecheck generated pytest
+test: $(VENV)/.synced system-deps lint typecheck generated manifests pytest
+
+# Debian packages the diplomas and their tests need, installed only when missing: Amiri and
+# Noto fonts (Arabic glyphs for the PDF and the browser), poppler-utils (pdftotext, pdfinfo)
+# and Chromium (the verification page's browser test; Playwright never downloads a browser).
+SYSTEM_PACKAGES := fonts-hosny-amiri fonts-noto-core poppler-utils chromium
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 lint: $(VENV)/.synced
 	$(RUN)/ruff check .
@@ -35,6 +48,13 @@ generated: $(VENV)/.synced
 	$(RUN)/python -m fursa.shared.contracts.schemas --check
 	$(RUN)/python -m fursa.shared.natsauth deploy/nats/auth.conf --check
 	$(RUN)/python -m fursa.shared.catalog docs/events --check
+
+# Deployment files checked offline: YAML style everywhere, compose against the compose spec,
+# Kubernetes resources against their schemas (strict) and kustomize patches against targets.
+manifests: $(VENV)/.synced
+	$(RUN)/yamllint --strict -c deploy/.yamllint.yaml .
+	$(RUN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
+	$(RUN)/python deploy/k8s/check.py deploy/k8s
 
 pytest: $(VENV)/.synced
 	$(RUN)/pytest

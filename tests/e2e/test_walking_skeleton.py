@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -22,8 +24,13 @@ async def test_enrolled_learner_reaches_certificate_and_guardian_notification(
     # Guardians 4 and 9 declined notifications: eight messages, none to them.
     assert result.expected_notifications == 8
     assert result.notifications == 8
-    sink = (platform.var_dir / "notify-sink" / "sms.jsonl").read_text().splitlines()
-    assert len(sink) == 8
+    # Each consenting guardian hears of the enrollment, the completion and the certificate.
+    sink = [
+        json.loads(line)
+        for line in (platform.var_dir / "notify-sink" / "sms.jsonl").read_text().splitlines()
+    ]
+    assert len({line["phone"] for line in sink}) == 8
+    assert len(sink) == 3 * 8
 
 
 @pytest.mark.slow

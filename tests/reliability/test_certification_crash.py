@@ -113,7 +113,12 @@ async def test_certification_killed_mid_issuance_issues_each_certificate_once(
     async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
         deadline = time.monotonic() + 60
         while True:
-            sent = (await http.get(f"{platform.url('notify')}/deliveries/summary")).json()["sent"]
+            sent = (
+                await http.get(
+                    f"{platform.url('notify')}/deliveries/summary",
+                    params={"cause_type": "fursa.certification.certificate-issued.v1"},
+                )
+            ).json()["sent"]
             if sent >= LEARNERS or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import time
 import uuid
@@ -41,6 +42,7 @@ from fursa.shared.messaging.streams import (
 from fursa.shared.natsauth import (
     ADMIN,
     DEV_CONFIG_NAME,
+    PARTNERS_CONFIG_NAME,
     USERS,
     env_passwords,
     inbox_prefix,
@@ -504,7 +506,10 @@ async def test_deploy_auth_conf_reads_passwords_from_the_environment(
 ) -> None:
     for ref in env_passwords().values():
         monkeypatch.setenv(ref[1:], f"env-{ref[1:].lower()}")
-    server = NatsServer(tmp_path / "nats", include=(DEPLOY / "auth.conf").read_text()).start()
+    workdir = tmp_path / "nats"
+    workdir.mkdir()
+    shutil.copy(DEPLOY / PARTNERS_CONFIG_NAME, workdir)  # auth.conf includes it
+    server = NatsServer(workdir, include=(DEPLOY / "auth.conf").read_text()).start()
     try:
         nc = await nats.connect(
             server.url,

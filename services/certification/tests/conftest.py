@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -29,9 +30,10 @@ def headers_for() -> AuthHeaders:
 
 
 @pytest.fixture
-def settings(database_url: str, nats_server: NatsServer) -> CertificationSettings:
+def settings(database_url: str, nats_server: NatsServer, tmp_path: Path) -> CertificationSettings:
     return CertificationSettings(
         database_url=database_url,
+        signing_keys_file=tmp_path / "signing-keys.json",
         nats_url=nats_server.url,
         public_base_url=PUBLIC_BASE_URL,
         retry_delays_s=(0.1,),

@@ -64,7 +64,7 @@ async def certified(client: httpx.AsyncClient, app: FastAPI) -> httpx.AsyncClien
                 tx,
                 enrollment_id=uuid_of("enrollment", n),
                 pathway=Pathway.VOCATIONAL_TRAINING,
-                public_base_url="https://verify.fursa.test",
+                issuer=app.state.issuer,
                 issued_on=ISSUED_ON,
             )
         assert certificate is not None

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from fursa.certification import domain
+from fursa.certification.diploma import long_date
+from fursa.certification.domain import (
+    CertificateStatus,
+    CertificationRuleError,
+    CompletionState,
+    IssuancePolicy,
+)
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.contracts import CertificateKind, Pathway, TrainingResult
 
@@ -77,3 +86,77 @@ def test_verification_url_joins_the_public_address_and_the_number() -> None:
 def test_production_refuses_a_verification_address_that_is_not_https() -> None:
     with pytest.raises(ValueError, match="FURSA_CERTIFICATION_PUBLIC_BASE_URL"):
         CertificationSettings(mode="production")
+
+
+def test_approval_policy_keeps_a_passed_training_waiting_for_an_officer() -> None:
+    assert domain.state_after_completion(IssuancePolicy.APPROVAL) is (
+        CompletionState.AWAITING_APPROVAL
+    )
+    assert domain.state_after_completion(IssuancePolicy.AUTOMATIC) is CompletionState.ISSUED
+
+
+def test_policy_is_set_per_pathway_and_automatic_by_default() -> None:
+    settings = CertificationSettings(
+        issuance_policy={Pathway.VOCATIONAL_TRAINING: IssuancePolicy.APPROVAL}
+    )
+    assert settings.policy_for(Pathway.VOCATIONAL_TRAINING) is IssuancePolicy.APPROVAL
+    assert settings.policy_for(Pathway.SCHOOL_REINTEGRATION) is IssuancePolicy.AUTOMATIC
+
+
+def test_policy_reads_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "FURSA_CERTIFICATION_ISSUANCE_POLICY", '{"socio_professional_insertion": "approval"}'
+    )
+    settings = CertificationSettings()
+    assert settings.policy_for(Pathway.SOCIO_PROFESSIONAL_INSERTION) is IssuancePolicy.APPROVAL
+
+
+def test_only_an_active_certificate_can_be_revoked() -> None:
+    domain.ensure_revocable(CertificateStatus.ACTIVE)
+    with pytest.raises(CertificationRuleError) as refused:
+        domain.ensure_revocable(CertificateStatus.REVOKED)
+    assert refused.value.code == "certificate_already_revoked"
+
+
+@pytest.mark.parametrize(
+    ("status", "has_active", "code"),
+    [
+        (CertificateStatus.ACTIVE, True, "certificate_not_revoked"),
+        (CertificateStatus.REVOKED, True, "certificate_already_replaced"),
+    ],
+)
+def test_reissue_needs_a_revoked_certificate_not_yet_replaced(
+    status: CertificateStatus, has_active: bool, code: str
+) -> None:
+    with pytest.raises(CertificationRuleError) as refused:
+        domain.ensure_reissuable(status, enrollment_has_active=has_active)
+    assert refused.value.code == code
+    domain.ensure_reissuable(CertificateStatus.REVOKED, enrollment_has_active=False)
+
+
+def test_every_region_has_its_name_in_both_languages() -> None:
+    assert domain.region_name("07") == domain.Bilingual("مراكش آسفي", "Marrakech-Safi")
+    assert all(name.ar and name.fr for _prefix, name in domain.REGIONS.values())
+    with pytest.raises(domain.UnknownRegionError):
+        domain.region_name("13")
+
+
+def test_a_workshop_the_programme_does_not_list_prints_as_its_code() -> None:
+    assert domain.workshop_name("tailoring") == domain.Bilingual("الخياطة", "Couture")
+    assert domain.workshop_name("pottery") == domain.Bilingual("pottery", "pottery")
+
+
+def test_dates_are_spelled_out_in_moroccan_arabic_and_french() -> None:
+    assert long_date(date(2026, 8, 3)) == domain.Bilingual("3 غشت 2026", "3 août 2026")
+
+
+def test_the_qr_code_leads_to_the_page_with_the_token() -> None:
+    token = domain.new_verification_token()
+    assert len(token) >= 43
+    assert token != domain.new_verification_token()
+    assert domain.holder_verification_url("https://fursa.ma/", "MS-2026-000001", token) == (
+        f"https://fursa.ma/verify/MS-2026-000001?token={token}"
+    )
+    assert domain.status_url("https://fursa.ma", "MS-2026-000001") == (
+        "https://fursa.ma/verify/MS-2026-000001/status"
+    )

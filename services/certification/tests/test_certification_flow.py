@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
+from fursa.certification.app import create_app
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.contracts import (
     CertificateIssued,
@@ -191,3 +192,19 @@ async def _has_certificates(client: httpx.AsyncClient, n: int, count: int) -> bo
 
 async def _equals(value: Any, expected: int) -> bool:
     return bool(await value == expected)
+
+
+async def test_two_service_instances_consuming_at_once_issue_one_certificate(
+    client: httpx.AsyncClient, js: JetStreamContext, settings: CertificationSettings
+) -> None:
+    """Two replicas share the database and compete on the same durable consumers, while the
+    same completion arrives eight times (replays with new event ids, and redeliveries)."""
+    second = create_app(settings)
+    async with second.router.lifespan_context(second):
+        await publish(js, enrolled_event(5))
+        for copy in range(8):
+            await publish(js, completed_event(training_completed(5, training=copy % 2)))
+        await wait_until(lambda: settled(js))
+        assert len(await certificates_of(client, 5)) == 1
+        await wait_until(lambda: _equals(issued_events(js), 1))
+        assert (await client.get("/certificates/summary")).json() == {"issued": 1, "active": 1}

@@ -15,15 +15,24 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from fursa.certification import service
+from fursa.certification.credentials import IssuerKeys
+from fursa.certification.domain import Bilingual, IssuancePolicy
 from fursa.certification.models import KERNEL, Base, Certificate, LearnerCopy
-from fursa.shared.contracts import Pathway
+from fursa.certification.service import Issuer
+from fursa.shared.contracts import Pathway, TrainingCompleted, TrainingResult
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 
-PUBLIC_BASE_URL = "https://verify.fursa.test"
+ISSUER = Issuer(
+    keys=IssuerKeys.generate(),
+    public_base_url="https://verify.fursa.test",
+    signatory_name=Bilingual("محمد العلوي", "Mohamed Alaoui"),
+    signatory_title=Bilingual("المنسق الجهوي", "Coordinateur régional"),
+)
 END_OF_YEAR = date(2026, 6, 30)
 
 
@@ -43,7 +52,7 @@ class Certification:
                 tx,
                 enrollment_id=uuid_of("enrollment", n),
                 pathway=Pathway.VOCATIONAL_TRAINING,
-                public_base_url=PUBLIC_BASE_URL,
+                issuer=ISSUER,
                 issued_on=issued_on,
             )
 
@@ -159,17 +168,10 @@ async def test_database_refuses_a_second_active_certificate(
 
     def copy(number: str, status: str) -> Certificate:
         return Certificate(
-            id=uuid_of("certificate", hash(number) % 1000),
+            **first.model_dump(exclude={"id", "number", "status", "verification_token"}),
+            id=uuid_of("certificate", int(number[-3:])),
             number=number,
-            enrollment_id=first.enrollment_id,
-            learner_id=first.learner_id,
-            kind=first.kind,
-            pathway=first.pathway,
-            association_id=first.association_id,
-            center_id=first.center_id,
-            region_code=first.region_code,
-            province_code=first.province_code,
-            issued_on=first.issued_on,
+            verification_token=f"token-{number}",
             status=status,
         )
 
@@ -195,7 +197,7 @@ async def test_numbers_have_no_gap_when_issued_concurrently(
                 tx,
                 enrollment_id=uuid_of("enrollment", n),
                 pathway=Pathway.VOCATIONAL_TRAINING,
-                public_base_url=PUBLIC_BASE_URL,
+                issuer=ISSUER,
                 issued_on=END_OF_YEAR,
             )
             assert certificate is not None
@@ -225,7 +227,7 @@ async def test_rolled_back_certificate_gives_its_number_back(
                     tx,
                     enrollment_id=uuid_of("enrollment", n),
                     pathway=Pathway.VOCATIONAL_TRAINING,
-                    public_base_url=PUBLIC_BASE_URL,
+                    issuer=ISSUER,
                     issued_on=END_OF_YEAR,
                 )
                 assert certificate is not None
@@ -238,3 +240,71 @@ async def test_rolled_back_certificate_gives_its_number_back(
     numbers = [number for number in await asyncio.gather(*map(issue, learners)) if number]
     assert sorted(numbers) == [f"MS-2026-{serial:06d}" for serial in range(1, 17)]
     assert await certification_pg.outbox_rows() == 16
+
+
+def passed(n: int, training: int) -> TrainingCompleted:
+    return TrainingCompleted(
+        training_id=uuid_of("training", n * 1000 + training),
+        enrollment_id=uuid_of("enrollment", n),
+        learner_id=uuid_of("learner", n),
+        center_id=uuid_of("center", 1),
+        pathway=Pathway.VOCATIONAL_TRAINING,
+        workshops=["tailoring"],
+        hours_attended=300,
+        attendance_rate=0.9,
+        result=TrainingResult.PASSED,
+        completed_on=END_OF_YEAR,
+    )
+
+
+async def certificate_numbers(certification: Certification) -> list[str]:
+    async with certification.db.read() as session:
+        numbers = select(col(Certificate.number)).order_by(col(Certificate.number))
+        return list((await session.execute(numbers)).scalars().all())
+
+
+async def test_two_consumers_completing_one_enrollment_at_once_issue_one_certificate(
+    certification_pg: Certification,
+) -> None:
+    await certification_pg.enroll(1)
+    both_in_a_transaction = asyncio.Barrier(2)
+
+    async def complete(training: int) -> Certificate | None:
+        async with certification_pg.uow.begin() as tx:
+            await tx.session.execute(select(1))
+            await both_in_a_transaction.wait()
+            return await service.training_completed(
+                tx, completion=passed(1, training), policy=IssuancePolicy.AUTOMATIC, issuer=ISSUER
+            )
+
+    results = await asyncio.gather(complete(1), complete(2))
+    assert sum(result is not None for result in results) == 1
+    assert await certificate_numbers(certification_pg) == ["MS-2026-000001"]
+    assert await certification_pg.outbox_rows() == 1
+
+
+async def test_database_refuses_the_second_of_two_racing_issuances_and_keeps_no_gap(
+    certification_pg: Certification,
+) -> None:
+    await certification_pg.enroll(1, 2)
+    both_in_a_transaction = asyncio.Barrier(2)
+
+    async def issue() -> str:
+        async with certification_pg.uow.begin() as tx:
+            await tx.session.execute(select(1))
+            await both_in_a_transaction.wait()
+            certificate = await service.issue_certificate(
+                tx,
+                enrollment_id=uuid_of("enrollment", 1),
+                pathway=Pathway.VOCATIONAL_TRAINING,
+                issuer=ISSUER,
+                issued_on=END_OF_YEAR,
+            )
+            assert certificate is not None
+            return certificate.number
+
+    outcomes = await asyncio.gather(issue(), issue(), return_exceptions=True)
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["IntegrityError", "str"]
+    # The loser's serial was rolled back with it: the next certificate takes number 2.
+    assert await certification_pg.issue(2) is not None
+    assert await certificate_numbers(certification_pg) == ["MS-2026-000001", "MS-2026-000002"]

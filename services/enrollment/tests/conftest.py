@@ -4,9 +4,11 @@ scope send other roles' tokens, made by ``bearer``)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
@@ -17,7 +19,9 @@ from fursa.enrollment.models import Association, Center
 from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
 from fursa.shared.auth import dev_authorization
+from fursa.shared.contracts import CloudEvent, parse_event
 from fursa.shared.natsserver import NatsServer
+from fursa.shared.runtime import ServiceRuntime
 
 Bearer = Callable[..., dict[str, str]]
 
@@ -113,9 +117,15 @@ async def centers(app: FastAPI) -> dict[str, str]:
 
 @pytest.fixture
 def enrollment_body() -> Callable[..., dict[str, Any]]:
-    """A valid POST /enrollments body for the demo center; keyword arguments replace parts."""
+    """A valid POST /enrollments body for the demo center; keyword arguments replace parts.
+
+    Each call describes another learner (another Massar code and guardian phone), so that
+    enrolling twice is not a duplicate; the first is always the same.
+    """
+    made = itertools.count()
 
     def build(**parts: Any) -> dict[str, Any]:
+        n = next(made)
         body: dict[str, Any] = {
             "learner": {
                 "first_name_ar": "سلمى",
@@ -124,11 +134,13 @@ def enrollment_body() -> Callable[..., dict[str, Any]]:
                 "last_name_latin": "Benali",
                 "birth_date": "2011-03-14",
                 "sex": "female",
-                "massar_code": "J130045678",
+                "massar_code": f"J13004{5678 + n:04d}",
+                "last_school_level": "primary_5",
+                "year_left_school": 2023,
             },
             "guardian": {
                 "name": "Fatima Benali",
-                "phone": "+212612345678",
+                "phone": f"+2126123{45678 + n:05d}",
                 "email": "fatima.benali@example.ma",
                 "preferred_language": "ar",
             },
@@ -141,3 +153,66 @@ def enrollment_body() -> Callable[..., dict[str, Any]]:
         return body
 
     return build
+
+
+class Desk:
+    """What an association worker does at the enrollment desk, as an administrator by
+    default, plus what the service has published."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext) -> None:
+        self.app = app
+        self.client = client
+        self.js = js
+
+    async def enroll(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST /enrollments, which must succeed; returns the enrollment."""
+        response = await self.client.post("/enrollments", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def set_capacity(
+        self,
+        center_id: str,
+        places: int,
+        pathway: str = "vocational_training",
+        school_year: str = "2025/2026",
+    ) -> dict[str, Any]:
+        response = await self.client.put(
+            f"/centers/{center_id}/capacity",
+            json={"pathway": pathway, "school_year": school_year, "places": places},
+        )
+        assert response.status_code == 200, response.text
+        center: dict[str, Any] = response.json()
+        return center
+
+    async def enrollment(self, enrollment_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/enrollments/{enrollment_id}")
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def published(self, name: str | None = None) -> list[CloudEvent[Any]]:
+        """The events published so far, in stream order (after a relay drain); only those of
+        one kind with ``name``, e.g. ``"learner-waitlisted"``."""
+        runtime: ServiceRuntime = self.app.state.runtime
+        assert runtime.relay is not None
+        await runtime.relay.drain()
+        info = await self.js.stream_info("ENROLLMENT")
+        found = []
+        for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+            if info.state.messages == 0:
+                break
+            message = await self.js.get_msg("ENROLLMENT", sequence)
+            assert message.data is not None
+            found.append(parse_event(message.data))
+        if name is None:
+            return found
+        return [event for event in found if event.type == f"fursa.enrollment.{name}.v1"]
+
+
+@pytest.fixture
+def desk(app: FastAPI, client: httpx.AsyncClient, js: JetStreamContext) -> Desk:
+    return Desk(app, client, js)

@@ -76,7 +76,13 @@ async def test_summary_counts_enrollments(client: httpx.AsyncClient, enrollment_
 
     response = await client.get("/enrollments/summary")
 
-    assert response.json() == {"enrolled": 3, "completed": 0, "total": 3}
+    assert response.json() == {
+        "waitlisted": 0,
+        "enrolled": 3,
+        "withdrawn": 0,
+        "completed": 0,
+        "total": 3,
+    }
 
 
 async def test_invalid_fields_are_a_problem_naming_each_field(

@@ -76,7 +76,13 @@ async def test_training_completed_closes_the_enrollment_once(
     admin = Principal(subject="test", role=Role.ADMIN)
     assert (await service.get(enrollment["enrollment_id"], scope=admin)).version == 2
     summary = (await client.get("/enrollments/summary")).json()
-    assert summary == {"enrolled": 0, "completed": 1, "total": 1}
+    assert summary == {
+        "waitlisted": 0,
+        "enrolled": 0,
+        "withdrawn": 0,
+        "completed": 1,
+        "total": 1,
+    }
 
 
 async def test_completion_of_an_unknown_enrollment_is_dead_lettered(

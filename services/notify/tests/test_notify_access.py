@@ -16,8 +16,6 @@ n     association  center  region  province
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,9 +23,7 @@ import pytest
 from fastapi import FastAPI
 
 from fursa.notify import service
-from fursa.notify.channels import LocalSmsSink
 from fursa.shared.auth import Role
-from fursa.shared.contracts import CertificateIssued, CertificateKind, Pathway, new_event
 from fursa.shared.testing.builders import (
     ASSOCIATION_A,
     ASSOCIATION_B,
@@ -35,6 +31,7 @@ from fursa.shared.testing.builders import (
     learner_enrolled,
     uuid_of,
 )
+from fursa.shared.testing.kernel import wait_until
 
 AuthHeaders = Callable[..., dict[str, str]]
 
@@ -42,31 +39,17 @@ ROUTES = ["/deliveries?learner_id=" + uuid_of("learner", 1), "/deliveries/summar
 
 
 @pytest.fixture
-async def told(client: httpx.AsyncClient, app: FastAPI, tmp_path: Path) -> httpx.AsyncClient:
-    """The running service, each of learners 1 to 3's guardians told of a certificate."""
+async def told(client: httpx.AsyncClient, app: FastAPI, journey: Any) -> httpx.AsyncClient:
+    """The running service, each of learners 1 to 3's guardians told of a certificate (only:
+    their contacts are kept without the enrollment's own message)."""
     runtime = app.state.runtime
-    channel = LocalSmsSink(tmp_path / "access-sink")
     for n, placement in PLACEMENTS.items():
         async with runtime.uow.begin() as tx:
             enrolled = learner_enrolled(n).model_copy(update=placement)
-            await service.learner_enrolled(tx, enrolled=enrolled)
-        number = f"MS-2026-{n:06d}"
-        event = new_event(
-            CertificateIssued(
-                certificate_id=uuid_of("certificate", n),
-                certificate_number=number,
-                enrollment_id=uuid_of("enrollment", n),
-                learner_id=uuid_of("learner", n),
-                kind=CertificateKind.DIPLOMA,
-                pathway=Pathway.VOCATIONAL_TRAINING,
-                issued_on=date(2026, 6, 30),
-                verification_url=f"https://verify.fursa.test/verify/{number}",
-            ),
-            subject=uuid_of("certificate", n),
-            sequence=1,
-        )
-        async with runtime.uow.begin(cause=event) as tx:
-            assert await service.certificate_issued(tx, event=event, channel=channel) is not None
+            await service.keep_contact(tx, event=enrolled)
+        issued = journey.issued(n)
+        async with runtime.uow.begin(cause=issued) as tx:
+            await service.certificate_issued(tx, event=issued)
     return client
 
 
@@ -80,10 +63,10 @@ async def deliveries(client: httpx.AsyncClient, n: int, headers: dict[str, str])
 
 
 async def sent(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
+    """How many messages the caller sees, whatever their status (the worker sends them)."""
     response = await client.get("/deliveries/summary", headers=headers)
     assert response.status_code == 200
-    count: int = response.json()["sent"]
-    return count
+    return sum(response.json().values())
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -166,3 +149,279 @@ async def test_each_role_reads_and_counts_the_deliveries_of_its_scope(
     for n in PLACEMENTS:
         assert len(await deliveries(told, n, headers)) == (1 if n in visible else 0), n
     assert await sent(told, headers) == len(visible)
+
+
+# ---- bad input and resending -----------------------------------------------------------------
+
+
+def problem_fields(response: httpx.Response) -> list[tuple[str, str]]:
+    assert response.headers["content-type"] == "application/problem+json"
+    return [(error["field"], error["rule"]) for error in response.json()["errors"]]
+
+
+async def test_a_learner_id_that_is_not_a_uuid_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/deliveries", params={"learner_id": "1 OR 1=1"})
+    assert response.status_code == 422
+    assert problem_fields(response) == [("query.learner_id", "string_pattern_mismatch")]
+
+
+async def test_resend_refuses_a_bad_id_an_unknown_one_and_one_outside_scope(
+    told: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    bad = await told.post("/deliveries/not-an-id/resend")
+    assert bad.status_code == 422
+    assert problem_fields(bad) == [("path.delivery_id", "string_pattern_mismatch")]
+    unknown = await told.post(f"/deliveries/{uuid_of('delivery', 1)}/resend")
+    assert unknown.status_code == 404
+
+    [of_learner_1] = await deliveries(told, 1, headers_for(Role.ADMIN))
+    staff_of_b = headers_for(Role.ASSOCIATION_STAFF, association_id=ASSOCIATION_B)
+    hidden = await told.post(f"/deliveries/{of_learner_1['id']}/resend", headers=staff_of_b)
+    assert hidden.status_code == 404
+
+
+async def test_a_sent_message_can_be_sent_again_by_those_who_see_it(
+    told: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    staff_of_a = headers_for(Role.ASSOCIATION_STAFF, association_id=ASSOCIATION_A)
+    await wait_until(lambda: _statuses(told, staff_of_a, ["sent"]))
+    [delivery] = await deliveries(told, 1, staff_of_a)
+
+    again = await told.post(f"/deliveries/{delivery['id']}/resend", headers=staff_of_a)
+    assert again.status_code == 202
+    assert again.json()["status"] == "pending"
+    twice = await told.post(f"/deliveries/{delivery['id']}/resend", headers=staff_of_a)
+    assert twice.status_code in (202, 409)  # 409 while the first re-send is still pending
+    await wait_until(lambda: _statuses(told, staff_of_a, ["sent"]))
+
+
+async def _statuses(
+    client: httpx.AsyncClient, headers: dict[str, str], expected: list[str]
+) -> bool:
+    return [d["status"] for d in await deliveries(client, 1, headers)] == expected
+
+
+async def test_a_pending_message_cannot_be_resent(
+    client: httpx.AsyncClient, app: FastAPI, journey: Any
+) -> None:
+    runtime = app.state.runtime
+    runtime.workers[0].stop()  # nothing is sent: the message stays pending
+    async with runtime.uow.begin() as tx:
+        await service.keep_contact(tx, event=learner_enrolled(1))
+    issued = journey.issued(1)
+    async with runtime.uow.begin(cause=issued) as tx:
+        [pending] = await service.tell_guardian(
+            tx,
+            event=issued,
+            learner_id=uuid_of("learner", 1),
+            topic=service.Topic.CERTIFICATE_REVOKED,
+            values=lambda _language: {"number": "MS-2026-000001"},
+        )
+    response = await client.post(f"/deliveries/{pending.id}/resend")
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_resendable"
+    assert response.json()["params"] == {"state": "pending"}
+
+
+# ---- partners ----------------------------------------------------------------------------------
+
+FEED = "fursa.partner.certificate-issued.v1"
+
+
+async def new_partner(client: httpx.AsyncClient) -> str:
+    response = await client.post("/partners", json={"name": "Association Relais"})
+    assert response.status_code == 201
+    partner_id: str = response.json()["partner_id"]
+    return partner_id
+
+
+async def test_admins_register_partners_and_partners_their_endpoints(
+    client: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    response = await client.post("/partners", json={"name": "Association Relais"})
+    assert response.status_code == 201
+    partner = response.json()
+    assert partner["name"] == "Association Relais"
+    own = headers_for(Role.PARTNER, partner_id=partner["partner_id"])
+
+    created = await client.post(
+        f"/partners/{partner['partner_id']}/endpoints",
+        json={"url": "https://relais.example/hooks", "event_types": [FEED, FEED]},
+        headers=own,
+    )
+    assert created.status_code == 201
+    endpoint = created.json()
+    assert endpoint["secret"].startswith("whsec_")
+    assert endpoint["event_types"] == [FEED]
+    listed = await client.get(f"/partners/{partner['partner_id']}/endpoints", headers=own)
+    assert [e["endpoint_id"] for e in listed.json()] == [endpoint["endpoint_id"]]
+    assert "secret" not in listed.text
+
+    rotated = await client.post(
+        f"/partners/{partner['partner_id']}/endpoints/{endpoint['endpoint_id']}/secret",
+        headers=own,
+    )
+    assert rotated.status_code == 200
+    assert rotated.json()["secret"].startswith("whsec_")
+    assert rotated.json()["secret"] != endpoint["secret"]
+    shown = await client.get(f"/partners/{partner['partner_id']}", headers=own)
+    assert shown.json() == partner
+
+
+async def test_a_partner_cannot_see_or_touch_another_partner(
+    client: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    mine, theirs = await new_partner(client), await new_partner(client)
+    created = await client.post(
+        f"/partners/{theirs}/endpoints",
+        json={"url": "https://other.example/hooks", "event_types": [FEED]},
+    )
+    endpoint_id = created.json()["endpoint_id"]
+    as_mine = headers_for(Role.PARTNER, partner_id=mine)
+
+    for method, path in [
+        ("GET", f"/partners/{theirs}"),
+        ("GET", f"/partners/{theirs}/endpoints"),
+        ("POST", f"/partners/{theirs}/endpoints/{endpoint_id}/secret"),
+        ("GET", f"/partners/{theirs}/endpoints/{endpoint_id}/deliveries"),
+        ("POST", f"/partners/{mine}/endpoints/{endpoint_id}/secret"),  # not my endpoint
+        ("GET", f"/partners/{uuid_of('partner', 404)}"),
+    ]:
+        response = await client.request(method, path, headers=as_mine)
+        assert response.status_code == 404, path
+    refused = await client.post(
+        f"/partners/{theirs}/endpoints",
+        json={"url": "https://mine.example/hooks", "event_types": [FEED]},
+        headers=as_mine,
+    )
+    assert refused.status_code == 404
+    assert (await client.post("/partners", json={"name": "x"}, headers=as_mine)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "role_binding",
+    [
+        (Role.ASSOCIATION_STAFF, {"association_id": ASSOCIATION_A}),
+        (Role.EDUCATOR, {"center_id": uuid_of("center", 1)}),
+        (Role.ENTRAIDE_OFFICER, {"region_code": "07"}),
+    ],
+)
+async def test_programme_staff_do_not_manage_partners(
+    client: httpx.AsyncClient, headers_for: AuthHeaders, role_binding: Any
+) -> None:
+    role, binding = role_binding
+    partner_id = await new_partner(client)
+    response = await client.get(f"/partners/{partner_id}", headers=headers_for(role, **binding))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"name": "Relais", "secret": "x"}, [("secret", "extra_forbidden")]),
+        ({"name": ""}, [("name", "string_too_short")]),
+        ({}, [("name", "missing")]),
+        ({"name": 42}, [("name", "string_type")]),
+    ],
+)
+async def test_a_bad_partner_is_refused_naming_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any], errors: list[tuple[str, str]]
+) -> None:
+    response = await client.post("/partners", json=body)
+    assert response.status_code == 422
+    assert problem_fields(response) == errors
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"url": "ftp://x.example/h", "event_types": [FEED]}, [("url", "string_pattern_mismatch")]),
+        ({"url": "https://x.example/h", "event_types": []}, [("event_types", "too_short")]),
+        (
+            {"url": "https://x.example/h", "event_types": ["fursa.enrollment.learner-enrolled.v1"]},
+            [("event_types.0", "value_error")],
+        ),
+        (
+            {"url": "https://x.example/h", "event_types": [FEED], "active": True},
+            [("active", "extra_forbidden")],
+        ),
+        ({"event_types": [FEED]}, [("url", "missing")]),
+    ],
+)
+async def test_a_bad_endpoint_is_refused_naming_the_field(
+    client: httpx.AsyncClient, body: dict[str, Any], errors: list[tuple[str, str]]
+) -> None:
+    partner_id = await new_partner(client)
+    response = await client.post(f"/partners/{partner_id}/endpoints", json=body)
+    assert response.status_code == 422
+    assert problem_fields(response) == errors
+
+
+async def test_oversized_and_malformed_bodies_are_refused(client: httpx.AsyncClient) -> None:
+    too_big = await client.post("/partners", json={"name": "x" * 2_000_000})
+    assert too_big.status_code == 413
+    assert too_big.json()["code"] == "payload_too_large"
+    not_json = await client.post(
+        "/partners", content=b"{name:", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 422
+    assert problem_fields(not_json) == [("body", "json_invalid")]
+
+
+async def test_partner_routes_refuse_ids_that_are_not_uuids(client: httpx.AsyncClient) -> None:
+    partner_id = await new_partner(client)
+    for path in [
+        "/partners/nope",
+        "/partners/nope/endpoints",
+        f"/partners/{partner_id}/endpoints/nope/deliveries",
+    ]:
+        response = await client.get(path)
+        assert response.status_code == 422, path
+    created = await client.post(
+        f"/partners/{partner_id}/endpoints",
+        json={"url": "https://x.example/h", "event_types": [FEED]},
+    )
+    redeliver = await client.post(
+        f"/partners/{partner_id}/endpoints/{created.json()['endpoint_id']}"
+        "/deliveries/nope/redeliver"
+    )
+    assert redeliver.status_code == 422
+
+
+async def test_an_unknown_delivery_of_an_endpoint_cannot_be_redelivered(
+    client: httpx.AsyncClient,
+) -> None:
+    partner_id = await new_partner(client)
+    created = await client.post(
+        f"/partners/{partner_id}/endpoints",
+        json={"url": "https://x.example/h", "event_types": [FEED]},
+    )
+    endpoint_id = created.json()["endpoint_id"]
+    response = await client.post(
+        f"/partners/{partner_id}/endpoints/{endpoint_id}/deliveries/"
+        f"{uuid_of('delivery', 1)}/redeliver"
+    )
+    assert response.status_code == 404
+
+
+async def test_partner_routes_need_a_bearer_token(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.post("/partners", json={"name": "Relais"})
+    assert response.status_code == 401
+
+
+# ---- the partner catalog ----------------------------------------------------------------------
+
+
+async def test_the_partner_catalog_is_served_without_a_token(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    document = (await anonymous.get("/partner/asyncapi.json")).json()
+    assert document["asyncapi"] == "3.0.0"
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert FEED in addresses
+    assert all(address.startswith("fursa.partner.") for address in addresses)
+    schema = await anonymous.get(f"/partner/schemas/{FEED}.json")
+    assert schema.status_code == 200
+    assert schema.json()["examples"][0]["type"] == FEED
+    unknown = await anonymous.get("/partner/schemas/fursa.enrollment.learner-enrolled.v1.json")
+    assert unknown.status_code == 404

@@ -1,165 +1,258 @@
-"""The notify service layer against a real database, with in-memory channels."""
+"""How notify reacts to each event, against a real database (SQLite and PostgreSQL): contacts,
+consent, erasure, the messages it queues and the partner feed events it records. Nothing is
+sent here: sending is the delivery worker's (test_notify_delivery.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import date
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from fursa.notify import service
-from fursa.notify.channels import Channel, Message
-from fursa.notify.models import KERNEL, Base, Contact, Delivery
-from fursa.shared.contracts import (
-    CertificateIssued,
-    CertificateKind,
-    CloudEvent,
-    Pathway,
-    new_event,
-)
-from fursa.shared.contracts import Channel as ChannelKind
-from fursa.shared.db import Database
-from fursa.shared.messaging.outbox import UnitOfWork
-from fursa.shared.testing.builders import learner_enrolled, uuid_of
+from fursa.notify import deliveries, partners, service
+from fursa.notify.models import KERNEL, Contact, ErasedLearner
+from fursa.shared.clock import utcnow
+from fursa.shared.contracts import parse_event
+from fursa.shared.testing.builders import learner_pii, uuid_of
+
+Notify = Any  # the conftest's harness
 
 
-@dataclass
-class RecordingChannel:
-    """An SMS channel that keeps what it was asked to send."""
-
-    sent: list[Message] = field(default_factory=list)
-
-    @property
-    def kind(self) -> ChannelKind:
-        return ChannelKind.SMS
-
-    async def send(self, message: Message) -> None:
-        self.sent.append(message)
-
-
-class BrokenChannel(RecordingChannel):
-    async def send(self, message: Message) -> None:
-        raise ConnectionError("the SMS gateway is down")
-
-
-def issued_event(n: int) -> CloudEvent[CertificateIssued]:
-    number = f"MS-2026-{n:06d}"
-    return new_event(
-        CertificateIssued(
-            certificate_id=uuid_of("certificate", n),
-            certificate_number=number,
-            enrollment_id=uuid_of("enrollment", n),
-            learner_id=uuid_of("learner", n),
-            kind=CertificateKind.ATTESTATION,
-            pathway=Pathway.SCHOOL_REINTEGRATION,
-            issued_on=date(2026, 6, 30),
-            verification_url=f"https://verify.fursa.test/verify/{number}",
-        ),
-        subject=uuid_of("certificate", n),
-        sequence=1,
-    )
-
-
-@dataclass
-class Notify:
-    db: Database
-    uow: UnitOfWork
-
-    async def enroll(self, n: int, *, notifications: bool = True) -> None:
-        async with self.uow.begin() as tx:
-            await service.learner_enrolled(
-                tx, enrolled=learner_enrolled(n, notifications=notifications)
-            )
-
-    async def tell(self, event: CloudEvent[CertificateIssued], channel: Channel) -> Delivery | None:
-        async with self.uow.begin(cause=event) as tx:
-            return await service.certificate_issued(tx, event=event, channel=channel)
-
-    async def rows(self, table: Any) -> int:
-        async with self.db.connect() as connection:
-            count = select(func.count()).select_from(table)
-            return int((await connection.execute(count)).scalar_one())
-
-
-@pytest.fixture
-async def notify(database_url: str) -> AsyncIterator[Notify]:
-    db = Database(database_url, Base.metadata)
-    await db.create_all()
-    try:
-        yield Notify(db, UnitOfWork(db, KERNEL, source="fursa/notify"))
-    finally:
-        await db.dispose()
-
-
-async def test_guardian_gets_the_attestation_message_in_arabic(notify: Notify) -> None:
-    channel = RecordingChannel()
-    await notify.enroll(1)  # learner 1's guardian prefers Arabic
-    delivery = await notify.tell(issued_event(1), channel)
-
-    assert delivery is not None
-    assert delivery.template == "certificate-issued.ar"
-    [message] = channel.sent
-    assert message.to == learner_enrolled(1).pii.guardian.phone
-    assert "شهادة" in message.text
-    assert await notify.rows(KERNEL.outbox) == 1
-
-
-async def test_one_event_gives_one_message_per_recipient_and_channel(notify: Notify) -> None:
-    channel = RecordingChannel()
-    event = issued_event(1)
-    await notify.enroll(1)
-    assert await notify.tell(event, channel) is not None
-    assert await notify.tell(event, channel) is None
-    assert len(channel.sent) == 1
-    assert await notify.rows(Delivery) == 1
-
-
-async def test_consent_withdrawn_by_a_later_enrollment_stops_messages(notify: Notify) -> None:
-    channel = RecordingChannel()
-    await notify.enroll(1)
-    await notify.enroll(1, notifications=False)
-    assert await notify.tell(issued_event(1), channel) is None
-    assert channel.sent == []
-    assert await notify.rows(Delivery) == 0
-    assert await notify.rows(KERNEL.outbox) == 0
-
-
-async def test_certificate_of_an_unknown_learner_waits_for_the_enrollment(
-    notify: Notify,
+async def test_enrollment_queues_an_sms_in_the_guardians_language(
+    notify: Notify, journey: Any
 ) -> None:
-    with pytest.raises(service.ContactNotYetKnownError):
-        await notify.tell(issued_event(1), RecordingChannel())
+    await notify.hear(journey.enrolled(1))  # learner 1's guardian prefers Arabic
 
-
-async def test_failed_send_leaves_no_delivery_and_no_event(notify: Notify) -> None:
-    await notify.enroll(1)
-    with pytest.raises(ConnectionError):
-        await notify.tell(issued_event(1), BrokenChannel())
-    assert await notify.rows(Delivery) == 0
-    assert await notify.rows(KERNEL.outbox) == 0
-
-
-async def test_contact_keeps_where_the_learner_is_enrolled(notify: Notify) -> None:
-    await notify.enroll(1)
-    moved = learner_enrolled(1).model_copy(
-        update={
-            "association_id": uuid_of("association", 2),
-            "center_id": uuid_of("center", 2),
-            "region_code": "04",
-            "province_code": "041",
-        }
-    )
-    async with notify.uow.begin() as tx:
-        await service.learner_enrolled(tx, enrolled=moved)
-
-    async with notify.db.transaction() as session:
-        contact = await session.get(Contact, uuid_of("learner", 1))
+    [sms] = await notify.deliveries(1)
+    assert (sms.channel, sms.status, sms.template) == ("sms", "pending", "learner-enrolled.ar")
+    assert sms.recipient_kind == "guardian"
+    assert "2025/2026" in sms.body
+    assert sms.attempts == 0
+    contact = await notify.contact(1)
     assert contact is not None
-    assert (contact.association_id, contact.center_id) == (
+    assert contact.phone == learner_pii(1).guardian.phone
+
+
+async def test_a_known_email_address_gets_the_message_by_email_too(
+    notify: Notify, journey: Any
+) -> None:
+    await notify.hear(journey.enrolled(3, email="parent3@example.ma"))  # French-speaking
+
+    email, sms = sorted(await notify.deliveries(3), key=lambda d: d.channel)
+    assert (email.channel, sms.channel) == ("email", "sms")
+    assert email.template == sms.template == "learner-enrolled.fr"
+    assert email.title == "Inscription confirmée – École de la Deuxième Chance"
+    assert email.body == sms.body
+
+
+async def test_waitlisted_guardian_is_told_the_place_in_line(notify: Notify, journey: Any) -> None:
+    await notify.hear(journey.waitlisted(3))
+
+    [sms] = await notify.deliveries(3)
+    assert sms.template == "learner-waitlisted.fr"
+    assert "en position 2" in sms.body
+    assert await notify.contact(3) is not None
+
+
+@pytest.mark.parametrize(
+    ("event", "template", "says"),
+    [
+        ("at_risk", "learner-at-risk.ar", "42٪"),
+        ("completed", "training-completed.ar", "أنهى طفلكم تكوينه"),
+        ("issued", "certificate-issued.ar", "https://verify.fursa.test/verify/MS-2026-000001"),
+        ("revoked", "certificate-revoked.ar", "MS-2026-000001"),
+    ],
+)
+async def test_each_thing_a_guardian_must_hear_of_is_queued_in_their_language(
+    notify: Notify, journey: Any, event: str, template: str, says: str
+) -> None:
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(getattr(journey, event)(1))
+
+    told = [d for d in await notify.deliveries(1) if d.template == template]
+    assert len(told) == 1
+    assert says in told[0].body
+
+
+async def test_one_event_gives_one_message_per_recipient_and_channel(
+    notify: Notify, journey: Any
+) -> None:
+    await notify.hear(journey.enrolled(1))
+    issued = journey.issued(1)
+    await notify.hear(issued)
+    await notify.hear(issued)
+
+    assert [d.template for d in await notify.deliveries(1)] == [
+        "learner-enrolled.ar",
+        "certificate-issued.ar",
+    ]
+
+
+async def test_guardian_without_consent_is_told_nothing(notify: Notify, journey: Any) -> None:
+    await notify.hear(journey.enrolled(1, notifications=False))
+    await notify.hear(journey.issued(1))
+
+    assert await notify.deliveries(1) == []
+
+
+async def test_withdrawn_consent_cancels_every_message_not_yet_sent(
+    notify: Notify, journey: Any
+) -> None:
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(journey.issued(1))
+    await notify.hear(journey.updated(1, notifications=False))
+
+    assert {d.status for d in await notify.deliveries(1)} == {"cancelled"}
+    assert await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10) == []
+    await notify.hear(journey.revoked(1))
+    assert len(await notify.deliveries(1)) == 2
+
+
+async def test_consent_withdrawn_between_attempts_stops_the_retry(
+    notify: Notify, journey: Any
+) -> None:
+    """The check is made at each attempt too: a pending retry whose guardian's contact now
+    refuses messages is cancelled when it comes due, not sent."""
+    await notify.hear(journey.enrolled(1))
+    async with notify.uow.begin() as tx:
+        contact = await tx.session.get(Contact, uuid_of("learner", 1))
+        assert contact is not None
+        contact.consent_notifications = False
+        tx.session.add(contact)
+
+    assert await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10) == []
+    assert [d.status for d in await notify.deliveries(1)] == ["cancelled"]
+
+
+async def test_a_corrected_phone_number_is_used_by_the_next_attempt(
+    notify: Notify, journey: Any
+) -> None:
+    await notify.hear(journey.enrolled(2))
+    corrected = journey.updated(2)
+    new_phone = "+212677700002"
+    guardian = corrected.data.pii.guardian.model_copy(update={"phone": new_phone})
+    pii = corrected.data.pii.model_copy(update={"guardian": guardian})
+    corrected = corrected.model_copy(
+        update={"data": corrected.data.model_copy(update={"pii": pii})}
+    )
+    await notify.hear(corrected)
+
+    [claim] = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10)
+    assert claim.message.to == new_phone
+
+
+async def test_an_event_before_the_enrollment_waits_for_it(notify: Notify, journey: Any) -> None:
+    with pytest.raises(service.ContactNotYetKnownError):
+        await notify.hear(journey.issued(5))
+
+
+async def test_erasure_forgets_the_contact_every_message_and_dead_letters_about_them(
+    notify: Notify, journey: Any
+) -> None:
+    enrolled = journey.enrolled(1, email="parent1@example.ma")
+    await notify.hear(enrolled)
+    await notify.hear(journey.enrolled(2))
+    async with notify.db.transaction() as session:
+        await session.execute(
+            KERNEL.dead_letter.insert().values(
+                consumer="notify-enrollment",
+                event_id=enrolled.id,
+                type=enrolled.type,
+                nats_subject=enrolled.type,
+                headers="{}",
+                payload=json.dumps(enrolled.model_dump(mode="json")).encode(),
+                error="test",
+                deliveries=8,
+                failed_at=utcnow(),
+            )
+        )
+
+    await notify.hear(journey.erased(1))
+
+    assert await notify.contact(1) is None
+    assert await notify.deliveries(1) == []
+    assert await notify.count(KERNEL.dead_letter) == 0
+    assert await notify.count(ErasedLearner) == 1
+    assert len(await notify.deliveries(2)) == 1  # another learner's messages stay
+
+
+async def test_an_event_redelivered_after_erasure_does_not_bring_the_learner_back(
+    notify: Notify, journey: Any
+) -> None:
+    await notify.hear(journey.erased(1))
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(journey.waitlisted(1))
+    await notify.hear(journey.issued(1))
+
+    assert await notify.contact(1) is None
+    assert await notify.deliveries(1) == []
+
+
+async def test_transfer_moves_who_may_see_the_learners_messages(
+    notify: Notify, journey: Any
+) -> None:
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(journey.transferred(1))
+
+    contact = await notify.contact(1)
+    assert contact is not None
+    assert (contact.association_id, contact.center_id, contact.province_code) == (
         uuid_of("association", 2),
         uuid_of("center", 2),
+        "072",
     )
-    assert (contact.region_code, contact.province_code) == ("04", "041")
+
+
+async def test_partner_events_are_recorded_without_personal_data(
+    notify: Notify, journey: Any
+) -> None:
+    for event in (
+        journey.enrolled(1, email="parent1@example.ma"),
+        journey.transferred(1),
+        journey.at_risk(1),
+        journey.updated(1),
+        journey.completed(1),
+        journey.outcome(1),
+        journey.issued(1),
+        journey.revoked(1),
+        journey.withdrawn(1),
+        journey.erased(1),
+    ):
+        await notify.hear(event)
+
+    feed = [event for event in await notify.outbox() if event.type.startswith("fursa.partner.")]
+    assert [event.type for event in feed] == [
+        "fursa.partner.learner-enrolled.v1",
+        "fursa.partner.learner-transferred.v1",
+        "fursa.partner.training-completed.v1",
+        "fursa.partner.learner-outcome-recorded.v1",
+        "fursa.partner.certificate-issued.v1",
+        "fursa.partner.certificate-revoked.v1",
+        "fursa.partner.learner-withdrawn.v1",
+        "fursa.partner.enrollments-erased.v1",
+    ]
+    enrollment = [e for e in feed if e.subject == uuid_of("enrollment", 1)]
+    assert [e.sequence for e in enrollment] == list(range(1, len(enrollment) + 1))
+    assert all(e.source == "fursa/notify" and e.causationid for e in feed)
+    text = "".join(json.dumps(e.model_dump(mode="json")) for e in feed)
+    assert uuid_of("learner", 1) not in text
+    assert learner_pii(1).guardian.phone not in text
+    assert "Lycée" not in text  # free text of the outcome stays internal
+
+
+async def test_endpoints_hear_only_the_event_types_they_chose(notify: Notify, journey: Any) -> None:
+    partner = await partners.register_partner(notify.uow, name="Association Relais")
+    await partners.add_endpoint(
+        notify.uow,
+        partner_id=partner.id,
+        url="https://partner.example/hooks",
+        event_types=["fursa.partner.certificate-issued.v1"],
+    )
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(journey.issued(1))
+
+    [webhook] = [d for d in await notify.deliveries() if d.channel == "webhook"]
+    assert webhook.template == "fursa.partner.certificate-issued.v1"
+    assert webhook.learner_id is None
+    assert parse_event(webhook.body.encode()).type == "fursa.partner.certificate-issued.v1"

@@ -20,6 +20,7 @@ import httpx
 
 from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
+from fursa.shared.messaging.streams import CERTIFICATE_ISSUED
 
 # Learners taken through their sessions together by ``complete_trainings``.
 CLASS_SIZE = 200
@@ -65,8 +66,11 @@ def enrollment_body(n: int, center_id: str) -> dict[str, Any]:
             "last_name_ar": last_ar,
             "first_name_latin": first_lat,
             "last_name_latin": last_lat,
-            "birth_date": f"{2009 + n % 5}-0{1 + n % 9}-1{n % 10}",
+            # Aged 12 to 17 when the 2025/2026 school year starts, out of school since 2024.
+            "birth_date": f"{2008 + n % 5}-0{1 + n % 9}-1{n % 10}",
             "sex": "female" if n % 2 else "male",
+            "last_school_level": "primary_6",
+            "year_left_school": 2024,
         },
         "guardian": {
             "name": f"{first_lat} {last_lat} (guardian)",
@@ -237,7 +241,13 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
                         "GET", f"{urls['notify']}/deliveries", params={"learner_id": learner_id}
                     )
                 ).json()
-                return found
+                # The guardian's message about the certificate, sent (others tell of the
+                # enrollment and of the completion).
+                return [
+                    delivery
+                    for delivery in found
+                    if delivery["cause_type"] == CERTIFICATE_ISSUED and delivery["status"] == "sent"
+                ]
 
             if expected:
                 return len(await _poll(lambda: _non_empty(count), timeout_s) or [])

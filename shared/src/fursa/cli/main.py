@@ -13,18 +13,35 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from fursa.cli import learners_import
+from fursa.cli.backups import backup_command, restore_command
 from fursa.cli.demo import run_demo
+from fursa.cli.partners import partner_app
 from fursa.cli.platform import SERVICES, Platform
-from fursa.shared.auth import Role, mint_dev_token
+from fursa.cli.provisioning import provision_command
+from fursa.shared.auth import Role, dev_authorization, mint_dev_token
 from fursa.shared.problems import Problem
 from fursa.shared.settings import DEV_TOKEN_KEY
 
 app = typer.Typer(help="Fursa — the Second Chance School platform.", no_args_is_help=True)
 console = Console()
+app.add_typer(partner_app, name="partner")
+app.command("provision")(provision_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command()
@@ -66,6 +83,10 @@ def up(
             table.add_row(service, url, f"{url}/docs")
         console.print(table)
         console.print(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
+        console.print(
+            f"SMTP sink: 127.0.0.1:{platform.smtp_port} "
+            f"(e-mail kept in {platform.var_dir / 'notify-sink' / 'mail'})"
+        )
         console.print(f"Development admin token: {mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN)}")
         console.print(
             "Try: [bold].venv/bin/fursa demo --learners 50[/bold]   Ctrl-C stops everything."
@@ -138,3 +159,72 @@ def demo(
         )
     print(json.dumps(result.as_dict()))
     sys.exit(0 if ok else 1)
+
+
+@app.command("import")
+def import_learners(
+    file: Annotated[Path, typer.Argument(help="learners.csv (UTF-8; columns: docs/import.md)")],
+    url: Annotated[
+        str, typer.Option(envvar="FURSA_ENROLLMENT_URL", help="The enrollment service.")
+    ] = "http://127.0.0.1:8001",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FURSA_TOKEN",
+            help="Bearer token of an association's staff or an administrator "
+            "(default: a development admin token, accepted in development only).",
+        ),
+    ] = None,
+    batch: Annotated[
+        int, typer.Option(min=1, max=learners_import.MAX_BATCH, help="Rows per request.")
+    ] = 200,
+) -> None:
+    """Enroll the learners of a CSV file; report each invalid or refused row by line number.
+
+    Valid rows are committed whatever the others do; importing the same file again creates
+    no duplicates. Exits 1 when a row was not imported, 2 when the file or the service
+    refused the whole import.
+    """
+    try:
+        rows, shape_problems = learners_import.read_file(file)
+    except (OSError, learners_import.MalformedFile) as exc:
+        console.print(f"[red]{file}: {exc}[/red]")
+        sys.exit(2)
+    report = learners_import.ImportReport(rows=len(shape_problems))
+    report.counts["invalid"] += len(shape_problems)
+    report.problems.extend(shape_problems)
+    headers = {"Authorization": f"Bearer {token}"} if token else dev_authorization()
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"importing {file.name}", total=len(rows))
+        try:
+            asyncio.run(
+                learners_import.import_learners(
+                    rows,
+                    url=url.rstrip("/"),
+                    headers=headers,
+                    batch_size=batch,
+                    on_progress=lambda n: progress.advance(task, n),
+                    report=report,
+                )
+            )
+        except (learners_import.ImportFailed, httpx.HTTPError) as exc:
+            console.print(f"[red]import stopped: {exc}[/red]")
+            sys.exit(2)
+    summary = Table(title=f"{file.name}: {report.rows} rows in {report.seconds:.1f} s")
+    summary.add_column("outcome")
+    summary.add_column("rows", justify="right")
+    for outcome in ("enrolled", "waitlisted", "already_imported", "refused", "invalid"):
+        summary.add_row(outcome, str(report.counts[outcome]))
+    console.print(summary)
+    for problem in report.problems:
+        console.print(f"line {problem.line}: {problem.status}: {problem.reason}", markup=False)
+    console.print(f"{report.rate:.0f} rows/s")
+    sys.exit(1 if report.problems else 0)

@@ -7,9 +7,11 @@ processes by module path and talks to them over HTTP only — it never imports s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,8 +21,15 @@ from pathlib import Path
 import httpx
 import nats
 
-from fursa.shared.messaging.streams import Topology, provision
-from fursa.shared.natsauth import render_authorization
+from fursa.shared.messaging.streams import Topology, provision, provision_partner_feed
+from fursa.shared.natsauth import (
+    ADMIN,
+    PARTNER_ADMIN,
+    USERS,
+    hash_password,
+    render_authorization,
+    write_partners_config,
+)
 from fursa.shared.natsserver import NatsServer, free_port
 from fursa.shared.observability import LOG_CONFIG
 
@@ -42,6 +51,9 @@ class Platform:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     nats: NatsServer | None = None
+    # The local SMTP sink: notify's e-mail goes over real SMTP into a Maildir under var_dir.
+    smtp_port: int | None = None
+    smtp_sink: subprocess.Popen[bytes] | None = None
     passwords: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,24 +72,70 @@ class Platform:
         """Start nats-server, provision streams and consumers, start the four services."""
         self.start_nats()
         asyncio.run(self.provision())
+        self.start_smtp_sink()
         for service in self.ports:
             self.start_service(service)
         self.wait_ready(timeout_s)
 
     def start_nats(self) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.passwords = {name: secrets.token_urlsafe(18) for name in ("admin", *SERVICES)}
+        self.passwords = {name: secrets.token_urlsafe(18) for name in USERS}
+        # Partners enrolled by `fursa partner add` stay in var/nats/partners.json across runs.
+        # Only the hash is written: fursa partner add re-renders partners.conf from the roster.
+        write_partners_config(self.var_dir / "nats", hash_password(self.passwords[PARTNER_ADMIN]))
         self.nats = NatsServer(
             self.var_dir / "nats",
             include=render_authorization(self.passwords),
             port=self.nats_port or free_port(),
         ).start()
 
+    def start_smtp_sink(self, timeout_s: float = 10) -> None:
+        """Run aiosmtpd on loopback, keeping every e-mail in ``notify-sink/mail`` (a Maildir)."""
+        self.smtp_port = self.smtp_port or free_port()
+        logs = self.var_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        # aiosmtpd's Maildir creates the mail folder itself, but not its parent.
+        (self.var_dir / "notify-sink").mkdir(exist_ok=True)
+        log = (logs / "smtp-sink.log").open("ab")
+        self.smtp_sink = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aiosmtpd",
+                "--nosetuid",
+                "--smtputf8",
+                "--class",
+                "aiosmtpd.handlers.Mailbox",
+                "--listen",
+                f"127.0.0.1:{self.smtp_port}",
+                str(self.var_dir / "notify-sink" / "mail"),
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.smtp_port), timeout=1),
+            ):
+                return
+            if self.smtp_sink.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the SMTP sink did not start; see {logs / 'smtp-sink.log'}")
+            time.sleep(0.05)
+
     async def provision(self) -> None:
         assert self.nats is not None
-        nc = await nats.connect(self.nats.url, user="admin", password=self.passwords["admin"])
+        nc = await nats.connect(self.nats.url, user=ADMIN, password=self.passwords[ADMIN])
         try:
             await provision(nc.jetstream(), Topology())
+        finally:
+            await nc.close()
+        nc = await nats.connect(
+            self.nats.url, user=PARTNER_ADMIN, password=self.passwords[PARTNER_ADMIN]
+        )
+        try:
+            await provision_partner_feed(nc.jetstream())
         finally:
             await nc.close()
 
@@ -93,7 +151,13 @@ class Platform:
             f"{prefix}PORT": str(self.ports[service]),
             f"{prefix}PUBLIC_BASE_URL": self.url(service),
             "FURSA_NOTIFY_SINK_DIR": str(self.var_dir / "notify-sink"),
+            # The development signing key of diplomas lives with the rest of the platform's data.
+            "FURSA_CERTIFICATION_SIGNING_KEYS_FILE": str(
+                self.var_dir / "certification-signing-keys.json"
+            ),
         }
+        if self.smtp_port is not None:
+            env["FURSA_NOTIFY_SMTP_PORT"] = str(self.smtp_port)
         env.update(self.extra_env)
         return env
 
@@ -164,5 +228,8 @@ class Platform:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if self.smtp_sink is not None and self.smtp_sink.poll() is None:
+            self.smtp_sink.terminate()
+            self.smtp_sink.wait(10)
         if self.nats is not None:
             self.nats.stop()

@@ -1,6 +1,22 @@
-"""Prometheus metrics every service exposes on /metrics. Labels never carry personal data."""
+"""Prometheus metrics every service exposes on /metrics. Labels never carry personal data.
 
-from prometheus_client import Counter, Gauge
+A label value is a service, consumer, route template, method, status, or one of a few fixed
+words (channels, outcomes): never a path as requested, an id, a name or a phone number. The
+functions below refuse any other word, so a careless call cannot turn a label into a leak.
+
+Kernel metrics are recorded by the kernel itself (HTTP by :class:`HttpMetrics`, events by the
+consumer and the relay, outbox and dead-letter gauges at each scrape). Two belong to services
+and are one call each where the effect commits: :func:`record_delivery` (notify) and
+:func:`record_certificate` (certification).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from prometheus_client import Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 EVENTS_HANDLED = Counter(
     "fursa_events_handled",
@@ -9,6 +25,100 @@ EVENTS_HANDLED = Counter(
 )
 EVENTS_PUBLISHED = Counter("fursa_events_published", "Outbox rows published", ["service"])
 OUTBOX_UNSENT = Gauge("fursa_outbox_unsent", "Outbox rows not yet published", ["service"])
+OUTBOX_OLDEST_UNSENT_AGE = Gauge(
+    "fursa_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest outbox row not yet published (0 when all are): the relay's lag",
+    ["service"],
+)
 DEAD_LETTERS_WAITING = Gauge(
     "fursa_dead_letters_waiting", "Dead letters waiting for a replay", ["service"]
 )
+HTTP_REQUESTS = Counter(
+    "fursa_http_requests",
+    "HTTP requests answered, by route template and status",
+    ["service", "method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "fursa_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+DELIVERIES = Counter(
+    "fursa_deliveries",
+    "Notifications and webhook calls attempted by notify, by channel and outcome",
+    ["channel", "outcome"],
+)
+CERTIFICATES = Counter(
+    "fursa_certificates",
+    "Certificates issued (a re-issue counts as reissued) and revoked",
+    ["action"],
+)
+
+Channel = Literal["sms", "email", "webhook"]
+DeliveryOutcome = Literal["sent", "failed", "retried", "disabled"]
+CertificateAction = Literal["issued", "reissued", "revoked"]
+_CHANNELS = frozenset({"sms", "email", "webhook"})
+_DELIVERY_OUTCOMES = frozenset({"sent", "failed", "retried", "disabled"})
+_CERTIFICATE_ACTIONS = frozenset({"issued", "reissued", "revoked"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
+
+
+def _known(value: str, allowed: frozenset[str], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} {value!r} is not a metric label; expected {sorted(allowed)}")
+    return value
+
+
+def record_delivery(channel: Channel, outcome: DeliveryOutcome) -> None:
+    """notify: one attempt to deliver a notification or a webhook call, and how it ended."""
+    DELIVERIES.labels(
+        _known(channel, _CHANNELS, "channel"),
+        _known(outcome, _DELIVERY_OUTCOMES, "outcome"),
+    ).inc()
+
+
+def record_certificate(action: CertificateAction = "issued") -> None:
+    """certification: a certificate issued, re-issued (replacing another) or revoked."""
+    CERTIFICATES.labels(_known(action, _CERTIFICATE_ACTIONS, "action")).inc()
+
+
+class HttpMetrics:
+    """ASGI middleware counting requests and timing them by route *template*.
+
+    The template (``/learners/{learner_id}``) is known only once the router has matched, so it
+    is read from the scope after the application ran; a request no route matched is counted
+    as ``unmatched`` rather than by its path.
+    """
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # an exception before the response started is what the client gets
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = _route_template(scope)
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_DURATION.labels(self.service, method, route).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE

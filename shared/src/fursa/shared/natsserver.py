@@ -58,6 +58,7 @@ def render_config(
     http_port: int,
     store_dir: Path,
     include: str | None = None,
+    pid_file: Path | None = None,
     max_memory: str = "256MB",
     max_file: str = "4GB",
 ) -> str:
@@ -73,6 +74,8 @@ def render_config(
         f"  max_file_store: {max_file}",
         "}",
     ]
+    if pid_file is not None:
+        lines.append(f'pid_file: "{pid_file}"')
     if include:
         lines.append(include)
     return "\n".join(lines) + "\n"
@@ -101,6 +104,11 @@ class NatsServer:
     def config_path(self) -> Path:
         return self.workdir / "nats-server.conf"
 
+    @property
+    def pid_file(self) -> Path:
+        """Where the server writes its process id (``fursa partner add`` signals a reload)."""
+        return self.workdir / "nats-server.pid"
+
     def start(self, timeout_s: float = 10.0) -> NatsServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
@@ -109,6 +117,7 @@ class NatsServer:
                 http_port=self.http_port,
                 store_dir=self.store_dir,
                 include=self.include,
+                pid_file=self.pid_file,
             )
         )
         log = (self.workdir / "nats-server.log").open("ab")

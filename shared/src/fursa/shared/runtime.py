@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,6 +25,7 @@ from sqlalchemy import MetaData, func, select
 
 from fursa.shared import observability, problems
 from fursa.shared.auth import Role, TokenVerifier, allow
+from fursa.shared.clock import utcnow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import Database
@@ -33,7 +35,12 @@ from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
 from fursa.shared.messaging.tables import KernelTables
-from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_UNSENT
+from fursa.shared.metrics import (
+    DEAD_LETTERS_WAITING,
+    OUTBOX_OLDEST_UNSENT_AGE,
+    OUTBOX_UNSENT,
+    HttpMetrics,
+)
 from fursa.shared.migrations import upgrade_async
 from fursa.shared.natsauth import inbox_prefix
 from fursa.shared.problems import Problem
@@ -49,6 +56,23 @@ def _database(request: Request) -> Database:
 
 DatabaseDep = Annotated[Database, Depends(_database)]
 """A route's access to its service's database (the runtime's)."""
+
+
+class Worker(Protocol):
+    """A service's own background loop (e.g. notify's delivery worker), run beside the relay.
+
+    ``wake`` is called after every commit of the service (new work may be waiting); ``stop``
+    asks ``run`` to finish what it holds and return.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def run(self) -> None: ...
+
+    def wake(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class ServiceRuntime:
@@ -84,7 +108,8 @@ class ServiceRuntime:
             logger=log,
         )
         self.relay: OutboxRelay | None = None
-        self.uow = UnitOfWork(self.db, tables, source=f"fursa/{name}", on_commit=self.wake_relay)
+        self.workers: list[Worker] = []
+        self.uow = UnitOfWork(self.db, tables, source=f"fursa/{name}", on_commit=self.committed)
         self.consumers = [
             EventConsumer(
                 db=self.db,
@@ -92,7 +117,7 @@ class ServiceRuntime:
                 spec=spec,
                 handlers={t: handlers[t] for t in spec.subjects if t in handlers},
                 source=f"fursa/{name}",
-                on_commit=self.wake_relay,
+                on_commit=self.committed,
                 batch_size=settings.consumer_batch_size,
                 retry_delays_s=settings.retry_delays_s,
             )
@@ -139,6 +164,16 @@ class ServiceRuntime:
         if self.relay is not None:
             self.relay.wake()
 
+    def committed(self) -> None:
+        """After a commit: publish its events, and let the workers look for new work."""
+        self.wake_relay()
+        for worker in self.workers:
+            worker.wake()
+
+    def add_worker(self, worker: Worker) -> None:
+        """Run ``worker`` from start to stop, after the consumers (it may use their output)."""
+        self.workers.append(worker)
+
     async def start(self) -> None:
         await self.broker.connect()
         js = self.broker.connection.jetstream()
@@ -153,14 +188,19 @@ class ServiceRuntime:
         self._tasks += [
             asyncio.create_task(consumer.run(js), name=consumer.name) for consumer in self.consumers
         ]
+        self._tasks += [
+            asyncio.create_task(worker.run(), name=worker.name) for worker in self.workers
+        ]
 
     async def stop(self, drain_timeout_s: float = 10.0) -> None:
-        """Let consumers finish the batch in hand, publish what is committed, then disconnect."""
+        """Let consumers and workers finish what they hold, publish what is committed, stop."""
         for consumer in self.consumers:
             consumer.stop()
-        consumer_tasks = self._tasks[1:]
-        if consumer_tasks:
-            _done, pending = await asyncio.wait(consumer_tasks, timeout=drain_timeout_s)
+        for worker in self.workers:
+            worker.stop()
+        draining = self._tasks[1:]
+        if draining:
+            _done, pending = await asyncio.wait(draining, timeout=drain_timeout_s)
             for task in pending:
                 task.cancel()
         if self.relay is not None:
@@ -182,17 +222,25 @@ class ServiceRuntime:
     async def refresh_gauges(self) -> None:
         outbox, dead = self.tables.outbox, self.tables.dead_letter
         async with self.db.connect() as connection:
-            unsent = (
+            unsent, oldest = (
                 await connection.execute(
-                    select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+                    select(func.count(), func.min(outbox.c.created_at)).where(
+                        outbox.c.sent_at.is_(None)
+                    )
                 )
-            ).scalar_one()
+            ).one()
             waiting = (
                 await connection.execute(
                     select(func.count()).select_from(dead).where(dead.c.replayed_at.is_(None))
                 )
             ).scalar_one()
         OUTBOX_UNSENT.labels(self.name).set(unsent)
+        lag = 0.0
+        if oldest is not None:
+            # SQLite hands back naive datetimes; the kernel stores UTC.
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            lag = max((utcnow() - oldest).total_seconds(), 0.0)
+        OUTBOX_OLDEST_UNSENT_AGE.labels(self.name).set(lag)
         DEAD_LETTERS_WAITING.labels(self.name).set(waiting)
 
     def asyncapi(self) -> Any:
@@ -226,6 +274,7 @@ class ServiceRuntime:
         app.state.runtime = self
         observability.instrument(app)
         problems.install(app, max_body_bytes=self.settings.max_body_bytes)
+        app.add_middleware(HttpMetrics, service=self.name)
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:

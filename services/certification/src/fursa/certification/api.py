@@ -1,30 +1,79 @@
-"""HTTP routes of the certification service: thin translations to the service layer.
+"""HTTP routes of the certification service for the programme's staff: thin translations to
+the service layer.
 
 Every route needs a bearer token of the programme's staff (partners are refused with 403) and
 shows only the certificates issued within the caller's association, center or territory: any
-other certificate is answered exactly as if it did not exist.
+other certificate is answered exactly as if it did not exist. Approving, revoking and
+re-issuing are Entraide Nationale officers' acts (administrators may stand in).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.certification import service
-from fursa.certification.domain import CertificateStatus
+from fursa.certification.domain import CertificateStatus, CertificationRuleError
 from fursa.certification.models import Certificate
-from fursa.shared.auth import PROGRAMME_STAFF, Principal, allow
-from fursa.shared.contracts import CertificateKind, Pathway
+from fursa.certification.service import Issuer, NotFoundError
+from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
+from fursa.shared.contracts import CertificateKind, Pathway, RevocationReason
+from fursa.shared.contracts.common import UUID_PATTERN, SchoolYear
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
-from fursa.shared.problems import Problem
+from fursa.shared.problems import Problem, register_messages
 from fursa.shared.runtime import DatabaseDep
+
+NUMBER_PATTERN = r"^[A-Z]{2,3}-[0-9]{4}-[0-9]{6,}$"
+PDF = "application/pdf"
+
+register_messages(
+    {
+        "certificate_already_revoked": {
+            "fr": "Ce certificat est déjà révoqué.",
+            "ar": "هذه الشهادة ملغاة سلفًا.",
+        },
+        "certificate_not_revoked": {
+            "fr": "Seul un certificat révoqué peut être réémis.",
+            "ar": "لا يمكن إعادة إصدار إلا شهادة ملغاة.",
+        },
+        "certificate_already_replaced": {
+            "fr": "Un certificat actif remplace déjà celui-ci.",
+            "ar": "توجد شهادة سارية تعوض هذه الشهادة.",
+        },
+        "certificate_revoked": {
+            "fr": "Un certificat révoqué ne s'imprime pas.",
+            "ar": "لا تطبع شهادة ملغاة.",
+        },
+        "personal_data_erased": {
+            "fr": "Les données personnelles du titulaire ont été effacées.",
+            "ar": "تم محو المعطيات الشخصية لصاحب الشهادة.",
+        },
+    }
+)
 
 # Who may use these internal routes at all; each one then scopes what it shows.
 _staff = allow(*PROGRAMME_STAFF)
 Viewer = Annotated[Principal, Depends(_staff)]
+Officer = Annotated[Principal, Depends(allow(Role.ENTRAIDE_OFFICER, Role.ADMIN))]
+
+CertificateNumber = Annotated[
+    str, Path(pattern=NUMBER_PATTERN, description="e.g. `MS-2026-000001`")
+]
+EnrollmentId = Annotated[str, Path(pattern=UUID_PATTERN)]
+CenterId = Annotated[str, Path(pattern=UUID_PATTERN)]
+
+
+def _issuer(request: Request) -> Issuer:
+    issuer: Issuer = request.app.state.issuer
+    return issuer
+
+
+IssuerDep = Annotated[Issuer, Depends(_issuer)]
 
 
 class CertificatePublic(BaseModel):
@@ -43,6 +92,8 @@ class CertificatePublic(BaseModel):
     issued_on: date
     status: CertificateStatus
     replaces: str | None
+    revoked_on: date | None
+    revocation_reason: RevocationReason | None
 
 
 class CertificateSummaryPublic(BaseModel):
@@ -50,25 +101,68 @@ class CertificateSummaryPublic(BaseModel):
     active: int
 
 
+class RevocationRequest(BaseModel):
+    """Why the certificate is revoked: a code, never free text (it could carry personal data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: RevocationReason
+
+
+class CohortApproval(BaseModel):
+    """A center's cohort to approve at once (one school year, or every pending one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    center_id: Annotated[str, Field(pattern=UUID_PATTERN)]
+    school_year: SchoolYear | None = None
+
+
+class PendingApprovalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enrollment_id: str
+    learner_id: str
+    center_id: str
+    school_year: str
+    pathway: Pathway
+    completed_on: date
+
+
 def _public(certificate: Certificate) -> CertificatePublic:
     return CertificatePublic.model_validate(certificate)
 
+
+@contextmanager
+def _as_problems() -> Iterator[None]:
+    """The service layer's refusals as problem+json (404 outside scope, 409 for a rule)."""
+    try:
+        yield
+    except NotFoundError as exc:
+        raise Problem.not_found() from exc
+    except CertificationRuleError as exc:
+        raise Problem.rule(exc.code, status=409) from exc
+
+
+_errors = {
+    401: {"description": "No valid bearer token", "content": {PROBLEM_JSON: {}}},
+    403: {"description": "A role these routes do not serve", "content": {PROBLEM_JSON: {}}},
+    404: {"description": "Nothing of that id within the caller's scope"},
+    422: {"description": "A field at fault", "content": {PROBLEM_JSON: {}}},
+}
 
 router = APIRouter(
     prefix="/certificates",
     tags=["certificates"],
     # On the router too, so that a route added later cannot forget it (resolved once).
     dependencies=[Depends(_staff)],
-    responses={
-        401: {"description": "No valid bearer token", "content": {PROBLEM_JSON: {}}},
-        403: {"description": "A role these routes do not serve", "content": {PROBLEM_JSON: {}}},
-    },
+    responses=_errors,  # type: ignore[arg-type]
 )
 
 
 @router.get("")
 async def list_certificates(
-    db: DatabaseDep, viewer: Viewer, enrollment_id: Annotated[str, Query(max_length=36)]
+    db: DatabaseDep, viewer: Viewer, enrollment_id: Annotated[str, Query(pattern=UUID_PATTERN)]
 ) -> list[CertificatePublic]:
     """The certificates of one enrollment, active and revoked, that the caller may see
     (none for an enrollment outside the caller's scope)."""
@@ -87,11 +181,10 @@ async def summary(db: DatabaseDep, viewer: Viewer) -> CertificateSummaryPublic:
     return CertificateSummaryPublic(issued=counts.issued, active=counts.active)
 
 
-@router.get(
-    "/{number}",
-    responses={404: {"description": "No such certificate", "content": {PROBLEM_JSON: {}}}},
-)
-async def get_certificate(db: DatabaseDep, viewer: Viewer, number: str) -> CertificatePublic:
+@router.get("/{number}")
+async def get_certificate(
+    db: DatabaseDep, viewer: Viewer, number: CertificateNumber
+) -> CertificatePublic:
     """One certificate by its human-readable number, e.g. `MS-2026-000001`.
 
     A certificate outside the caller's scope is answered with the same 404 as a number that
@@ -102,3 +195,110 @@ async def get_certificate(db: DatabaseDep, viewer: Viewer, number: str) -> Certi
         raise Problem.not_found()
     viewer.ensure_sees(**certificate.placement())
     return _public(certificate)
+
+
+@router.get("/{number}/diploma.pdf", response_class=Response)
+async def diploma(
+    db: DatabaseDep, viewer: Viewer, issuer: IssuerDep, number: CertificateNumber
+) -> Response:
+    """The bilingual diploma to print (rendered on first demand, then cached)."""
+    with _as_problems():
+        pdf = await service.diploma_pdf(
+            db, number=number, viewer=viewer, public_base_url=issuer.public_base_url
+        )
+    return Response(
+        pdf,
+        media_type=PDF,
+        headers={"Content-Disposition": f'inline; filename="{number}.pdf"'},
+    )
+
+
+@router.post("/{number}/revocation")
+async def revoke(
+    request: Request, officer: Officer, number: CertificateNumber, body: RevocationRequest
+) -> CertificatePublic:
+    """Revoke a certificate with a reason code; the public page shows it at once."""
+    with _as_problems():
+        certificate = await service.revoke(
+            request.app.state.runtime.uow, number=number, reason=body.reason, officer=officer
+        )
+    return _public(certificate)
+
+
+@router.post("/{number}/reissue", status_code=201)
+async def reissue(
+    request: Request, officer: Officer, issuer: IssuerDep, number: CertificateNumber
+) -> CertificatePublic:
+    """Issue a new certificate, with a new number, in place of a revoked one."""
+    with _as_problems():
+        certificate = await service.reissue(
+            request.app.state.runtime.uow, number=number, officer=officer, issuer=issuer
+        )
+    return _public(certificate)
+
+
+approvals = APIRouter(prefix="/approvals", tags=["approvals"], responses=_errors)  # type: ignore[arg-type]
+
+
+@approvals.get("")
+async def pending_approvals(
+    db: DatabaseDep,
+    officer: Officer,
+    center_id: Annotated[str | None, Query(pattern=UUID_PATTERN)] = None,
+) -> list[PendingApprovalPublic]:
+    """Passed trainings whose certificate awaits approval, within the officer's region."""
+    pending = await service.pending_approvals(db, viewer=officer, center_id=center_id)
+    return [PendingApprovalPublic.model_validate(row) for row in pending]
+
+
+@approvals.post("/cohort")
+async def approve_cohort(
+    request: Request, officer: Officer, issuer: IssuerDep, body: CohortApproval
+) -> list[CertificatePublic]:
+    """Approve a center's whole cohort at once: every pending certificate is issued."""
+    certificates = await service.approve_cohort(
+        request.app.state.runtime.uow,
+        center_id=body.center_id,
+        school_year=body.school_year,
+        officer=officer,
+        issuer=issuer,
+    )
+    return [_public(certificate) for certificate in certificates]
+
+
+@approvals.post("/{enrollment_id}", status_code=201)
+async def approve(
+    request: Request, officer: Officer, issuer: IssuerDep, enrollment_id: EnrollmentId
+) -> CertificatePublic:
+    """Approve one learner's pending certificate, which is issued at once."""
+    with _as_problems():
+        certificate = await service.approve(
+            request.app.state.runtime.uow,
+            enrollment_id=enrollment_id,
+            officer=officer,
+            issuer=issuer,
+        )
+    return _public(certificate)
+
+
+cohorts = APIRouter(prefix="/cohorts", tags=["certificates"], responses=_errors)  # type: ignore[arg-type]
+
+
+@cohorts.get("/{center_id}/diplomas.pdf", response_class=Response)
+async def cohort_diplomas(
+    db: DatabaseDep,
+    viewer: Viewer,
+    issuer: IssuerDep,
+    center_id: CenterId,
+    school_year: Annotated[str | None, Query(pattern=r"^[0-9]{4}/[0-9]{4}$")] = None,
+) -> Response:
+    """A center's active diplomas as one printable PDF (a page each), e.g. for a ceremony."""
+    with _as_problems():
+        pdf = await service.cohort_pdf(
+            db,
+            center_id=center_id,
+            school_year=school_year,
+            viewer=viewer,
+            public_base_url=issuer.public_base_url,
+        )
+    return Response(pdf, media_type=PDF)

@@ -9,24 +9,47 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from fursa.certification import api
+from fursa.certification import api, verification
 from fursa.certification.consumers import handlers
+from fursa.certification.credentials import IssuerKeys
+from fursa.certification.domain import Bilingual
 from fursa.certification.models import KERNEL, Base
+from fursa.certification.service import Issuer
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.runtime import ServiceRuntime
 
 NAME = "certification"
 
 
+def issuer_of(settings: CertificationSettings) -> Issuer:
+    """The issuer as configured: its keys (a development key when none is set), its public
+    address and the signatory printed on diplomas."""
+    return Issuer(
+        keys=IssuerKeys.for_settings(settings),
+        public_base_url=settings.public_base_url,
+        signatory_name=Bilingual(settings.signatory_name_ar, settings.signatory_name_fr),
+        signatory_title=Bilingual(settings.signatory_title_ar, settings.signatory_title_fr),
+    )
+
+
 def create_app(settings: CertificationSettings | None = None) -> FastAPI:
     """Wire the certification service; nothing connects until the app's lifespan starts."""
     settings = settings or CertificationSettings()
+    issuer = issuer_of(settings)
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
         metadata=Base.metadata,
         tables=KERNEL,
-        handlers=handlers(settings),
+        handlers=handlers(settings, issuer),
         migrations=Path(__file__).with_name("migrations"),
     )
-    return runtime.app([api.router], title="Fursa certification")
+    app = runtime.app(
+        [api.router, api.approvals, api.cohorts, verification.verify, verification.router],
+        title="Fursa certification",
+    )
+    app.state.issuer = issuer
+    app.state.verification_rate_limit = verification.VerificationRateLimit(
+        settings.verification_rate_limit, settings.verification_rate_limit_storage
+    )
+    return app

@@ -1,28 +1,74 @@
-"""Certification rules in plain code: who earns what, and how certificates are numbered."""
+"""Certification rules in plain code: who earns what, how certificates are numbered, when an
+officer must approve, when a certificate may be revoked or re-issued, and the programme's words
+a diploma prints in Arabic and French."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from enum import StrEnum
 
 from fursa.shared.contracts import CertificateKind, Pathway, TrainingResult
 
-# Abbreviations of Morocco's twelve regions (2015 division), by official region code.
-REGION_PREFIXES: dict[str, str] = {
-    "01": "TTA",  # Tanger-Tétouan-Al Hoceïma
-    "02": "OR",  # L'Oriental
-    "03": "FM",  # Fès-Meknès
-    "04": "RSK",  # Rabat-Salé-Kénitra
-    "05": "BMK",  # Béni Mellal-Khénifra
-    "06": "CS",  # Casablanca-Settat
-    "07": "MS",  # Marrakech-Safi
-    "08": "DT",  # Drâa-Tafilalet
-    "09": "SM",  # Souss-Massa
-    "10": "GON",  # Guelmim-Oued Noun
-    "11": "LSH",  # Laâyoune-Sakia El Hamra
-    "12": "DOD",  # Dakhla-Oued Ed-Dahab
+
+@dataclass(frozen=True)
+class Bilingual:
+    """One text in the diploma's two languages."""
+
+    ar: str
+    fr: str
+
+
+# Morocco's twelve regions (2015 division) by official code: the numbering prefix and the
+# name printed on diplomas.
+REGIONS: dict[str, tuple[str, Bilingual]] = {
+    "01": ("TTA", Bilingual("طنجة تطوان الحسيمة", "Tanger-Tétouan-Al Hoceïma")),
+    "02": ("OR", Bilingual("الشرق", "L'Oriental")),
+    "03": ("FM", Bilingual("فاس مكناس", "Fès-Meknès")),
+    "04": ("RSK", Bilingual("الرباط سلا القنيطرة", "Rabat-Salé-Kénitra")),
+    "05": ("BMK", Bilingual("بني ملال خنيفرة", "Béni Mellal-Khénifra")),
+    "06": ("CS", Bilingual("الدار البيضاء سطات", "Casablanca-Settat")),
+    "07": ("MS", Bilingual("مراكش آسفي", "Marrakech-Safi")),
+    "08": ("DT", Bilingual("درعة تافيلالت", "Drâa-Tafilalet")),
+    "09": ("SM", Bilingual("سوس ماسة", "Souss-Massa")),
+    "10": ("GON", Bilingual("كلميم واد نون", "Guelmim-Oued Noun")),
+    "11": ("LSH", Bilingual("العيون الساقية الحمراء", "Laâyoune-Sakia El Hamra")),
+    "12": ("DOD", Bilingual("الداخلة وادي الذهب", "Dakhla-Oued Ed-Dahab")),
+}
+REGION_PREFIXES: dict[str, str] = {code: prefix for code, (prefix, _name) in REGIONS.items()}
+
+PROGRAMME = Bilingual(
+    "مدرسة الفرصة الثانية – الجيل الجديد", "École de la Deuxième Chance – Nouvelle Génération"
+)
+
+KINDS: dict[CertificateKind, Bilingual] = {
+    CertificateKind.DIPLOMA: Bilingual("دبلوم التخرج", "Diplôme de fin de formation"),
+    CertificateKind.ATTESTATION: Bilingual("شهادة إتمام التكوين", "Attestation de réussite"),
+}
+
+PATHWAYS: dict[Pathway, Bilingual] = {
+    Pathway.SCHOOL_REINTEGRATION: Bilingual("الإدماج المدرسي", "Réintégration scolaire"),
+    Pathway.VOCATIONAL_TRAINING: Bilingual("التكوين المهني", "Formation professionnelle"),
+    Pathway.SOCIO_PROFESSIONAL_INSERTION: Bilingual(
+        "الإدماج السوسيو-مهني", "Insertion socio-professionnelle"
+    ),
+}
+
+# The workshops of the programme's centers; a workshop not listed prints as its code.
+WORKSHOPS: dict[str, Bilingual] = {
+    "tailoring": Bilingual("الخياطة", "Couture"),
+    "cooking": Bilingual("الطبخ", "Cuisine"),
+    "pastry": Bilingual("الحلويات", "Pâtisserie"),
+    "electricity": Bilingual("الكهرباء", "Électricité"),
+    "hairdressing": Bilingual("الحلاقة والتجميل", "Coiffure et esthétique"),
+    "computing": Bilingual("المعلوميات", "Informatique"),
+    "plumbing": Bilingual("الترصيص", "Plomberie"),
+    "carpentry": Bilingual("النجارة", "Menuiserie"),
 }
 
 SERIAL_DIGITS = 6
+# 32 random bytes: the QR code's token, the only way to a certificate holder's name.
+TOKEN_BYTES = 32
 
 
 class CertificateStatus(StrEnum):
@@ -30,8 +76,28 @@ class CertificateStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class IssuancePolicy(StrEnum):
+    """How a passed training becomes a certificate, set per pathway."""
+
+    AUTOMATIC = "automatic"  # issued as soon as the completion arrives
+    APPROVAL = "approval"  # pending until an Entraide Nationale officer approves it
+
+
+class CompletionState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    ISSUED = "issued"
+
+
 class UnknownRegionError(ValueError):
     """A region code that is not one of Morocco's twelve regions: no number can be formed."""
+
+
+class CertificationRuleError(Exception):
+    """An officer's request that the certification rules refuse; ``code`` names the rule."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def earns_certificate(result: TrainingResult) -> bool:
@@ -46,12 +112,46 @@ def kind_for(pathway: Pathway) -> CertificateKind:
     return CertificateKind.ATTESTATION
 
 
+def state_after_completion(policy: IssuancePolicy) -> CompletionState:
+    """Where a passed training stands once recorded: issued at once, or awaiting an officer."""
+    if policy == IssuancePolicy.APPROVAL:
+        return CompletionState.AWAITING_APPROVAL
+    return CompletionState.ISSUED
+
+
+def ensure_revocable(status: CertificateStatus) -> None:
+    """Only an active certificate can be revoked (revoking twice is refused, not repeated)."""
+    if status != CertificateStatus.ACTIVE:
+        raise CertificationRuleError("certificate_already_revoked")
+
+
+def ensure_reissuable(status: CertificateStatus, *, enrollment_has_active: bool) -> None:
+    """A re-issue replaces a revoked certificate, and only while nothing else replaced it."""
+    if status != CertificateStatus.REVOKED:
+        raise CertificationRuleError("certificate_not_revoked")
+    if enrollment_has_active:
+        raise CertificationRuleError("certificate_already_replaced")
+
+
 def region_prefix(region_code: str) -> str:
     """The abbreviation that starts the numbers of a region's certificates (`07` → `MS`)."""
     try:
         return REGION_PREFIXES[region_code]
     except KeyError:
         raise UnknownRegionError(f"unknown region code {region_code!r}") from None
+
+
+def region_name(region_code: str) -> Bilingual:
+    """The region's name in Arabic and French."""
+    try:
+        return REGIONS[region_code][1]
+    except KeyError:
+        raise UnknownRegionError(f"unknown region code {region_code!r}") from None
+
+
+def workshop_name(code: str) -> Bilingual:
+    """A workshop's name in Arabic and French (its code when the programme does not list it)."""
+    return WORKSHOPS.get(code, Bilingual(code, code))
 
 
 def certificate_number(*, region_code: str, year: int, serial: int) -> str:
@@ -64,6 +164,21 @@ def certificate_number(*, region_code: str, year: int, serial: int) -> str:
     return f"{region_prefix(region_code)}-{year:04d}-{serial:0{SERIAL_DIGITS}d}"
 
 
+def new_verification_token() -> str:
+    """An unguessable token for a certificate's QR code (URL-safe, 256 bits)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
 def verification_url(public_base_url: str, number: str) -> str:
-    """The public page where anyone can check a certificate (the QR code's target)."""
+    """The public page where anyone can check a certificate by its number (no name shown)."""
     return f"{public_base_url.rstrip('/')}/verify/{number}"
+
+
+def holder_verification_url(public_base_url: str, number: str, token: str) -> str:
+    """The QR code's target: the verification page that also shows the holder's name."""
+    return f"{verification_url(public_base_url, number)}?token={token}"
+
+
+def status_url(public_base_url: str, number: str) -> str:
+    """Where a verifier reads a certificate's current status (named in its credential)."""
+    return f"{verification_url(public_base_url, number)}/status"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Index, text
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 from fursa.certification.domain import CertificateStatus
@@ -23,21 +23,51 @@ KERNEL = kernel_tables(Base.metadata)
 
 class LearnerCopy(Base, table=True):
     """What a diploma shows of a learner, and where the learner is enrolled (association,
-    center, territory), copied from learner-enrolled (event-carried state)."""
+    center, territory), copied from learner-enrolled and learner-updated (event-carried state).
+
+    The names are personal data: learner-erased empties them (and keeps a tombstone).
+    """
 
     __tablename__ = "learner_copy"
 
     enrollment_id: str = Field(primary_key=True, max_length=36)
     learner_id: str = Field(index=True, max_length=36)
-    first_name_ar: str = Field(max_length=100)
-    last_name_ar: str = Field(max_length=100)
-    first_name_latin: str = Field(max_length=100)
-    last_name_latin: str = Field(max_length=100)
+    first_name_ar: str | None = Field(default=None, max_length=100)
+    last_name_ar: str | None = Field(default=None, max_length=100)
+    first_name_latin: str | None = Field(default=None, max_length=100)
+    last_name_latin: str | None = Field(default=None, max_length=100)
     association_id: str = Field(max_length=36)
     center_id: str = Field(max_length=36)
+    center_name: str | None = Field(default=None, max_length=200)
     region_code: str = Field(max_length=16)
     province_code: str = Field(max_length=16)
     pathway: str = Field(max_length=40)
+    school_year: str = Field(default="", max_length=9)
+    enrolled_on: date | None = None
+
+
+class ErasedLearner(Base, table=True):
+    """A learner whose personal data was erased: a late or replayed event cannot bring it back."""
+
+    __tablename__ = "erased_learner"
+
+    learner_id: str = Field(primary_key=True, max_length=36)
+    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Completion(Base, table=True):
+    """A passed training, recorded once per enrollment: the diploma's workshops and dates, and
+    whether its certificate was issued or awaits an officer's approval."""
+
+    __tablename__ = "completion"
+
+    enrollment_id: str = Field(primary_key=True, max_length=36)
+    training_id: str = Field(max_length=36)
+    pathway: str = Field(max_length=40)
+    workshops: str = Field(sa_column=Column(Text, nullable=False))
+    completed_on: date
+    state: str = Field(index=True, max_length=20)
+    approved_by: str | None = Field(default=None, max_length=200)
 
 
 class Certificate(Base, table=True):
@@ -72,6 +102,18 @@ class Certificate(Base, table=True):
     issued_on: date
     status: str = Field(default=CertificateStatus.ACTIVE.value, max_length=20)
     replaces: str | None = Field(default=None, foreign_key="certificate.id", max_length=36)
+    # The QR code's token: the only way to the holder's name on the verification page.
+    verification_token: str = Field(unique=True, max_length=64)
+    signatory_name_ar: str = Field(max_length=200)
+    signatory_name_fr: str = Field(max_length=200)
+    signatory_title_ar: str = Field(max_length=200)
+    signatory_title_fr: str = Field(max_length=200)
+    # The signed Open Badges credential (a compact JWS) and the key that signed it. It holds
+    # no personal data, so it outlives an erasure unchanged.
+    credential: str = Field(sa_column=Column(Text, nullable=False))
+    signing_key_id: str = Field(max_length=100)
+    revoked_on: date | None = None
+    revocation_reason: str | None = Field(default=None, max_length=40)
 
     def placement(self) -> dict[str, str | None]:
         """Where the certificate was issued, as :meth:`Principal.sees` takes it."""
@@ -81,6 +123,17 @@ class Certificate(Base, table=True):
             "region_code": self.region_code,
             "province_code": self.province_code,
         }
+
+
+class DiplomaPdf(Base, table=True):
+    """A rendered diploma, cached: rendered on demand, never on the issuance path; dropped when
+    what it prints changes (a correction, a revocation) or the learner is erased."""
+
+    __tablename__ = "diploma_pdf"
+
+    certificate_id: str = Field(primary_key=True, foreign_key="certificate.id", max_length=36)
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    rendered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class NumberCounter(Base, table=True):

@@ -1,36 +1,87 @@
 """The certification service's use cases.
 
 Reactions to events run in the transaction the consumer opened for the event (`tx`), so the
-state change, the inbox entry and the events emitted through `tx` commit together. Queries
-open their own short transaction on the service's database.
+state change, the inbox entry and the events emitted through `tx` commit together. Officers'
+actions open their own transaction through the unit of work; queries read a snapshot.
+
+One active certificate per completed enrollment holds whatever happens: a passed training is
+recorded once per enrollment (its primary key), only that first record issues, a re-issue
+happens only by an officer after a revocation, and the database refuses a second active
+certificate of an enrollment (a partial unique index) should two transactions still race.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import uuid6
-from sqlalchemy import ColumnElement, func, inspect, update
+from sqlalchemy import ColumnElement, delete, func, inspect, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.certification import domain
-from fursa.certification.domain import CertificateStatus
-from fursa.certification.models import Certificate, LearnerCopy, NumberCounter
+from fursa.certification.credentials import CredentialFacts, IssuerKeys, sign_credential
+from fursa.certification.diploma import Diploma, render_pdf
+from fursa.certification.domain import (
+    Bilingual,
+    CertificateStatus,
+    CertificationRuleError,
+    CompletionState,
+    IssuancePolicy,
+)
+from fursa.certification.models import (
+    Certificate,
+    Completion,
+    DiplomaPdf,
+    ErasedLearner,
+    LearnerCopy,
+    NumberCounter,
+)
 from fursa.shared.auth import Principal
-from fursa.shared.clock import local_today
-from fursa.shared.contracts import CertificateIssued, LearnerEnrolled, Pathway, TrainingCompleted
+from fursa.shared.clock import local_today, utcnow
+from fursa.shared.contracts import (
+    CertificateIssued,
+    CertificateKind,
+    CertificateRevoked,
+    LearnerEnrolled,
+    LearnerErased,
+    LearnerPII,
+    LearnerUpdated,
+    Pathway,
+    RevocationReason,
+    TrainingCompleted,
+)
 from fursa.shared.db import Database, conflict_insert
-from fursa.shared.messaging.outbox import Transaction
+from fursa.shared.messaging.outbox import Transaction, UnitOfWork
+from fursa.shared.messaging.tables import KernelTables
 
 # A certificate's events form its own history: issued is the first, a revocation comes next.
 ISSUED_SEQUENCE = 1
+REVOKED_SEQUENCE = 2
 
 
 class LearnerNotYetKnownError(Exception):
     """The completion came before the learner's enrollment (streams are not ordered with each
     other): a later delivery will find the learner."""
+
+
+class NotFoundError(LookupError):
+    """Nothing of that id within the caller's scope (answered as if it did not exist)."""
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues and signs: the keys, the public address and the signatory printed."""
+
+    keys: IssuerKeys
+    public_base_url: str
+    signatory_name: Bilingual
+    signatory_title: Bilingual
 
 
 @dataclass(frozen=True)
@@ -39,21 +90,54 @@ class CertificateSummary:
     active: int
 
 
-async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> None:
-    """Keep (create or refresh) the copy of what a diploma shows of an enrolled learner."""
-    pii = enrolled.pii
-    values = {
-        "enrollment_id": enrolled.enrollment_id,
-        "learner_id": enrolled.learner_id,
+@dataclass(frozen=True)
+class PendingApproval:
+    """A passed training whose certificate awaits an officer's approval."""
+
+    enrollment_id: str
+    learner_id: str
+    center_id: str
+    school_year: str
+    pathway: str
+    completed_on: date
+
+
+_NAME_COLUMNS = ("first_name_ar", "last_name_ar", "first_name_latin", "last_name_latin")
+
+
+def _names(pii: LearnerPII) -> dict[str, str]:
+    return {
         "first_name_ar": pii.first_name_ar,
         "last_name_ar": pii.last_name_ar,
         "first_name_latin": pii.first_name_latin,
         "last_name_latin": pii.last_name_latin,
+    }
+
+
+async def _is_erased(session: AsyncSession, learner_id: str) -> bool:
+    return await session.get(ErasedLearner, learner_id) is not None
+
+
+async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> None:
+    """Keep (create or refresh) the copy of what a diploma shows of an enrolled learner.
+
+    An erased learner's names are never stored again, whatever event brings them back.
+    """
+    names: dict[str, str | None] = dict(_names(enrolled.pii))
+    if await _is_erased(tx.session, enrolled.learner_id):
+        names = dict.fromkeys(names)
+    values = {
+        "enrollment_id": enrolled.enrollment_id,
+        "learner_id": enrolled.learner_id,
+        **names,
         "association_id": enrolled.association_id,
         "center_id": enrolled.center_id,
+        "center_name": enrolled.center_name,
         "region_code": enrolled.region_code,
         "province_code": enrolled.province_code,
         "pathway": enrolled.pathway.value,
+        "school_year": enrolled.school_year,
+        "enrolled_on": enrolled.enrolled_on,
     }
     # One atomic upsert: two replicas racing on one enrollment never fail on the key (such
     # an error would carry the names into logs and dead letters).
@@ -66,17 +150,89 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
     )
 
 
+async def learner_updated(tx: Transaction, *, updated: LearnerUpdated) -> None:
+    """Apply a correction of the learner's names to every enrollment's copy; diplomas already
+    rendered are dropped so that the next print shows the corrected names."""
+    if await _is_erased(tx.session, updated.learner_id):
+        return
+    copies = col(LearnerCopy.learner_id) == updated.learner_id
+    await tx.session.execute(update(LearnerCopy).where(copies).values(_names(updated.pii)))
+    await _drop_rendered_diplomas(tx.session, learner_id=updated.learner_id)
+
+
+async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: KernelTables) -> None:
+    """Forget the learner's personal data here: names in the copies, rendered diplomas, and
+    dead-lettered events about the learner; keep a tombstone. Certificates stay valid, and
+    verify, without the name."""
+    session = tx.session
+    tombstone = await conflict_insert(session, ErasedLearner)
+    await session.execute(
+        tombstone.values(learner_id=erased.learner_id, erased_at=utcnow()).on_conflict_do_nothing()
+    )
+    await session.execute(
+        update(LearnerCopy)
+        .where(
+            (col(LearnerCopy.learner_id) == erased.learner_id)
+            | col(LearnerCopy.enrollment_id).in_(erased.enrollment_ids)
+        )
+        .values(dict.fromkeys(_NAME_COLUMNS))
+    )
+    await _drop_rendered_diplomas(session, learner_id=erased.learner_id)
+    dead_letter = tables.dead_letter
+    mentions = (await session.execute(select(dead_letter.c.id, dead_letter.c.payload))).all()
+    marker = erased.learner_id.encode()
+    erased_ids = [row.id for row in mentions if marker in row.payload]
+    if erased_ids:
+        await session.execute(
+            dead_letter.update()
+            .where(dead_letter.c.id.in_(erased_ids))
+            .values(payload=b"", error="payload erased with the learner's personal data")
+        )
+
+
+async def _drop_rendered_diplomas(session: AsyncSession, *, learner_id: str) -> None:
+    of_learner = select(Certificate.id).where(col(Certificate.learner_id) == learner_id)
+    await session.execute(
+        delete(DiplomaPdf).where(col(DiplomaPdf.certificate_id).in_(of_learner.scalar_subquery()))
+    )
+
+
 async def training_completed(
-    tx: Transaction, *, completion: TrainingCompleted, public_base_url: str
+    tx: Transaction,
+    *,
+    completion: TrainingCompleted,
+    policy: IssuancePolicy,
+    issuer: Issuer,
 ) -> Certificate | None:
-    """Issue the certificate that a passed training earns; a failed one earns nothing."""
+    """Record a passed training once per enrollment, and issue its certificate at once when
+    the pathway's policy is automatic (otherwise it awaits an officer's approval).
+
+    A failed training earns nothing; a second completion record of the same enrollment, or
+    the same completion replayed, changes nothing.
+    """
     if not domain.earns_certificate(completion.result):
         return None
+    session = tx.session
+    if await session.get(LearnerCopy, completion.enrollment_id) is None:
+        raise LearnerNotYetKnownError(f"enrollment {completion.enrollment_id} is not known yet")
+    state = domain.state_after_completion(policy)
+    record = await conflict_insert(session, Completion)
+    inserted = await session.execute(
+        record.values(
+            enrollment_id=completion.enrollment_id,
+            training_id=completion.training_id,
+            pathway=completion.pathway.value,
+            workshops=json.dumps(completion.workshops),
+            completed_on=completion.completed_on,
+            state=state.value,
+        )
+        .on_conflict_do_nothing()
+        .returning(record.table.c.enrollment_id)
+    )
+    if inserted.first() is None or state != CompletionState.ISSUED:
+        return None
     return await issue_certificate(
-        tx,
-        enrollment_id=completion.enrollment_id,
-        pathway=completion.pathway,
-        public_base_url=public_base_url,
+        tx, enrollment_id=completion.enrollment_id, pathway=completion.pathway, issuer=issuer
     )
 
 
@@ -85,10 +241,12 @@ async def issue_certificate(
     *,
     enrollment_id: str,
     pathway: Pathway,
-    public_base_url: str,
+    issuer: Issuer,
     issued_on: date | None = None,
+    replaces: Certificate | None = None,
 ) -> Certificate | None:
-    """Issue the enrollment's certificate, numbered without gaps, and emit certificate-issued.
+    """Issue the enrollment's certificate, numbered without gaps and signed, and emit
+    certificate-issued.
 
     Returns ``None`` when the enrollment already has an active certificate (issuing is
     idempotent). Raises :class:`LearnerNotYetKnownError` when the learner's copy has not
@@ -101,14 +259,29 @@ async def issue_certificate(
         raise LearnerNotYetKnownError(f"enrollment {enrollment_id} is not known yet")
     if await _active_certificate(session, enrollment_id=enrollment_id) is not None:
         return None
+    issued_at = utcnow()
     issued_on = issued_on or local_today()
     kind = domain.kind_for(pathway)
     serial = await _next_serial(session, region_code=learner.region_code, year=issued_on.year)
-    certificate = Certificate(
-        id=str(uuid6.uuid7()),
-        number=domain.certificate_number(
-            region_code=learner.region_code, year=issued_on.year, serial=serial
+    certificate_id = str(uuid6.uuid7())
+    number = domain.certificate_number(
+        region_code=learner.region_code, year=issued_on.year, serial=serial
+    )
+    credential = sign_credential(
+        issuer.keys,
+        CredentialFacts(
+            certificate_id=certificate_id,
+            number=number,
+            learner_id=learner.learner_id,
+            kind=kind,
+            pathway=pathway,
+            issued_at=issued_at,
+            public_base_url=issuer.public_base_url,
         ),
+    )
+    certificate = Certificate(
+        id=certificate_id,
+        number=number,
         enrollment_id=enrollment_id,
         learner_id=learner.learner_id,
         kind=kind.value,
@@ -119,6 +292,14 @@ async def issue_certificate(
         province_code=learner.province_code,
         issued_on=issued_on,
         status=CertificateStatus.ACTIVE.value,
+        replaces=replaces.id if replaces else None,
+        verification_token=domain.new_verification_token(),
+        signatory_name_ar=issuer.signatory_name.ar,
+        signatory_name_fr=issuer.signatory_name.fr,
+        signatory_title_ar=issuer.signatory_title.ar,
+        signatory_title_fr=issuer.signatory_title.fr,
+        credential=credential,
+        signing_key_id=issuer.keys.current_key_id,
     )
     session.add(certificate)
     # Flushed now so that the unique keys (number, one active per enrollment) fail this
@@ -133,7 +314,8 @@ async def issue_certificate(
             kind=kind,
             pathway=pathway,
             issued_on=certificate.issued_on,
-            verification_url=domain.verification_url(public_base_url, certificate.number),
+            replaces=certificate.replaces,
+            verification_url=domain.verification_url(issuer.public_base_url, certificate.number),
         ),
         subject=certificate.id,
         sequence=ISSUED_SEQUENCE,
@@ -141,9 +323,196 @@ async def issue_certificate(
     return certificate
 
 
+async def approve(
+    uow: UnitOfWork, *, enrollment_id: str, officer: Principal, issuer: Issuer
+) -> Certificate:
+    """An officer approves one learner's pending certificate, which is issued at once."""
+    async with uow.begin() as tx:
+        pending = await _pending(tx.session, officer, enrollment_id=enrollment_id)
+        if not pending:
+            raise NotFoundError(enrollment_id)
+        [certificate] = await _issue_approved(tx, pending, officer=officer, issuer=issuer)
+        return certificate
+
+
+async def approve_cohort(
+    uow: UnitOfWork,
+    *,
+    center_id: str,
+    school_year: str | None,
+    officer: Principal,
+    issuer: Issuer,
+) -> list[Certificate]:
+    """An officer approves every pending certificate of a center's cohort at once (e.g.
+    before a graduation ceremony), in one transaction: all are issued, or none."""
+    async with uow.begin() as tx:
+        pending = await _pending(tx.session, officer, center_id=center_id, school_year=school_year)
+        return await _issue_approved(tx, pending, officer=officer, issuer=issuer)
+
+
+async def _issue_approved(
+    tx: Transaction,
+    pending: Sequence[tuple[Completion, LearnerCopy]],
+    *,
+    officer: Principal,
+    issuer: Issuer,
+) -> list[Certificate]:
+    issued = []
+    for completion, _learner in pending:
+        completion.state = CompletionState.ISSUED.value
+        completion.approved_by = officer.subject
+        tx.session.add(completion)
+        certificate = await issue_certificate(
+            tx,
+            enrollment_id=completion.enrollment_id,
+            pathway=Pathway(completion.pathway),
+            issuer=issuer,
+        )
+        if certificate is not None:
+            issued.append(certificate)
+    return issued
+
+
+async def _pending(
+    session: AsyncSession,
+    viewer: Principal,
+    *,
+    enrollment_id: str | None = None,
+    center_id: str | None = None,
+    school_year: str | None = None,
+) -> list[tuple[Completion, LearnerCopy]]:
+    """Completions awaiting approval that the viewer may see, locked for an approver."""
+    query = (
+        select(Completion, LearnerCopy)
+        .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Completion.enrollment_id))
+        .where(
+            col(Completion.state) == CompletionState.AWAITING_APPROVAL.value,
+            _learner_visible_to(viewer),
+        )
+        .order_by(col(Completion.completed_on), col(Completion.enrollment_id))
+    )
+    if enrollment_id is not None:
+        query = query.where(col(Completion.enrollment_id) == enrollment_id)
+    if center_id is not None:
+        query = query.where(col(LearnerCopy.center_id) == center_id)
+    if school_year is not None:
+        query = query.where(col(LearnerCopy.school_year) == school_year)
+    # Two officers approving the same cohort at once: the second waits, then finds nothing.
+    result = await session.exec(query.with_for_update(of=Completion))
+    return [(completion, learner) for completion, learner in result.all()]
+
+
+async def pending_approvals(
+    db: Database, *, viewer: Principal, center_id: str | None = None
+) -> list[PendingApproval]:
+    """Passed trainings awaiting an officer's approval, within the viewer's scope."""
+    query = (
+        select(Completion, LearnerCopy)
+        .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Completion.enrollment_id))
+        .where(
+            col(Completion.state) == CompletionState.AWAITING_APPROVAL.value,
+            _learner_visible_to(viewer),
+        )
+        .order_by(col(Completion.completed_on), col(Completion.enrollment_id))
+    )
+    if center_id is not None:
+        query = query.where(col(LearnerCopy.center_id) == center_id)
+    async with db.read() as session:
+        rows = (await session.exec(query)).all()
+    return [
+        PendingApproval(
+            enrollment_id=completion.enrollment_id,
+            learner_id=learner.learner_id,
+            center_id=learner.center_id,
+            school_year=learner.school_year,
+            pathway=completion.pathway,
+            completed_on=completion.completed_on,
+        )
+        for completion, learner in rows
+    ]
+
+
+async def revoke(
+    uow: UnitOfWork,
+    *,
+    number: str,
+    reason: RevocationReason,
+    officer: Principal,
+) -> Certificate:
+    """An officer revokes a certificate, with a reason code: certificate-revoked is emitted,
+    and verification shows the revocation from this commit on."""
+    async with uow.begin() as tx:
+        certificate = await _certificate_for_update(tx.session, number, officer)
+        domain.ensure_revocable(CertificateStatus(certificate.status))
+        certificate.status = CertificateStatus.REVOKED.value
+        certificate.revoked_on = local_today()
+        certificate.revocation_reason = reason.value
+        tx.session.add(certificate)
+        await tx.session.execute(
+            delete(DiplomaPdf).where(col(DiplomaPdf.certificate_id) == certificate.id)
+        )
+        await tx.emit(
+            CertificateRevoked(
+                certificate_id=certificate.id,
+                certificate_number=certificate.number,
+                enrollment_id=certificate.enrollment_id,
+                learner_id=certificate.learner_id,
+                reason=reason,
+                revoked_on=certificate.revoked_on,
+            ),
+            subject=certificate.id,
+            sequence=REVOKED_SEQUENCE,
+        )
+        return certificate
+
+
+async def reissue(
+    uow: UnitOfWork, *, number: str, officer: Principal, issuer: Issuer
+) -> Certificate:
+    """An officer re-issues a revoked certificate: a new number replaces it (lineage kept)."""
+    async with uow.begin() as tx:
+        revoked = await _certificate_for_update(tx.session, number, officer)
+        active = await _active_certificate(tx.session, enrollment_id=revoked.enrollment_id)
+        domain.ensure_reissuable(
+            CertificateStatus(revoked.status), enrollment_has_active=active is not None
+        )
+        certificate = await issue_certificate(
+            tx,
+            enrollment_id=revoked.enrollment_id,
+            pathway=Pathway(revoked.pathway),
+            issuer=issuer,
+            replaces=revoked,
+        )
+        if certificate is None:
+            raise CertificationRuleError("certificate_already_replaced")
+        return certificate
+
+
+async def _certificate_for_update(
+    session: AsyncSession, number: str, viewer: Principal
+) -> Certificate:
+    result = await session.exec(
+        select(Certificate).where(col(Certificate.number) == number).with_for_update()
+    )
+    certificate = result.first()
+    if certificate is None or not viewer.sees(**certificate.placement()):
+        raise NotFoundError(number)
+    return certificate
+
+
 def visible_to(viewer: Principal) -> ColumnElement[bool]:
     """The certificates the viewer may see, by where they were issued."""
     columns = inspect(Certificate).columns
+    return viewer.visible(
+        association=columns.association_id,
+        center=columns.center_id,
+        region=columns.region_code,
+        province=columns.province_code,
+    )
+
+
+def _learner_visible_to(viewer: Principal) -> ColumnElement[bool]:
+    columns = inspect(LearnerCopy).columns
     return viewer.visible(
         association=columns.association_id,
         center=columns.center_id,
@@ -185,6 +554,190 @@ async def certificate_summary(db: Database, *, viewer: Principal) -> Certificate
         )
         issued, active_count = result.one()
     return CertificateSummary(issued=issued, active=active_count)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a certificate, shown only through the QR code's token; the names are gone
+    (``None``) once the learner's personal data was erased."""
+
+    name_ar: str | None
+    name_latin: str | None
+    center_name: str | None
+    region: Bilingual
+    workshops: list[Bilingual]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the public verification page and endpoint show of a certificate."""
+
+    number: str
+    status: CertificateStatus
+    kind: CertificateKind
+    pathway: Pathway
+    issued_on: date
+    revoked_on: date | None
+    revocation_reason: RevocationReason | None
+    replaced_by: str | None
+    holder: Holder | None
+
+    @property
+    def valid(self) -> bool:
+        return self.status == CertificateStatus.ACTIVE
+
+
+def _full_name(first: str | None, last: str | None) -> str | None:
+    if first is None or last is None:
+        return None
+    return f"{first} {last}"
+
+
+async def verify(db: Database, *, number: str, token: str | None) -> Verification | None:
+    """A certificate as the public may see it: by number alone its validity, programme and
+    date; with the QR code's token also its holder. ``None`` for an unknown number or a
+    token that is not the certificate's."""
+    async with db.read() as session:
+        certificate = (
+            await session.exec(select(Certificate).where(col(Certificate.number) == number))
+        ).first()
+        if certificate is None:
+            return None
+        if token is not None and not secrets.compare_digest(
+            token.encode(), certificate.verification_token.encode()
+        ):
+            return None
+        replaced_by = (
+            await session.exec(
+                select(Certificate.number).where(col(Certificate.replaces) == certificate.id)
+            )
+        ).first()
+        holder = None
+        if token is not None:
+            holder = await _holder(session, certificate)
+    return Verification(
+        number=certificate.number,
+        status=CertificateStatus(certificate.status),
+        kind=CertificateKind(certificate.kind),
+        pathway=Pathway(certificate.pathway),
+        issued_on=certificate.issued_on,
+        revoked_on=certificate.revoked_on,
+        revocation_reason=(
+            RevocationReason(certificate.revocation_reason)
+            if certificate.revocation_reason
+            else None
+        ),
+        replaced_by=replaced_by,
+        holder=holder,
+    )
+
+
+async def _holder(session: AsyncSession, certificate: Certificate) -> Holder:
+    learner = await session.get(LearnerCopy, certificate.enrollment_id)
+    completion = await session.get(Completion, certificate.enrollment_id)
+    workshops = json.loads(completion.workshops) if completion else []
+    return Holder(
+        name_ar=_full_name(learner.first_name_ar, learner.last_name_ar) if learner else None,
+        name_latin=(
+            _full_name(learner.first_name_latin, learner.last_name_latin) if learner else None
+        ),
+        center_name=learner.center_name if learner else None,
+        region=domain.region_name(certificate.region_code),
+        workshops=[domain.workshop_name(code) for code in workshops],
+    )
+
+
+async def diploma_pdf(
+    db: Database, *, number: str, viewer: Principal, public_base_url: str
+) -> bytes:
+    """A certificate's diploma as PDF: rendered on first demand (in a worker thread, off the
+    issuance path), then served from the cache."""
+    async with db.read() as session:
+        certificate = (
+            await session.exec(select(Certificate).where(col(Certificate.number) == number))
+        ).first()
+        if certificate is None or not viewer.sees(**certificate.placement()):
+            raise NotFoundError(number)
+        if certificate.status != CertificateStatus.ACTIVE:
+            raise CertificationRuleError("certificate_revoked")
+        cached = await session.get(DiplomaPdf, certificate.id)
+        if cached is not None:
+            return cached.pdf
+        diploma = await _diploma(session, certificate, public_base_url)
+    pdf = await asyncio.to_thread(render_pdf, [diploma])
+    async with db.transaction() as session:
+        cache = await conflict_insert(session, DiplomaPdf)
+        await session.execute(
+            cache.values(
+                certificate_id=certificate.id, pdf=pdf, rendered_at=utcnow()
+            ).on_conflict_do_nothing()
+        )
+    return pdf
+
+
+async def cohort_pdf(
+    db: Database,
+    *,
+    center_id: str,
+    school_year: str | None,
+    viewer: Principal,
+    public_base_url: str,
+) -> bytes:
+    """The active diplomas of a center's cohort as one printable PDF (a page each, by number)."""
+    query = (
+        select(Certificate)
+        .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Certificate.enrollment_id))
+        .where(
+            col(Certificate.center_id) == center_id,
+            col(Certificate.status) == CertificateStatus.ACTIVE.value,
+            col(LearnerCopy.first_name_latin).is_not(None),
+            visible_to(viewer),
+        )
+        .order_by(col(Certificate.number))
+    )
+    if school_year is not None:
+        query = query.where(col(LearnerCopy.school_year) == school_year)
+    async with db.read() as session:
+        certificates = (await session.exec(query)).all()
+        if not certificates:
+            raise NotFoundError(center_id)
+        diplomas = [
+            await _diploma(session, certificate, public_base_url) for certificate in certificates
+        ]
+    return await asyncio.to_thread(render_pdf, diplomas)
+
+
+async def _diploma(
+    session: AsyncSession, certificate: Certificate, public_base_url: str
+) -> Diploma:
+    learner = await session.get(LearnerCopy, certificate.enrollment_id)
+    completion = await session.get(Completion, certificate.enrollment_id)
+    assert learner is not None, "a certificate is issued only to a known learner"
+    name_ar = _full_name(learner.first_name_ar, learner.last_name_ar)
+    name_latin = _full_name(learner.first_name_latin, learner.last_name_latin)
+    if name_ar is None or name_latin is None:
+        raise CertificationRuleError("personal_data_erased")
+    return Diploma(
+        number=certificate.number,
+        kind=domain.KINDS[CertificateKind(certificate.kind)],
+        pathway=domain.PATHWAYS[Pathway(certificate.pathway)],
+        workshops=[
+            domain.workshop_name(code)
+            for code in (json.loads(completion.workshops) if completion else [])
+        ],
+        holder_ar=name_ar,
+        holder_latin=name_latin,
+        center_name=learner.center_name or "—",
+        region=domain.region_name(certificate.region_code),
+        school_year=learner.school_year,
+        completed_on=completion.completed_on if completion else certificate.issued_on,
+        issued_on=certificate.issued_on,
+        signatory_name=Bilingual(certificate.signatory_name_ar, certificate.signatory_name_fr),
+        signatory_title=Bilingual(certificate.signatory_title_ar, certificate.signatory_title_fr),
+        holder_url=domain.holder_verification_url(
+            public_base_url, certificate.number, certificate.verification_token
+        ),
+    )
 
 
 async def _active_certificate(session: AsyncSession, *, enrollment_id: str) -> Certificate | None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from fursa.certification.domain import IssuancePolicy
+from fursa.shared.contracts import Pathway
 from fursa.shared.settings import ServiceSettings
 
 
@@ -14,6 +19,27 @@ class CertificationSettings(ServiceSettings):
     database_url: str = "sqlite:///var/certification.db"
     # Where the public verification pages live: printed on diplomas and sent to guardians.
     public_base_url: str = "http://127.0.0.1:8003"
+    # Per pathway, e.g. '{"vocational_training": "approval"}'; a pathway not named is automatic.
+    issuance_policy: dict[Pathway, IssuancePolicy] = Field(default_factory=dict)
+    # The issuer's Ed25519 keys as a JWK Set (JSON). The first key signs new credentials; every
+    # key is published, so that credentials signed before a rotation still verify. A retired
+    # key may be given by its public part only.
+    signing_keys: SecretStr | None = None
+    # Development only: where the generated development key is kept between runs.
+    signing_keys_file: Path = Path("var/certification-signing-keys.json")
+    # Who signs the diplomas, as printed on them (the regional coordinator of Entraide Nationale).
+    signatory_name_ar: str = "المنسق الجهوي"
+    signatory_name_fr: str = "Le coordinateur régional"
+    signatory_title_ar: str = "المنسق الجهوي للتعاون الوطني"
+    signatory_title_fr: str = "Coordinateur régional de l'Entraide Nationale"
+    # Public verification requests allowed per client address (the `limits` notation).
+    verification_rate_limit: str = "60/minute"
+    # Where the counts live: this process's memory, or e.g. `async+redis://…` shared by replicas.
+    verification_rate_limit_storage: str = "async+memory://"
+
+    def policy_for(self, pathway: Pathway) -> IssuancePolicy:
+        """Whether a passed training on this pathway is certified at once or on approval."""
+        return self.issuance_policy.get(pathway, IssuancePolicy.AUTOMATIC)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
@@ -23,5 +49,10 @@ class CertificationSettings(ServiceSettings):
             problems.append(
                 f"set {self.env_name('public_base_url')} to the public https:// address "
                 "of the verification pages"
+            )
+        if self.signing_keys is None:
+            problems.append(
+                f"set {self.env_name('signing_keys')}: credentials are signed with the "
+                "issuer's Ed25519 keys, never with a generated development key"
             )
         return problems

@@ -8,9 +8,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from fursa.enrollment.api import router
+from fursa.enrollment.api import ROUTERS
+from fursa.enrollment.audit import AuditLog
 from fursa.enrollment.consumers import HANDLERS
+from fursa.enrollment.learners import LearnerRecords
 from fursa.enrollment.models import KERNEL, EnrollmentModel
+from fursa.enrollment.reference import ReferenceData
 from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
 from fursa.shared.runtime import ServiceRuntime
@@ -27,22 +30,25 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         migrations=Path(__file__).with_name("migrations"),
     )
-    service = EnrollmentService(runtime.uow)
-    app = runtime.app([router], title="Fursa enrollment")
-    app.state.enrollments = service
+    reference = ReferenceData(runtime.uow)
+    app = runtime.app(list(ROUTERS), title="Fursa enrollment")
+    app.state.enrollments = EnrollmentService(runtime.uow)
+    app.state.reference = reference
+    app.state.learners = LearnerRecords(runtime.uow)
+    app.state.audit = AuditLog(runtime.uow)
     if settings.mode == "development":
-        _seed_demo_data_on_startup(app, service)
+        _seed_demo_data_on_startup(app, reference)
     return app
 
 
-def _seed_demo_data_on_startup(app: FastAPI, service: EnrollmentService) -> None:
-    """Run the runtime's startup (tables, NATS, relay, consumers), then seed the demo center."""
+def _seed_demo_data_on_startup(app: FastAPI, reference: ReferenceData) -> None:
+    """Run the runtime's startup (tables, NATS, relay, consumers), then seed the demo data."""
     runtime_lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime_lifespan(app):
-            await service.seed_demo_center()
+            await reference.seed_demo_data()
             yield
 
     app.router.lifespan_context = lifespan

@@ -2,6 +2,11 @@
 
 Rules act on anything shaped like an enrollment (:class:`EnrollmentRecord`), so the service
 layer applies them to its table rows and the unit tests to plain objects.
+
+An enrollment is *waitlisted* while its center's pathway is full, *enrolled* once it holds a
+place (it may move to another center: a transfer, with history kept), and ends *withdrawn*
+(with a reason) or *completed* (when its training completes). Waitlisted and enrolled are
+the active states: a learner holds at most one active enrollment.
 """
 
 from __future__ import annotations
@@ -10,40 +15,96 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
+
+from fursa.shared.contracts import WithdrawalReason
 
 FIRST_VERSION = 1
-"""Version of a new enrollment: the sequence of its learner-enrolled event."""
+"""Version of a new enrollment: the sequence of its first event."""
 
 
 class EnrollmentStatus(StrEnum):
+    WAITLISTED = "waitlisted"
     ENROLLED = "enrolled"
+    WITHDRAWN = "withdrawn"
     COMPLETED = "completed"
 
 
-class EnrollmentError(Exception):
-    """A change that the programme's rules refuse."""
+ACTIVE = frozenset({EnrollmentStatus.WAITLISTED, EnrollmentStatus.ENROLLED})
+
+
+class Refused(Exception):  # noqa: N818 - reads as what happened
+    """A request the programme's rules refuse: ``rule`` names the rule, ``params`` explain.
+
+    ``conflict`` says whether it conflicts with the records' current state (an HTTP 409) or
+    is refused whatever the state (422).
+    """
+
+    rule = "refused"
+    conflict = False
+
+    def __init__(self, message: str = "", **params: Any) -> None:
+        super().__init__(message or self.rule)
+        self.params = params
+
+
+class EnrollmentError(Refused):
+    """A change of an enrollment that the programme's rules refuse."""
+
+    rule = "enrollment_rule"
+    conflict = True
 
 
 class CompletionBeforeEnrollment(EnrollmentError):  # noqa: N818 - a rule, named as such
     """A training cannot end before the learner was enrolled."""
 
+    rule = "completion_before_enrollment"
+
+
+class EnrollmentClosed(EnrollmentError):  # noqa: N818 - a rule, named as such
+    """A withdrawn or completed enrollment changes no more."""
+
+    rule = "enrollment_closed"
+
+
+class NotHoldingAPlace(EnrollmentError):  # noqa: N818 - a rule, named as such
+    """Only an enrollment that holds a place can move or complete (not a waitlisted one)."""
+
+    rule = "not_holding_a_place"
+
+
+class SameCenter(EnrollmentError):  # noqa: N818 - a rule, named as such
+    """A transfer goes to another center."""
+
+    rule = "transfer_to_same_center"
+
 
 class EnrollmentRecord(Protocol):
     status: EnrollmentStatus
-    enrolled_on: date
+    center_id: str
+    enrolled_on: date | None
     completed_on: date | None
+    withdrawn_on: date | None
+    withdrawal_reason: WithdrawalReason | None
     version: int
+
+
+def has_room(places: int | None, occupied: int) -> bool:
+    """Whether a center's pathway takes one more learner (no configured capacity: no limit)."""
+    return places is None or occupied < places
 
 
 def complete(enrollment: EnrollmentRecord, *, on: date) -> bool:
     """Close an enrollment whose training ended on ``on``.
 
     Returns whether anything changed: an enrollment that is already completed stays as it is
-    (its training completes once; a repeated notice changes nothing).
+    (its training completes once; a repeated notice changes nothing), and so does a withdrawn
+    one (the association recorded that the learner left; a late completion does not undo it).
     """
-    if enrollment.status == EnrollmentStatus.COMPLETED:
+    if enrollment.status in (EnrollmentStatus.COMPLETED, EnrollmentStatus.WITHDRAWN):
         return False
+    if enrollment.status is EnrollmentStatus.WAITLISTED or enrollment.enrolled_on is None:
+        raise NotHoldingAPlace("a waitlisted learner has no training to complete")
     if on < enrollment.enrolled_on:
         raise CompletionBeforeEnrollment(
             f"training completed on {on}, before the enrollment on {enrollment.enrolled_on}"
@@ -54,20 +115,76 @@ def complete(enrollment: EnrollmentRecord, *, on: date) -> bool:
     return True
 
 
+def withdraw(enrollment: EnrollmentRecord, *, reason: WithdrawalReason, on: date) -> bool:
+    """Close an active enrollment: the learner left. Returns whether a place was freed."""
+    if enrollment.status not in ACTIVE:
+        raise EnrollmentClosed(f"the enrollment is already {enrollment.status}")
+    held_a_place = enrollment.status is EnrollmentStatus.ENROLLED
+    enrollment.status = EnrollmentStatus.WITHDRAWN
+    enrollment.withdrawn_on = on
+    enrollment.withdrawal_reason = reason
+    enrollment.version += 1
+    return held_a_place
+
+
+def transfer(enrollment: EnrollmentRecord, *, to_center_id: str) -> str:
+    """Move an enrollment that holds a place to another center; returns the center it left."""
+    if enrollment.status not in ACTIVE:
+        raise EnrollmentClosed(f"the enrollment is already {enrollment.status}")
+    if enrollment.status is not EnrollmentStatus.ENROLLED:
+        raise NotHoldingAPlace("a waitlisted learner withdraws and enrolls elsewhere instead")
+    if to_center_id == enrollment.center_id:
+        raise SameCenter("the enrollment is already in that center")
+    left = enrollment.center_id
+    enrollment.center_id = to_center_id
+    enrollment.version += 1
+    return left
+
+
+def promote(enrollment: EnrollmentRecord, *, on: date) -> None:
+    """A place freed up: the learner at the head of the waiting list takes it."""
+    if enrollment.status is not EnrollmentStatus.WAITLISTED:
+        raise EnrollmentClosed(f"only a waitlisted enrollment is promoted, not {enrollment.status}")
+    enrollment.status = EnrollmentStatus.ENROLLED
+    enrollment.enrolled_on = on
+    enrollment.version += 1
+
+
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("under_12", 0, 11),
+    ("12_14", 12, 14),
+    ("15_17", 15, 17),
+    ("18_and_over", 18, 200),
+)
+
+
+def age_band(age: int) -> str:
+    """The band an age falls in, as the programme's indicators report it."""
+    return next(name for name, low, high in AGE_BANDS if low <= age <= high)
+
+
+SMALL_CELL = 5
+"""Counts under this are suppressed in published statistics (never 0: nobody is no one)."""
+
+
+def publishable(count: int) -> int | None:
+    """A count as published: ``None`` (suppressed) when 1 to 4 learners could be singled out."""
+    return None if 0 < count < SMALL_CELL else count
+
+
 @dataclass(frozen=True)
 class Summary:
-    """How many enrollments are active and how many completed."""
+    """How many enrollments are in each state."""
 
+    waitlisted: int
     enrolled: int
+    withdrawn: int
     completed: int
 
     @property
     def total(self) -> int:
-        return self.enrolled + self.completed
+        return self.waitlisted + self.enrolled + self.withdrawn + self.completed
 
     @classmethod
     def of(cls, counts: Mapping[EnrollmentStatus, int]) -> Summary:
-        return cls(
-            enrolled=counts.get(EnrollmentStatus.ENROLLED, 0),
-            completed=counts.get(EnrollmentStatus.COMPLETED, 0),
-        )
+        return cls(**{status.value: counts.get(status, 0) for status in EnrollmentStatus})

@@ -1,4 +1,5 @@
-"""The enrollment service's tables: associations, centers, learners (PII) and enrollments.
+"""The enrollment service's tables: reference data, learners (PII), enrollments and their
+history, the keys that keep a learner to one active enrollment, imports and the audit log.
 
 They live on the service's own metadata, next to the kernel's outbox/inbox tables, so that no
 other service's tables ever meet them in a process or a migration.
@@ -6,15 +7,17 @@ other service's tables ever meet them in a process or a migration.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import DateTime, Index, Text
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from fursa.enrollment.domain import FIRST_VERSION, EnrollmentStatus
-from fursa.shared.contracts import Language, Pathway, Sex
+from fursa.enrollment.eligibility import SchoolLevel
+from fursa.shared.contracts import Language, Pathway, Sex, WithdrawalReason
 from fursa.shared.db import service_base
 from fursa.shared.messaging.tables import kernel_tables
 
@@ -36,6 +39,11 @@ def enum_field(enum: type[StrEnum], **kwargs: Any) -> Any:
     return Field(sa_type=column_type, **kwargs)
 
 
+def instant_field(**kwargs: Any) -> Any:
+    """A UTC instant (timezone-aware on PostgreSQL)."""
+    return Field(sa_type=DateTime(timezone=True), **kwargs)
+
+
 class Association(EnrollmentModel, table=True):
     """A civil-society association that runs centers and enrolls learners."""
 
@@ -44,7 +52,7 @@ class Association(EnrollmentModel, table=True):
 
 
 class Center(EnrollmentModel, table=True):
-    """A second-chance school center, located by its official territorial codes."""
+    """A second-chance school center, located by its commune and official territorial codes."""
 
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=200)
@@ -54,32 +62,106 @@ class Center(EnrollmentModel, table=True):
     association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
 
 
-class Learner(EnrollmentModel, table=True):
-    """A learner's personal data, with the guardian to contact and what they consented to."""
+class CenterCapacity(EnrollmentModel, table=True):
+    """How many learners a center takes on a pathway in a school year.
+
+    The row is also the lock that serialises who takes the center's places (enrollments,
+    transfers in, promotions from the waiting list).
+    """
+
+    center_id: str = Field(foreign_key="center.id", primary_key=True, max_length=36)
+    pathway: Pathway = enum_field(Pathway, primary_key=True)
+    school_year: str = Field(primary_key=True, max_length=9)
+    places: int = Field(ge=0)
+
+
+class CenterWorkshop(EnrollmentModel, table=True):
+    """A workshop a center offers (tailoring, cooking, electricity, computing…)."""
+
+    center_id: str = Field(foreign_key="center.id", primary_key=True, max_length=36)
+    workshop: str = Field(primary_key=True, max_length=64)
+
+
+class SchoolYear(EnrollmentModel, table=True):
+    """A school year of intake, with the age bounds of its eligibility rule."""
+
+    code: str = Field(primary_key=True, max_length=9)
+    starts_on: date
+    ends_on: date
+    min_age: int
+    max_age: int
+
+
+class PartnershipAgreement(EnrollmentModel, table=True):
+    """An agreement between an association and a partner body, which may refer learners.
+
+    Its own age bounds, when set, replace the school year's for the learners it refers.
+    """
 
     id: str = Field(primary_key=True, max_length=36)
-    first_name_ar: str = Field(max_length=100)
-    last_name_ar: str = Field(max_length=100)
-    first_name_latin: str = Field(max_length=100)
-    last_name_latin: str = Field(max_length=100)
-    birth_date: date
+    association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
+    partner_name: str = Field(max_length=200)
+    purpose: str = Field(max_length=1000)
+    starts_on: date
+    ends_on: date | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+
+
+class Referral(EnrollmentModel, table=True):
+    """A learner referred through an agreement; ``reference`` is the partner's file number."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    agreement_id: str = Field(foreign_key="partnershipagreement.id", max_length=36, index=True)
+    association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
+    reference: str = Field(max_length=64)
+    received_on: date
+    enrollment_id: str | None = Field(default=None, max_length=36)
+
+
+class Learner(EnrollmentModel, table=True):
+    """A learner's record: personal data, schooling, the guardian and the recorded consent.
+
+    Personal data columns are emptied by an erasure (``erased_at`` is then the tombstone);
+    sex, nationality and schooling stay, anonymous, for the programme's statistics.
+    """
+
+    id: str = Field(primary_key=True, max_length=36)
+    association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
+    first_name_ar: str | None = Field(default=None, max_length=100)
+    last_name_ar: str | None = Field(default=None, max_length=100)
+    first_name_latin: str | None = Field(default=None, max_length=100)
+    last_name_latin: str | None = Field(default=None, max_length=100)
+    birth_date: date | None = None
     sex: Sex = enum_field(Sex)
+    nationality: str = Field(max_length=2)
     # Migrants and children who never went to school have no Massar code.
-    massar_code: str | None = Field(default=None, max_length=16, index=True)
-    guardian_name: str = Field(max_length=200)
-    guardian_phone: str = Field(max_length=16)
+    massar_code: str | None = Field(default=None, max_length=20, index=True)
+    last_school_level: SchoolLevel = enum_field(SchoolLevel)
+    year_left_school: int | None = None
+    special_needs: str | None = Field(default=None, max_length=500)
+    guardian_name: str | None = Field(default=None, max_length=200)
+    guardian_phone: str | None = Field(default=None, max_length=16)
     guardian_email: str | None = Field(default=None, max_length=254)
     guardian_language: Language = enum_field(Language)
     consent_data_use: bool
     consent_notifications: bool
+    consent_recorded_on: date
+    consent_recorded_by: str = Field(max_length=200)
     version: int = FIRST_VERSION
+    erased_at: datetime | None = instant_field(default=None)
 
 
 class Enrollment(EnrollmentModel, table=True):
     """A learner's enrollment in a center for a school year, on one pathway.
 
-    ``version`` orders the enrollment's events (their ``sequence``).
+    ``version`` orders the enrollment's events (their ``sequence``); ``queued_at`` orders the
+    waiting list of the center's pathway.
     """
+
+    __table_args__ = (
+        Index("ix_enrollment_place", "center_id", "pathway", "school_year", "status"),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     learner_id: str = Field(foreign_key="learner.id", max_length=36, index=True)
@@ -88,9 +170,59 @@ class Enrollment(EnrollmentModel, table=True):
     pathway: Pathway = enum_field(Pathway)
     school_year: str = Field(max_length=9)
     status: EnrollmentStatus = enum_field(EnrollmentStatus, index=True)
-    enrolled_on: date
+    age_at_start: int
+    referral_id: str | None = Field(default=None, max_length=36)
+    queued_at: datetime = instant_field()
+    waitlisted_on: date | None = None
+    enrolled_on: date | None = None
     completed_on: date | None = None
+    withdrawn_on: date | None = None
+    withdrawal_reason: WithdrawalReason | None = enum_field(WithdrawalReason, default=None)
     version: int = FIRST_VERSION
+
+
+class Transfer(EnrollmentModel, table=True):
+    """One move of an enrollment from a center to another (the enrollment's history)."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    enrollment_id: str = Field(foreign_key="enrollment.id", max_length=36, index=True)
+    from_center_id: str = Field(foreign_key="center.id", max_length=36)
+    to_center_id: str = Field(foreign_key="center.id", max_length=36)
+    transferred_on: date
+    recorded_by: str = Field(max_length=200)
+
+
+class ActiveIdentity(EnrollmentModel, table=True):
+    """A key under which a learner with an active enrollment is known (see ``names``).
+
+    The primary key makes a second active enrollment of the same learner fail in the database,
+    whatever the concurrency; the row goes when the enrollment ends.
+    """
+
+    key: str = Field(primary_key=True, max_length=80)
+    enrollment_id: str = Field(foreign_key="enrollment.id", max_length=36, index=True)
+
+
+class ImportedRow(EnrollmentModel, table=True):
+    """A row of a bulk import already carried out: importing it again changes nothing."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    enrollment_id: str = Field(max_length=36)
+    imported_at: datetime = instant_field()
+
+
+class AuditEntry(EnrollmentModel, table=True):
+    """Who changed what, when. ``details`` may name personal data: an erasure empties it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = instant_field(index=True)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=36, index=True)
+    learner_id: str | None = Field(default=None, max_length=36, index=True)
+    details: str | None = Field(default=None, sa_type=Text)
 
 
 KERNEL = kernel_tables(EnrollmentModel.metadata)

@@ -1,9 +1,9 @@
-"""The enrollment service layer: each public operation is one unit of work.
+"""The enrollment service layer: enrolling, waitlisting, transferring, withdrawing, completing.
 
-State changes and the events they cause commit together (the transactional outbox): an
-operation opens its transaction with ``uow.begin()`` and emits through it. Operations that
-react to another service's event run inside the consumer's transaction instead, which the
-kernel opens, so that the effect and the inbox record commit together.
+Each public operation is one unit of work: state changes, the events they cause (the
+transactional outbox) and the audit entries commit together. Operations that react to another
+service's event run inside the consumer's transaction instead, which the kernel opens, so that
+the effect and the inbox record commit together.
 """
 
 from __future__ import annotations
@@ -11,18 +11,37 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, inspect
+from sqlalchemy import ColumnElement, delete, func, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.enrollment import domain
-from fursa.enrollment.demo import demo_association, demo_center
-from fursa.enrollment.domain import EnrollmentStatus, Summary
-from fursa.enrollment.models import Association, Center, Enrollment, Learner
+from fursa.enrollment import audit, domain, events, names, places
+from fursa.enrollment.domain import EnrollmentStatus, Refused, Summary
+from fursa.enrollment.eligibility import AgeBounds, SchoolLevel, check_eligibility
+from fursa.enrollment.models import (
+    ActiveIdentity,
+    Center,
+    Enrollment,
+    Learner,
+    PartnershipAgreement,
+    Referral,
+    SchoolYear,
+    Transfer,
+)
+from fursa.enrollment.places import Intake
 from fursa.shared.auth import Principal
-from fursa.shared.clock import local_today
-from fursa.shared.contracts import LearnerEnrolled, LearnerPII, Pathway
+from fursa.shared.clock import local_today, utcnow
+from fursa.shared.contracts import (
+    LearnerPII,
+    LearnerTransferred,
+    LearnerWithdrawn,
+    Pathway,
+    WithdrawalReason,
+)
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -31,11 +50,42 @@ log = logging.getLogger(__name__)
 class CenterNotFound(LookupError):  # noqa: N818 - reads as what happened
     def __init__(self, center_id: str) -> None:
         super().__init__(f"there is no center {center_id}")
+        self.center_id = center_id
 
 
 class EnrollmentNotFound(LookupError):  # noqa: N818 - reads as what happened
     def __init__(self, enrollment_id: str) -> None:
         super().__init__(f"there is no enrollment {enrollment_id}")
+
+
+class UnknownSchoolYear(Refused):
+    rule = "unknown_school_year"
+
+
+class UnknownReferral(Refused):
+    rule = "unknown_referral"
+
+
+class ReferralAlreadyUsed(Refused):
+    rule = "referral_already_used"
+    conflict = True
+
+
+class AgreementNotInForce(Refused):
+    rule = "agreement_not_in_force"
+
+
+class DuplicateEnrollment(Refused):
+    """The learner already holds an active enrollment (same Massar code, or same name, birth
+    date and guardian phone)."""
+
+    rule = "duplicate_enrollment"
+    conflict = True
+
+
+class CenterFull(Refused):
+    rule = "center_full"
+    conflict = True
 
 
 def new_id() -> str:
@@ -74,8 +124,100 @@ def sees_center(scope: Principal, center: Center) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Applicant:
+    """What an enrollment records about the learner: personal data, schooling, needs."""
+
+    pii: LearnerPII
+    last_school_level: SchoolLevel
+    year_left_school: int | None = None
+    special_needs: str | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the learner asks to go, and through which referral if any."""
+
+    center_id: str
+    pathway: Pathway
+    school_year: str
+    referral_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EnrollmentView:
+    """An enrollment with its history of transfers and, while waitlisted, its position."""
+
+    enrollment: Enrollment
+    transfers: Sequence[Transfer]
+    position: int | None
+
+
+def identity_keys(learner: Learner) -> list[str]:
+    assert learner.birth_date is not None
+    assert learner.guardian_phone is not None
+    return names.identity_keys(
+        first_name_ar=learner.first_name_ar or "",
+        last_name_ar=learner.last_name_ar or "",
+        first_name_latin=learner.first_name_latin or "",
+        last_name_latin=learner.last_name_latin or "",
+        birth_date=learner.birth_date,
+        guardian_phone=learner.guardian_phone,
+        massar_code=learner.massar_code,
+    )
+
+
+async def hold_identity(session: AsyncSession, learner: Learner, enrollment_id: str) -> None:
+    """Claim the learner's identity keys for an active enrollment, or raise
+    :class:`DuplicateEnrollment` when another active enrollment holds one of them.
+
+    The database's unique key decides, so two concurrent requests cannot both win.
+    """
+    try:
+        async with session.begin_nested():
+            for key in identity_keys(learner):
+                session.add(ActiveIdentity(key=key, enrollment_id=enrollment_id))
+            await session.flush()
+    except IntegrityError:
+        raise DuplicateEnrollment("the learner already holds an active enrollment") from None
+
+
+async def release_identity(session: AsyncSession, enrollment_id: str) -> None:
+    """An enrollment ended: its learner may enroll again."""
+    await session.execute(
+        delete(ActiveIdentity).where(col(ActiveIdentity.enrollment_id) == enrollment_id)
+    )
+
+
+def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) -> Learner:
+    pii = applicant.pii
+    return Learner(
+        id=new_id(),
+        association_id=association_id,
+        first_name_ar=pii.first_name_ar,
+        last_name_ar=pii.last_name_ar,
+        first_name_latin=pii.first_name_latin,
+        last_name_latin=pii.last_name_latin,
+        birth_date=pii.birth_date,
+        sex=pii.sex,
+        nationality=pii.nationality,
+        massar_code=pii.massar_code,
+        last_school_level=applicant.last_school_level,
+        year_left_school=applicant.year_left_school,
+        special_needs=applicant.special_needs,
+        guardian_name=pii.guardian.name,
+        guardian_phone=pii.guardian.phone,
+        guardian_email=pii.guardian.email,
+        guardian_language=pii.guardian.preferred_language,
+        consent_data_use=pii.consent.data_use,
+        consent_notifications=pii.consent.notifications,
+        consent_recorded_on=local_today(),
+        consent_recorded_by=recorded_by,
+    )
+
+
 class EnrollmentService:
-    """Enrolls learners and answers questions about centers and enrollments.
+    """Enrolls learners and follows their enrollments to the end.
 
     Every operation a caller asks for takes the caller's ``scope``: what lies outside it is
     treated exactly as what does not exist.
@@ -85,88 +227,281 @@ class EnrollmentService:
         self.uow = uow
 
     async def enroll(
-        self,
-        *,
-        scope: Principal,
-        learner: LearnerPII,
-        massar_code: str | None,
-        center_id: str,
-        pathway: Pathway,
-        school_year: str,
-    ) -> Enrollment:
-        """Enroll a learner in a center and publish ``learner-enrolled``.
+        self, *, scope: Principal, applicant: Applicant, placement: Placement
+    ) -> EnrollmentView:
+        """Enroll a learner, or put them on the waiting list when the pathway is full.
 
-        The learner, the enrollment and the event commit together or not at all. The event
-        carries the learner's personal data in its ``pii`` block only. Raises
-        :class:`CenterNotFound` for an unknown center, or one outside ``scope``.
+        Publishes learner-enrolled or learner-waitlisted (personal data in ``pii`` only).
+        Raises :class:`CenterNotFound` for a center outside ``scope``, and a
+        :class:`~fursa.enrollment.domain.Refused` naming the rule that refused the learner.
         """
         async with self.uow.begin() as tx:
-            center = await tx.session.get(Center, center_id)
-            if center is None or not sees_center(scope, center):
-                raise CenterNotFound(center_id)
-            person = Learner(
-                id=new_id(),
-                first_name_ar=learner.first_name_ar,
-                last_name_ar=learner.last_name_ar,
-                first_name_latin=learner.first_name_latin,
-                last_name_latin=learner.last_name_latin,
-                birth_date=learner.birth_date,
-                sex=learner.sex,
-                massar_code=massar_code,
-                guardian_name=learner.guardian.name,
-                guardian_phone=learner.guardian.phone,
-                guardian_email=learner.guardian.email,
-                guardian_language=learner.guardian.preferred_language,
-                consent_data_use=learner.consent.data_use,
-                consent_notifications=learner.consent.notifications,
-            )
-            tx.session.add(person)
-            await tx.session.flush()  # the enrollment's foreign key needs the learner's row
-            enrollment = Enrollment(
-                id=new_id(),
-                learner_id=person.id,
-                center_id=center.id,
-                association_id=center.association_id,
-                pathway=pathway,
-                school_year=school_year,
-                status=EnrollmentStatus.ENROLLED,
-                enrolled_on=local_today(),
-            )
-            tx.session.add(enrollment)
+            view = await self.enroll_in(tx, scope=scope, applicant=applicant, placement=placement)
+        log.info("enrollment %s opened (%s)", view.enrollment.id, view.enrollment.status)
+        return view
+
+    async def enroll_in(
+        self, tx: Transaction, *, scope: Principal, applicant: Applicant, placement: Placement
+    ) -> EnrollmentView:
+        """:meth:`enroll` inside a transaction the caller owns (a bulk import's)."""
+        session = tx.session
+        center = await session.get(Center, placement.center_id)
+        if center is None or not sees_center(scope, center):
+            raise CenterNotFound(placement.center_id)
+        year = await session.get(SchoolYear, placement.school_year)
+        if year is None:
+            raise UnknownSchoolYear(school_year=placement.school_year)
+        bounds = AgeBounds(year.min_age, year.max_age)
+        referral = None
+        if placement.referral_id is not None:
+            referral, bounds = await self._referral(session, placement.referral_id, center, bounds)
+        age = check_eligibility(
+            birth_date=applicant.pii.birth_date,
+            last_school_level=applicant.last_school_level,
+            year_left_school=applicant.year_left_school,
+            school_year_starts_on=year.starts_on,
+            bounds=bounds,
+        )
+        learner = new_learner(
+            applicant, association_id=center.association_id, recorded_by=scope.subject
+        )
+        session.add(learner)
+        await session.flush()  # the enrollment's foreign key needs the learner's row
+        room = await places.lock(
+            session, Intake(center.id, placement.pathway, placement.school_year)
+        )
+        takes_a_place = room.takes_one_more
+        today = local_today()
+        enrollment = Enrollment(
+            id=new_id(),
+            learner_id=learner.id,
+            center_id=center.id,
+            association_id=center.association_id,
+            pathway=placement.pathway,
+            school_year=placement.school_year,
+            status=EnrollmentStatus.ENROLLED if takes_a_place else EnrollmentStatus.WAITLISTED,
+            age_at_start=age,
+            referral_id=placement.referral_id,
+            queued_at=utcnow(),
+            enrolled_on=today if takes_a_place else None,
+            waitlisted_on=None if takes_a_place else today,
+        )
+        session.add(enrollment)
+        await session.flush()
+        await hold_identity(session, learner, enrollment.id)
+        if referral is not None:
+            referral.enrollment_id = enrollment.id
+            session.add(referral)
+        position = None
+        if takes_a_place:
             await tx.emit(
-                LearnerEnrolled(
+                events.learner_enrolled(enrollment, center, learner, promoted=False),
+                subject=enrollment.id,
+                sequence=enrollment.version,
+            )
+        else:
+            position = room.waiting + 1
+            await tx.emit(
+                events.learner_waitlisted(enrollment, center, learner, position=position),
+                subject=enrollment.id,
+                sequence=enrollment.version,
+            )
+        audit.record(
+            session,
+            scope,
+            f"enrollment.{enrollment.status}",
+            entity="enrollment",
+            entity_id=enrollment.id,
+            learner_id=learner.id,
+            details={"center_id": center.id, "pathway": placement.pathway, "position": position},
+        )
+        return EnrollmentView(enrollment, [], position)
+
+    async def _referral(
+        self, session: AsyncSession, referral_id: str, center: Center, bounds: AgeBounds
+    ) -> tuple[Referral, AgeBounds]:
+        """The referral a learner arrives through, and the age bounds its agreement sets."""
+        referral = await session.get(Referral, referral_id, with_for_update=True)
+        if referral is None or referral.association_id != center.association_id:
+            raise UnknownReferral(referral_id=referral_id)
+        if referral.enrollment_id is not None:
+            raise ReferralAlreadyUsed(referral_id=referral_id)
+        agreement = await session.get(PartnershipAgreement, referral.agreement_id)
+        assert agreement is not None
+        today = local_today()
+        if today < agreement.starts_on or (agreement.ends_on and today > agreement.ends_on):
+            raise AgreementNotInForce(agreement_id=agreement.id)
+        return referral, AgeBounds(
+            agreement.min_age if agreement.min_age is not None else bounds.min_age,
+            agreement.max_age if agreement.max_age is not None else bounds.max_age,
+        )
+
+    async def _for_change(
+        self, session: AsyncSession, enrollment_id: str, scope: Principal
+    ) -> Enrollment:
+        enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
+        if enrollment is None:
+            raise EnrollmentNotFound(enrollment_id)
+        center = await session.get(Center, enrollment.center_id)
+        if center is None or not sees_center(scope, center):
+            raise EnrollmentNotFound(enrollment_id)
+        return enrollment
+
+    async def transfer(
+        self, enrollment_id: str, *, to_center_id: str, scope: Principal
+    ) -> EnrollmentView:
+        """Move an enrollment to another center the caller may see, keeping its history.
+
+        Publishes learner-transferred; the place left behind goes to the next learner waiting
+        there. Raises :class:`CenterFull` when the new center's pathway has no free place.
+        """
+        async with self.uow.begin() as tx:
+            session = tx.session
+            enrollment = await self._for_change(session, enrollment_id, scope)
+            to_center = await session.get(Center, to_center_id)
+            if to_center is None or not sees_center(scope, to_center):
+                raise CenterNotFound(to_center_id)
+            origin = Intake.of(enrollment)
+            destination = Intake(to_center_id, enrollment.pathway, enrollment.school_year)
+            # Both capacity rows, in one order: two opposite transfers never deadlock.
+            rooms = {
+                intake: await places.lock(session, intake)
+                for intake in sorted({origin, destination}, key=lambda i: i.center_id)
+            }
+            if destination != origin and not rooms[destination].takes_one_more:
+                raise CenterFull(center_id=to_center_id)
+            from_center_id = domain.transfer(enrollment, to_center_id=to_center_id)
+            enrollment.association_id = to_center.association_id
+            session.add(enrollment)
+            today = local_today()
+            transfer = Transfer(
+                id=new_id(),
+                enrollment_id=enrollment.id,
+                from_center_id=from_center_id,
+                to_center_id=to_center_id,
+                transferred_on=today,
+                recorded_by=scope.subject,
+            )
+            session.add(transfer)
+            await tx.emit(
+                LearnerTransferred(
                     enrollment_id=enrollment.id,
-                    learner_id=person.id,
-                    association_id=center.association_id,
-                    center_id=center.id,
-                    region_code=center.region_code,
-                    province_code=center.province_code,
-                    pathway=pathway,
-                    school_year=school_year,
-                    enrolled_on=enrollment.enrolled_on,
-                    pii=learner,
+                    learner_id=enrollment.learner_id,
+                    association_id=to_center.association_id,
+                    from_center_id=from_center_id,
+                    to_center_id=to_center_id,
+                    region_code=to_center.region_code,
+                    province_code=to_center.province_code,
+                    pathway=enrollment.pathway,
+                    center_name=to_center.name,
+                    transferred_on=today,
                 ),
                 subject=enrollment.id,
                 sequence=enrollment.version,
             )
-        log.info("enrollment %s opened in center %s", enrollment.id, center.id)
-        return enrollment
+            audit.record(
+                session,
+                scope,
+                "enrollment.transferred",
+                entity="enrollment",
+                entity_id=enrollment.id,
+                learner_id=enrollment.learner_id,
+                details={"from_center_id": from_center_id, "to_center_id": to_center_id},
+            )
+            await places.fill_places(tx, origin)
+        return await self.get(enrollment_id, scope=scope)
 
-    async def get(self, enrollment_id: str, *, scope: Principal) -> Enrollment:
-        """One enrollment; raises :class:`EnrollmentNotFound`, also when outside ``scope``."""
+    async def withdraw(
+        self, enrollment_id: str, *, reason: WithdrawalReason, scope: Principal
+    ) -> EnrollmentView:
+        """Close an active enrollment: the learner left, for ``reason``.
+
+        Publishes learner-withdrawn; a freed place goes to the next learner waiting.
+        """
+        async with self.uow.begin() as tx:
+            session = tx.session
+            enrollment = await self._for_change(session, enrollment_id, scope)
+            freed = domain.withdraw(enrollment, reason=reason, on=local_today())
+            assert enrollment.withdrawn_on is not None
+            session.add(enrollment)
+            await release_identity(session, enrollment.id)
+            await tx.emit(
+                LearnerWithdrawn(
+                    enrollment_id=enrollment.id,
+                    learner_id=enrollment.learner_id,
+                    association_id=enrollment.association_id,
+                    center_id=enrollment.center_id,
+                    pathway=enrollment.pathway,
+                    reason=reason,
+                    withdrawn_on=enrollment.withdrawn_on,
+                ),
+                subject=enrollment.id,
+                sequence=enrollment.version,
+            )
+            audit.record(
+                session,
+                scope,
+                "enrollment.withdrawn",
+                entity="enrollment",
+                entity_id=enrollment.id,
+                learner_id=enrollment.learner_id,
+                details={"reason": reason},
+            )
+            if freed:
+                await places.fill_places(tx, Intake.of(enrollment))
+        return await self.get(enrollment_id, scope=scope)
+
+    async def get(self, enrollment_id: str, *, scope: Principal) -> EnrollmentView:
+        """One enrollment with its history; raises :class:`EnrollmentNotFound`, also when
+        outside ``scope``."""
         query = (
-            select(Enrollment)
+            select(Enrollment, places.position_in_line())
             .join(Center, col(Center.id) == col(Enrollment.center_id))
             .where(col(Enrollment.id) == enrollment_id, visible_enrollments(scope))
         )
         async with self.uow.read() as session:
-            enrollment = (await session.exec(query)).first()
-        if enrollment is None:
-            raise EnrollmentNotFound(enrollment_id)
-        return enrollment
+            found = (await session.exec(query)).first()
+            if found is None:
+                raise EnrollmentNotFound(enrollment_id)
+            enrollment, in_line = found
+            transfers = (
+                await session.exec(
+                    select(Transfer)
+                    .where(col(Transfer.enrollment_id) == enrollment_id)
+                    .order_by(col(Transfer.transferred_on), col(Transfer.id))
+                )
+            ).all()
+        position = in_line if enrollment.status is EnrollmentStatus.WAITLISTED else None
+        return EnrollmentView(enrollment, transfers, position)
+
+    async def list(
+        self,
+        *,
+        scope: Principal,
+        center_id: str | None = None,
+        status: EnrollmentStatus | None = None,
+        learner_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Sequence[Enrollment]:
+        """Enrollments within ``scope``, oldest first, filtered."""
+        query = (
+            select(Enrollment)
+            .join(Center, col(Center.id) == col(Enrollment.center_id))
+            .where(visible_enrollments(scope))
+        )
+        if center_id is not None:
+            query = query.where(col(Enrollment.center_id) == center_id)
+        if status is not None:
+            query = query.where(col(Enrollment.status) == status)
+        if learner_id is not None:
+            query = query.where(col(Enrollment.learner_id) == learner_id)
+        query = query.order_by(col(Enrollment.queued_at), col(Enrollment.id))
+        async with self.uow.read() as session:
+            return (await session.exec(query.limit(limit).offset(offset))).all()
 
     async def summary(self, *, scope: Principal) -> Summary:
-        """How many enrollments within ``scope`` are active, how many completed."""
+        """How many enrollments within ``scope`` are in each state."""
         query = (
             select(Enrollment.status, func.count())
             .join(Center, col(Center.id) == col(Enrollment.center_id))
@@ -178,41 +513,32 @@ class EnrollmentService:
             counts = {EnrollmentStatus(status): count for status, count in rows.all()}
         return Summary.of(counts)
 
-    async def centers(self, *, scope: Principal) -> Sequence[Center]:
-        """The centers within ``scope``, by name."""
-        query = select(Center).where(visible_centers(scope)).order_by(col(Center.name))
-        async with self.uow.read() as session:
-            return (await session.exec(query)).all()
-
-    async def seed_demo_center(self) -> bool:
-        """Create the demo association and center when no center exists (development only).
-
-        Returns whether it created them.
-        """
-        async with self.uow.begin() as tx:
-            if (await tx.session.exec(select(Center).limit(1))).first() is not None:
-                return False
-            association = demo_association()
-            if await tx.session.get(Association, association.id) is None:
-                tx.session.add(association)
-            tx.session.add(demo_center())
-        log.info("seeded the demo center")
-        return True
-
 
 async def complete_enrollment(
     tx: Transaction, *, enrollment_id: str, completed_on: date
 ) -> Enrollment:
-    """Close the enrollment whose training completed on ``completed_on``.
+    """Close the enrollment whose training completed on ``completed_on``; its place goes to
+    the next learner waiting.
 
     Runs inside the consumer's transaction. A repeated completion changes nothing. Raises
     :class:`EnrollmentNotFound`, or a :class:`~fursa.enrollment.domain.EnrollmentError` when
     the rules refuse the completion.
     """
-    enrollment = await tx.session.get(Enrollment, enrollment_id, with_for_update=True)
+    session = tx.session
+    enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
     if enrollment is None:
         raise EnrollmentNotFound(enrollment_id)
     if domain.complete(enrollment, on=completed_on):
-        tx.session.add(enrollment)
+        session.add(enrollment)
+        await release_identity(session, enrollment.id)
+        audit.record(
+            session,
+            None,
+            "enrollment.completed",
+            entity="enrollment",
+            entity_id=enrollment.id,
+            learner_id=enrollment.learner_id,
+        )
+        await places.fill_places(tx, Intake.of(enrollment))
         log.info("enrollment %s completed", enrollment_id)
     return enrollment

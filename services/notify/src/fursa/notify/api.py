@@ -1,35 +1,83 @@
 """HTTP routes of the notify service: thin translations to the service layer.
 
-Responses name recipients by kind only: no phone number or address ever leaves through here.
-
-Every route needs a bearer token of the programme's staff (partners are refused with 403) and
-shows only what was sent about learners enrolled within the caller's association, center or
-territory: any other learner's deliveries are answered exactly as if there were none.
+* ``/deliveries``: the programme's staff read what was sent about learners within their
+  association, center or territory (any other learner's deliveries are answered exactly as if
+  there were none) and send a message again. Responses name recipients by kind only: no phone
+  number, address or message text ever leaves through here.
+* ``/partners``: admins register partners; admins and a partner's own system register its
+  webhook endpoints, rotate their secrets, read their delivery log and re-deliver. Another
+  partner's ids answer 404.
+* ``/partner``: the partner event catalog (AsyncAPI 3.0 and JSON Schemas), public like the
+  service's own ``/asyncapi``.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from fursa.notify import service
+from fursa.notify import delivery_log, partners
+from fursa.notify.deliveries import NotResendableError, as_utc
 from fursa.notify.domain import DeliveryStatus
-from fursa.shared.auth import PROGRAMME_STAFF, Principal, allow
+from fursa.notify.models import Delivery, Partner, PartnerEndpoint
+from fursa.notify.partner_catalog import asyncapi_document, partner_schemas
+from fursa.notify.settings import NotifySettings
+from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
 from fursa.shared.contracts import Channel, RecipientKind
+from fursa.shared.contracts.common import EVENT_TYPE_PATTERN, UUID_PATTERN
+from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
+from fursa.shared.problems import Problem, register_messages
 from fursa.shared.runtime import DatabaseDep
 
-# Who may use these internal routes at all; each one then scopes what it shows.
+register_messages(
+    {
+        "not_resendable": {
+            "fr": "Seul un message envoyé ou en échec peut être renvoyé (état : {state}).",
+            "ar": "لا يمكن إعادة إرسال إلا رسالة مرسلة أو فاشلة (الحالة: {state}).",
+        },
+        "webhook_url_not_https": {
+            "fr": "L'adresse du webhook doit être en https.",
+            "ar": "يجب أن يكون عنوان الويب هوك بصيغة https.",
+        },
+    }
+)
+
+UtcInstant = Annotated[datetime, AfterValidator(as_utc)]
+IdPath = Annotated[str, Path(pattern=UUID_PATTERN)]
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token", "content": {PROBLEM_JSON: {}}},
+    403: {"description": "A role these routes do not serve", "content": {PROBLEM_JSON: {}}},
+    404: {"description": "Unknown, or outside the caller's scope", "content": {PROBLEM_JSON: {}}},
+}
+
+
+def _uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.runtime.uow
+    return uow
+
+
+def _settings(request: Request) -> NotifySettings:
+    settings: NotifySettings = request.app.state.runtime.settings
+    return settings
+
+
+UowDep = Annotated[UnitOfWork, Depends(_uow)]
+SettingsDep = Annotated[NotifySettings, Depends(_settings)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- deliveries to guardians ---------------------------------------------------------------
+
 _staff = allow(*PROGRAMME_STAFF)
-Viewer = Annotated[Principal, Depends(_staff)]
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every instant stored here is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+Staff = Annotated[Principal, Depends(_staff)]
 
 
 class DeliveryPublic(BaseModel):
@@ -43,36 +91,274 @@ class DeliveryPublic(BaseModel):
     cause_event_id: str
     cause_type: str
     status: DeliveryStatus
-    sent_at: Annotated[datetime, AfterValidator(_as_utc)]
+    attempts: int
+    last_error: str | None
+    created_at: UtcInstant
+    next_attempt_at: UtcInstant | None
+    sent_at: UtcInstant | None
 
 
 class DeliverySummaryPublic(BaseModel):
+    pending: int
     sent: int
+    failed: int
+    cancelled: int
 
 
-router = APIRouter(
+deliveries_router = APIRouter(
     prefix="/deliveries",
     tags=["deliveries"],
     # On the router too, so that a route added later cannot forget it (resolved once).
     dependencies=[Depends(_staff)],
-    responses={
-        401: {"description": "No valid bearer token", "content": {PROBLEM_JSON: {}}},
-        403: {"description": "A role these routes do not serve", "content": {PROBLEM_JSON: {}}},
-    },
+    responses=_PROBLEMS,
 )
 
 
-@router.get("")
+@deliveries_router.get("")
 async def list_deliveries(
-    db: DatabaseDep, viewer: Viewer, learner_id: Annotated[str, Query(max_length=36)]
+    db: DatabaseDep, viewer: Staff, learner_id: Annotated[str, Query(pattern=UUID_PATTERN)]
 ) -> list[DeliveryPublic]:
-    """The messages sent about one learner, oldest first (none for a learner outside the
-    caller's scope)."""
-    deliveries = await service.deliveries_to(db, learner_id=learner_id, viewer=viewer)
-    return [DeliveryPublic.model_validate(delivery) for delivery in deliveries]
+    """The messages about one learner, oldest first (none for a learner outside the caller's
+    scope)."""
+    found = await delivery_log.deliveries_to(db, learner_id=learner_id, viewer=viewer)
+    return [DeliveryPublic.model_validate(delivery) for delivery in found]
 
 
-@router.get("/summary")
-async def summary(db: DatabaseDep, viewer: Viewer) -> DeliverySummaryPublic:
-    """How many messages were sent about learners within the caller's scope."""
-    return DeliverySummaryPublic(sent=await service.sent_count(db, viewer=viewer))
+@deliveries_router.get("/summary")
+async def summary(
+    db: DatabaseDep,
+    viewer: Staff,
+    cause_type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN)] = None,
+) -> DeliverySummaryPublic:
+    """How many messages to guardians within the caller's scope are in each status (only
+    those about events of ``cause_type``, e.g. certificate-issued, if given)."""
+    counts = await delivery_log.counts(db, viewer=viewer, cause_type=cause_type)
+    return DeliverySummaryPublic(**{status.value: n for status, n in counts.items()})
+
+
+@deliveries_router.post("/{delivery_id}/resend", status_code=202)
+async def resend(uow: UowDep, viewer: Staff, delivery_id: IdPath) -> DeliveryPublic:
+    """Send a message again (one that was sent or failed), with a fresh round of attempts."""
+    try:
+        delivery = await delivery_log.resend(uow, delivery_id=delivery_id, viewer=viewer)
+    except NotResendableError as exc:
+        raise Problem.rule("not_resendable", 409, state=str(exc)) from exc
+    if delivery is None:
+        raise Problem.not_found()
+    return DeliveryPublic.model_validate(delivery)
+
+
+# ---- partners and their webhooks -----------------------------------------------------------
+
+_admin = allow(Role.ADMIN)
+_admin_or_partner = allow(Role.ADMIN, Role.PARTNER)
+Manager = Annotated[Principal, Depends(_admin_or_partner)]
+
+
+def _partner_event_type(value: str) -> str:
+    if value not in partner_schemas():
+        raise ValueError(f"not a partner event type: {value}")
+    return value
+
+
+PartnerEventType = Annotated[str, Field(max_length=200), AfterValidator(_partner_event_type)]
+
+
+class PartnerCreate(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PartnerPublic(BaseModel):
+    partner_id: str
+    name: str
+
+
+class EndpointCreate(Strict):
+    url: Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+    event_types: Annotated[list[PartnerEventType], Field(min_length=1, max_length=50)]
+
+
+class EndpointPublic(BaseModel):
+    endpoint_id: str
+    url: str
+    event_types: list[str]
+    disabled_at: UtcInstant | None = None
+    disabled_reason: str | None = None
+
+    @classmethod
+    def of(cls, endpoint: PartnerEndpoint) -> EndpointPublic:
+        return cls(
+            endpoint_id=endpoint.id,
+            url=endpoint.url,
+            event_types=endpoint.event_types,
+            disabled_at=endpoint.disabled_at,
+            disabled_reason=endpoint.disabled_reason,
+        )
+
+
+class EndpointCreated(EndpointPublic):
+    secret: Annotated[str, Field(description="Shown once: keep it to verify signatures.")]
+
+
+class SecretRotated(BaseModel):
+    endpoint_id: str
+    secret: Annotated[str, Field(description="Shown once: the new signing secret.")]
+    previous_secrets_expire_at: UtcInstant
+
+
+class WebhookDeliveryPublic(BaseModel):
+    delivery_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    created_at: UtcInstant
+    next_attempt_at: UtcInstant | None
+    sent_at: UtcInstant | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> WebhookDeliveryPublic:
+        return cls(
+            delivery_id=delivery.id,
+            event_id=delivery.cause_event_id,
+            event_type=delivery.cause_type,
+            status=DeliveryStatus(delivery.status),
+            attempts=delivery.attempts,
+            last_error=delivery.last_error,
+            created_at=delivery.created_at,
+            next_attempt_at=delivery.next_attempt_at,
+            sent_at=delivery.sent_at,
+        )
+
+
+partners_router = APIRouter(
+    prefix="/partners",
+    tags=["partners"],
+    dependencies=[Depends(_admin_or_partner)],
+    responses=_PROBLEMS,
+)
+
+
+async def _managed_partner(db: DatabaseDep, viewer: Manager, partner_id: IdPath) -> Partner:
+    """The partner of the path, if the caller may manage it (404 otherwise)."""
+    partner = await partners.find_partner(db, partner_id=partner_id, viewer=viewer)
+    if partner is None:
+        raise Problem.not_found()
+    return partner
+
+
+ManagedPartner = Annotated[Partner, Depends(_managed_partner)]
+
+
+async def _endpoint(db: DatabaseDep, partner: ManagedPartner, endpoint_id: IdPath) -> str:
+    """The endpoint of the path, if it is the managed partner's (404 otherwise)."""
+    if await partners.find_endpoint(db, partner_id=partner.id, endpoint_id=endpoint_id) is None:
+        raise Problem.not_found()
+    return endpoint_id
+
+
+ManagedEndpoint = Annotated[str, Depends(_endpoint)]
+
+
+@partners_router.post("", status_code=201, dependencies=[Depends(_admin)])
+async def register_partner(uow: UowDep, body: PartnerCreate) -> PartnerPublic:
+    """Register a partner organisation (admins)."""
+    partner = await partners.register_partner(uow, name=body.name)
+    return PartnerPublic(partner_id=partner.id, name=partner.name)
+
+
+@partners_router.get("/{partner_id}")
+async def show_partner(partner: ManagedPartner) -> PartnerPublic:
+    return PartnerPublic(partner_id=partner.id, name=partner.name)
+
+
+@partners_router.post("/{partner_id}/endpoints", status_code=201)
+async def add_endpoint(
+    uow: UowDep, settings: SettingsDep, partner: ManagedPartner, body: EndpointCreate
+) -> EndpointCreated:
+    """Register a webhook endpoint for chosen partner event types; the answer shows its
+    signing secret, once."""
+    if settings.mode == "production" and not body.url.startswith("https://"):
+        raise Problem.rule("webhook_url_not_https", field="url")
+    created = await partners.add_endpoint(
+        uow, partner_id=partner.id, url=body.url, event_types=body.event_types
+    )
+    return EndpointCreated(
+        **EndpointPublic.of(created.endpoint).model_dump(), secret=created.secret
+    )
+
+
+@partners_router.get("/{partner_id}/endpoints")
+async def list_endpoints(db: DatabaseDep, partner: ManagedPartner) -> list[EndpointPublic]:
+    return [EndpointPublic.of(e) for e in await partners.endpoints_of(db, partner_id=partner.id)]
+
+
+@partners_router.post("/{partner_id}/endpoints/{endpoint_id}/secret")
+async def rotate_secret(
+    uow: UowDep, settings: SettingsDep, partner: ManagedPartner, endpoint_id: ManagedEndpoint
+) -> SecretRotated:
+    """A new signing secret (shown once); the previous ones keep signing beside it for the
+    grace period, so the receiver can switch without losing a message."""
+    rotation = await partners.rotate_secret(
+        uow,
+        partner_id=partner.id,
+        endpoint_id=endpoint_id,
+        grace=timedelta(seconds=settings.webhook_secret_grace_s),
+    )
+    if rotation is None:
+        raise Problem.not_found()
+    return SecretRotated(
+        endpoint_id=endpoint_id,
+        secret=rotation.secret,
+        previous_secrets_expire_at=rotation.previous_expire_at,
+    )
+
+
+@partners_router.get("/{partner_id}/endpoints/{endpoint_id}/deliveries")
+async def endpoint_deliveries(
+    db: DatabaseDep,
+    endpoint_id: ManagedEndpoint,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[WebhookDeliveryPublic]:
+    """The endpoint's delivery log, newest first."""
+    found = await partners.endpoint_deliveries(db, endpoint_id=endpoint_id, limit=limit)
+    return [WebhookDeliveryPublic.of(delivery) for delivery in found]
+
+
+@partners_router.post(
+    "/{partner_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202
+)
+async def redeliver(
+    uow: UowDep, endpoint_id: ManagedEndpoint, delivery_id: IdPath
+) -> WebhookDeliveryPublic:
+    """Send an event to the endpoint again (same webhook-id: the receiver may drop a copy)."""
+    try:
+        delivery = await delivery_log.redeliver(
+            uow, endpoint_id=endpoint_id, delivery_id=delivery_id
+        )
+    except NotResendableError as exc:
+        raise Problem.rule("not_resendable", 409, state=str(exc)) from exc
+    if delivery is None:
+        raise Problem.not_found()
+    return WebhookDeliveryPublic.of(delivery)
+
+
+# ---- the partner event catalog -------------------------------------------------------------
+
+catalog_router = APIRouter(prefix="/partner", tags=["partner catalog"])
+
+
+@catalog_router.get("/asyncapi.json")
+async def partner_asyncapi() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the partner feed (NATS stream PARTNER and webhooks)."""
+    return asyncapi_document()
+
+
+@catalog_router.get("/schemas/{event_type}.json")
+async def partner_schema(event_type: Annotated[str, Path(max_length=200)]) -> dict[str, Any]:
+    """The JSON Schema of one partner event (the whole CloudEvent), with an example."""
+    schema = partner_schemas().get(event_type)
+    if schema is None:
+        raise Problem.not_found()
+    return schema

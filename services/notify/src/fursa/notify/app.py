@@ -7,16 +7,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from fursa.notify import api
-from fursa.notify.channels import LocalSmsSink
+from fursa.notify.channels import (
+    Channel,
+    HttpSmsGateway,
+    LocalSmsSink,
+    PartnerWebhook,
+    SmtpEmail,
+    SmtpServer,
+)
 from fursa.notify.consumers import handlers
+from fursa.notify.domain import RetryPolicy
 from fursa.notify.models import KERNEL, Base
 from fursa.notify.settings import NotifySettings
+from fursa.notify.worker import DeliveryWorker
 from fursa.shared.runtime import ServiceRuntime
 
 NAME = "notify"
+
+
+def channels(settings: NotifySettings, http: httpx.AsyncClient) -> list[Channel]:
+    """SMS (the configured gateway, or the local sink), e-mail over SMTP, partner webhooks."""
+    token = settings.sms_gateway_token
+    sms: Channel = (
+        HttpSmsGateway(http, settings.sms_gateway_url, token.get_secret_value() if token else None)
+        if settings.sms_gateway_url
+        else LocalSmsSink(settings.sink_dir)
+    )
+    password = settings.smtp_password
+    email = SmtpEmail(
+        SmtpServer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            start_tls=settings.smtp_start_tls,
+            timeout_s=settings.delivery_send_timeout_s,
+        )
+    )
+    return [sms, email, PartnerWebhook(http, timeout_s=settings.webhook_timeout_s)]
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -27,7 +60,25 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         settings=settings,
         metadata=Base.metadata,
         tables=KERNEL,
-        handlers=handlers(LocalSmsSink(settings.sink_dir)),
+        handlers=handlers(),
         migrations=Path(__file__).with_name("migrations"),
     )
-    return runtime.app([api.router], title="Fursa notify")
+    # Redirects are not followed: a webhook answers where it was registered, or fails.
+    http = httpx.AsyncClient(timeout=settings.delivery_send_timeout_s, follow_redirects=False)
+    runtime.add_worker(
+        DeliveryWorker(
+            runtime.uow,
+            channels(settings, http),
+            RetryPolicy(
+                max_attempts=settings.delivery_max_attempts,
+                base_s=settings.delivery_backoff_base_s,
+                cap_s=settings.delivery_backoff_cap_s,
+            ),
+            send_timeout_s=settings.delivery_send_timeout_s,
+            poll_s=settings.delivery_poll_s,
+            http=http,
+        )
+    )
+    return runtime.app(
+        [api.deliveries_router, api.partners_router, api.catalog_router], title="Fursa notify"
+    )

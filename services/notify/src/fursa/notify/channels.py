@@ -1,33 +1,70 @@
-"""How messages leave notify. Every channel has the same small interface; the development
-platform's SMS channel is a local sink file, and a real SMS gateway comes later."""
+"""How messages leave notify. Every channel has the same small interface: ``send`` delivers one
+:class:`Message` or raises :class:`SendFailed` with a short code (never a message that could
+echo an address or a text). SMS goes to an HTTP gateway (a local sink file in development),
+e-mail over SMTP, partner webhooks over HTTPS signed per the Standard Webhooks specification.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Protocol
 
+import aiosmtplib
+import httpx
+from standardwebhooks import Webhook
+
+from fursa.shared.clock import utcnow
 from fursa.shared.contracts import Channel as ChannelKind
 from fursa.shared.contracts import Language
 
 
 @dataclass(frozen=True)
 class Message:
-    # Kept out of the repr: an address must never reach a log line or an error message.
+    """One message to one address. ``id`` is the delivery's id: the webhook-id, the e-mail's
+    Message-ID and the SMS gateway's reference, so a receiver can drop a repeated send."""
+
+    id: str
+    # Kept out of the repr: an address or a text must never reach a log line or an error.
     to: str = field(repr=False)
-    language: Language
-    text: str
+    text: str = field(repr=False)
+    language: Language | None = None
+    subject: str | None = None
+    # Webhooks: the endpoint's signing secrets (several during a rotation's grace period).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+class SendFailed(Exception):  # noqa: N818 - reads as what happened to the message
+    """A send did not go through. ``code`` is short and data-free (``http_503``, ``timeout``);
+    ``permanent`` means retrying cannot help; ``gone`` that the receiver asked never to be
+    called again (a webhook's 410)."""
+
+    def __init__(self, code: str, *, permanent: bool = False, gone: bool = False) -> None:
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent or gone
+        self.gone = gone
 
 
 class Channel(Protocol):
-    """Something that delivers a message, or raises (the event is then retried)."""
+    """Something that delivers a message, or raises :class:`SendFailed`."""
 
     @property
     def kind(self) -> ChannelKind: ...
 
     async def send(self, message: Message) -> None: ...
+
+
+def http_failure(status: int) -> SendFailed:
+    """What an HTTP answer other than 2xx means for the delivery."""
+    # 408/429 and 5xx are worth another try; other 4xx answers will not change by themselves.
+    transient = status in (408, 425, 429) or status >= 500
+    return SendFailed(f"http_{status}", permanent=not transient, gone=status == 410)
 
 
 class LocalSmsSink:
@@ -42,7 +79,12 @@ class LocalSmsSink:
 
     async def send(self, message: Message) -> None:
         line = json.dumps(
-            {"phone": message.to, "language": message.language.value, "text": message.text},
+            {
+                "id": message.id,
+                "phone": message.to,
+                "language": message.language.value if message.language else None,
+                "text": message.text,
+            },
             ensure_ascii=False,
         )
         await asyncio.to_thread(self._append, line)
@@ -51,3 +93,125 @@ class LocalSmsSink:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as sink:
             sink.write(line + "\n")
+
+
+class HttpSmsGateway:
+    """An SMS gateway reached over HTTP: ``POST <url>`` with ``{"to", "text", "reference"}``
+    and a bearer token; any 2xx is accepted. Most Moroccan and international gateways take
+    this shape or a thin proxy in front of them."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str, token: str | None) -> None:
+        self.client = client
+        self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    @property
+    def kind(self) -> ChannelKind:
+        return ChannelKind.SMS
+
+    async def send(self, message: Message) -> None:
+        body = {"to": message.to, "text": message.text, "reference": message.id}
+        try:
+            response = await self.client.post(self.url, json=body, headers=self.headers)
+        except httpx.TimeoutException:
+            raise SendFailed("timeout") from None
+        except httpx.HTTPError:
+            raise SendFailed("unreachable") from None
+        if not response.is_success:
+            raise http_failure(response.status_code)
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    start_tls: bool = False
+    timeout_s: float = 10.0
+
+
+class SmtpEmail:
+    """E-mail over SMTP (the development platform runs a local SMTP sink)."""
+
+    def __init__(self, server: SmtpServer) -> None:
+        self.server = server
+
+    @property
+    def kind(self) -> ChannelKind:
+        return ChannelKind.EMAIL
+
+    async def send(self, message: Message) -> None:
+        email = EmailMessage()
+        email["From"] = self.server.sender
+        email["To"] = message.to
+        email["Subject"] = message.subject or ""
+        domain = self.server.sender.rpartition("@")[2] or None
+        email["Message-ID"] = make_msgid(idstring=message.id, domain=domain)
+        email.set_content(message.text)
+        if message.language:
+            # After set_content, which replaces the Content-* headers.
+            email["Content-Language"] = message.language.value
+        server = self.server
+        try:
+            await aiosmtplib.send(
+                email,
+                hostname=server.host,
+                port=server.port,
+                username=server.username,
+                password=server.password,
+                start_tls=server.start_tls,
+                timeout=server.timeout_s,
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            # 5xx: the server refuses for good (unknown mailbox...); 4xx: try again later.
+            raise SendFailed(f"smtp_{exc.code}", permanent=exc.code >= 500) from None
+        except aiosmtplib.SMTPTimeoutError:
+            raise SendFailed("timeout") from None
+        except (aiosmtplib.SMTPException, OSError):
+            raise SendFailed("unreachable") from None
+
+
+def sign(message: Message, timestamp: datetime) -> str:
+    """The ``webhook-signature`` header: one ``v1,<base64>`` per secret, space-separated."""
+    return " ".join(
+        Webhook(secret).sign(message.id, timestamp, message.text) for secret in message.secrets
+    )
+
+
+class PartnerWebhook:
+    """A partner's endpoint, called per the Standard Webhooks specification: the body is the
+    partner event (CloudEvents JSON), with ``webhook-id``, ``webhook-timestamp`` and
+    ``webhook-signature`` (HMAC-SHA256 with each current secret of the endpoint)."""
+
+    def __init__(self, client: httpx.AsyncClient, timeout_s: float) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+
+    @property
+    def kind(self) -> ChannelKind:
+        return ChannelKind.WEBHOOK
+
+    async def send(self, message: Message) -> None:
+        # The time of this attempt: receivers refuse old timestamps (replay protection).
+        now = utcnow()
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message.id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": sign(message, now),
+        }
+        try:
+            response = await self.client.post(
+                message.to,
+                content=message.text.encode(),
+                headers=headers,
+                timeout=self.timeout_s,
+            )
+        except httpx.TimeoutException:
+            raise SendFailed("timeout") from None
+        except httpx.HTTPError:
+            raise SendFailed("unreachable") from None
+        if not response.is_success:
+            raise http_failure(response.status_code)

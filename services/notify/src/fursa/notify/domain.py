@@ -1,49 +1,98 @@
-"""What notify tells whom, in plain code: message templates in Arabic and French."""
+"""What notify tells whom and when to try again, in plain code.
+
+Messages to guardians are template files (``templates/<topic>.<language>.txt``: the e-mail
+subject on the first line, a blank line, then the text, with ``{placeholders}``), rendered in
+the guardian's preferred language. Deliveries are retried with exponential backoff and jitter.
+"""
 
 from __future__ import annotations
 
+import random
+import string
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 
 from fursa.shared.contracts import CertificateKind, Language
 
-CERTIFICATE_ISSUED = "certificate-issued"
+
+class Topic(StrEnum):
+    """What a guardian is told of (each has a template per language)."""
+
+    LEARNER_ENROLLED = "learner-enrolled"
+    LEARNER_WAITLISTED = "learner-waitlisted"
+    LEARNER_AT_RISK = "learner-at-risk"
+    TRAINING_COMPLETED = "training-completed"
+    CERTIFICATE_ISSUED = "certificate-issued"
+    CERTIFICATE_REVOKED = "certificate-revoked"
+
+
+CERTIFICATE_ISSUED = Topic.CERTIFICATE_ISSUED
 
 
 class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt
     SENT = "sent"
+    FAILED = "failed"  # the last attempt failed, or the endpoint is gone
+    CANCELLED = "cancelled"  # consent withdrawn, address removed or endpoint disabled
+
+
+class UnknownTemplateError(LookupError):
+    """No template for this topic and language."""
 
 
 @dataclass(frozen=True)
 class Template:
-    """One message text in one language; `id` is what deliveries and events record."""
+    """One message in one language; `id` is what deliveries and events record."""
 
     id: str
     language: Language
+    subject: str
     text: str
 
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(
+            name for _, name, _, _ in string.Formatter().parse(self.text) if name is not None
+        )
+
     def render(self, **values: str) -> str:
+        missing = self.placeholders - set(values)
+        if missing:
+            raise KeyError(f"template {self.id} needs {sorted(missing)}")
         return self.text.format(**values)
 
 
-_TEMPLATES: dict[tuple[str, Language], Template] = {
-    (CERTIFICATE_ISSUED, Language.FR): Template(
-        id="certificate-issued.fr",
-        language=Language.FR,
-        text=(
-            "Félicitations ! Votre enfant a obtenu son {kind} de l'École de la Deuxième "
-            "Chance, certificat n° {number}. Vérification : {url}"
-        ),
-    ),
-    (CERTIFICATE_ISSUED, Language.AR): Template(
-        id="certificate-issued.ar",
-        language=Language.AR,
-        text=(
-            "تهانينا! حصل طفلكم على {kind} من مدرسة الفرصة الثانية، "
-            "الشهادة رقم {number}. للتحقق: {url}"
-        ),
-    ),
-}
+@cache
+def template_for(topic: str, language: Language) -> Template:
+    """The template of a topic in the guardian's preferred language (read once from its file)."""
+    name = f"{topic}.{language.value}"
+    path = resources.files("fursa.notify").joinpath("templates", f"{name}.txt")
+    if topic not in set(Topic) or not path.is_file():
+        raise UnknownTemplateError(f"no {language} template for {topic}")
+    subject, _, text = path.read_text(encoding="utf-8").partition("\n\n")
+    return Template(id=name, language=language, subject=subject.strip(), text=text.strip())
+
+
+@dataclass(frozen=True)
+class Text:
+    """A rendered message: what was said, with the template it came from."""
+
+    template: Template
+    body: str
+
+    @property
+    def subject(self) -> str:
+        return self.template.subject
+
+
+def render(topic: Topic, language: Language, **values: str) -> Text:
+    """The message of ``topic`` in ``language`` with its placeholders filled."""
+    template = template_for(topic, language)
+    return Text(template, template.render(**values))
+
 
 _KIND_WORDS: dict[tuple[CertificateKind, Language], str] = {
     (CertificateKind.DIPLOMA, Language.FR): "diplôme",
@@ -53,28 +102,44 @@ _KIND_WORDS: dict[tuple[CertificateKind, Language], str] = {
 }
 
 
-class UnknownTemplateError(LookupError):
-    """No template for this topic and language."""
-
-
-def template_for(topic: str, language: Language) -> Template:
-    """The template of a topic in the guardian's preferred language."""
-    try:
-        return _TEMPLATES[(topic, language)]
-    except KeyError:
-        raise UnknownTemplateError(f"no {language} template for {topic}") from None
-
-
-@dataclass(frozen=True)
-class Text:
-    template: Template
-    body: str
+def kind_word(kind: CertificateKind, language: Language) -> str:
+    """What a certificate of ``kind`` is called in ``language``."""
+    return _KIND_WORDS[(kind, language)]
 
 
 def certificate_issued_text(
     *, language: Language, kind: CertificateKind, number: str, verification_url: str
 ) -> Text:
     """The message that tells a guardian their child's certificate was issued."""
-    template = template_for(CERTIFICATE_ISSUED, language)
-    body = template.render(kind=_KIND_WORDS[(kind, language)], number=number, url=verification_url)
-    return Text(template, body)
+    return render(
+        Topic.CERTIFICATE_ISSUED,
+        language,
+        kind=kind_word(kind, language),
+        number=number,
+        url=verification_url,
+    )
+
+
+def percent(rate: float) -> str:
+    """An attendance rate (0..1) as a whole percentage, e.g. ``0.42`` → ``"42"``."""
+    return str(round(rate * 100))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with "equal jitter": attempt n waits between half and all of
+    ``base * 2**(n-1)`` (capped), so that retries of many deliveries spread out."""
+
+    max_attempts: int = 8
+    base_s: float = 5.0
+    cap_s: float = 3600.0
+
+    def delay_after(self, attempt: int, rng: random.Random | None = None) -> timedelta:
+        """How long to wait after the ``attempt``-th failed attempt (1-based)."""
+        ceiling = min(self.cap_s, self.base_s * 2 ** (attempt - 1))
+        jitter = (rng or random).uniform(0, ceiling / 2)
+        return timedelta(seconds=ceiling / 2 + jitter)
+
+    def exhausted(self, attempts: int) -> bool:
+        """Whether no attempt is left after ``attempts`` failed ones."""
+        return attempts >= self.max_attempts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from fursa.notify.domain import DeliveryStatus
@@ -22,9 +22,9 @@ KERNEL = kernel_tables(Base.metadata)
 
 
 class Contact(Base, table=True):
-    """Whom to tell about a learner — the guardian — copied from learner-enrolled's pii, and
-    where the learner is enrolled (association, center, territory): what decides who may see
-    the learner's deliveries."""
+    """Whom to tell about a learner — the guardian — copied from the `pii` of enrollment's
+    events, and where the learner is enrolled (association, center, territory): what decides
+    who may see the learner's deliveries."""
 
     __tablename__ = "contact"
 
@@ -41,23 +41,101 @@ class Contact(Base, table=True):
     consent_notifications: bool
 
 
+class ErasedLearner(Base, table=True):
+    """A learner whose personal data was erased: a late or redelivered event about them must
+    not bring the contact back (a tombstone that holds no personal data)."""
+
+    __tablename__ = "erased_learner"
+
+    learner_id: str = Field(primary_key=True, max_length=36)
+    erased_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
 class Delivery(Base, table=True):
-    """One message delivered to one recipient over one channel. It names no address."""
+    """One message to one recipient over one channel, from creation to its last attempt.
+
+    ``recipient`` is the learner (a guardian's message) or the partner endpoint; the address
+    is looked up when sending, so a corrected phone number or a withdrawn consent applies to
+    retries too. ``body`` is the rendered message (or the partner event, for webhooks); it is
+    deleted with the delivery when the learner is erased.
+    """
 
     __tablename__ = "delivery"
     __table_args__ = (
         # One event gives at most one message per recipient and channel.
         UniqueConstraint(
-            "cause_event_id", "recipient_kind", "channel", name="uq_delivery_cause_recipient"
+            "cause_event_id", "channel", "recipient", name="uq_delivery_cause_recipient"
         ),
+        # The worker's scan: what is due, by time.
+        Index("ix_delivery_due", "status", "next_attempt_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
     learner_id: str | None = Field(default=None, index=True, max_length=36)
+    endpoint_id: str | None = Field(default=None, index=True, max_length=36)
     recipient_kind: str = Field(max_length=20)
+    recipient: str = Field(max_length=36)
     channel: str = Field(max_length=20)
     template: str = Field(max_length=100)
     cause_event_id: str = Field(max_length=36)
     cause_type: str = Field(max_length=200)
-    status: str = Field(default=DeliveryStatus.SENT.value, max_length=20)
-    sent_at: datetime = Field(sa_type=DateTime(timezone=True))
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    claimed_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_error: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=200)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # The sequence of this delivery's last notification-sent/-failed event.
+    event_sequence: int = 0
+    # The trace of the event that caused it: sending and notification-sent continue it.
+    traceparent: str | None = Field(default=None, max_length=64)
+
+
+class Partner(Base, table=True):
+    """A partner organisation whose systems hear of the programme through the partner feed."""
+
+    __tablename__ = "partner"
+
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class PartnerEndpoint(Base, table=True):
+    """A partner's webhook URL and the partner event types it wants."""
+
+    __tablename__ = "partner_endpoint"
+
+    id: str = Field(primary_key=True, max_length=36)
+    partner_id: str = Field(foreign_key="partner.id", index=True, max_length=36)
+    url: str = Field(max_length=2048)
+    event_types: list[str] = Field(sa_type=JSON)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    disabled_reason: str | None = Field(default=None, max_length=64)
+
+
+class EndpointSecret(Base, table=True):
+    """A signing secret of an endpoint; after a rotation the old one keeps signing beside the
+    new one until ``expires_at``."""
+
+    __tablename__ = "endpoint_secret"
+
+    id: str = Field(primary_key=True, max_length=36)
+    endpoint_id: str = Field(foreign_key="partner_endpoint.id", index=True, max_length=36)
+    secret: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class PartnerFeedPosition(Base, table=True):
+    """The last `sequence` given to a partner feed aggregate (an enrollment or a certificate):
+    partner events of one aggregate carry increasing sequences, whatever they came from."""
+
+    __tablename__ = "partner_feed_position"
+
+    subject: str = Field(primary_key=True, max_length=128)
+    sequence: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from fursa.shared.settings import ServiceSettings
@@ -15,5 +16,32 @@ class NotifySettings(ServiceSettings):
     port: int = 8004
     database_url: str = "sqlite:///var/notify.db"
     public_base_url: str = "http://127.0.0.1:8004"
-    # The development platform's stand-in for the SMS gateway: one JSON line per message.
+    # SMS: an HTTP gateway (POST {to, text, reference}); without one, the development
+    # platform's stand-in, one JSON line per message in `sink_dir/sms.jsonl`.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
     sink_dir: Path = Path("var/notify-sink")
+    # E-mail over SMTP; `fursa up` runs a local SMTP sink and points these at it.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_sender: str = "Fursa <notifications@fursa.localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_start_tls: bool = False
+    # Deliveries: attempt n waits between half and all of base * 2**(n-1) seconds (capped).
+    delivery_max_attempts: int = 8
+    delivery_backoff_base_s: float = 5.0
+    delivery_backoff_cap_s: float = 3600.0
+    delivery_send_timeout_s: float = 10.0
+    delivery_poll_s: float = 1.0
+    # Partner webhooks: per-call timeout, and how long a rotated secret keeps signing.
+    webhook_timeout_s: float = 5.0
+    webhook_secret_grace_s: float = 24 * 3600
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.sms_gateway_url:
+            problems.append(
+                f"set {self.env_name('sms_gateway_url')}: the local SMS sink is for development"
+            )
+        return problems

@@ -39,6 +39,17 @@ from fursa.shared.contracts.notify import (
     NotificationSent,
     RecipientKind,
 )
+from fursa.shared.contracts.partner import (
+    PartnerCertificateIssued,
+    PartnerCertificateRevoked,
+    PartnerEnrollmentsErased,
+    PartnerLearnerEnrolled,
+    PartnerLearnerOutcomeRecorded,
+    PartnerLearnerTransferred,
+    PartnerLearnerWaitlisted,
+    PartnerLearnerWithdrawn,
+    PartnerTrainingCompleted,
+)
 from fursa.shared.contracts.registry import (
     EventData,
     Registration,
@@ -81,6 +92,15 @@ __all__ = [
     "NotificationFailed",
     "NotificationSent",
     "OutcomeStatus",
+    "PartnerCertificateIssued",
+    "PartnerCertificateRevoked",
+    "PartnerEnrollmentsErased",
+    "PartnerLearnerEnrolled",
+    "PartnerLearnerOutcomeRecorded",
+    "PartnerLearnerTransferred",
+    "PartnerLearnerWaitlisted",
+    "PartnerLearnerWithdrawn",
+    "PartnerTrainingCompleted",
     "Pathway",
     "RecipientKind",
     "Registration",

@@ -16,9 +16,11 @@ from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
     DiscardPolicy,
+    ExternalStream,
     RetentionPolicy,
     StorageType,
     StreamConfig,
+    StreamSource,
 )
 from nats.js.errors import NotFoundError
 
@@ -136,6 +138,46 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
 
 def consumers_of(service: str) -> tuple[ConsumerSpec, ...]:
     return tuple(spec for spec in CONSUMERS if spec.service == service)
+
+
+PARTNER_STREAM = "PARTNER"
+PARTNER_FEED_API = "$JS.FURSA.API"
+"""Where account PARTNER sees account FURSA's consumer API for stream PARTNER (an import)."""
+PARTNER_FEED_DELIVER = "_FEED_PARTNER"
+"""The subject prefix on which FURSA's PARTNER stream delivers to its mirror in PARTNER."""
+
+
+def partner_feed_mirror(replicas: int = 1) -> StreamConfig:
+    """Stream ``PARTNER`` of account PARTNER: a mirror of FURSA's ``PARTNER`` stream.
+
+    Partners read the mirror in their own account, so nothing they can ask of JetStream (a
+    consumer of any kind, with any deliver subject) ever reaches account FURSA. The mirror keeps
+    the source's timestamps: a partner replays from a point in time with ``by_start_time``.
+    """
+    source = next(spec for spec in STREAMS if spec.name == PARTNER_STREAM)
+    return StreamConfig(
+        name=PARTNER_STREAM,
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=float(source.max_age_s),
+        num_replicas=replicas,
+        mirror=StreamSource(
+            name=PARTNER_STREAM,
+            external=ExternalStream(api=PARTNER_FEED_API, deliver=PARTNER_FEED_DELIVER),
+        ),
+    )
+
+
+async def provision_partner_feed(js: JetStreamContext, replicas: int = 1) -> None:
+    """Create or update the partner feed's mirror (``js``: the PARTNER account's admin)."""
+    config = partner_feed_mirror(replicas)
+    try:
+        await js.stream_info(config.name or PARTNER_STREAM)
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""The diploma PDF: bilingual (Arabic right to left, and French), with a QR code to the
+verification page. Rendered on demand (never on the issuance path) and cached by the service.
+
+WeasyPrint shapes the Arabic through Pango/HarfBuzz with the Amiri font (Debian's
+`fonts-hosny-amiri`), so letters join, ligatures form and vowel marks stay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import segno
+
+from fursa.certification import domain
+from fursa.certification.domain import Bilingual
+from fursa.certification.templating import templates
+
+# WeasyPrint logs each rendering step (and its stylesheets at import) at INFO: keep warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+# Arabic month names as used in Morocco (the Maghreb's French-derived names).
+_MONTHS_AR = (
+    "يناير",
+    "فبراير",
+    "مارس",
+    "أبريل",
+    "ماي",
+    "يونيو",
+    "يوليوز",
+    "غشت",
+    "شتنبر",
+    "أكتوبر",
+    "نونبر",
+    "دجنبر",
+)
+_MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def long_date(day: date) -> Bilingual:
+    """A date spelled out in both languages (`30 يونيو 2026` / `30 juin 2026`)."""
+    return Bilingual(
+        f"{day.day} {_MONTHS_AR[day.month - 1]} {day.year}",
+        f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}",
+    )
+
+
+@dataclass(frozen=True)
+class Diploma:
+    """Everything one diploma prints."""
+
+    number: str
+    kind: Bilingual
+    pathway: Bilingual
+    workshops: Sequence[Bilingual]
+    holder_ar: str
+    holder_latin: str
+    center_name: str
+    region: Bilingual
+    school_year: str
+    completed_on: date
+    issued_on: date
+    signatory_name: Bilingual
+    signatory_title: Bilingual
+    holder_url: str
+
+    @property
+    def qr_code(self) -> str:
+        """The QR code of the holder's verification page, as an SVG data URI."""
+        return str(segno.make(self.holder_url, error="m").svg_data_uri(scale=4, border=2))
+
+    @property
+    def completed(self) -> Bilingual:
+        return long_date(self.completed_on)
+
+    @property
+    def issued(self) -> Bilingual:
+        return long_date(self.issued_on)
+
+
+def render_pdf(diplomas: Sequence[Diploma]) -> bytes:
+    """One PDF with a page per diploma (a single diploma, or a cohort's for printing)."""
+    # Imported on first use: loading WeasyPrint (Pango, fonts) costs the service's start a
+    # second, and most replicas never print.
+    from weasyprint import HTML
+
+    html = templates.get_template("diploma.html").render(
+        diplomas=diplomas, programme=domain.PROGRAMME
+    )
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf

@@ -1,0 +1,15 @@
+"""The enrollment HTTP API: thin routes over the service layer, one module per subject.
+
+Every route needs a bearer token and answers within the caller's scope: a record outside it
+answers 404, exactly like one that does not exist.
+"""
+
+from fursa.enrollment.api.enrollments import router as enrollments
+from fursa.enrollment.api.imports import router as imports
+from fursa.enrollment.api.learners import router as learners
+from fursa.enrollment.api.reference import router as reference
+from fursa.enrollment.api.statistics import router as statistics
+
+ROUTERS = (reference, enrollments, learners, imports, statistics)
+
+__all__ = ["ROUTERS"]

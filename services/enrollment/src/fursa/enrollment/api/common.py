@@ -1,0 +1,214 @@
+"""What the enrollment API's routes share: services, callers, request shapes and the rules'
+messages in Arabic and French."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from fursa.enrollment.audit import AuditLog
+from fursa.enrollment.domain import Refused
+from fursa.enrollment.eligibility import SchoolLevel
+from fursa.enrollment.learners import LearnerRecords
+from fursa.enrollment.reference import ReferenceData
+from fursa.enrollment.service import Applicant, EnrollmentService
+from fursa.shared import problems
+from fursa.shared.auth import Principal, Role, allow
+from fursa.shared.contracts import Consent, Guardian, LearnerPII, Sex
+from fursa.shared.contracts.enrollment import ArabicName, LatinName
+from fursa.shared.problems import Problem
+
+# The enrollment service's rules, by code, in the programme's two languages.
+problems.register_messages(
+    {
+        "unknown_center": {
+            "fr": "Centre inconnu : {center_id}.",
+            "ar": "مركز غير معروف: {center_id}.",
+        },
+        "unknown_school_year": {
+            "fr": "Année scolaire non ouverte aux inscriptions : {school_year}.",
+            "ar": "السنة الدراسية غير مفتوحة للتسجيل: {school_year}.",
+        },
+        "unknown_association": {
+            "fr": "Association inconnue.",
+            "ar": "جمعية غير معروفة.",
+        },
+        "unknown_referral": {
+            "fr": "Orientation inconnue pour ce centre : {referral_id}.",
+            "ar": "إحالة غير معروفة لهذا المركز: {referral_id}.",
+        },
+        "referral_already_used": {
+            "fr": "Cette orientation a déjà donné lieu à une inscription.",
+            "ar": "سبق استعمال هذه الإحالة في تسجيل.",
+        },
+        "agreement_not_in_force": {
+            "fr": "La convention de partenariat n'est pas en vigueur.",
+            "ar": "اتفاقية الشراكة غير سارية المفعول.",
+        },
+        "age_below_minimum": {
+            "fr": "Âge {age} ans : le minimum est {min_age} ans.",
+            "ar": "السن {age} سنة: الحد الأدنى هو {min_age} سنة.",
+        },
+        "age_above_maximum": {
+            "fr": "Âge {age} ans : le maximum est {max_age} ans.",
+            "ar": "السن {age} سنة: الحد الأقصى هو {max_age} سنة.",
+        },
+        "must_be_out_of_school": {
+            "fr": "L'apprenant doit être hors de l'école (quitté en {year_left_school}).",
+            "ar": "يجب أن يكون المتعلم منقطعا عن الدراسة (غادر سنة {year_left_school}).",
+        },
+        "year_left_school_required": {
+            "fr": "L'année de sortie de l'école est requise pour ce niveau.",
+            "ar": "سنة الانقطاع عن الدراسة مطلوبة لهذا المستوى.",
+        },
+        "year_left_school_before_school_age": {
+            "fr": "Année de sortie de l'école impossible : {year_left_school}.",
+            "ar": "سنة الانقطاع عن الدراسة غير ممكنة: {year_left_school}.",
+        },
+        "duplicate_enrollment": {
+            "fr": "Cet apprenant a déjà une inscription active (même code Massar, ou même "
+            "nom, date de naissance et téléphone du tuteur).",
+            "ar": "لهذا المتعلم تسجيل نشط (نفس رمز مسار، أو نفس الاسم وتاريخ الازدياد وهاتف "
+            "ولي الأمر).",
+        },
+        "center_full": {
+            "fr": "Le centre n'a plus de place sur ce parcours.",
+            "ar": "لم يعد في المركز مكان في هذا المسار.",
+        },
+        "enrollment_closed": {
+            "fr": "L'inscription est close.",
+            "ar": "التسجيل مغلق.",
+        },
+        "not_holding_a_place": {
+            "fr": "L'apprenant est sur liste d'attente : il n'occupe pas de place.",
+            "ar": "المتعلم في لائحة الانتظار: لا يشغل مقعدا.",
+        },
+        "transfer_to_same_center": {
+            "fr": "Le transfert doit se faire vers un autre centre.",
+            "ar": "يجب أن يكون التحويل إلى مركز آخر.",
+        },
+        "learner_erased": {
+            "fr": "Les données de cet apprenant ont été effacées.",
+            "ar": "تم محو بيانات هذا المتعلم.",
+        },
+        "erasure_needs_closed_enrollments": {
+            "fr": "Effacement impossible : une inscription est encore active.",
+            "ar": "المحو غير ممكن: ما زال هناك تسجيل نشط.",
+        },
+        "ends_before_it_starts": {
+            "fr": "La date de fin précède la date de début.",
+            "ar": "تاريخ النهاية يسبق تاريخ البداية.",
+        },
+        "min_age_above_max_age": {
+            "fr": "L'âge minimum dépasse l'âge maximum.",
+            "ar": "السن الأدنى يتجاوز السن الأقصى.",
+        },
+    }
+)
+
+Id = Annotated[str, Path(max_length=64)]
+
+# Who may change the records: the association that runs the center, or an administrator.
+Writer = Annotated[Principal, Depends(allow(Role.ASSOCIATION_STAFF, Role.ADMIN))]
+Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
+
+MassarCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z][0-9]{9}$",
+        description="The learner's Massar code (a letter and nine digits), if they have one.",
+    ),
+]
+Nationality = Annotated[
+    str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. `MA`.")
+]
+YearLeftSchool = Annotated[int, Field(ge=1990, le=2100, description="Year the learner left.")]
+SpecialNeeds = Annotated[str, Field(max_length=500, description="Needs to plan for, if any.")]
+
+
+def refused(exc: Refused) -> Problem:
+    """The problem+json answer naming the rule that refused the request."""
+    return Problem.rule(exc.rule, status=409 if exc.conflict else 422, **exc.params)
+
+
+class LearnerIn(BaseModel):
+    """The learner's identity and schooling; the name rules are those of the event contract."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name_ar: ArabicName
+    last_name_ar: ArabicName
+    first_name_latin: LatinName
+    last_name_latin: LatinName
+    birth_date: date
+    sex: Sex
+    nationality: Nationality = "MA"
+    massar_code: MassarCode | None = None
+    last_school_level: SchoolLevel
+    year_left_school: YearLeftSchool | None = None
+    special_needs: SpecialNeeds | None = None
+
+
+class GuardianIn(Guardian):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsentIn(Consent):
+    """What the guardian consents to; the date and who recorded it come from the request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def applicant_of(learner: LearnerIn, guardian: Guardian, consent: Consent) -> Applicant:
+    pii = LearnerPII.model_validate(
+        {
+            **learner.model_dump(
+                exclude={"last_school_level", "year_left_school", "special_needs"}
+            ),
+            "guardian": guardian.model_dump(),
+            "consent": consent.model_dump(),
+        }
+    )
+    return Applicant(
+        pii=pii,
+        last_school_level=learner.last_school_level,
+        year_left_school=learner.year_left_school,
+        special_needs=learner.special_needs,
+    )
+
+
+def _state(request: Request, name: str) -> object:
+    return getattr(request.app.state, name)
+
+
+def _enrollments(request: Request) -> EnrollmentService:
+    service = _state(request, "enrollments")
+    assert isinstance(service, EnrollmentService)
+    return service
+
+
+def _reference(request: Request) -> ReferenceData:
+    service = _state(request, "reference")
+    assert isinstance(service, ReferenceData)
+    return service
+
+
+def _learners(request: Request) -> LearnerRecords:
+    service = _state(request, "learners")
+    assert isinstance(service, LearnerRecords)
+    return service
+
+
+def _audit(request: Request) -> AuditLog:
+    service = _state(request, "audit")
+    assert isinstance(service, AuditLog)
+    return service
+
+
+Enrollments = Annotated[EnrollmentService, Depends(_enrollments)]
+References = Annotated[ReferenceData, Depends(_reference)]
+Learners = Annotated[LearnerRecords, Depends(_learners)]
+AuditTrail = Annotated[AuditLog, Depends(_audit)]

@@ -1,0 +1,264 @@
+"""Learners' records over HTTP: reading, corrections, consent, subject-access export,
+erasure; and the audit log for administrators."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from fursa.enrollment.api.common import (
+    Admin,
+    AuditTrail,
+    Id,
+    Learners,
+    MassarCode,
+    Nationality,
+    SpecialNeeds,
+    Writer,
+    YearLeftSchool,
+    refused,
+)
+from fursa.enrollment.domain import Refused
+from fursa.enrollment.eligibility import SchoolLevel
+from fursa.enrollment.learners import LearnerNotFound, LearnerView
+from fursa.shared.auth import CurrentPrincipal
+from fursa.shared.contracts import Language, Sex
+from fursa.shared.contracts.enrollment import ArabicName, LatinName
+from fursa.shared.problems import FIELD_RULES, Problem
+
+router = APIRouter(tags=["learners"])
+
+Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164.")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class GuardianCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    preferred_language: Language | None = None
+
+
+class LearnerCorrection(BaseModel):
+    """The fields to correct, and only those (a field left out stays as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name_ar: ArabicName | None = None
+    last_name_ar: ArabicName | None = None
+    first_name_latin: LatinName | None = None
+    last_name_latin: LatinName | None = None
+    birth_date: date | None = None
+    sex: Sex | None = None
+    nationality: Nationality | None = None
+    massar_code: MassarCode | None = None
+    last_school_level: SchoolLevel | None = None
+    year_left_school: YearLeftSchool | None = None
+    special_needs: SpecialNeeds | None = None
+    guardian: GuardianCorrection | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Field → new value, with the guardian's fields as ``guardian.<field>``."""
+        given = self.model_dump(exclude_unset=True)
+        guardian = given.pop("guardian", None) or {}
+        given.update({f"guardian.{name}": value for name, value in guardian.items()})
+        return given
+
+
+# What a correction may set to nothing: the rest of the record is required.
+CLEARABLE = frozenset({"massar_code", "year_left_school", "special_needs", "guardian.email"})
+
+
+class ConsentChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_use: bool
+    notifications: bool
+
+
+class GuardianPublic(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+    preferred_language: Language
+
+
+class ConsentPublic(BaseModel):
+    data_use: bool
+    notifications: bool
+    recorded_on: date
+    recorded_by: str
+
+
+class LearnerPublic(BaseModel):
+    """A learner's record, personal data included (only for callers who see the learner)."""
+
+    id: str
+    first_name_ar: str | None
+    last_name_ar: str | None
+    first_name_latin: str | None
+    last_name_latin: str | None
+    birth_date: date | None
+    sex: Sex
+    nationality: str
+    massar_code: str | None
+    last_school_level: SchoolLevel
+    year_left_school: int | None
+    special_needs: str | None
+    guardian: GuardianPublic
+    consent: ConsentPublic
+    enrollment_ids: list[str]
+    erased_at: datetime | None
+
+    @classmethod
+    def of(cls, view: LearnerView) -> LearnerPublic:
+        learner = view.learner
+        return cls(
+            **learner.model_dump(
+                include={
+                    "id",
+                    "first_name_ar",
+                    "last_name_ar",
+                    "first_name_latin",
+                    "last_name_latin",
+                    "birth_date",
+                    "sex",
+                    "nationality",
+                    "massar_code",
+                    "last_school_level",
+                    "year_left_school",
+                    "special_needs",
+                    "erased_at",
+                }
+            ),
+            guardian=GuardianPublic(
+                name=learner.guardian_name,
+                phone=learner.guardian_phone,
+                email=learner.guardian_email,
+                preferred_language=learner.guardian_language,
+            ),
+            consent=ConsentPublic(
+                data_use=learner.consent_data_use,
+                notifications=learner.consent_notifications,
+                recorded_on=learner.consent_recorded_on,
+                recorded_by=learner.consent_recorded_by,
+            ),
+            enrollment_ids=list(view.enrollment_ids),
+        )
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    entity: str
+    entity_id: str
+    learner_id: str | None
+    details: dict[str, Any] | None
+
+
+@router.get("/learners/{learner_id}")
+async def get_learner(
+    learner_id: Id, principal: CurrentPrincipal, learners: Learners
+) -> LearnerPublic:
+    """A learner's record, for callers who see one of the learner's enrollments."""
+    try:
+        return LearnerPublic.of(await learners.get(learner_id, scope=principal))
+    except LearnerNotFound:
+        raise Problem.not_found() from None
+
+
+@router.patch("/learners/{learner_id}")
+async def correct_learner(
+    learner_id: Id, body: LearnerCorrection, principal: Writer, learners: Learners
+) -> LearnerPublic:
+    """Correct a learner's record; publishes learner-updated naming the fields changed."""
+    changes = body.changes()
+    required = sorted(
+        field for field, value in changes.items() if value is None and field not in CLEARABLE
+    )
+    if required:
+        raise Problem(
+            422,
+            "validation",
+            errors=[
+                {"field": field, "rule": "missing", "message": FIELD_RULES["missing"]["fr"]}
+                for field in required
+            ],
+        )
+    try:
+        view = await learners.correct(learner_id, changes=changes, scope=principal)
+    except LearnerNotFound:
+        raise Problem.not_found() from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return LearnerPublic.of(view)
+
+
+@router.put("/learners/{learner_id}/consent")
+async def change_consent(
+    learner_id: Id, body: ConsentChange, principal: Writer, learners: Learners
+) -> LearnerPublic:
+    """Record the guardian's consent as it stands today; publishes learner-updated when it
+    changed."""
+    try:
+        view = await learners.change_consent(
+            learner_id, data_use=body.data_use, notifications=body.notifications, scope=principal
+        )
+    except LearnerNotFound:
+        raise Problem.not_found() from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return LearnerPublic.of(view)
+
+
+@router.get("/learners/{learner_id}/export")
+async def export_learner(learner_id: Id, principal: Writer, learners: Learners) -> dict[str, Any]:
+    """Everything held on the learner (a subject-access request), as JSON."""
+    try:
+        return await learners.export(learner_id, scope=principal)
+    except LearnerNotFound:
+        raise Problem.not_found() from None
+
+
+@router.post("/learners/{learner_id}/erasure")
+async def erase_learner(learner_id: Id, principal: Writer, learners: Learners) -> LearnerPublic:
+    """Erase the learner's personal data here and, through learner-erased, everywhere."""
+    try:
+        view = await learners.erase(learner_id, scope=principal)
+    except LearnerNotFound:
+        raise Problem.not_found() from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return LearnerPublic.of(view)
+
+
+@router.get("/audit", tags=["audit"])
+async def audit_log(
+    _principal: Admin,
+    log: AuditTrail,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    learner_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditEntryPublic]:
+    """Who changed what, when (administrators); page on with ``after_id``."""
+    found = await log.entries(
+        entity_id=entity_id, learner_id=learner_id, actor=actor, after_id=after_id, limit=limit
+    )
+    return [
+        AuditEntryPublic(
+            **entry.model_dump(exclude={"details"}),
+            details=json.loads(entry.details) if entry.details else None,
+        )
+        for entry in found
+    ]

@@ -1,0 +1,345 @@
+"""Reference data over HTTP: associations, centers (capacity, workshops), school years,
+pathways, partnership agreements and referrals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from fursa.enrollment.api.common import Admin, Id, References, Writer, refused
+from fursa.enrollment.domain import Refused
+from fursa.enrollment.models import Center, PartnershipAgreement, Referral, SchoolYear
+from fursa.enrollment.reference import CenterView, NotFound
+from fursa.enrollment.service import CenterNotFound
+from fursa.shared.auth import CurrentPrincipal
+from fursa.shared.contracts import Pathway
+from fursa.shared.contracts.common import SchoolYear as SchoolYearCode
+from fursa.shared.contracts.common import Uuid
+from fursa.shared.contracts.enrollment import AdminCode
+from fursa.shared.problems import Problem
+
+router = APIRouter(tags=["reference data"])
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Age = Annotated[int, Field(ge=5, le=30)]
+Workshop = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["tailoring"])]
+
+PATHWAYS = {
+    Pathway.SCHOOL_REINTEGRATION: ("Réintégration scolaire", "الإدماج المدرسي"),
+    Pathway.VOCATIONAL_TRAINING: ("Formation professionnelle", "التكوين المهني"),
+    Pathway.SOCIO_PROFESSIONAL_INSERTION: (
+        "Insertion socio-professionnelle",
+        "الإدماج السوسيو-مهني",
+    ),
+}
+
+
+class AssociationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+
+
+class AssociationPublic(BaseModel):
+    id: str
+    name: str
+
+
+class CenterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    commune: Annotated[str, Field(min_length=1, max_length=100)]
+    province_code: AdminCode
+    region_code: AdminCode
+    association_id: Uuid
+
+
+class PlacesPublic(BaseModel):
+    pathway: Pathway
+    school_year: str
+    places: int
+    enrolled: int
+    waitlisted: int
+
+
+class CenterPublic(BaseModel):
+    id: str
+    name: str
+    commune: str
+    province_code: str
+    region_code: str
+    association_id: str
+
+    @classmethod
+    def of(cls, center: Center) -> CenterPublic:
+        return cls.model_validate(center, from_attributes=True)
+
+
+class CenterDetail(CenterPublic):
+    workshops: list[str]
+    places: list[PlacesPublic]
+
+    @classmethod
+    def of_view(cls, view: CenterView) -> CenterDetail:
+        return cls(
+            **CenterPublic.of(view.center).model_dump(),
+            workshops=list(view.workshops),
+            places=[PlacesPublic.model_validate(p, from_attributes=True) for p in view.places],
+        )
+
+
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pathway: Pathway
+    school_year: SchoolYearCode
+    places: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class WorkshopsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workshops: Annotated[list[Workshop], Field(max_length=50)]
+
+
+class SchoolYearIn(BaseModel):
+    """A school year of intake and the ages it takes, on the day it starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: SchoolYearCode
+    starts_on: date
+    ends_on: date
+    min_age: Age = 12
+    max_age: Age = 18
+
+
+class SchoolYearPublic(SchoolYearIn):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PathwayPublic(BaseModel):
+    code: Pathway
+    fr: str
+    ar: str
+
+
+class AgreementIn(BaseModel):
+    """An agreement between an association and a partner body; its age bounds, when set,
+    replace the school year's for the learners it refers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    association_id: Uuid
+    partner_name: Name
+    purpose: Annotated[str, Field(min_length=1, max_length=1000)]
+    starts_on: date
+    ends_on: date | None = None
+    min_age: Age | None = None
+    max_age: Age | None = None
+
+
+class AgreementPublic(AgreementIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+
+
+class ReferralIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.\-]{0,63}$",
+            description="The partner's file number (never a name).",
+        ),
+    ]
+    received_on: date
+
+
+class ReferralPublic(BaseModel):
+    id: str
+    agreement_id: str
+    association_id: str
+    reference: str
+    received_on: date
+    enrollment_id: str | None
+
+    @classmethod
+    def of(cls, referral: Referral) -> ReferralPublic:
+        return cls.model_validate(referral, from_attributes=True)
+
+
+@router.get("/associations")
+async def list_associations(
+    principal: CurrentPrincipal, service: References
+) -> list[AssociationPublic]:
+    """The associations the caller may see."""
+    found = await service.associations(scope=principal)
+    return [AssociationPublic(id=a.id, name=a.name) for a in found]
+
+
+@router.post("/associations", status_code=status.HTTP_201_CREATED)
+async def create_association(
+    body: AssociationIn, principal: Admin, service: References
+) -> AssociationPublic:
+    """Register an association (administrators)."""
+    association = await service.create_association(name=body.name, by=principal)
+    return AssociationPublic(id=association.id, name=association.name)
+
+
+@router.get("/centers")
+async def list_centers(principal: CurrentPrincipal, service: References) -> list[CenterPublic]:
+    """The centers the caller may see."""
+    return [CenterPublic.of(center) for center in await service.centers(scope=principal)]
+
+
+@router.post("/centers", status_code=status.HTTP_201_CREATED)
+async def create_center(body: CenterIn, principal: Admin, service: References) -> CenterPublic:
+    """Open a center run by an association (administrators)."""
+    try:
+        center = await service.create_center(**body.model_dump(), by=principal)
+    except NotFound:
+        raise Problem.rule("unknown_association", status=422) from None
+    return CenterPublic.of(center)
+
+
+@router.get("/centers/{center_id}")
+async def get_center(
+    center_id: Id, principal: CurrentPrincipal, service: References
+) -> CenterDetail:
+    """A center with its workshops and its places per pathway and school year."""
+    try:
+        return CenterDetail.of_view(await service.center(center_id, scope=principal))
+    except CenterNotFound:
+        raise Problem.not_found() from None
+
+
+@router.put("/centers/{center_id}/capacity")
+async def set_capacity(
+    center_id: Id, body: CapacityIn, principal: Writer, service: References
+) -> CenterDetail:
+    """Set the places of a pathway for a school year; more places promote waiting learners."""
+    try:
+        view = await service.set_capacity(
+            center_id,
+            pathway=body.pathway,
+            school_year=body.school_year,
+            places=body.places,
+            by=principal,
+        )
+    except CenterNotFound:
+        raise Problem.not_found() from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return CenterDetail.of_view(view)
+
+
+@router.put("/centers/{center_id}/workshops")
+async def set_workshops(
+    center_id: Id, body: WorkshopsIn, principal: Writer, service: References
+) -> CenterDetail:
+    """Replace the workshops a center offers."""
+    try:
+        view = await service.set_workshops(center_id, workshops=body.workshops, by=principal)
+    except CenterNotFound:
+        raise Problem.not_found() from None
+    return CenterDetail.of_view(view)
+
+
+@router.get("/school-years")
+async def list_school_years(
+    _principal: CurrentPrincipal, service: References
+) -> list[SchoolYearPublic]:
+    return [
+        SchoolYearPublic.model_validate(year, from_attributes=True)
+        for year in await service.school_years()
+    ]
+
+
+@router.put("/school-years")
+async def put_school_year(
+    body: SchoolYearIn, principal: Admin, service: References
+) -> SchoolYearPublic:
+    """Open a school year for enrollment, or change its dates and age bounds."""
+    try:
+        year = await service.put_school_year(SchoolYear(**body.model_dump()), by=principal)
+    except Refused as exc:
+        raise refused(exc) from None
+    return SchoolYearPublic.model_validate(year, from_attributes=True)
+
+
+@router.get("/pathways")
+async def list_pathways(_principal: CurrentPrincipal) -> list[PathwayPublic]:
+    """The programme's three pathways, named in French and Arabic."""
+    return [PathwayPublic(code=code, fr=fr, ar=ar) for code, (fr, ar) in PATHWAYS.items()]
+
+
+@router.get("/agreements")
+async def list_agreements(
+    principal: CurrentPrincipal, service: References
+) -> list[AgreementPublic]:
+    """The partnership agreements of the associations the caller may see."""
+    return [
+        AgreementPublic.model_validate(agreement, from_attributes=True)
+        for agreement in await service.agreements(scope=principal)
+    ]
+
+
+@router.post("/agreements", status_code=status.HTTP_201_CREATED)
+async def create_agreement(
+    body: AgreementIn, principal: Writer, service: References
+) -> AgreementPublic:
+    """Record an agreement of the caller's association with a partner body."""
+    try:
+        agreement = await service.create_agreement(
+            PartnershipAgreement(id="", **body.model_dump()), by=principal
+        )
+    except NotFound:
+        raise Problem.rule("unknown_association", status=422) from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return AgreementPublic.model_validate(agreement, from_attributes=True)
+
+
+@router.get("/agreements/{agreement_id}")
+async def get_agreement(
+    agreement_id: Id, principal: CurrentPrincipal, service: References
+) -> AgreementPublic:
+    try:
+        agreement = await service.agreement(agreement_id, scope=principal)
+    except NotFound:
+        raise Problem.not_found() from None
+    return AgreementPublic.model_validate(agreement, from_attributes=True)
+
+
+@router.post("/agreements/{agreement_id}/referrals", status_code=status.HTTP_201_CREATED)
+async def receive_referral(
+    agreement_id: Id, body: ReferralIn, principal: Writer, service: References
+) -> ReferralPublic:
+    """Record a learner referred through the agreement; enroll them with its ``referral_id``."""
+    try:
+        referral = await service.receive_referral(
+            agreement_id, reference=body.reference, received_on=body.received_on, by=principal
+        )
+    except NotFound:
+        raise Problem.not_found() from None
+    return ReferralPublic.of(referral)
+
+
+@router.get("/agreements/{agreement_id}/referrals")
+async def list_referrals(
+    agreement_id: Id, principal: CurrentPrincipal, service: References
+) -> list[ReferralPublic]:
+    try:
+        return [
+            ReferralPublic.of(referral)
+            for referral in await service.referrals(agreement_id, scope=principal)
+        ]
+    except NotFound:
+        raise Problem.not_found() from None

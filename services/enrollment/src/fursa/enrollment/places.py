@@ -1,0 +1,154 @@
+"""A center's places on a pathway in a school year (its *intake*): who holds one, who waits,
+who is next.
+
+Everything that takes or frees a place first locks the capacity row of the intake
+(``SELECT … FOR UPDATE`` on PostgreSQL; SQLite runs one writer at a time), so two requests
+never take the last place twice and a freed place goes to exactly one learner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fursa.enrollment import audit, domain, events
+from fursa.enrollment.domain import EnrollmentStatus
+from fursa.enrollment.models import Center, CenterCapacity, Enrollment, Learner
+from fursa.shared.clock import local_today
+from fursa.shared.contracts import Pathway
+from fursa.shared.messaging.outbox import Transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A center's intake on one pathway for one school year."""
+
+    center_id: str
+    pathway: Pathway
+    school_year: str
+
+    @classmethod
+    def of(cls, enrollment: Enrollment) -> Intake:
+        return cls(enrollment.center_id, enrollment.pathway, enrollment.school_year)
+
+    def holding(self, status: EnrollmentStatus) -> list[ColumnElement[bool]]:
+        return [
+            col(Enrollment.center_id) == self.center_id,
+            col(Enrollment.pathway) == self.pathway,
+            col(Enrollment.school_year) == self.school_year,
+            col(Enrollment.status) == status,
+        ]
+
+
+@dataclass(frozen=True)
+class Room:
+    """How an intake stands: its places (``None``: no limit set), who holds one, who waits."""
+
+    places: int | None
+    enrolled: int
+    waiting: int
+
+    @property
+    def takes_one_more(self) -> bool:
+        """A newcomer takes a place only when one is free and nobody is waiting for it."""
+        return domain.has_room(self.places, self.enrolled) and self.waiting == 0
+
+
+async def lock(session: AsyncSession, intake: Intake) -> Room:
+    """Lock the intake's capacity for this transaction and say how it stands."""
+    capacity = await session.get(
+        CenterCapacity, (intake.center_id, intake.pathway, intake.school_year), with_for_update=True
+    )
+    return Room(
+        places=None if capacity is None else capacity.places,
+        enrolled=await count(session, intake, EnrollmentStatus.ENROLLED),
+        waiting=await count(session, intake, EnrollmentStatus.WAITLISTED),
+    )
+
+
+async def count(session: AsyncSession, intake: Intake, status: EnrollmentStatus) -> int:
+    query = select(func.count()).where(*intake.holding(status))
+    return int((await session.exec(query)).one())
+
+
+async def waiting_list(session: AsyncSession, intake: Intake) -> Sequence[Enrollment]:
+    """The waiting list, first in line first."""
+    query = (
+        select(Enrollment)
+        .where(*intake.holding(EnrollmentStatus.WAITLISTED))
+        .order_by(col(Enrollment.queued_at), col(Enrollment.id))
+    )
+    return (await session.exec(query)).all()
+
+
+def position_in_line() -> ScalarSelect[int]:
+    """For a query on enrollments: where each stands in its waiting line (1 = next).
+
+    A column of the same statement, so that the status and the position read together come
+    from one snapshot even while promotions commit.
+    """
+    ahead = aliased(Enrollment)
+    return (
+        select(func.count())
+        .select_from(ahead)
+        .where(
+            col(ahead.center_id) == col(Enrollment.center_id),
+            col(ahead.pathway) == col(Enrollment.pathway),
+            col(ahead.school_year) == col(Enrollment.school_year),
+            col(ahead.status) == EnrollmentStatus.WAITLISTED,
+            or_(
+                col(ahead.queued_at) < col(Enrollment.queued_at),
+                and_(
+                    col(ahead.queued_at) == col(Enrollment.queued_at),
+                    col(ahead.id) <= col(Enrollment.id),
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
+
+
+async def fill_places(tx: Transaction, intake: Intake) -> list[Enrollment]:
+    """Promote waitlisted learners, first in line first, into the places that are free.
+
+    Each promotion publishes learner-enrolled for the same enrollment, marked as a promotion.
+    Runs in the transaction that freed the place (a withdrawal, a transfer out, a completion,
+    a larger capacity).
+    """
+    session = tx.session
+    room = await lock(session, intake)
+    if room.places is None or room.waiting == 0 or room.enrolled >= room.places:
+        return []
+    line = await waiting_list(session, intake)
+    center = await session.get(Center, intake.center_id)
+    assert center is not None
+    promoted = []
+    for enrollment in line[: room.places - room.enrolled]:
+        learner = await session.get(Learner, enrollment.learner_id)
+        assert learner is not None
+        domain.promote(enrollment, on=local_today())
+        session.add(enrollment)
+        await tx.emit(
+            events.learner_enrolled(enrollment, center, learner, promoted=True),
+            subject=enrollment.id,
+            sequence=enrollment.version,
+        )
+        audit.record(
+            session,
+            None,
+            "enrollment.promoted",
+            entity="enrollment",
+            entity_id=enrollment.id,
+            learner_id=learner.id,
+        )
+        promoted.append(enrollment)
+        log.info("enrollment %s promoted from the waiting list", enrollment.id)
+    return promoted

@@ -1,0 +1,389 @@
+"""Reference data: associations, centers (capacity, workshops), school years, partnership
+agreements and the referrals that arrive through them.
+
+Administrators set up associations, centers and school years; an association's staff set the
+capacity and workshops of its own centers and record its own agreements and referrals.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, inspect
+from sqlmodel import col, select
+
+from fursa.enrollment import audit
+from fursa.enrollment.demo import demo_association, demo_center, demo_school_years
+from fursa.enrollment.domain import EnrollmentStatus, Refused
+from fursa.enrollment.models import (
+    Association,
+    Center,
+    CenterCapacity,
+    CenterWorkshop,
+    Enrollment,
+    PartnershipAgreement,
+    Referral,
+    SchoolYear,
+)
+from fursa.enrollment.places import Intake, fill_places
+from fursa.enrollment.service import (
+    CenterNotFound,
+    UnknownSchoolYear,
+    sees_center,
+    visible_centers,
+)
+from fursa.shared.auth import Principal
+from fursa.shared.contracts import Pathway
+from fursa.shared.messaging.outbox import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class NotFound(LookupError):  # noqa: N818 - reads as what happened
+    """A reference record that does not exist, or lies outside the caller's scope."""
+
+
+class AlreadyExists(Refused):
+    rule = "already_exists"
+    conflict = True
+
+
+class InvalidPeriod(Refused):
+    rule = "ends_before_it_starts"
+
+
+class InvalidAgeBounds(Refused):
+    rule = "min_age_above_max_age"
+
+
+@dataclass(frozen=True)
+class CenterPlaces:
+    """A center's capacity on a pathway in a school year, and how it is used."""
+
+    pathway: Pathway
+    school_year: str
+    places: int
+    enrolled: int
+    waitlisted: int
+
+
+@dataclass(frozen=True)
+class CenterView:
+    center: Center
+    workshops: Sequence[str]
+    places: Sequence[CenterPlaces]
+
+
+def _check_period(starts_on: date, ends_on: date | None) -> None:
+    if ends_on is not None and ends_on < starts_on:
+        raise InvalidPeriod(starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
+
+
+def _check_ages(min_age: int | None, max_age: int | None) -> None:
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise InvalidAgeBounds(min_age=min_age, max_age=max_age)
+
+
+class ReferenceData:
+    """Reads and changes the programme's reference data, within the caller's scope."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    # --- associations -----------------------------------------------------------------------
+
+    async def associations(self, *, scope: Principal) -> Sequence[Association]:
+        """The associations the caller may see, by name."""
+        query = select(Association).where(scope.visible(association=inspect(Association).c.id))
+        async with self.uow.read() as session:
+            return (await session.exec(query.order_by(col(Association.name)))).all()
+
+    async def create_association(self, *, name: str, by: Principal) -> Association:
+        """Register an association (administrators)."""
+        association = Association(id=str(uuid.uuid4()), name=name)
+        async with self.uow.begin() as tx:
+            tx.session.add(association)
+            audit.record(
+                tx.session,
+                by,
+                "association.created",
+                entity="association",
+                entity_id=association.id,
+                details={"name": name},
+            )
+        return association
+
+    # --- centers ----------------------------------------------------------------------------
+
+    async def centers(self, *, scope: Principal) -> Sequence[Center]:
+        """The centers within ``scope``, by name."""
+        query = select(Center).where(visible_centers(scope)).order_by(col(Center.name))
+        async with self.uow.read() as session:
+            return (await session.exec(query)).all()
+
+    async def center(self, center_id: str, *, scope: Principal) -> CenterView:
+        """A center with its workshops and the use of its places; :class:`CenterNotFound`
+        outside ``scope``."""
+        async with self.uow.read() as session:
+            center = await session.get(Center, center_id)
+            if center is None or not sees_center(scope, center):
+                raise CenterNotFound(center_id)
+            workshops = (
+                await session.exec(
+                    select(CenterWorkshop.workshop)
+                    .where(col(CenterWorkshop.center_id) == center_id)
+                    .order_by(col(CenterWorkshop.workshop))
+                )
+            ).all()
+            capacities = (
+                await session.exec(
+                    select(CenterCapacity)
+                    .where(col(CenterCapacity.center_id) == center_id)
+                    .order_by(col(CenterCapacity.school_year), col(CenterCapacity.pathway))
+                )
+            ).all()
+            used = await session.exec(
+                select(Enrollment.pathway, Enrollment.school_year, Enrollment.status, func.count())
+                .where(col(Enrollment.center_id) == center_id)
+                .group_by(
+                    col(Enrollment.pathway), col(Enrollment.school_year), col(Enrollment.status)
+                )
+            )
+            counts = {(p, y, s): n for p, y, s, n in used.all()}
+        return CenterView(
+            center,
+            workshops,
+            [
+                CenterPlaces(
+                    pathway=capacity.pathway,
+                    school_year=capacity.school_year,
+                    places=capacity.places,
+                    enrolled=counts.get(
+                        (capacity.pathway, capacity.school_year, EnrollmentStatus.ENROLLED), 0
+                    ),
+                    waitlisted=counts.get(
+                        (capacity.pathway, capacity.school_year, EnrollmentStatus.WAITLISTED), 0
+                    ),
+                )
+                for capacity in capacities
+            ],
+        )
+
+    async def create_center(
+        self,
+        *,
+        name: str,
+        commune: str,
+        province_code: str,
+        region_code: str,
+        association_id: str,
+        by: Principal,
+    ) -> Center:
+        """Open a center run by an association (administrators)."""
+        center = Center(
+            id=str(uuid.uuid4()),
+            name=name,
+            commune=commune,
+            province_code=province_code,
+            region_code=region_code,
+            association_id=association_id,
+        )
+        async with self.uow.begin() as tx:
+            if await tx.session.get(Association, association_id) is None:
+                raise NotFound(association_id)
+            tx.session.add(center)
+            audit.record(
+                tx.session,
+                by,
+                "center.created",
+                entity="center",
+                entity_id=center.id,
+                details={"name": name, "association_id": association_id},
+            )
+        return center
+
+    async def set_capacity(
+        self, center_id: str, *, pathway: Pathway, school_year: str, places: int, by: Principal
+    ) -> CenterView:
+        """Set how many learners a center takes on a pathway in a school year.
+
+        More places promote learners from the waiting list at once; fewer places never
+        remove anyone already enrolled.
+        """
+        async with self.uow.begin() as tx:
+            session = tx.session
+            center = await session.get(Center, center_id)
+            if center is None or not sees_center(by, center):
+                raise CenterNotFound(center_id)
+            if await session.get(SchoolYear, school_year) is None:
+                raise UnknownSchoolYear(school_year=school_year)
+            capacity = await session.get(
+                CenterCapacity, (center_id, pathway, school_year), with_for_update=True
+            )
+            before = None if capacity is None else capacity.places
+            if capacity is None:
+                capacity = CenterCapacity(
+                    center_id=center_id, pathway=pathway, school_year=school_year, places=places
+                )
+            capacity.places = places
+            session.add(capacity)
+            await session.flush()
+            audit.record(
+                session,
+                by,
+                "center.capacity_set",
+                entity="center",
+                entity_id=center_id,
+                details={
+                    "pathway": pathway,
+                    "school_year": school_year,
+                    "from": before,
+                    "to": places,
+                },
+            )
+            await fill_places(tx, Intake(center_id, pathway, school_year))
+        return await self.center(center_id, scope=by)
+
+    async def set_workshops(
+        self, center_id: str, *, workshops: Sequence[str], by: Principal
+    ) -> CenterView:
+        """Replace the list of workshops a center offers."""
+        async with self.uow.begin() as tx:
+            session = tx.session
+            center = await session.get(Center, center_id)
+            if center is None or not sees_center(by, center):
+                raise CenterNotFound(center_id)
+            await session.execute(
+                delete(CenterWorkshop).where(col(CenterWorkshop.center_id) == center_id)
+            )
+            for workshop in sorted(set(workshops)):
+                session.add(CenterWorkshop(center_id=center_id, workshop=workshop))
+            audit.record(
+                session,
+                by,
+                "center.workshops_set",
+                entity="center",
+                entity_id=center_id,
+                details={"workshops": sorted(set(workshops))},
+            )
+        return await self.center(center_id, scope=by)
+
+    # --- school years -----------------------------------------------------------------------
+
+    async def school_years(self) -> Sequence[SchoolYear]:
+        async with self.uow.read() as session:
+            return (await session.exec(select(SchoolYear).order_by(col(SchoolYear.code)))).all()
+
+    async def put_school_year(self, year: SchoolYear, *, by: Principal) -> SchoolYear:
+        """Create or change a school year and its age bounds (administrators)."""
+        _check_period(year.starts_on, year.ends_on)
+        _check_ages(year.min_age, year.max_age)
+        async with self.uow.begin() as tx:
+            await tx.session.merge(year)
+            audit.record(
+                tx.session,
+                by,
+                "school_year.set",
+                entity="school_year",
+                entity_id=year.code,
+                details=year.model_dump(mode="json"),
+            )
+        return year
+
+    # --- agreements and referrals -----------------------------------------------------------
+
+    async def agreements(self, *, scope: Principal) -> Sequence[PartnershipAgreement]:
+        query = select(PartnershipAgreement).where(
+            scope.visible(association=inspect(PartnershipAgreement).c.association_id)
+        )
+        async with self.uow.read() as session:
+            return (await session.exec(query.order_by(col(PartnershipAgreement.starts_on)))).all()
+
+    async def agreement(self, agreement_id: str, *, scope: Principal) -> PartnershipAgreement:
+        async with self.uow.read() as session:
+            agreement = await session.get(PartnershipAgreement, agreement_id)
+        if agreement is None or not scope.sees(association_id=agreement.association_id):
+            raise NotFound(agreement_id)
+        return agreement
+
+    async def create_agreement(
+        self, agreement: PartnershipAgreement, *, by: Principal
+    ) -> PartnershipAgreement:
+        """Record an agreement between an association and a partner body."""
+        if not by.sees(association_id=agreement.association_id):
+            raise NotFound(agreement.association_id)
+        _check_period(agreement.starts_on, agreement.ends_on)
+        _check_ages(agreement.min_age, agreement.max_age)
+        agreement.id = str(uuid.uuid4())
+        async with self.uow.begin() as tx:
+            if await tx.session.get(Association, agreement.association_id) is None:
+                raise NotFound(agreement.association_id)
+            tx.session.add(agreement)
+            audit.record(
+                tx.session,
+                by,
+                "agreement.created",
+                entity="agreement",
+                entity_id=agreement.id,
+                details={"partner_name": agreement.partner_name},
+            )
+        return agreement
+
+    async def receive_referral(
+        self, agreement_id: str, *, reference: str, received_on: date, by: Principal
+    ) -> Referral:
+        """Record a learner referred through an agreement (the partner's file reference)."""
+        agreement = await self.agreement(agreement_id, scope=by)
+        referral = Referral(
+            id=str(uuid.uuid4()),
+            agreement_id=agreement.id,
+            association_id=agreement.association_id,
+            reference=reference,
+            received_on=received_on,
+        )
+        async with self.uow.begin() as tx:
+            tx.session.add(referral)
+            audit.record(
+                tx.session,
+                by,
+                "referral.received",
+                entity="referral",
+                entity_id=referral.id,
+                details={"agreement_id": agreement.id},
+            )
+        return referral
+
+    async def referrals(self, agreement_id: str, *, scope: Principal) -> Sequence[Referral]:
+        await self.agreement(agreement_id, scope=scope)
+        async with self.uow.read() as session:
+            return (
+                await session.exec(
+                    select(Referral)
+                    .where(col(Referral.agreement_id) == agreement_id)
+                    .order_by(col(Referral.received_on), col(Referral.id))
+                )
+            ).all()
+
+    # --- development seed -------------------------------------------------------------------
+
+    async def seed_demo_data(self) -> bool:
+        """Create the demo association, center and school years when no center exists
+        (development only). Returns whether it created them."""
+        async with self.uow.begin() as tx:
+            session = tx.session
+            if (await session.exec(select(Center).limit(1))).first() is not None:
+                return False
+            association = demo_association()
+            if await session.get(Association, association.id) is None:
+                session.add(association)
+                await session.flush()
+            session.add(demo_center())
+            for year in demo_school_years():
+                if await session.get(SchoolYear, year.code) is None:
+                    session.add(year)
+        log.info("seeded the demo center")
+        return True

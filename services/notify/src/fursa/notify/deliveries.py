@@ -1,0 +1,257 @@
+"""A delivery's life in the database: claimed when due, sent outside any transaction, then
+recorded as sent, as due again later (backoff with jitter), or as failed.
+
+A claim is a lease (``claimed_until``): a worker that dies mid-send leaves the delivery to be
+claimed again once the lease runs out, so a message is sent at least once and, unless a crash
+falls between a send and its record, exactly once. The message id (the delivery's id) lets
+receivers drop that rare repeat (webhook-id, Message-ID, SMS reference).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from fursa.notify.channels import Message, SendFailed
+from fursa.notify.domain import DeliveryStatus, RetryPolicy
+from fursa.notify.models import Contact, Delivery, EndpointSecret, PartnerEndpoint
+from fursa.shared.clock import utcnow
+from fursa.shared.contracts import (
+    Channel,
+    Language,
+    NotificationFailed,
+    NotificationSent,
+    RecipientKind,
+)
+from fursa.shared.messaging.outbox import Transaction, UnitOfWork
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every instant stored here is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this worker holds (until its lease runs out), with the message to send."""
+
+    delivery_id: str
+    channel: Channel
+    lane: str
+    message: Message
+    traceparent: str | None = None
+
+
+def lane_of(delivery: Delivery) -> str:
+    """Deliveries of one lane are sent one after the other; lanes run side by side. Each
+    partner endpoint is a lane of its own: a slow or dead endpoint delays only itself."""
+    return f"endpoint:{delivery.endpoint_id}" if delivery.endpoint_id else delivery.channel
+
+
+async def claim_due(
+    uow: UnitOfWork,
+    *,
+    lease: timedelta,
+    limit: int,
+    busy_lanes: Collection[str] = (),
+) -> list[Claim]:
+    """Claim up to ``limit`` due deliveries outside ``busy_lanes`` and build their messages.
+
+    A delivery whose guardian withdrew consent (or lost the address) or whose endpoint was
+    disabled is cancelled here instead: the check happens at each attempt, not only once.
+    """
+    now = utcnow()
+    claims: list[Claim] = []
+    async with uow.begin() as tx:
+        query = (
+            select(Delivery)
+            .where(
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+                col(Delivery.next_attempt_at) <= now,
+                or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
+            )
+            .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+            .limit(limit * 4)
+            .with_for_update(skip_locked=True)
+        )
+        for delivery in (await tx.session.exec(query)).all():
+            lane = lane_of(delivery)
+            if lane in busy_lanes:
+                continue
+            message = await _message_for(tx.session, delivery)
+            if message is None:
+                delivery.status = DeliveryStatus.CANCELLED.value
+                delivery.last_error = "no_consent_or_address"
+            else:
+                delivery.claimed_until = now + lease
+                claims.append(
+                    Claim(
+                        delivery.id,
+                        Channel(delivery.channel),
+                        lane,
+                        message,
+                        traceparent=delivery.traceparent,
+                    )
+                )
+            tx.session.add(delivery)
+            if len(claims) >= limit:
+                break
+    return claims
+
+
+async def _message_for(session: AsyncSession, delivery: Delivery) -> Message | None:
+    if delivery.endpoint_id is not None:
+        endpoint = await session.get(PartnerEndpoint, delivery.endpoint_id)
+        if endpoint is None or endpoint.disabled_at is not None:
+            return None
+        secrets = await active_secrets(session, endpoint_id=endpoint.id)
+        return Message(id=delivery.id, to=endpoint.url, text=delivery.body, secrets=secrets)
+    contact = await session.get(Contact, delivery.recipient, populate_existing=True)
+    if contact is None or not contact.consent_notifications:
+        return None
+    address = contact.phone if delivery.channel == Channel.SMS.value else contact.email
+    if not address:
+        return None
+    return Message(
+        id=delivery.id,
+        to=address,
+        text=delivery.body,
+        language=Language(contact.preferred_language),
+        subject=delivery.title,
+    )
+
+
+async def active_secrets(session: AsyncSession, *, endpoint_id: str) -> tuple[str, ...]:
+    """The secrets an endpoint's messages are signed with now: the newest first, then those of
+    earlier rotations still in their grace period."""
+    now = utcnow()
+    rows = await session.exec(
+        select(EndpointSecret)
+        .where(col(EndpointSecret.endpoint_id) == endpoint_id)
+        .order_by(col(EndpointSecret.created_at).desc(), col(EndpointSecret.id).desc())
+    )
+    return tuple(
+        row.secret for row in rows.all() if row.expires_at is None or as_utc(row.expires_at) > now
+    )
+
+
+async def record_sent(uow: UnitOfWork, claim: Claim) -> None:
+    """The message went out: mark the delivery sent and emit notification-sent."""
+    async with uow.begin() as tx:
+        delivery = await _held(tx, claim)
+        if delivery is None:
+            return
+        delivery.status = DeliveryStatus.SENT.value
+        delivery.attempts += 1
+        delivery.sent_at = utcnow()
+        delivery.claimed_until = None
+        delivery.last_error = None
+        delivery.event_sequence += 1
+        tx.session.add(delivery)
+        await tx.emit(
+            NotificationSent(
+                delivery_id=delivery.id,
+                learner_id=delivery.learner_id,
+                recipient_kind=RecipientKind(delivery.recipient_kind),
+                channel=Channel(delivery.channel),
+                template=delivery.template,
+                cause_event_id=delivery.cause_event_id,
+                cause_type=delivery.cause_type,
+                sent_at=delivery.sent_at,
+            ),
+            subject=delivery.id,
+            sequence=delivery.event_sequence,
+        )
+
+
+async def record_failure(
+    uow: UnitOfWork,
+    claim: Claim,
+    failure: SendFailed,
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+) -> DeliveryStatus | None:
+    """The attempt failed: due again after a backoff, or failed for good (then
+    notification-failed). A 410 from a partner endpoint disables the endpoint and drops its
+    other pending deliveries. Returns the delivery's new status."""
+    async with uow.begin() as tx:
+        delivery = await _held(tx, claim)
+        if delivery is None:
+            return None
+        now = utcnow()
+        delivery.attempts += 1
+        delivery.last_error = failure.code
+        delivery.claimed_until = None
+        if failure.permanent or policy.exhausted(delivery.attempts):
+            delivery.status = DeliveryStatus.FAILED.value
+            delivery.event_sequence += 1
+            await tx.emit(
+                NotificationFailed(
+                    delivery_id=delivery.id,
+                    learner_id=delivery.learner_id,
+                    recipient_kind=RecipientKind(delivery.recipient_kind),
+                    channel=Channel(delivery.channel),
+                    template=delivery.template,
+                    cause_event_id=delivery.cause_event_id,
+                    cause_type=delivery.cause_type,
+                    attempts=delivery.attempts,
+                    last_error=failure.code,
+                    failed_at=now,
+                ),
+                subject=delivery.id,
+                sequence=delivery.event_sequence,
+            )
+        else:
+            delivery.next_attempt_at = now + policy.delay_after(delivery.attempts, rng)
+        tx.session.add(delivery)
+        if failure.gone and delivery.endpoint_id is not None:
+            await disable_endpoint(tx, endpoint_id=delivery.endpoint_id, reason=failure.code)
+        return DeliveryStatus(delivery.status)
+
+
+async def disable_endpoint(tx: Transaction, *, endpoint_id: str, reason: str) -> None:
+    """Stop calling an endpoint: it is disabled and its pending deliveries are cancelled."""
+    await tx.session.execute(
+        update(PartnerEndpoint)
+        .where(col(PartnerEndpoint.id) == endpoint_id)
+        .values(disabled_at=utcnow(), disabled_reason=reason)
+    )
+    await tx.session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.endpoint_id) == endpoint_id,
+            col(Delivery.status) == DeliveryStatus.PENDING.value,
+        )
+        .values(status=DeliveryStatus.CANCELLED.value, last_error="endpoint_disabled")
+    )
+
+
+async def _held(tx: Transaction, claim: Claim) -> Delivery | None:
+    # Gone (the learner was erased meanwhile) or no longer pending (cancelled): nothing to do.
+    delivery = await tx.session.get(Delivery, claim.delivery_id, populate_existing=True)
+    if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
+        return None
+    return delivery
+
+
+class NotResendableError(Exception):
+    """A delivery still pending, or cancelled for want of consent, cannot be sent again."""
+
+
+async def send_again(tx: Transaction, *, delivery: Delivery) -> Delivery:
+    """Queue a sent or failed delivery once more, with a fresh round of attempts."""
+    if delivery.status not in (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value):
+        raise NotResendableError(delivery.status)
+    delivery.status = DeliveryStatus.PENDING.value
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    delivery.claimed_until = None
+    delivery.last_error = None
+    tx.session.add(delivery)
+    return delivery

@@ -1,0 +1,153 @@
+"""Partners and their webhook endpoints: registration, signing secrets and rotation, the
+delivery log of an endpoint and re-delivery.
+
+Secrets follow the Standard Webhooks format (``whsec_`` + base64 of 32 random bytes). A
+rotation adds a new secret and gives the endpoint's current ones an expiry (the grace
+period): until then messages carry one signature per secret, so a receiver may switch to the
+new secret whenever it likes within that time.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import uuid6
+from sqlmodel import col, select
+
+from fursa.notify.deliveries import as_utc
+from fursa.notify.models import Delivery, EndpointSecret, Partner, PartnerEndpoint
+from fursa.shared.auth import Principal, Role
+from fursa.shared.clock import utcnow
+from fursa.shared.db import Database
+from fursa.shared.messaging.outbox import Transaction, UnitOfWork
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
+
+
+def new_secret() -> str:
+    """A fresh signing secret in the Standard Webhooks format."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def may_manage(viewer: Principal, partner_id: str) -> bool:
+    """Admins manage every partner; a partner's own system manages only itself."""
+    return viewer.role is Role.ADMIN or (
+        viewer.role is Role.PARTNER and viewer.partner_id == partner_id
+    )
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    endpoint: PartnerEndpoint
+    secret: str
+
+
+async def register_partner(uow: UnitOfWork, *, name: str) -> Partner:
+    """Register a partner organisation."""
+    partner = Partner(id=str(uuid6.uuid7()), name=name, created_at=utcnow())
+    async with uow.begin() as tx:
+        tx.session.add(partner)
+    return partner
+
+
+async def find_partner(db: Database, *, partner_id: str, viewer: Principal) -> Partner | None:
+    """The partner, if it exists and the viewer may manage it."""
+    if not may_manage(viewer, partner_id):
+        return None
+    async with db.read() as session:
+        return await session.get(Partner, partner_id)
+
+
+async def add_endpoint(
+    uow: UnitOfWork, *, partner_id: str, url: str, event_types: list[str]
+) -> NewEndpoint:
+    """Register a webhook endpoint of a partner with its first signing secret."""
+    now = utcnow()
+    endpoint = PartnerEndpoint(
+        id=str(uuid6.uuid7()),
+        partner_id=partner_id,
+        url=url,
+        event_types=sorted(set(event_types)),
+        created_at=now,
+    )
+    secret = new_secret()
+    async with uow.begin() as tx:
+        tx.session.add(endpoint)
+        await tx.session.flush()
+        tx.session.add(_secret_row(endpoint.id, secret, now))
+    return NewEndpoint(endpoint, secret)
+
+
+async def endpoints_of(db: Database, *, partner_id: str) -> list[PartnerEndpoint]:
+    async with db.read() as session:
+        result = await session.exec(
+            select(PartnerEndpoint)
+            .where(col(PartnerEndpoint.partner_id) == partner_id)
+            .order_by(col(PartnerEndpoint.created_at), col(PartnerEndpoint.id))
+        )
+        return list(result.all())
+
+
+async def find_endpoint(
+    tx_or_db: Transaction | Database, *, partner_id: str, endpoint_id: str
+) -> PartnerEndpoint | None:
+    """The partner's endpoint (``None`` for another partner's: ids cannot be probed)."""
+    if isinstance(tx_or_db, Transaction):
+        endpoint = await tx_or_db.session.get(PartnerEndpoint, endpoint_id)
+    else:
+        async with tx_or_db.read() as session:
+            endpoint = await session.get(PartnerEndpoint, endpoint_id)
+    if endpoint is None or endpoint.partner_id != partner_id:
+        return None
+    return endpoint
+
+
+@dataclass(frozen=True)
+class Rotation:
+    secret: str
+    previous_expire_at: datetime
+
+
+async def rotate_secret(
+    uow: UnitOfWork, *, partner_id: str, endpoint_id: str, grace: timedelta
+) -> Rotation | None:
+    """Give the endpoint a new secret; its current ones keep signing for ``grace``."""
+    now = utcnow()
+    expire_at = now + grace
+    secret = new_secret()
+    async with uow.begin() as tx:
+        if await find_endpoint(tx, partner_id=partner_id, endpoint_id=endpoint_id) is None:
+            return None
+        current = await tx.session.exec(
+            select(EndpointSecret).where(col(EndpointSecret.endpoint_id) == endpoint_id)
+        )
+        for row in current.all():
+            # Every secret still signing stops at the end of this grace period at the latest.
+            if row.expires_at is None or as_utc(row.expires_at) > expire_at:
+                row.expires_at = expire_at
+                tx.session.add(row)
+        tx.session.add(_secret_row(endpoint_id, secret, now))
+    return Rotation(secret, expire_at)
+
+
+async def endpoint_deliveries(
+    db: Database, *, endpoint_id: str, limit: int = 100
+) -> list[Delivery]:
+    """The endpoint's delivery log, newest first."""
+    async with db.read() as session:
+        result = await session.exec(
+            select(Delivery)
+            .where(col(Delivery.endpoint_id) == endpoint_id)
+            .order_by(col(Delivery.created_at).desc(), col(Delivery.id).desc())
+            .limit(limit)
+        )
+        return list(result.all())
+
+
+def _secret_row(endpoint_id: str, secret: str, now: datetime) -> EndpointSecret:
+    return EndpointSecret(
+        id=str(uuid6.uuid7()), endpoint_id=endpoint_id, secret=secret, created_at=now
+    )

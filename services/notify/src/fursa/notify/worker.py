@@ -1,0 +1,170 @@
+"""The delivery worker: sends what the consumers committed, outside their transactions.
+
+It claims due deliveries, sends each lane's messages in a task of its own (a lane is a channel
+for guardians' messages, or one partner endpoint), records each outcome in a short transaction
+of its own and wakes up after every commit of the service or every ``poll_s`` at the latest.
+A send that does not finish within ``send_timeout_s`` counts as a failed attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+import httpx
+from opentelemetry import trace
+
+from fursa.notify import deliveries
+from fursa.notify.channels import Channel, SendFailed
+from fursa.notify.deliveries import Claim
+from fursa.notify.domain import RetryPolicy
+from fursa.shared.contracts import Channel as ChannelKind
+from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.telemetry import context_from_headers, tracer
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryWorker:
+    """Sends committed deliveries and retries them from the database (survives restarts)."""
+
+    name = "notify-deliveries"
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        channels: Sequence[Channel],
+        policy: RetryPolicy,
+        *,
+        send_timeout_s: float = 10.0,
+        poll_s: float = 1.0,
+        batch_size: int = 100,
+        rng: random.Random | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.uow = uow
+        self.channels: Mapping[ChannelKind, Channel] = {c.kind: c for c in channels}
+        self.policy = policy
+        self.send_timeout_s = send_timeout_s
+        self.poll_s = poll_s
+        self.batch_size = batch_size
+        # A lease longer than any send, so a live worker never loses its claim mid-send.
+        self.lease = timedelta(seconds=2 * send_timeout_s + 30)
+        self.rng = rng
+        # The HTTP client of the channels, closed when the worker stops.
+        self.http = http
+        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim and dispatch until stopped; then let the lanes finish what they hold."""
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                claims = await self._claim()
+                self._dispatch(claims)
+                if len(claims) < self.batch_size:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+        finally:
+            await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+            if self.http is not None:
+                await self.http.aclose()
+
+    async def _claim(self) -> list[Claim]:
+        try:
+            return await deliveries.claim_due(
+                self.uow, lease=self.lease, limit=self.batch_size, busy_lanes=set(self._lanes)
+            )
+        except Exception:
+            log.exception("delivery worker: claiming due deliveries failed")
+            return []
+
+    def _dispatch(self, claims: Sequence[Claim]) -> None:
+        by_lane: dict[str, list[Claim]] = {}
+        for claim in claims:
+            by_lane.setdefault(claim.lane, []).append(claim)
+        for lane, held in by_lane.items():
+            task = asyncio.create_task(self.send_all(held), name=f"{self.name}:{lane}")
+            self._lanes[lane] = task
+            task.add_done_callback(self._lane_done)
+
+    def _lane_done(self, task: asyncio.Task[None]) -> None:
+        for lane, running in list(self._lanes.items()):
+            if running is task:
+                del self._lanes[lane]
+        self._wake.set()
+
+    async def send_all(self, claims: Sequence[Claim]) -> None:
+        """Send claimed deliveries one after the other; once a receiver is gone (410), the
+        rest of its lane is not sent (recording the 410 cancelled it)."""
+        gone: set[str] = set()
+        for claim in claims:
+            if claim.lane in gone:
+                continue
+            try:
+                failure = await self.send(claim)
+            except Exception:
+                # Its lease runs out and it is claimed again: nothing is lost.
+                log.exception("delivery worker: recording delivery %s failed", claim.delivery_id)
+                continue
+            if failure is not None and failure.gone:
+                gone.add(claim.lane)
+
+    async def send(self, claim: Claim) -> SendFailed | None:
+        """Send one claimed delivery and record the outcome; returns the failure, if any.
+
+        Both continue the trace of the event that caused the delivery, so notification-sent
+        belongs to the same trace as the enrollment or certificate it is about.
+        """
+        carrier = {"traceparent": claim.traceparent} if claim.traceparent else {}
+        with tracer.start_as_current_span(
+            f"notify {claim.channel.value} send",
+            context=context_from_headers(carrier),
+            kind=trace.SpanKind.CLIENT,
+            attributes={"fursa.delivery.id": claim.delivery_id},
+        ) as span:
+            failure = await self._send(claim)
+            if failure is not None:
+                span.set_status(trace.StatusCode.ERROR, failure.code)
+            return failure
+
+    async def _send(self, claim: Claim) -> SendFailed | None:
+        channel = self.channels.get(claim.channel)
+        try:
+            if channel is None:
+                raise SendFailed("channel_unavailable", permanent=True)
+            await asyncio.wait_for(channel.send(claim.message), timeout=self.send_timeout_s)
+        except SendFailed as failure:
+            return await self._failed(claim, failure)
+        except TimeoutError:
+            return await self._failed(claim, SendFailed("timeout"))
+        except Exception as exc:
+            # Only the type is logged: a library's message could echo an address.
+            log.warning("delivery %s: %s while sending", claim.delivery_id, type(exc).__name__)
+            return await self._failed(claim, SendFailed("error"))
+        await deliveries.record_sent(self.uow, claim)
+        return None
+
+    async def _failed(self, claim: Claim, failure: SendFailed) -> SendFailed:
+        status = await deliveries.record_failure(self.uow, claim, failure, self.policy, self.rng)
+        log.info(
+            "delivery %s over %s: attempt failed (%s), now %s",
+            claim.delivery_id,
+            claim.channel.value,
+            failure.code,
+            status,
+        )
+        return failure

@@ -1,0 +1,357 @@
+"""The delivery worker against real receivers: an HTTP SMS gateway and partner endpoints on a
+local HTTP server, e-mail on a local SMTP server (aiosmtpd); on SQLite and PostgreSQL.
+
+Webhook signatures are checked here by an independent implementation of the Standard Webhooks
+specification (HMAC-SHA256 written out below), not by the library that signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import random
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import col, select
+
+from fursa.notify import deliveries, delivery_log, partners
+from fursa.notify.channels import HttpSmsGateway, PartnerWebhook, SmtpEmail, SmtpServer
+from fursa.notify.domain import RetryPolicy
+from fursa.notify.models import Delivery, PartnerEndpoint
+from fursa.notify.worker import DeliveryWorker
+from fursa.shared.auth import Principal, Role
+from fursa.shared.clock import utcnow
+from fursa.shared.contracts import NotificationFailed, NotificationSent
+from fursa.shared.testing.builders import learner_pii, uuid_of
+from fursa.shared.testing.kernel import wait_until
+
+Notify = Any
+Receiver = Any
+Smtp = Any
+
+ADMIN = Principal(subject="admin", role=Role.ADMIN)
+FEED = "fursa.partner.certificate-issued.v1"
+
+
+def verify_standard_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The receiver's side, per the specification: HMAC-SHA256 over `id.timestamp.body` with
+    the base64-decoded part of the secret after `whsec_`; any one `v1,` signature matches."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(
+        hmac.compare_digest(part.removeprefix("v1,"), expected)
+        for part in headers["webhook-signature"].split(" ")
+        if part.startswith("v1,")
+    )
+
+
+@pytest.fixture
+async def http() -> Any:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def worker(notify: Notify, http: httpx.AsyncClient, *, smtp_port: int = 1, **kwargs: Any) -> Any:
+    policy = kwargs.pop("policy", RetryPolicy(max_attempts=3, base_s=0.0, cap_s=0.0))
+    return DeliveryWorker(
+        notify.uow,
+        [
+            HttpSmsGateway(http, kwargs.pop("sms_url", "http://127.0.0.1:1/sms"), "gw-token"),
+            SmtpEmail(SmtpServer(host="127.0.0.1", port=smtp_port, sender="fursa@fursa.test")),
+            PartnerWebhook(http, timeout_s=kwargs.pop("webhook_timeout_s", 2.0)),
+        ],
+        policy,
+        rng=random.Random(7),
+        **kwargs,
+    )
+
+
+async def attempt_due(worker: Any) -> int:
+    """One pass of the worker: claim what is due and send it (deterministic, no loop)."""
+    claims = await deliveries.claim_due(worker.uow, lease=worker.lease, limit=100)
+    await worker.send_all(claims)
+    return len(claims)
+
+
+async def emitted(notify: Notify, model: type) -> list[Any]:
+    return [event.data for event in await notify.outbox() if isinstance(event.data, model)]
+
+
+async def endpoint(notify: Notify, url: str, types: list[str] | None = None) -> Any:
+    partner = await partners.register_partner(notify.uow, name="Relais Addictologie")
+    return await partners.add_endpoint(
+        notify.uow, partner_id=partner.id, url=url, event_types=types or [FEED]
+    )
+
+
+async def test_sms_gateway_answers_503_twice_then_the_message_goes_out(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.statuses["/sms"] = [503, 503]
+    sender = worker(notify, http, sms_url=receiver.url("/sms"))
+    await notify.hear(journey.enrolled(1))
+
+    while await attempt_due(sender):
+        pass
+
+    [delivery] = await notify.deliveries(1)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 3, None)
+    calls = receiver.to("/sms")
+    assert len(calls) == 3
+    sent = json.loads(calls[-1].body)
+    assert sent == {
+        "to": learner_pii(1).guardian.phone,
+        "text": delivery.body,
+        "reference": delivery.id,
+    }
+    assert calls[-1].headers["authorization"] == "Bearer gw-token"
+    [event] = await emitted(notify, NotificationSent)
+    assert (event.delivery_id, event.channel, event.template) == (
+        delivery.id,
+        "sms",
+        "learner-enrolled.ar",
+    )
+
+
+async def test_a_failed_attempt_waits_with_backoff_stored_in_the_database(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    """The next attempt's time lives in the database: a worker started afresh (a restart)
+    neither sends early nor forgets the delivery."""
+    receiver.statuses["/sms"] = [503]
+    policy = RetryPolicy(max_attempts=5, base_s=60, cap_s=3600)
+    await notify.hear(journey.enrolled(1))
+    before = utcnow()
+    assert await attempt_due(worker(notify, http, sms_url=receiver.url("/sms"), policy=policy))
+
+    [waiting] = await notify.deliveries(1)
+    due = deliveries.as_utc(waiting.next_attempt_at)
+    assert (waiting.status, waiting.attempts, waiting.last_error) == ("pending", 1, "http_503")
+    assert before + timedelta(seconds=30) <= due <= utcnow() + timedelta(seconds=60)
+
+    restarted = worker(notify, http, sms_url=receiver.url("/sms"), policy=policy)
+    assert await attempt_due(restarted) == 0
+    async with notify.uow.begin() as tx:
+        row = await tx.session.get(Delivery, waiting.id)
+        row.next_attempt_at = utcnow()
+        tx.session.add(row)
+    assert await attempt_due(restarted) == 1
+    [sent] = await notify.deliveries(1)
+    assert (sent.status, sent.attempts) == ("sent", 2)
+
+
+def test_backoff_grows_exponentially_with_jitter_under_a_cap() -> None:
+    policy = RetryPolicy(max_attempts=10, base_s=2, cap_s=60)
+    rng = random.Random(1)
+    for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 32), (6, 60), (9, 60)]:
+        delays = {policy.delay_after(attempt, rng).total_seconds() for _ in range(50)}
+        assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+        assert len(delays) > 1  # jittered
+
+
+async def test_after_the_last_attempt_the_delivery_fails_and_says_so(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.statuses["/sms"] = [500] * 10
+    sender = worker(notify, http, sms_url=receiver.url("/sms"))
+    await notify.hear(journey.enrolled(1))
+
+    while await attempt_due(sender):
+        pass
+
+    [delivery] = await notify.deliveries(1)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 3, "http_500")
+    [failed] = await emitted(notify, NotificationFailed)
+    assert (failed.delivery_id, failed.attempts, failed.last_error) == (delivery.id, 3, "http_500")
+    assert await emitted(notify, NotificationSent) == []
+
+
+async def test_a_failed_message_can_be_sent_again(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    receiver.statuses["/sms"] = [400]
+    sender = worker(notify, http, sms_url=receiver.url("/sms"))
+    await notify.hear(journey.enrolled(1))
+    await attempt_due(sender)
+    [failed] = await notify.deliveries(1)
+    assert (failed.status, failed.attempts) == ("failed", 1)  # a 400 is not retried
+
+    await delivery_log.resend(notify.uow, delivery_id=failed.id, viewer=ADMIN)
+    assert await attempt_due(sender) == 1
+    [sent] = await notify.deliveries(1)
+    assert (sent.status, sent.attempts) == ("sent", 1)
+    assert len(receiver.to("/sms")) == 2
+
+
+async def test_email_goes_over_smtp_in_the_guardians_language(
+    notify: Notify, journey: Any, smtp_server: Smtp, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    await notify.hear(journey.enrolled(3, email="parent3@example.ma"))  # French-speaking
+    await notify.hear(journey.issued(3))
+    sender = worker(notify, http, smtp_port=smtp_server.port, sms_url=receiver.url("/sms"))
+
+    while await attempt_due(sender):
+        pass
+
+    mails = smtp_server.mailbox.messages
+    assert sorted(mail["Subject"] for mail in mails) == [
+        "Certificat délivré – École de la Deuxième Chance",
+        "Inscription confirmée – École de la Deuxième Chance",
+    ]
+    assert smtp_server.mailbox.recipients == ["parent3@example.ma"] * 2
+    [certificate] = [mail for mail in mails if "Certificat" in mail["Subject"]]
+    text = certificate.get_content()
+    assert "https://verify.fursa.test/verify/MS-2026-000003" in text
+    assert certificate["Content-Language"] == "fr"
+    email_deliveries = [d for d in await notify.deliveries(3) if d.channel == "email"]
+    assert {d.status for d in email_deliveries} == {"sent"}
+    assert any(d.id in certificate["Message-ID"] for d in email_deliveries)
+
+
+async def test_an_unreachable_smtp_server_is_retried(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    await notify.hear(journey.enrolled(3, email="parent3@example.ma"))
+    await attempt_due(worker(notify, http, smtp_port=1, sms_url=receiver.url("/sms")))
+
+    [email] = [d for d in await notify.deliveries(3) if d.channel == "email"]
+    assert (email.status, email.last_error) == ("pending", "unreachable")
+
+
+async def test_webhook_is_signed_per_standard_webhooks(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    created = await endpoint(notify, receiver.url("/hooks"))
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(journey.issued(1))
+    await attempt_due(worker(notify, http, sms_url=receiver.url("/sms")))
+
+    [call] = receiver.to("/hooks")
+    [delivery] = [d for d in await notify.deliveries() if d.channel == "webhook"]
+    assert call.headers["webhook-id"] == delivery.id
+    assert call.headers["content-type"] == "application/json"
+    assert verify_standard_webhook(created.secret, call.headers, call.body)
+    assert not verify_standard_webhook(partners.new_secret(), call.headers, call.body)
+    assert not verify_standard_webhook(created.secret, call.headers, call.body + b" ")
+    event = json.loads(call.body)
+    assert event["type"] == FEED
+    assert event["data"]["certificate_id"] == uuid_of("certificate", 1)
+    assert delivery.status == "sent"
+
+
+async def test_after_a_rotation_old_and_new_secrets_both_sign_until_the_old_expires(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    created = await endpoint(notify, receiver.url("/hooks"))
+    rotation = await partners.rotate_secret(
+        notify.uow,
+        partner_id=created.endpoint.partner_id,
+        endpoint_id=created.endpoint.id,
+        grace=timedelta(hours=1),
+    )
+    assert rotation is not None
+    await notify.hear(journey.enrolled(1))
+    await notify.hear(journey.issued(1))
+    sender = worker(notify, http, sms_url=receiver.url("/sms"))
+    await attempt_due(sender)
+
+    [call] = receiver.to("/hooks")
+    assert len(call.headers["webhook-signature"].split(" ")) == 2
+    assert verify_standard_webhook(rotation.secret, call.headers, call.body)
+    assert verify_standard_webhook(created.secret, call.headers, call.body)
+
+    expired = await partners.rotate_secret(
+        notify.uow,
+        partner_id=created.endpoint.partner_id,
+        endpoint_id=created.endpoint.id,
+        grace=timedelta(0),
+    )
+    assert expired is not None
+    await notify.hear(journey.enrolled(2))
+    await notify.hear(journey.issued(2))
+    await attempt_due(sender)
+    last = receiver.to("/hooks")[-1]
+    assert last.headers["webhook-signature"].count("v1,") == 1
+    assert verify_standard_webhook(expired.secret, last.headers, last.body)
+    assert not verify_standard_webhook(rotation.secret, last.headers, last.body)
+
+
+async def test_a_410_disables_the_endpoint_and_drops_its_pending_deliveries(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    created = await endpoint(notify, receiver.url("/gone"))
+    receiver.statuses["/gone"] = [410]
+    for n in (1, 2):
+        await notify.hear(journey.enrolled(n))
+        await notify.hear(journey.issued(n))
+    sender = worker(notify, http, sms_url=receiver.url("/sms"))
+
+    while await attempt_due(sender):
+        pass
+
+    assert len(receiver.to("/gone")) == 1
+    async with notify.db.read() as session:
+        disabled = await session.get(PartnerEndpoint, created.endpoint.id)
+        statuses = (
+            await session.exec(
+                select(Delivery.status, Delivery.last_error)
+                .where(col(Delivery.endpoint_id) == created.endpoint.id)
+                .order_by(col(Delivery.created_at))
+            )
+        ).all()
+    assert disabled is not None
+    assert (disabled.disabled_reason, disabled.disabled_at is not None) == ("http_410", True)
+    assert [tuple(row) for row in statuses] == [
+        ("failed", "http_410"),
+        ("cancelled", "endpoint_disabled"),
+    ]
+    await notify.hear(journey.enrolled(3))
+    await notify.hear(journey.issued(3))
+    assert len([d for d in await notify.deliveries() if d.channel == "webhook"]) == 2
+
+
+@pytest.mark.slow
+async def test_a_dead_endpoint_never_delays_a_live_one(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    """The dead endpoint accepts connections and never answers; the worker keeps sending to
+    the live one meanwhile, and the dead one's attempt times out into a retry."""
+    dead = await endpoint(notify, receiver.url("/dead"))
+    await endpoint(notify, receiver.url("/live"))
+    receiver.hanging.add("/dead")
+    sender = worker(
+        notify,
+        http,
+        sms_url=receiver.url("/sms"),
+        policy=RetryPolicy(max_attempts=5, base_s=30, cap_s=60),
+        webhook_timeout_s=30.0,
+        send_timeout_s=30.0,
+        poll_s=0.05,
+    )
+    running = asyncio.create_task(sender.run())
+    try:
+        for n in range(1, 6):
+            await notify.hear(journey.enrolled(n))
+            await notify.hear(journey.issued(n))
+            sender.wake()
+            await wait_until(lambda n=n: len(receiver.to("/live")) == n)
+        assert receiver.to("/dead") == []  # still hanging on the first call
+        async with notify.db.read() as session:
+            waiting = (
+                await session.exec(
+                    select(Delivery.status).where(col(Delivery.endpoint_id) == dead.endpoint.id)
+                )
+            ).all()
+        assert waiting == ["pending"] * 5
+    finally:
+        sender.stop()
+        receiver.hanging.clear()
+        receiver._release.set()
+        await asyncio.wait_for(running, timeout=30)
