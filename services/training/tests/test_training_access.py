@@ -341,6 +341,22 @@ async def test_summary_counts_only_the_callers_trainings(
     assert summaries == expected
 
 
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("GET", ""), ("GET", "/progress"), ("POST", "/completion"), ("POST", "/outcomes")],
+)
+async def test_an_overlong_training_id_is_refused_naming_it(
+    client: httpx.AsyncClient, method: str, suffix: str
+) -> None:
+    response = await client.request(method, f"/trainings/{'x' * 65}{suffix}", json={})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert ("path.training_id", "string_too_long") in {
+        (e["field"], e["rule"]) for e in response.json()["errors"]
+    }
+
+
 # --- languages and limits -------------------------------------------------------------------
 
 

@@ -209,6 +209,22 @@ async def test_a_withdrawal_closes_the_training_to_sessions_and_completion(
     assert summary == {"open": 0, "completed": 0, "withdrawn": 1}
 
 
+async def test_leaving_the_waiting_list_closes_nothing_and_dead_letters_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    deliver: Deliver,
+    places: dict[str, dict[str, str]],
+) -> None:
+    # Learner 7 never left the waiting list: training never opened anything for them.
+    await deliver((transferred(7, places["B"], sequence=1), "moved"))
+    await deliver((withdrawn(7, sequence=2), "left-the-waiting-list"))
+    await wait_until(lambda: _handled(app, 2))
+
+    runtime: ServiceRuntime = app.state.runtime
+    assert runtime.consumers[0].stats.dead_lettered == 0
+    assert await trainings_of(client, 7) == []
+
+
 # --- learner-erased -------------------------------------------------------------------------
 
 
@@ -235,6 +251,25 @@ async def test_an_erasure_forgets_the_learners_sex_and_a_late_redelivery_cannot_
         assert await session.get(ErasedLearner, learner_id) is not None
     indicators = (await client.get("/indicators", params={"by": "sex"})).json()
     assert [(g["group"], g["learners"]) for g in indicators] == [({"sex": None}, 1)]
+
+
+async def test_an_erasure_forgets_the_school_and_institution_of_follow_ups(
+    app: FastAPI, client: httpx.AsyncClient, open_training: OpenTraining, deliver: Deliver
+) -> None:
+    training = await open_training(1)
+    await client.post(f"/trainings/{training['id']}/completion", json={"result": "failed"})
+    follow_up = {"months_after": 6, "status": "vocational_training", "institution": "ISTA NTIC"}
+    assert (await client.post(f"/trainings/{training['id']}/outcomes", json=follow_up)).is_success
+    runtime: ServiceRuntime = app.state.runtime
+    assert runtime.relay is not None
+    await runtime.relay.drain()  # published: only the sent outbox row holds it now
+
+    await deliver((erased(1), "erased"))
+    await wait_until(lambda: _handled(app, 2))
+
+    assert not [row for row in await rows(app) if "ISTA NTIC" in row]
+    indicators = (await client.get("/indicators")).json()
+    assert indicators[0]["reintegration_rate"] == 1.0  # the situation stays, anonymous
 
 
 async def test_an_erasure_before_the_enrollment_arrives_leaves_nothing_to_open(

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, inspect, update
+from sqlalchemy import ColumnElement, case, func, insert, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -314,11 +314,13 @@ class TrainingService:
                     raise AlreadyRecorded("this class's session is already recorded")
                 tx.session.add(session_row)
                 await tx.session.flush()
-                tx.session.add_all(
-                    Attendance(session_id=session_row.id, training_id=t, present=present)
-                    for t, present in command.attendance
+                await tx.session.execute(
+                    insert(Attendance),
+                    [
+                        {"session_id": session_row.id, "training_id": t, "present": present}
+                        for t, present in command.attendance
+                    ],
                 )
-                await tx.session.flush()
                 alerts = await self._warn(tx, records)
         except IntegrityError:
             raise AlreadyRecorded("this class's session is already recorded") from None
@@ -599,17 +601,15 @@ async def _erased(session: AsyncSession, learner_id: str) -> bool:
     return await session.get(ErasedLearner, learner_id) is not None
 
 
-async def _training_of(tx: Transaction, enrollment_id: str, learner_id: str) -> TrainingRecord:
+async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | None:
+    """The enrollment's training, locked; None for an enrollment training never opened (a
+    learner who left the waiting list, or one erased before being enrolled)."""
     query = (
         select(TrainingRecord)
         .where(col(TrainingRecord.enrollment_id) == enrollment_id)
         .with_for_update()
     )
-    record = (await tx.session.exec(query)).first()
-    if record is None:
-        # Its learner-enrolled has not been applied (yet): retried, then dead-lettered.
-        raise LookupError(f"no training of enrollment {enrollment_id} (learner {learner_id})")
-    return record
+    return (await tx.session.exec(query)).first()
 
 
 async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingRecord | None:
@@ -651,9 +651,10 @@ async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingR
 
 async def transfer_training(tx: Transaction, transferred: LearnerTransferred) -> None:
     """Move a training to the learner's new center; the move is kept in its history."""
-    if await _erased(tx.session, transferred.learner_id):
+    record = await _training_of(tx, transferred.enrollment_id)
+    if record is None:
+        log.info("transfer of enrollment %s: no training to move", transferred.enrollment_id)
         return
-    record = await _training_of(tx, transferred.enrollment_id, transferred.learner_id)
     tx.session.add(
         TrainingTransfer(
             training_id=record.id,
@@ -673,9 +674,10 @@ async def transfer_training(tx: Transaction, transferred: LearnerTransferred) ->
 
 async def withdraw_training(tx: Transaction, withdrawn: LearnerWithdrawn) -> None:
     """Close the training of a learner who left; a completed one keeps its result."""
-    if await _erased(tx.session, withdrawn.learner_id):
+    record = await _training_of(tx, withdrawn.enrollment_id)
+    if record is None:
+        log.info("withdrawal of enrollment %s: no training to close", withdrawn.enrollment_id)
         return
-    record = await _training_of(tx, withdrawn.enrollment_id, withdrawn.learner_id)
     if domain.withdraw(record, on=withdrawn.withdrawn_on):
         tx.session.add(record)
         log.info("training %s closed: learner withdrawn", record.id)
@@ -685,8 +687,8 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
     """Forget what training holds of the learner's person and leave a tombstone.
 
     The records stay, anonymous, for the programme's statistics: their sex is forgotten, the
-    follow-ups lose the school and institution they name, and dead letters still carrying the
-    learner's learner-enrolled (with its ``pii``) are deleted.
+    follow-ups lose the school and institution they name, and the sent events and dead
+    letters about the learner are deleted.
     """
     session = tx.session
     if not await _erased(session, erased.learner_id):
@@ -702,7 +704,17 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
         .where(col(FollowUpOutcome.training_id).in_(trainings.scalar_subquery()))
         .values(school=None, level=None, institution=None)
     )
-    dead_letter = tx.tables.dead_letter
+    # Sent outbox rows (a follow-up names a school) and dead letters (a learner-enrolled with
+    # its pii) that carry the learner go; unsent rows stay, to be published.
+    outbox, dead_letter = tx.tables.outbox, tx.tables.dead_letter
+    sent = (
+        await session.execute(
+            select(outbox.c.position, outbox.c.payload).where(outbox.c.sent_at.is_not(None))
+        )
+    ).all()
+    for position, payload in sent:
+        if _names_learner(payload, erased.learner_id):
+            await session.execute(outbox.delete().where(outbox.c.position == position))
     for dead_id, payload in (
         await session.execute(select(dead_letter.c.id, dead_letter.c.payload))
     ).all():
