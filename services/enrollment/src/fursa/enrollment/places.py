@@ -80,11 +80,16 @@ async def count(session: AsyncSession, intake: Intake, status: EnrollmentStatus)
 
 
 async def waiting_list(session: AsyncSession, intake: Intake) -> Sequence[Enrollment]:
-    """The waiting list, first in line first."""
+    """The waiting list, first in line first, locked for promotion.
+
+    The row locks make a promotion wait for a concurrent withdrawal from the list, after which
+    PostgreSQL reads the row again and leaves it out: a learner who left is never promoted.
+    """
     query = (
         select(Enrollment)
         .where(*intake.holding(EnrollmentStatus.WAITLISTED))
         .order_by(col(Enrollment.queued_at), col(Enrollment.id))
+        .with_for_update()
     )
     return (await session.exec(query)).all()
 
