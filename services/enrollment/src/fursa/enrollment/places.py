@@ -50,7 +50,8 @@ class Intake:
 
 @dataclass(frozen=True)
 class Room:
-    """How an intake stands: its places (``None``: no limit set), who holds one, who waits."""
+    """How an intake stands: its places (``None``: no limit set), who holds one, who waits
+    (not counted when there is no limit)."""
 
     places: int | None
     enrolled: int
@@ -67,8 +68,11 @@ async def lock(session: AsyncSession, intake: Intake) -> Room:
     capacity = await session.get(
         CenterCapacity, (intake.center_id, intake.pathway, intake.school_year), with_for_update=True
     )
+    if capacity is None:
+        # No limit set: nobody ever waited here, and counting the places taken is moot.
+        return Room(places=None, enrolled=0, waiting=0)
     return Room(
-        places=None if capacity is None else capacity.places,
+        places=capacity.places,
         enrolled=await count(session, intake, EnrollmentStatus.ENROLLED),
         waiting=await count(session, intake, EnrollmentStatus.WAITLISTED),
     )
