@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
 from fursa.cli.learners_import import (
     COLUMNS,
@@ -19,6 +21,7 @@ from fursa.cli.learners_import import (
     import_learners,
     read_rows,
 )
+from fursa.cli.main import app as cli
 from fursa.enrollment.demo import DEMO_CENTER_ID
 from fursa.shared.auth import dev_authorization
 
@@ -236,3 +239,17 @@ async def test_a_row_with_an_unknown_column_is_invalid(client: httpx.AsyncClient
     assert result["status"] == "invalid"
     assert result["errors"][0]["field"] == "nickname"
     assert result["errors"][0]["rule"] == "extra_forbidden"
+
+
+def test_the_command_refuses_a_malformed_file_naming_the_line(tmp_path: Path) -> None:
+    broken = tmp_path / "learners.csv"
+    broken.write_bytes(csv_bytes([cells(1)]) + "سلمى".encode("cp1256") + b"\n")
+    header_only = tmp_path / "unknown.csv"
+    header_only.write_bytes(csv_bytes([], [*COLUMNS, "nickname"]))
+
+    encoding = CliRunner().invoke(cli, ["import", str(broken)])
+    columns = CliRunner().invoke(cli, ["import", str(header_only)])
+
+    assert encoding.exit_code == columns.exit_code == 2
+    assert "line 3: not UTF-8" in encoding.output
+    assert "unknown columns: nickname" in columns.output
