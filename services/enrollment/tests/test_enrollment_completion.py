@@ -74,7 +74,7 @@ async def test_training_completed_closes_the_enrollment_once(
     assert closed["completed_on"] == enrollment["enrolled_on"]
     service: EnrollmentService = app.state.enrollments
     admin = Principal(subject="test", role=Role.ADMIN)
-    assert (await service.get(enrollment["enrollment_id"], scope=admin)).version == 2
+    assert (await service.get(enrollment["enrollment_id"], scope=admin)).enrollment.version == 2
     summary = (await client.get("/enrollments/summary")).json()
     assert summary == {
         "waitlisted": 0,

@@ -209,13 +209,17 @@ async def import_learners(
     concurrency: int = 2,
     on_progress: Callable[[int], None] | None = None,
     report: ImportReport | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ImportReport:
-    """Post ``rows`` in batches (``concurrency`` at a time); returns what became of them."""
+    """Post ``rows`` in batches (``concurrency`` at a time); returns what became of them.
+
+    ``transport`` replaces the network (tests drive the service in-process).
+    """
     report = report or ImportReport()
     report.rows += len(rows)
     started = time.perf_counter()
     limit = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(timeout=120, headers=headers) as http:
+    async with httpx.AsyncClient(timeout=120, headers=headers, transport=transport) as http:
 
         async def send(batch: list[Row]) -> None:
             async with limit:

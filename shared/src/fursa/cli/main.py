@@ -188,7 +188,7 @@ def import_learners(
     try:
         rows, shape_problems = learners_import.read_file(file)
     except (OSError, learners_import.MalformedFile) as exc:
-        console.print(f"[red]{file}: {exc}[/red]")
+        console.print(f"{file}: {exc}", style="red", markup=False, soft_wrap=True)
         sys.exit(2)
     report = learners_import.ImportReport(rows=len(shape_problems))
     report.counts["invalid"] += len(shape_problems)
@@ -216,7 +216,7 @@ def import_learners(
                 )
             )
         except (learners_import.ImportFailed, httpx.HTTPError) as exc:
-            console.print(f"[red]import stopped: {exc}[/red]")
+            console.print(f"import stopped: {exc}", style="red", markup=False, soft_wrap=True)
             sys.exit(2)
     summary = Table(title=f"{file.name}: {report.rows} rows in {report.seconds:.1f} s")
     summary.add_column("outcome")
@@ -225,6 +225,8 @@ def import_learners(
         summary.add_row(outcome, str(report.counts[outcome]))
     console.print(summary)
     for problem in report.problems:
-        console.print(f"line {problem.line}: {problem.status}: {problem.reason}", markup=False)
+        console.print(
+            f"line {problem.line}: {problem.status}: {problem.reason}", markup=False, soft_wrap=True
+        )
     console.print(f"{report.rate:.0f} rows/s")
     sys.exit(1 if report.problems else 0)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import col, select
+
 from fursa.enrollment.domain import Refused
 from fursa.enrollment.models import ImportedRow
 from fursa.enrollment.service import Applicant, CenterNotFound, EnrollmentService, Placement
@@ -47,10 +49,12 @@ async def import_rows(
     outcomes = []
     async with enrollments.uow.begin() as tx:
         session = tx.session
+        keys = [row.key for row in rows]
+        found = await session.exec(select(ImportedRow).where(col(ImportedRow.key).in_(keys)))
+        done = {imported.key: imported.enrollment_id for imported in found.all()}
         for row in rows:
-            done = await session.get(ImportedRow, row.key)
-            if done is not None:
-                outcomes.append(RowOutcome(row.line, "already_imported", done.enrollment_id))
+            if row.key in done:
+                outcomes.append(RowOutcome(row.line, "already_imported", done[row.key]))
                 continue
             try:
                 async with session.begin_nested():
@@ -63,6 +67,7 @@ async def import_rows(
                         )
                     )
                     await session.flush()
+                done[row.key] = view.enrollment.id
             except CenterNotFound as exc:
                 outcomes.append(
                     RowOutcome(

@@ -50,7 +50,8 @@ class Intake:
 
 @dataclass(frozen=True)
 class Room:
-    """How an intake stands: its places (``None``: no limit set), who holds one, who waits."""
+    """How an intake stands: its places (``None``: no limit set), who holds one, who waits
+    (not counted when there is no limit)."""
 
     places: int | None
     enrolled: int
@@ -67,8 +68,11 @@ async def lock(session: AsyncSession, intake: Intake) -> Room:
     capacity = await session.get(
         CenterCapacity, (intake.center_id, intake.pathway, intake.school_year), with_for_update=True
     )
+    if capacity is None:
+        # No limit set: nobody ever waited here, and counting the places taken is moot.
+        return Room(places=None, enrolled=0, waiting=0)
     return Room(
-        places=None if capacity is None else capacity.places,
+        places=capacity.places,
         enrolled=await count(session, intake, EnrollmentStatus.ENROLLED),
         waiting=await count(session, intake, EnrollmentStatus.WAITLISTED),
     )
@@ -80,11 +84,16 @@ async def count(session: AsyncSession, intake: Intake, status: EnrollmentStatus)
 
 
 async def waiting_list(session: AsyncSession, intake: Intake) -> Sequence[Enrollment]:
-    """The waiting list, first in line first."""
+    """The waiting list, first in line first, locked for promotion.
+
+    The row locks make a promotion wait for a concurrent withdrawal from the list, after which
+    PostgreSQL reads the row again and leaves it out: a learner who left is never promoted.
+    """
     query = (
         select(Enrollment)
         .where(*intake.holding(EnrollmentStatus.WAITLISTED))
         .order_by(col(Enrollment.queued_at), col(Enrollment.id))
+        .with_for_update()
     )
     return (await session.exec(query)).all()
 

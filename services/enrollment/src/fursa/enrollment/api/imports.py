@@ -11,18 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from fursa.enrollment.api.common import (
-    ConsentIn,
-    Enrollments,
-    GuardianIn,
-    LearnerIn,
-    Writer,
-    applicant_of,
-)
+from fursa.enrollment.api.common import Enrollments, Writer, applicant_of
+from fursa.enrollment.api.enrollments import EnrollmentRequest
 from fursa.enrollment.imports import ImportRow, RowOutcome, import_rows
 from fursa.enrollment.service import Placement
-from fursa.shared.contracts import Pathway
-from fursa.shared.contracts.common import SchoolYear, Uuid
 from fursa.shared.problems import FIELD_RULES, language_of
 
 router = APIRouter(tags=["imports"])
@@ -31,83 +23,68 @@ MAX_ROWS = 500
 Cell = Annotated[str, Field(max_length=1000)]
 
 
-class LearnerRow(BaseModel):
-    """One row of the learners CSV (see docs/import.md), its cells already named."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    first_name_ar: str
-    last_name_ar: str
-    first_name_latin: str
-    last_name_latin: str
-    birth_date: str
-    sex: str
-    nationality: str = "MA"
-    massar_code: str | None = None
-    last_school_level: str
-    year_left_school: str | None = None
-    special_needs: str | None = None
-    guardian_name: str
-    guardian_phone: str
-    guardian_email: str | None = None
-    guardian_language: str
-    consent_data_use: bool
-    consent_notifications: bool
-    center_id: Uuid
-    pathway: Pathway
-    school_year: SchoolYear
-    referral_id: Uuid | None = None
-
-    def to_import(self, line: int, key: str) -> ImportRow:
-        learner = LearnerIn.model_validate(
-            self.model_dump(
-                include={
-                    "first_name_ar",
-                    "last_name_ar",
-                    "first_name_latin",
-                    "last_name_latin",
-                    "birth_date",
-                    "sex",
-                    "nationality",
-                    "massar_code",
-                    "last_school_level",
-                    "year_left_school",
-                    "special_needs",
-                },
-                exclude_none=True,
-            )
+# CSV column → where it goes in an enrollment request (see docs/import.md).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    **{
+        name: ("learner", name)
+        for name in (
+            "first_name_ar",
+            "last_name_ar",
+            "first_name_latin",
+            "last_name_latin",
+            "birth_date",
+            "sex",
+            "nationality",
+            "massar_code",
+            "last_school_level",
+            "year_left_school",
+            "special_needs",
         )
-        guardian = GuardianIn.model_validate(
-            {
-                "name": self.guardian_name,
-                "phone": self.guardian_phone,
-                "email": self.guardian_email,
-                "preferred_language": self.guardian_language,
-            }
-        )
-        consent = ConsentIn(
-            data_use=self.consent_data_use, notifications=self.consent_notifications
-        )
-        return ImportRow(
-            line=line,
-            key=key,
-            applicant=applicant_of(learner, guardian, consent),
-            placement=Placement(
-                center_id=self.center_id,
-                pathway=self.pathway,
-                school_year=self.school_year,
-                referral_id=self.referral_id,
-            ),
-        )
-
-
-# Where a nested model's error points, in the CSV's column names.
-_COLUMN: dict[tuple[str, ...], str] = {
-    ("name",): "guardian_name",
-    ("phone",): "guardian_phone",
-    ("email",): "guardian_email",
-    ("preferred_language",): "guardian_language",
+    },
+    "guardian_name": ("guardian", "name"),
+    "guardian_phone": ("guardian", "phone"),
+    "guardian_email": ("guardian", "email"),
+    "guardian_language": ("guardian", "preferred_language"),
+    "consent_data_use": ("consent", "data_use"),
+    "consent_notifications": ("consent", "notifications"),
+    "center_id": ("center_id",),
+    "pathway": ("pathway",),
+    "school_year": ("school_year",),
+    "referral_id": ("referral_id",),
 }
+_COLUMN_OF = {path: column for column, path in COLUMNS.items()}
+
+
+def enrollment_request(cells: dict[str, str]) -> EnrollmentRequest:
+    """The enrollment a row asks for; a :class:`ValidationError` names every cell at fault
+    (by the request's field paths, see :func:`column_of`)."""
+    body: dict[str, Any] = {"learner": {}, "guardian": {}, "consent": {}}
+    for column, value in cells.items():
+        path = COLUMNS.get(column, (column,))
+        target = body
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+    return EnrollmentRequest.model_validate(body)
+
+
+def column_of(location: tuple[str, ...]) -> str:
+    """The CSV column a validation error points at."""
+    return _COLUMN_OF.get(location, ".".join(location) or "row")
+
+
+def to_import(line: int, key: str, request: EnrollmentRequest) -> ImportRow:
+    return ImportRow(
+        line=line,
+        key=key,
+        applicant=applicant_of(request.learner, request.guardian, request.consent),
+        placement=Placement(
+            center_id=request.center_id,
+            pathway=request.pathway,
+            school_year=request.school_year,
+            referral_id=request.referral_id,
+        ),
+    )
 
 
 class RowIn(BaseModel):
@@ -146,7 +123,7 @@ def _errors(exc: ValidationError, language: str) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
         location = tuple(str(part) for part in error.get("loc", ()))
-        field = _COLUMN.get(location, ".".join(location) or "row")
+        field = column_of(location)
         rule = str(error.get("type", "value_error"))
         message = FIELD_RULES.get(rule, {}).get(language) or str(error.get("msg", rule))
         errors.append({"field": field, "rule": rule, "message": message})
@@ -165,7 +142,7 @@ async def import_learners(
     valid: list[ImportRow] = []
     for row in body.rows:
         try:
-            valid.append(LearnerRow.model_validate(row.cells).to_import(row.line, row.key))
+            valid.append(to_import(row.line, row.key, enrollment_request(row.cells)))
         except ValidationError as exc:
             invalid.append(RowOutcome(row.line, "invalid", errors=_errors(exc, language)))
     outcomes = await import_rows(service, valid, scope=principal) if valid else []
