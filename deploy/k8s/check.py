@@ -3,7 +3,8 @@
 * every full resource a kustomization lists passes ``kubernetes-validate --strict`` (custom
   resources of operators the schemas do not know — CloudNativePG — are listed and skipped);
 * every patch targets a resource (kind and name) that the kustomization builds, directly or
-  through the bases it includes.
+  through the bases it includes, and names only containers that resource has (a strategic
+  merge patch with a misspelt container name would silently add a second, broken container).
 
 ``python deploy/k8s/check.py deploy/k8s`` exits 1 and says what is wrong otherwise.
 """
@@ -37,12 +38,19 @@ def resource_files(kustomization: Path) -> list[Path]:
     return files
 
 
-def identities(files: list[Path]) -> set[tuple[str, str]]:
-    return {(doc["kind"], doc["metadata"]["name"]) for path in files for doc in documents(path)}
+def built_resources(files: list[Path]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (doc["kind"], doc["metadata"]["name"]): doc for path in files for doc in documents(path)
+    }
+
+
+def container_names(resource: dict[str, Any]) -> set[str]:
+    pod = resource.get("spec", {}).get("template", {}).get("spec", {})
+    return {container["name"] for container in pod.get("containers", [])}
 
 
 def patch_problems(kustomization: Path) -> list[str]:
-    built = identities(resource_files(kustomization))
+    built = built_resources(resource_files(kustomization))
     problems = []
     for patch in documents(kustomization)[0].get("patches", []):
         path = kustomization.parent / patch["path"]
@@ -50,6 +58,10 @@ def patch_problems(kustomization: Path) -> list[str]:
             target = (doc["kind"], doc["metadata"]["name"])
             if target not in built:
                 problems.append(f"{path}: patches {target[0]}/{target[1]}, which is not built")
+                continue
+            unknown = container_names(doc) - container_names(built[target])
+            if unknown:
+                problems.append(f"{path}: {target[0]}/{target[1]} has no container {unknown}")
     return problems
 
 

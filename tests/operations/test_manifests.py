@@ -77,3 +77,12 @@ def test_the_nats_container_gets_every_password_the_generated_config_names() -> 
         text = (DEPLOY / "nats" / name).read_text()
         named |= {word.strip("$") for word in text.split() if word.startswith("$FURSA_")}
     assert named == set(compose["nats"]["environment"])
+
+
+def test_a_patch_naming_a_container_the_resource_lacks_is_caught(tmp_path: Path) -> None:
+    tree = shutil.copytree(DEPLOY / "k8s", tmp_path / "k8s")
+    patch = tree / "overlays" / "prod" / "provision-r3.yaml"
+    patch.write_text(patch.read_text().replace("- name: provision", "- name: provisioner"))
+    result = _check(tree)
+    assert result.returncode == 1
+    assert "Job/nats-provision has no container {'provisioner'}" in result.stderr

@@ -33,6 +33,8 @@ from fursa.shared.natsauth import (
 from fursa.shared.natsserver import NatsServer, free_port
 from fursa.shared.observability import LOG_CONFIG
 
+CONNECT_TIMEOUT_S = 10
+
 SERVICES: dict[str, int] = {
     "enrollment": 8001,
     "training": 8002,
@@ -131,8 +133,13 @@ class Platform:
             await provision(nc.jetstream(), Topology())
         finally:
             await nc.close()
+        # Its password is a bcrypt hash in partners.conf: checking it takes the server a
+        # moment, longer on a busy machine than nats-py's 2 s default.
         nc = await nats.connect(
-            self.nats.url, user=PARTNER_ADMIN, password=self.passwords[PARTNER_ADMIN]
+            self.nats.url,
+            user=PARTNER_ADMIN,
+            password=self.passwords[PARTNER_ADMIN],
+            connect_timeout=CONNECT_TIMEOUT_S,
         )
         try:
             await provision_partner_feed(nc.jetstream())

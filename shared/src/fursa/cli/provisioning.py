@@ -22,7 +22,9 @@ async def provision_all(
         await provision(nc.jetstream(), Topology(replicas=replicas))
     finally:
         await nc.close()
-    nc = await nats.connect(url, user=PARTNER_ADMIN, password=partner_admin_password)
+    nc = await nats.connect(
+        url, user=PARTNER_ADMIN, password=partner_admin_password, connect_timeout=10
+    )
     try:
         await provision_partner_feed(nc.jetstream(), replicas)
     finally:

@@ -13,10 +13,11 @@ and are one call each where the effect commits: :func:`record_delivery` (notify)
 from __future__ import annotations
 
 import time
-from typing import Literal
 
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fursa.shared.contracts.notify import Channel
 
 EVENTS_HANDLED = Counter(
     "fursa_events_handled",
@@ -55,11 +56,8 @@ CERTIFICATES = Counter(
     ["action"],
 )
 
-Channel = Literal["sms", "email", "webhook"]
-DeliveryOutcome = Literal["sent", "failed", "retried", "disabled"]
-CertificateAction = Literal["issued", "reissued", "revoked"]
-_CHANNELS = frozenset({"sms", "email", "webhook"})
-_DELIVERY_OUTCOMES = frozenset({"sent", "failed", "retried", "disabled"})
+_CHANNELS = frozenset(channel.value for channel in Channel)
+_DELIVERY_OUTCOMES = frozenset({"sent", "failed", "retried", "cancelled"})
 _CERTIFICATE_ACTIONS = frozenset({"issued", "reissued", "revoked"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
@@ -71,15 +69,17 @@ def _known(value: str, allowed: frozenset[str], what: str) -> str:
     return value
 
 
-def record_delivery(channel: Channel, outcome: DeliveryOutcome) -> None:
-    """notify: one attempt to deliver a notification or a webhook call, and how it ended."""
+def record_delivery(channel: str, outcome: str) -> None:
+    """notify: one attempt to deliver a notification or a webhook call, and how it ended:
+    ``sent``, ``failed`` (no attempt left), ``retried`` (another attempt is scheduled) or
+    ``cancelled`` (consent withdrawn, address removed, endpoint disabled on 410)."""
     DELIVERIES.labels(
         _known(channel, _CHANNELS, "channel"),
         _known(outcome, _DELIVERY_OUTCOMES, "outcome"),
     ).inc()
 
 
-def record_certificate(action: CertificateAction = "issued") -> None:
+def record_certificate(action: str = "issued") -> None:
     """certification: a certificate issued, re-issued (replacing another) or revoked."""
     CERTIFICATES.labels(_known(action, _CERTIFICATE_ACTIONS, "action")).inc()
 
