@@ -10,6 +10,7 @@ import pytest
 from fursa.cli.demo import run_demo
 from fursa.cli.platform import SERVICES, Platform
 from fursa.shared.contracts import all_types, get
+from fursa.shared.testing.kernel import wait_until
 
 
 @pytest.mark.slow
@@ -53,3 +54,14 @@ async def test_each_service_serves_health_readiness_metrics_and_its_asyncapi(
         applied = 'fursa_events_handled_total{consumer="training-enrollment",outcome="applied"}'
         training_metrics = (await http.get(f"{platform.url('training')}/metrics")).text
         assert f"{applied} 2.0" in training_metrics
+        certification_metrics = (await http.get(f"{platform.url('certification')}/metrics")).text
+        assert 'fursa_certificates_total{action="issued"} 2.0' in certification_metrics
+        sink = platform.var_dir / "notify-sink" / "sms.jsonl"
+        sent = 'fursa_deliveries_total{channel="sms",outcome="sent"}'
+
+        async def every_sms_counted() -> bool:
+            # A message reaches the sink just before its delivery is recorded and counted.
+            metrics = (await http.get(f"{platform.url('notify')}/metrics")).text
+            return f"{sent} {float(len(sink.read_text().splitlines()))}" in metrics
+
+        await wait_until(every_sms_counted)

@@ -176,3 +176,19 @@ def _drained(relay: OutboxRelay) -> Callable[[], Awaitable[bool]]:
         return True
 
     return check
+
+
+async def test_after_commit_runs_on_commit_and_never_after_a_rollback(
+    service: KernelService,
+) -> None:
+    ran: list[str] = []
+
+    async with service.uow.begin() as tx:
+        tx.after_commit(lambda: ran.append("committed"))
+        assert ran == []
+    with contextlib.suppress(RuntimeError):
+        async with service.uow.begin() as tx:
+            tx.after_commit(lambda: ran.append("rolled back"))
+            raise RuntimeError("before commit")
+
+    assert ran == ["committed"]

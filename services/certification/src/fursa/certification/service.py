@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import uuid6
 from sqlalchemy import ColumnElement, delete, func, inspect, update
@@ -59,6 +60,7 @@ from fursa.shared.contracts import (
 from fursa.shared.db import Database, conflict_insert
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 from fursa.shared.messaging.tables import KernelTables
+from fursa.shared.metrics import record_certificate
 
 # A certificate's events form its own history: issued is the first, a revocation comes next.
 ISSUED_SEQUENCE = 1
@@ -320,6 +322,7 @@ async def issue_certificate(
         subject=certificate.id,
         sequence=ISSUED_SEQUENCE,
     )
+    tx.after_commit(partial(record_certificate, "reissued" if replaces else "issued"))
     return certificate
 
 
@@ -463,6 +466,7 @@ async def revoke(
             subject=certificate.id,
             sequence=REVOKED_SEQUENCE,
         )
+        tx.after_commit(partial(record_certificate, "revoked"))
         return certificate
 
 

@@ -21,12 +21,21 @@ from opentelemetry import trace
 from fursa.notify import deliveries
 from fursa.notify.channels import Channel, SendFailed
 from fursa.notify.deliveries import Claim
-from fursa.notify.domain import RetryPolicy
+from fursa.notify.domain import DeliveryStatus, RetryPolicy
 from fursa.shared.contracts import Channel as ChannelKind
 from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.metrics import record_delivery
 from fursa.shared.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
+
+# What a failed attempt became, as the deliveries metric counts it.
+_OUTCOME = {
+    DeliveryStatus.PENDING: "retried",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.CANCELLED: "cancelled",
+    DeliveryStatus.SENT: "sent",
+}
 
 
 class DeliveryWorker:
@@ -163,10 +172,13 @@ class DeliveryWorker:
             log.warning("delivery %s: %s while sending", claim.delivery_id, type(exc).__name__)
             return await self._failed(claim, SendFailed("error"))
         await deliveries.record_sent(self.uow, claim)
+        record_delivery(claim.channel.value, "sent")
         return None
 
     async def _failed(self, claim: Claim, failure: SendFailed) -> SendFailed:
         status = await deliveries.record_failure(self.uow, claim, failure, self.policy, self.rng)
+        if status is not None:
+            record_delivery(claim.channel.value, _OUTCOME[status])
         log.info(
             "delivery %s over %s: attempt failed (%s), now %s",
             claim.delivery_id,

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import event as orm_events
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.shared.clock import utcnow
@@ -64,6 +65,14 @@ class Transaction:
         )
         self.emitted.append(event)
         return event
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the database transaction commits (never if it rolls back):
+        for effects outside the database, such as a metric. Inside a consumer's batch, the
+        batch's commit runs it even if this message's savepoint was rolled back."""
+        orm_events.listen(
+            self.session.sync_session, "after_commit", lambda _: callback(), once=True
+        )
 
 
 class UnitOfWork:
