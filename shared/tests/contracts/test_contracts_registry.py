@@ -62,7 +62,7 @@ def test_a_registration_knows_its_names(event_type: str, stream: str, event: str
     assert registration.source == f"fursa/{context}"
     assert registration.dataschema == f"urn:fursa:schema:{event_type}"
     assert registration.schema_file == f"{event_type}.json"
-    assert registration.stable is False
+    assert registration.stable is True
     assert for_model(registration.model) is registration
 
 
@@ -140,3 +140,7 @@ def test_only_event_data_can_be_registered() -> None:
         register("fursa.enrollment.thing-happened.v1", producer="enrollment", stable=False)(
             NotEventData  # type: ignore[type-var]
         )
+
+
+def test_every_event_type_is_stable_so_its_schema_only_changes_compatibly() -> None:
+    assert [t for t in all_types() if not get(t).stable] == []

@@ -111,9 +111,18 @@ def test_write_all_repairs_and_removes_orphans(tmp_path: Path) -> None:
     assert check(directory) == []
 
 
+@pytest.fixture(autouse=True)
+def every_type_is_unstable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests exercise generation on scratch copies (emptied, edited): every type starts
+    unstable here, and the stability tests mark learner-enrolled stable themselves."""
+    for event_type in all_types():
+        registration = dataclasses.replace(get(event_type), stable=False)
+        monkeypatch.setitem(registry_module._by_type, event_type, registration)
+
+
 @pytest.fixture
 def enrolled_is_stable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mark learner-enrolled stable for one test (every schema is unstable for now)."""
+    """Mark learner-enrolled stable for one test."""
     registration = dataclasses.replace(get(_ENROLLED), stable=True)
     # The registry offers no way to change a registration, by design; tests reach inside.
     monkeypatch.setitem(registry_module._by_type, _ENROLLED, registration)

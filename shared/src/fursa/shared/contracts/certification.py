@@ -17,7 +17,7 @@ class CertificateKind(StrEnum):
     ATTESTATION = "attestation"
 
 
-@register("fursa.certification.certificate-issued.v1", producer="certification", stable=False)
+@register("fursa.certification.certificate-issued.v1", producer="certification", stable=True)
 class CertificateIssued(EventData):
     """A certificate was issued; a re-issue names the certificate it `replaces`."""
 
@@ -54,7 +54,7 @@ class RevocationReason(StrEnum):
     OTHER = "other"
 
 
-@register("fursa.certification.certificate-revoked.v1", producer="certification", stable=False)
+@register("fursa.certification.certificate-revoked.v1", producer="certification", stable=True)
 class CertificateRevoked(EventData):
     """A certificate was revoked by an Entraide Nationale officer; verification shows it."""
 

@@ -103,7 +103,7 @@ class LearnerPII(ContractModel):
     consent: Consent
 
 
-@register("fursa.enrollment.learner-enrolled.v1", producer="enrollment", stable=False)
+@register("fursa.enrollment.learner-enrolled.v1", producer="enrollment", stable=True)
 class LearnerEnrolled(EventData):
     """A learner was enrolled in a center for a school year (directly or from the waiting
     list). Personal data is only in `pii`."""
@@ -124,7 +124,7 @@ class LearnerEnrolled(EventData):
     pii: LearnerPII
 
 
-@register("fursa.enrollment.learner-waitlisted.v1", producer="enrollment", stable=False)
+@register("fursa.enrollment.learner-waitlisted.v1", producer="enrollment", stable=True)
 class LearnerWaitlisted(EventData):
     """The center's pathway was full: the learner waits at `position` (1 = next in line).
     A later learner-enrolled with the same `enrollment_id` marks the promotion."""
@@ -142,7 +142,7 @@ class LearnerWaitlisted(EventData):
     pii: LearnerPII
 
 
-@register("fursa.enrollment.learner-updated.v1", producer="enrollment", stable=False)
+@register("fursa.enrollment.learner-updated.v1", producer="enrollment", stable=True)
 class LearnerUpdated(EventData):
     """A learner's record was corrected or their guardian's consent changed; `pii` is the
     whole record as it now stands, `changed` names the fields that changed."""
@@ -157,7 +157,7 @@ class LearnerUpdated(EventData):
     pii: LearnerPII
 
 
-@register("fursa.enrollment.learner-transferred.v1", producer="enrollment", stable=False)
+@register("fursa.enrollment.learner-transferred.v1", producer="enrollment", stable=True)
 class LearnerTransferred(EventData):
     """An enrollment moved to another center (same learner, same enrollment, history kept)."""
 
@@ -185,7 +185,7 @@ class WithdrawalReason(StrEnum):
     OTHER = "other"
 
 
-@register("fursa.enrollment.learner-withdrawn.v1", producer="enrollment", stable=False)
+@register("fursa.enrollment.learner-withdrawn.v1", producer="enrollment", stable=True)
 class LearnerWithdrawn(EventData):
     """A learner left the programme before completing; the enrollment is closed."""
 
@@ -198,7 +198,7 @@ class LearnerWithdrawn(EventData):
     withdrawn_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.enrollment.learner-erased.v1", producer="enrollment", stable=False)
+@register("fursa.enrollment.learner-erased.v1", producer="enrollment", stable=True)
 class LearnerErased(EventData):
     """An erasure request was carried out: every service forgets the learner's personal data
     (records stay, anonymous, where the programme's statistics need them)."""

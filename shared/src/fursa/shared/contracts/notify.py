@@ -25,7 +25,7 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"
 
 
-@register("fursa.notify.notification-sent.v1", producer="notify", stable=False)
+@register("fursa.notify.notification-sent.v1", producer="notify", stable=True)
 class NotificationSent(EventData):
     """A notification was delivered. It names the recipient's kind, never their address."""
 
@@ -40,7 +40,7 @@ class NotificationSent(EventData):
     sent_at: UtcDateTime
 
 
-@register("fursa.notify.notification-failed.v1", producer="notify", stable=False)
+@register("fursa.notify.notification-failed.v1", producer="notify", stable=True)
 class NotificationFailed(EventData):
     """A notification could not be delivered after its last attempt."""
 

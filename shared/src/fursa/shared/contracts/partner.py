@@ -33,7 +33,7 @@ def _example(**values: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [values]})
 
 
-@register("fursa.partner.learner-enrolled.v1", producer="notify", stable=False)
+@register("fursa.partner.learner-enrolled.v1", producer="notify", stable=True)
 class PartnerLearnerEnrolled(EventData):
     """A learner was enrolled in a center for a school year (directly or from the waiting
     list)."""
@@ -61,7 +61,7 @@ class PartnerLearnerEnrolled(EventData):
     promoted_from_waitlist: bool = False
 
 
-@register("fursa.partner.learner-waitlisted.v1", producer="notify", stable=False)
+@register("fursa.partner.learner-waitlisted.v1", producer="notify", stable=True)
 class PartnerLearnerWaitlisted(EventData):
     """The center's pathway was full: the enrollment waits at `position` (1 = next in line)."""
 
@@ -88,7 +88,7 @@ class PartnerLearnerWaitlisted(EventData):
     waitlisted_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.partner.learner-transferred.v1", producer="notify", stable=False)
+@register("fursa.partner.learner-transferred.v1", producer="notify", stable=True)
 class PartnerLearnerTransferred(EventData):
     """An enrollment moved to another center."""
 
@@ -113,7 +113,7 @@ class PartnerLearnerTransferred(EventData):
     transferred_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.partner.learner-withdrawn.v1", producer="notify", stable=False)
+@register("fursa.partner.learner-withdrawn.v1", producer="notify", stable=True)
 class PartnerLearnerWithdrawn(EventData):
     """A learner left the programme before completing; the enrollment is closed."""
 
@@ -134,7 +134,7 @@ class PartnerLearnerWithdrawn(EventData):
     withdrawn_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.partner.enrollments-erased.v1", producer="notify", stable=False)
+@register("fursa.partner.enrollments-erased.v1", producer="notify", stable=True)
 class PartnerEnrollmentsErased(EventData):
     """A learner's personal data was erased: partners forget what they hold about these
     enrollments beyond anonymous statistics."""
@@ -145,7 +145,7 @@ class PartnerEnrollmentsErased(EventData):
     erased_at: UtcDateTime
 
 
-@register("fursa.partner.training-completed.v1", producer="notify", stable=False)
+@register("fursa.partner.training-completed.v1", producer="notify", stable=True)
 class PartnerTrainingCompleted(EventData):
     """An enrollment's training ended with a result."""
 
@@ -172,7 +172,7 @@ class PartnerTrainingCompleted(EventData):
     completed_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.partner.learner-outcome-recorded.v1", producer="notify", stable=False)
+@register("fursa.partner.learner-outcome-recorded.v1", producer="notify", stable=True)
 class PartnerLearnerOutcomeRecorded(EventData):
     """A follow-up after the programme recorded where the former learner is (no school or
     institution names: they are free text)."""
@@ -198,7 +198,7 @@ class PartnerLearnerOutcomeRecorded(EventData):
     recorded_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.partner.certificate-issued.v1", producer="notify", stable=False)
+@register("fursa.partner.certificate-issued.v1", producer="notify", stable=True)
 class PartnerCertificateIssued(EventData):
     """A certificate was issued for an enrollment; a re-issue names the certificate it
     `replaces`. (Its number and verification page, which show the holder's name, are not
@@ -221,7 +221,7 @@ class PartnerCertificateIssued(EventData):
     replaces: Annotated[Uuid | None, Field(description="certificate_id re-issued by this.")] = None
 
 
-@register("fursa.partner.certificate-revoked.v1", producer="notify", stable=False)
+@register("fursa.partner.certificate-revoked.v1", producer="notify", stable=True)
 class PartnerCertificateRevoked(EventData):
     """A certificate was revoked; verification shows it."""
 

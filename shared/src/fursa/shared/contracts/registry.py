@@ -2,7 +2,7 @@
 
 A data model is registered with the :func:`register` decorator::
 
-    @register("fursa.enrollment.learner-enrolled.v1", producer="enrollment", stable=False)
+    @register("fursa.enrollment.learner-enrolled.v1", producer="enrollment", stable=True)
     class LearnerEnrolled(EventData): ...
 
 Importing :mod:`fursa.shared.contracts` imports every contract module, so the registry is

@@ -17,7 +17,7 @@ class TrainingResult(StrEnum):
     FAILED = "failed"
 
 
-@register("fursa.training.training-completed.v1", producer="training", stable=False)
+@register("fursa.training.training-completed.v1", producer="training", stable=True)
 class TrainingCompleted(EventData):
     """A learner's training ended with a result; it closes the enrollment."""
 
@@ -36,7 +36,7 @@ class TrainingCompleted(EventData):
     completed_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
-@register("fursa.training.learner-at-risk.v1", producer="training", stable=False)
+@register("fursa.training.learner-at-risk.v1", producer="training", stable=True)
 class LearnerAtRisk(EventData):
     """Attendance over the learner's last `window_sessions` sessions fell under the threshold:
     one event per episode (the episode ends when attendance recovers above threshold + margin)."""
@@ -62,7 +62,7 @@ class OutcomeStatus(StrEnum):
     NONE = "none"
 
 
-@register("fursa.training.learner-outcome-recorded.v1", producer="training", stable=False)
+@register("fursa.training.learner-outcome-recorded.v1", producer="training", stable=True)
 class LearnerOutcomeRecorded(EventData):
     """A follow-up (e.g. 6 or 12 months after the programme) recorded where the learner is."""
 
