@@ -106,31 +106,11 @@ CERTIFICATE_REVOKED = "fursa.certification.certificate-revoked.v1"
 # hear of (it also republishes the partner-visible ones, without personal data, to PARTNER).
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec("enrollment", "TRAINING", (TRAINING_COMPLETED,)),
-    ConsumerSpec(
-        "training",
-        "ENROLLMENT",
-        (LEARNER_ENROLLED, LEARNER_TRANSFERRED, LEARNER_WITHDRAWN, LEARNER_ERASED),
-    ),
-    ConsumerSpec(
-        "certification", "ENROLLMENT", (LEARNER_ENROLLED, LEARNER_UPDATED, LEARNER_ERASED)
-    ),
+    ConsumerSpec("training", "ENROLLMENT", (LEARNER_ENROLLED,)),
+    ConsumerSpec("certification", "ENROLLMENT", (LEARNER_ENROLLED,)),
     ConsumerSpec("certification", "TRAINING", (TRAINING_COMPLETED,)),
-    ConsumerSpec(
-        "notify",
-        "ENROLLMENT",
-        (
-            LEARNER_ENROLLED,
-            LEARNER_WAITLISTED,
-            LEARNER_UPDATED,
-            LEARNER_TRANSFERRED,
-            LEARNER_WITHDRAWN,
-            LEARNER_ERASED,
-        ),
-    ),
-    ConsumerSpec(
-        "notify", "TRAINING", (TRAINING_COMPLETED, LEARNER_AT_RISK, LEARNER_OUTCOME_RECORDED)
-    ),
-    ConsumerSpec("notify", "CERTIFICATION", (CERTIFICATE_ISSUED, CERTIFICATE_REVOKED)),
+    ConsumerSpec("notify", "ENROLLMENT", (LEARNER_ENROLLED,)),
+    ConsumerSpec("notify", "CERTIFICATION", (CERTIFICATE_ISSUED,)),
 )
 
 
