@@ -50,6 +50,7 @@ def short_window_platform(tmp_path: Path) -> Platform:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 async def test_event_republished_after_duplicate_window_has_one_effect(
     short_window_platform: Platform,
 ) -> None:
@@ -76,7 +77,8 @@ async def test_event_republished_after_duplicate_window_has_one_effect(
             ]
             await asyncio.sleep(WINDOW_S + 1)
             for original in originals:
-                assert original.subject is not None and original.headers is not None
+                assert original.subject is not None
+                assert original.headers is not None
                 ack = await js.publish(
                     original.subject,
                     original.data or b"",
