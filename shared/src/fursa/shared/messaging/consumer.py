@@ -120,7 +120,8 @@ class EventConsumer:
         return self.spec.durable
 
     def stop(self) -> None:
-        """Finish the batch in hand, then return from :meth:`run` (SIGTERM drains, never drops)."""
+        """Finish the fetch and the batch in hand, then return from :meth:`run` (SIGTERM
+        drains, never drops)."""
         self._stopping.set()
 
     async def run(self, js: JetStreamContext) -> None:
@@ -129,7 +130,10 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 try:
-                    msgs = await self._fetch_unless_stopping(sub)
+                    # A fetch in flight when stop() is called is let finish (fetch_timeout_s at
+                    # most) and its batch applied and acked: abandoned, what it pulled would sit
+                    # un-acked on the server until ack_wait sends it again.
+                    msgs = await self._fetch_batch(sub)
                 except (TimeoutError, NatsTimeoutError):
                     continue
                 except (ConnectionClosedError, ServiceUnavailableError) as exc:
@@ -142,23 +146,6 @@ class EventConsumer:
             # Without this the connection's drain waits out its whole timeout on stop.
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
-
-    async def _fetch_unless_stopping(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
-        """The next batch, or nothing as soon as :meth:`stop` is called (no wait for a timeout).
-
-        A fetch abandoned that way loses nothing: what it pulled is not acked and comes back.
-        """
-        fetch = asyncio.ensure_future(self._fetch_batch(sub))
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if not fetch.done():
-            fetch.cancel()
-            await asyncio.gather(fetch, return_exceptions=True)
-            return []
-        return fetch.result()
 
     async def _fetch_batch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
         """Wait for one message, then take what else is already there, up to the batch size.
