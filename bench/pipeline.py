@@ -219,7 +219,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         platform = Platform.on_free_ports(Path(workdir) / "var")
         try:
-            platform.start()
+            platform.start(timeout_s=180)
             result = asyncio.run(measure(platform, args.learners, args.rate))
         finally:
             platform.stop()
