@@ -42,7 +42,7 @@ class Journey:
     replicas: dict[str, Sequence[str]]
     patience_s: float = 300.0
     concurrency: int = 16
-    _next: dict[str, Iterator[str]] = field(default_factory=dict)
+    _next: dict[str, Iterator[str]] = field(init=False)
     _limits: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
