@@ -60,9 +60,20 @@ manifests: $(VENV)/.synced
 pytest: $(VENV)/.synced
 	$(RUN)/pytest
 
+# Sizes are knobs: make bench LEARNERS=2000 RATE=20 REQUESTS=2000 MARKS="10000 100000"
+LEARNERS ?= 2000
+RATE ?= 20
+REQUESTS ?= 2000
+MARKS ?= 10000 100000
+ROWS ?= 10000
+
 bench: $(VENV)/.synced
 	$(RUN)/python bench/relay.py
-	$(RUN)/python bench/pipeline.py
+	$(RUN)/python bench/pipeline.py --learners $(LEARNERS)
+	$(RUN)/python bench/pipeline.py --learners $(LEARNERS) --rate $(RATE)
+	$(RUN)/python bench/api.py --requests $(REQUESTS)
+	$(RUN)/python bench/memory.py --marks $(MARKS)
+	$(RUN)/python bench/import.py --rows $(ROWS)
 
 clean:
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

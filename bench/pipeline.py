@@ -13,7 +13,10 @@ as soon as a class of trainings is open; ``completion_to_certificate_*`` is the 
 part.
 
 The last line is one JSON object: learners_per_s, p50_ms, p99_ms, raw_msgs_per_s, ratio.
-Usage: python bench/pipeline.py [--learners 2000]
+With ``--rate R`` the enrolments are offered open-loop at R per second (latency under a fixed
+load); without it, closed-loop at CONCURRENCY in flight (throughput).
+
+Usage: python bench/pipeline.py [--learners 2000] [--rate 20]
 """
 
 from __future__ import annotations
@@ -41,11 +44,15 @@ from fursa.shared.messaging.streams import StreamSpec, Topology, provision
 CONCURRENCY = 32
 
 
-async def drive(platform: Platform, learners: int) -> float:
+async def drive(platform: Platform, learners: int, rate: float | None = None) -> float:
     """Enroll everyone while taking each class of open trainings to completion; wait for
-    every certificate. Returns the seconds from the first enrolment to the last certificate."""
-    limits = httpx.Limits(max_connections=2 * CONCURRENCY + 4)
-    async with httpx.AsyncClient(timeout=60, headers=dev_authorization(), limits=limits) as http:
+    every certificate. Returns the seconds from the first enrolment to the last certificate.
+
+    Closed loop (``rate`` None): at most CONCURRENCY enrolments in flight. Open loop: enrolment
+    n starts at n / rate seconds whatever the platform's state, so a slow platform builds a
+    queue that shows in the latency instead of slowing the generator down."""
+    limits = httpx.Limits(max_connections=4 * CONCURRENCY + 4)
+    async with httpx.AsyncClient(timeout=120, headers=dev_authorization(), limits=limits) as http:
 
         async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
             # A pooled connection the server closed after its keep-alive timeout fails on
@@ -62,10 +69,12 @@ async def drive(platform: Platform, learners: int) -> float:
 
         center_id = (await call("GET", f"{platform.url('enrollment')}/centers")).json()[0]["id"]
         started = time.perf_counter()
-        enrolling = asyncio.Semaphore(CONCURRENCY)
+        enrolling = asyncio.Semaphore(CONCURRENCY if rate is None else learners)
         completing = asyncio.Semaphore(CONCURRENCY)
 
         async def enroll(n: int) -> None:
+            if rate is not None:
+                await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
             async with enrolling:
                 body = enrollment_body(n, center_id)
                 await call("POST", f"{platform.url('enrollment')}/enrollments", json=body)
@@ -161,8 +170,8 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def measure(platform: Platform, learners: int) -> dict[str, Any]:
-    elapsed = await drive(platform, learners)
+async def measure(platform: Platform, learners: int, rate: float | None) -> dict[str, Any]:
+    elapsed = await drive(platform, learners, rate)
     assert platform.nats is not None
     nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
     try:
@@ -191,22 +200,27 @@ async def measure(platform: Platform, learners: int) -> dict[str, Any]:
         "completion_to_certificate_p99_ms": round(percentile(machine, 99), 1),
         "raw_msgs_per_s": round(raw_per_s, 1),
         "ratio": round(learners_per_s / raw_per_s, 4),
+        "offered_rate_per_s": rate,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--learners", type=int, default=2000)
+    parser.add_argument(
+        "--rate", type=float, default=None, help="open loop: enrolments started per second"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         platform = Platform.on_free_ports(Path(workdir) / "var")
         try:
-            platform.start()
-            result = asyncio.run(measure(platform, args.learners))
+            platform.start(timeout_s=180)
+            result = asyncio.run(measure(platform, args.learners, args.rate))
         finally:
             platform.stop()
+    mode = f"open loop at {args.rate}/s" if args.rate else "closed loop"
     print(
-        f"pipeline: {result['learners_per_s']} learners/s, enrollment→certificate "
+        f"pipeline ({mode}): {result['learners_per_s']} learners/s, enrollment→certificate "
         f"p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms | raw JetStream publish+consume "
         f"{result['raw_msgs_per_s']} msgs/s | ratio {result['ratio']}"
     )

@@ -20,7 +20,8 @@ def platform_env() -> dict[str, str]:
 def platform(tmp_path: Path, platform_env: dict[str, str]) -> Iterator[Platform]:
     running = Platform.on_free_ports(tmp_path / "var", **platform_env)
     try:
-        running.start()
+        # Generous: on a loaded 2-core machine a service takes seconds just to import.
+        running.start(timeout_s=180)
         yield running
     finally:
         running.stop()

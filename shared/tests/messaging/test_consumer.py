@@ -193,3 +193,34 @@ async def test_event_older_than_what_was_applied_is_ignored(
         await wait_until(lambda: settled(js))
     assert await service.effects() == 1
     assert consumer.stats.stale == 1
+
+
+async def test_backlog_is_applied_in_full_batches(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    for n in range(250):
+        await js.publish_async(
+            SUBJECT, to_json_bytes(enrolled(n)), headers={"Nats-Msg-Id": f"b{n}"}
+        )
+    await js.publish(SUBJECT, to_json_bytes(enrolled(250)), headers={"Nats-Msg-Id": "b250"})
+    consumer = service.consumer(batch_size=100)
+    async with running(consumer, js):
+        await wait_until(lambda: settled(js))
+    assert await service.effects() == 251
+    # One message, then the rest of a batch that its metadata said was waiting: 100 + 100 + 51.
+    assert consumer.stats.batches == 3
+
+
+async def test_stop_finishes_the_fetch_in_flight_and_acks_it(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    consumer = service.consumer()
+    task = asyncio.create_task(consumer.run(js))
+    await asyncio.sleep(0.2)  # the consumer now waits in a fetch
+    consumer.stop()
+    await publish(js, to_json_bytes(enrolled(1)), "during-stop")
+    await asyncio.wait_for(task, timeout=10)
+    # Whatever the fetch in flight got was applied and acked, not left to ack_wait.
+    info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
+    assert info.num_ack_pending == 0
+    assert await service.effects() + info.num_pending == 1
