@@ -113,5 +113,6 @@ async def test_event_republished_after_duplicate_window_has_one_effect(
             "certification-training": 1,
             "enrollment-training": 1,
             "notify-enrollment": 1,
+            "notify-training": 1,
             "notify-certification": 1,
         }

@@ -70,7 +70,7 @@ class Platform:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start(self, timeout_s: float = 60) -> None:
+    def start(self, timeout_s: float = 180) -> None:
         """Start nats-server, provision streams and consumers, start the four services."""
         self.start_nats()
         asyncio.run(self.provision())
@@ -198,7 +198,7 @@ class Platform:
             stderr=log,
         )
 
-    def wait_ready(self, timeout_s: float = 60, services: list[str] | None = None) -> None:
+    def wait_ready(self, timeout_s: float = 180, services: list[str] | None = None) -> None:
         """Wait until every service answers /readyz with 200 (database and NATS reachable)."""
         deadline = time.monotonic() + timeout_s
         for service in services or list(self.ports):
