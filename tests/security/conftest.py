@@ -26,8 +26,8 @@ async def _seed(platform: Platform) -> dict[str, str]:
     async with admin_client() as http:
         journey = journey_of(platform, http)
         (enrollment,) = await journey.enroll([0])
-        await journey.complete(enrollment["enrollment_id"])
-        training_id = await journey.training_of(enrollment["enrollment_id"])
+        await journey.complete_all([enrollment])
+        training_id = (await journey.training_of(enrollment["enrollment_id"]))["id"]
 
         async def certified() -> bool:
             found = await journey.get(
