@@ -14,10 +14,15 @@ from pathlib import Path
 import nats
 import pytest
 
-from fursa.cli.platform import SERVICES as SERVICE_PORTS
 from fursa.cli.platform import Platform
 from fursa.shared.messaging.streams import Topology, provision
-from fursa.shared.natsauth import render_authorization
+from fursa.shared.natsauth import (
+    PARTNER_ADMIN,
+    USERS,
+    hash_password,
+    render_authorization,
+    write_partners_config,
+)
 from fursa.shared.natsserver import NatsServer, free_port
 from tests.reliability.flow import (
     Journey,
@@ -41,7 +46,7 @@ class ClusterPlatform(Platform):
 
     def start_nats(self) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        self.passwords = {name: secrets.token_urlsafe(18) for name in ("admin", *SERVICE_PORTS)}
+        self.passwords = {name: secrets.token_urlsafe(18) for name in USERS}
         routes = [free_port() for _ in range(NODES)]
         accounts = render_authorization(self.passwords)
         for i in range(NODES):
@@ -51,7 +56,10 @@ class ClusterPlatform(Platform):
                 f"cluster {{\n  name: fursa\n  listen: 127.0.0.1:{routes[i]}\n"
                 f"  routes: [{others}]\n}}\n"
             )
-            self.nodes.append(NatsServer(self.var_dir / f"nats-{i}", include=cluster + accounts))
+            # Each node's configuration includes the partner account's roster beside it.
+            workdir = self.var_dir / f"nats-{i}"
+            write_partners_config(workdir, hash_password(self.passwords[PARTNER_ADMIN]))
+            self.nodes.append(NatsServer(workdir, include=cluster + accounts))
         for node in self.nodes:
             assert node.process is None
             node.workdir.mkdir(parents=True, exist_ok=True)
