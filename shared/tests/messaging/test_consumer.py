@@ -181,6 +181,85 @@ async def test_failed_event_holds_back_later_events_of_the_same_learner(
     assert order == [first.id, second.id]
 
 
+async def test_later_event_fetched_while_a_failed_one_waits_to_retry_waits_behind_it(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    """The failed event's retry delay outlasts the next fetch: the later event, in a batch of
+    its own, must not overtake it (the failed one would then come back stale and be lost)."""
+    first = enrolled(1, sequence=1, subject="enrollment-x")
+    second = enrolled(2, sequence=2, subject="enrollment-x")
+    failures = 0
+    order: list[str] = []
+
+    async def handler(tx: Transaction, event: CloudEvent[Any]) -> None:
+        nonlocal failures
+        if event.id == first.id and failures < 2:
+            failures += 1
+            raise LookupError("the learner is not known yet")
+        order.append(event.id)
+        await service.record_effect(tx, event)
+
+    consumer = service.consumer(handler, retry_delays_s=(0.5,))
+    async with running(consumer, js):
+        await publish(js, to_json_bytes(first), first.id)
+        await wait_until(lambda: failures == 1)
+        await publish(js, to_json_bytes(second), second.id)
+        await wait_until(lambda: settled(js))
+    assert order == [first.id, second.id]
+    assert await service.effects() == 2
+    assert consumer.stats.stale == 0
+    assert consumer.stats.held_back >= 1
+
+
+async def test_dead_lettered_event_lets_the_events_waiting_behind_it_through(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    failing = enrolled(1, sequence=1, subject="enrollment-x")
+    later = enrolled(2, sequence=2, subject="enrollment-x")
+
+    async def handler(tx: Transaction, event: CloudEvent[Any]) -> None:
+        if event.id == failing.id:
+            raise ConnectionError("the SMS gateway is down")
+        await service.record_effect(tx, event)
+
+    consumer = service.consumer(handler, retry_delays_s=(0.05,))
+    async with running(consumer, js):
+        await publish(js, to_json_bytes(failing), failing.id)
+        await wait_until(lambda: consumer.stats.retried == 1)
+        await publish(js, to_json_bytes(later), later.id)
+        await wait_until(lambda: settled(js))
+    [dead] = await list_dead_letters(service.db, service.tables)
+    assert dead.event_id == failing.id
+    assert await service.effects() == 1
+    assert consumer.stats.held_back >= 1
+
+
+async def test_event_older_than_a_held_one_is_applied_at_once(
+    service: KernelService, js: JetStreamContext
+) -> None:
+    held = enrolled(1, sequence=2, subject="enrollment-x")
+    older = enrolled(2, sequence=1, subject="enrollment-x")
+    failures = 0
+    order: list[str] = []
+
+    async def handler(tx: Transaction, event: CloudEvent[Any]) -> None:
+        nonlocal failures
+        if event.id == held.id and failures == 0:
+            failures += 1
+            raise TimeoutError("database busy")
+        order.append(event.id)
+        await service.record_effect(tx, event)
+
+    consumer = service.consumer(handler, retry_delays_s=(0.3,))
+    async with running(consumer, js):
+        await publish(js, to_json_bytes(held), held.id)
+        await wait_until(lambda: failures == 1)
+        await publish(js, to_json_bytes(older), older.id)
+        await wait_until(lambda: settled(js))
+    assert order == [older.id, held.id]
+    assert consumer.stats.held_back == 0
+
+
 async def test_event_older_than_what_was_applied_is_ignored(
     service: KernelService, js: JetStreamContext
 ) -> None:

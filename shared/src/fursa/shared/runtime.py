@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -25,7 +24,7 @@ from sqlalchemy import MetaData, func, select
 
 from fursa.shared import observability, problems
 from fursa.shared.auth import Role, TokenVerifier, allow
-from fursa.shared.clock import utcnow
+from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import Database
@@ -237,9 +236,7 @@ class ServiceRuntime:
         OUTBOX_UNSENT.labels(self.name).set(unsent)
         lag = 0.0
         if oldest is not None:
-            # SQLite hands back naive datetimes; the kernel stores UTC.
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-            lag = max((utcnow() - oldest).total_seconds(), 0.0)
+            lag = max((utcnow() - as_utc(oldest)).total_seconds(), 0.0)
         OUTBOX_OLDEST_UNSENT_AGE.labels(self.name).set(lag)
         DEAD_LETTERS_WAITING.labels(self.name).set(waiting)
 

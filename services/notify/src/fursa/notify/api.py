@@ -20,12 +20,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fursa.notify import delivery_log, partners
-from fursa.notify.deliveries import NotResendableError, as_utc
+from fursa.notify.deliveries import NotResendableError
 from fursa.notify.domain import DeliveryStatus
 from fursa.notify.models import Delivery, Partner, PartnerEndpoint
 from fursa.notify.partner_catalog import asyncapi_document, partner_schemas
 from fursa.notify.settings import NotifySettings
 from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
+from fursa.shared.clock import as_utc
 from fursa.shared.contracts import Channel, RecipientKind
 from fursa.shared.contracts.common import EVENT_TYPE_PATTERN, UUID_PATTERN
 from fursa.shared.messaging.outbox import UnitOfWork

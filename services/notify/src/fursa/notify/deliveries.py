@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import col, select
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from fursa.notify.channels import Message, SendFailed
 from fursa.notify.domain import DeliveryStatus, RetryPolicy
 from fursa.notify.models import Contact, Delivery, EndpointSecret, PartnerEndpoint
-from fursa.shared.clock import utcnow
+from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import (
     Channel,
     Language,
@@ -30,11 +30,6 @@ from fursa.shared.contracts import (
     RecipientKind,
 )
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every instant stored here is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

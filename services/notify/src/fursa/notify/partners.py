@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 import uuid6
 from sqlmodel import col, select
 
-from fursa.notify.deliveries import as_utc
 from fursa.notify.models import Delivery, EndpointSecret, Partner, PartnerEndpoint
 from fursa.shared.auth import Principal, Role
-from fursa.shared.clock import utcnow
+from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 

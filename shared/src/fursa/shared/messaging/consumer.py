@@ -7,8 +7,13 @@ own savepoint, in stream order — commits, and only then acks. Per message:
   recorded and skipped;
 * invalid payload, or :class:`Unprocessable` from the handler → dead-lettered and terminated;
 * any other exception → retried with a delayed nak, until the last allowed delivery, which is
-  dead-lettered and terminated. Later messages of the same aggregate in the batch are put back
-  too, so one aggregate's events are not applied out of order.
+  dead-lettered and terminated.
+
+A retried event *holds* its aggregate: the hold is written to the aggregate's applied position
+(so it outlives the batch and is seen by every replica), and later events of that aggregate are
+put back until the held one is applied or dead-lettered. Without it, a later event fetched
+while the failed one waits out its delay would be applied first, and the failed one would then
+be ignored as older than what was applied — lost.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -28,10 +34,10 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import ServiceUnavailableError
 from opentelemetry import trace
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.shared.clock import utcnow
+from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import CloudEvent, InvalidEvent, parse_event
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import Transaction
@@ -48,6 +54,13 @@ DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
 # The longest a batch waits for the messages its first one said were waiting behind it (they
 # come at once unless another replica took them or the machine is starved).
 TOP_UP_TIMEOUT_S = 0.5
+# How long past its retry delay a failed event holds its aggregate should it never come back
+# (its stream purged, the consumer reset); a lapsed hold lets later events through.
+HOLD_GRACE_S = 600.0
+
+
+class HeldBackError(RuntimeError):
+    """An event waits behind an earlier event of its aggregate that is being retried."""
 
 
 class Unprocessable(Exception):  # noqa: N818 - reads as what it says about the event
@@ -83,6 +96,7 @@ class ConsumerStats:
     duplicates: int = 0
     stale: int = 0
     retried: int = 0
+    held_back: int = 0
     dead_lettered: int = 0
     batches: int = 0
     last_error: str | None = field(default=None)
@@ -198,26 +212,20 @@ class EventConsumer:
     async def apply_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """Apply deliveries in order inside one transaction; returns each one's verdict."""
         outcomes: list[Outcome] = []
-        held_back: set[str] = set()
         async with self.db.transaction() as session:
             for delivery in deliveries:
-                outcomes.append(await self._apply(session, delivery, held_back))
+                outcomes.append(await self._apply(session, delivery))
         self.stats.batches += 1
         if self.on_commit:
             self.on_commit()
         return outcomes
 
-    async def _apply(
-        self, session: AsyncSession, delivery: Delivery, held_back: set[str]
-    ) -> Outcome:
+    async def _apply(self, session: AsyncSession, delivery: Delivery) -> Outcome:
         try:
             event = parse_event(delivery.payload)
         except InvalidEvent as exc:
             await self._dead_letter(session, delivery, None, f"invalid event: {exc}")
             return Outcome(Verdict.TERM, error=str(exc))
-        aggregate = f"{event.source}/{event.subject}"
-        if aggregate in held_back:
-            return Outcome(Verdict.NAK, self._delay(delivery.deliveries))
         handler = self.handlers.get(event.type)
         with tracer.start_as_current_span(
             f"{event.type} process",
@@ -231,7 +239,13 @@ class EventConsumer:
         ) as span:
             try:
                 async with session.begin_nested():
-                    return await self._apply_once(session, event, handler)
+                    await self._apply_once(session, event, handler)
+                return Outcome(Verdict.ACK)
+            except HeldBackError as exc:
+                # Not a failure of this event: it waits, however many deliveries that takes
+                # (the server redelivers without limit, and every hold ends).
+                self._count("held_back")
+                return Outcome(Verdict.NAK, self._delay(delivery.deliveries), str(exc))
             except Unprocessable as exc:
                 span.record_exception(exc)
                 await self._dead_letter(session, delivery, event, f"unprocessable: {exc}")
@@ -246,7 +260,8 @@ class EventConsumer:
                         session, delivery, event, f"failed on last delivery: {error}"
                     )
                     return Outcome(Verdict.TERM, error=error)
-                held_back.add(aggregate)
+                delay = self._delay(delivery.deliveries)
+                await self._hold(session, event, delay)
                 self._count("retried")
                 log.warning(
                     "consumer %s: %s failed (delivery %d), retrying: %s",
@@ -255,11 +270,32 @@ class EventConsumer:
                     delivery.deliveries,
                     error,
                 )
-                return Outcome(Verdict.NAK, self._delay(delivery.deliveries), error)
+                return Outcome(Verdict.NAK, delay, error)
+
+    def _position_key(self, event: CloudEvent[Any]) -> dict[str, str]:
+        return {"consumer": self.name, "source": event.source, "aggregate": event.subject}
+
+    async def _position(self, session: AsyncSession, event: CloudEvent[Any]) -> Row[Any] | None:
+        positions = self.tables.applied_position
+        return (
+            await session.execute(
+                select(
+                    positions.c.sequence,
+                    positions.c.held_sequence,
+                    positions.c.held_event_id,
+                    positions.c.held_until,
+                ).where(
+                    *(
+                        positions.c[column] == value
+                        for column, value in self._position_key(event).items()
+                    )
+                )
+            )
+        ).first()
 
     async def _apply_once(
         self, session: AsyncSession, event: CloudEvent[Any], handler: Handler | None
-    ) -> Outcome:
+    ) -> None:
         inbox, positions = self.tables.inbox, self.tables.applied_position
         seen = await session.execute(
             select(inbox.c.event_id).where(
@@ -268,35 +304,71 @@ class EventConsumer:
         )
         if seen.first() is not None:
             self._count("duplicates")
-            return Outcome(Verdict.ACK)
+            return
+        position = await self._position(session, event)
+        if position is not None and _waits_behind(position, event):
+            raise HeldBackError(
+                f"{event.id} waits behind {position.held_event_id} "
+                f"(sequence {position.held_sequence}), which is being retried"
+            )
         # Should another replica insert the same id first, the unique key fails this savepoint
         # and the redelivery finds the row: still one effect.
         await session.execute(
             inbox.insert().values(consumer=self.name, event_id=event.id, processed_at=utcnow())
         )
-        key = {"consumer": self.name, "source": event.source, "aggregate": event.subject}
-        applied = (
-            await session.execute(
-                select(positions.c.sequence).where(
-                    *(positions.c[column] == value for column, value in key.items())
-                )
-            )
-        ).scalar_one_or_none()
-        if applied is not None and event.sequence <= applied:
+        if position is not None and event.sequence <= position.sequence:
             self._count("stale")
-            return Outcome(Verdict.ACK)
+            await self._release(session, event)
+            return
         if handler is not None:
             await handler(Transaction(session, self.tables, self.source, cause=event), event)
-        if applied is None:
+        key = self._position_key(event)
+        if position is None:
             await session.execute(positions.insert().values(**key, sequence=event.sequence))
         else:
+            released = {} if position.held_event_id != event.id else _NO_HOLD
             await session.execute(
                 positions.update()
                 .where(*(positions.c[column] == value for column, value in key.items()))
-                .values(sequence=event.sequence)
+                .values(sequence=event.sequence, **released)
             )
         self._count("applied")
-        return Outcome(Verdict.ACK)
+
+    async def _hold(self, session: AsyncSession, event: CloudEvent[Any], delay_s: float) -> None:
+        """Make later events of ``event``'s aggregate wait until it is applied or dead-lettered
+        (an earlier event already holding the aggregate keeps its hold)."""
+        positions = self.tables.applied_position
+        key = self._position_key(event)
+        hold = {
+            "held_sequence": event.sequence,
+            "held_event_id": event.id,
+            "held_until": utcnow() + timedelta(seconds=delay_s + HOLD_GRACE_S),
+        }
+        position = await self._position(session, event)
+        if position is None:
+            # Nothing of the aggregate applied yet: sequence 0 is older than every event.
+            await session.execute(positions.insert().values(**key, sequence=0, **hold))
+        elif not _waits_behind(position, event):
+            await session.execute(
+                positions.update()
+                .where(*(positions.c[column] == value for column, value in key.items()))
+                .values(**hold)
+            )
+
+    async def _release(self, session: AsyncSession, event: CloudEvent[Any]) -> None:
+        """End the hold ``event`` put on its aggregate, if it holds it."""
+        positions = self.tables.applied_position
+        await session.execute(
+            positions.update()
+            .where(
+                *(
+                    positions.c[column] == value
+                    for column, value in self._position_key(event).items()
+                ),
+                positions.c.held_event_id == event.id,
+            )
+            .values(**_NO_HOLD)
+        )
 
     async def replay(self, dead_letter_id: int) -> CloudEvent[Any]:
         """Apply a dead-lettered message again from its stored row, and mark it replayed.
@@ -352,6 +424,9 @@ class EventConsumer:
     ) -> None:
         self._count("dead_lettered")
         log.error("consumer %s: dead-lettered %s: %s", self.name, delivery.nats_subject, error)
+        if event is not None:
+            # What waited behind it goes on; a replay of it later finds them applied.
+            await self._release(session, event)
         await session.execute(
             self.tables.dead_letter.insert().values(
                 consumer=self.name,
@@ -365,3 +440,19 @@ class EventConsumer:
                 failed_at=utcnow(),
             )
         )
+
+
+_NO_HOLD: dict[str, None] = {"held_sequence": None, "held_event_id": None, "held_until": None}
+
+
+def _waits_behind(position: Row[Any], event: CloudEvent[Any]) -> bool:
+    """Whether ``event`` must wait for the event holding its aggregate (a lapsed hold holds
+    nothing; the held event itself and events older than it never wait)."""
+    if position.held_sequence is None or position.held_event_id == event.id:
+        return False
+    if event.sequence < position.held_sequence:
+        return False
+    if as_utc(position.held_until) <= utcnow():
+        log.warning("hold of %s by %s lapsed", event.subject, position.held_event_id)
+        return False
+    return True

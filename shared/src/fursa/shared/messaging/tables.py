@@ -85,5 +85,11 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("source", String(100), primary_key=True),
         Column("aggregate", String(200), primary_key=True),
         Column("sequence", BigInteger, nullable=False),
+        # An event of the aggregate that failed and waits for its retry: later events of the
+        # aggregate wait behind it (else they would overtake it, and it would come back stale).
+        Column("held_sequence", BigInteger),
+        Column("held_event_id", String(36)),
+        # When the hold lapses should the held event never come back (its stream purged).
+        Column("held_until", DateTime(timezone=True)),
     )
     return KernelTables(outbox, inbox, dead_letter, applied_position)
