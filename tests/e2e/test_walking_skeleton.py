@@ -25,6 +25,8 @@ async def test_enrolled_learner_reaches_certificate_and_guardian_notification(
     # Guardians 4 and 9 declined notifications: eight messages, none to them.
     assert result.expected_notifications == 8
     assert result.notifications == 8
+    # The association hears of every certificate, whatever the guardian's consent.
+    assert result.association_notices == 10
     # Each consenting guardian hears of the enrollment, the completion and the certificate.
     sink = [
         json.loads(line)

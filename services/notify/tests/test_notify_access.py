@@ -211,7 +211,7 @@ async def test_a_pending_message_cannot_be_resent(
         await service.keep_contact(tx, enrollment=learner_enrolled(1), as_of=utcnow())
     issued = journey.issued(1)
     async with runtime.uow.begin(cause=issued) as tx:
-        [pending] = await service.tell_guardian(
+        [pending] = await service.tell(
             tx,
             event=issued,
             learner_id=uuid_of("learner", 1),
@@ -267,6 +267,46 @@ async def test_admins_register_partners_and_partners_their_endpoints(
     assert rotated.json()["secret"] != endpoint["secret"]
     shown = await client.get(f"/partners/{partner['partner_id']}", headers=own)
     assert shown.json() == partner
+
+
+async def test_a_partner_changes_its_endpoint_and_switches_it_off_and_on(
+    client: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    partner_id = await new_partner(client)
+    own = headers_for(Role.PARTNER, partner_id=partner_id)
+    created = await client.post(
+        f"/partners/{partner_id}/endpoints",
+        json={"url": "https://relais.example/hooks", "event_types": [FEED]},
+        headers=own,
+    )
+    path = f"/partners/{partner_id}/endpoints/{created.json()['endpoint_id']}"
+    other_type = "fursa.partner.learner-enrolled.v1"
+
+    moved = await client.patch(
+        path, json={"url": "https://relais.example/v2", "event_types": [other_type]}, headers=own
+    )
+    assert moved.status_code == 200
+    assert (moved.json()["url"], moved.json()["event_types"]) == (
+        "https://relais.example/v2",
+        [other_type],
+    )
+    off = await client.patch(path, json={"enabled": False}, headers=own)
+    assert (off.json()["disabled_reason"], off.json()["disabled_at"] is not None) == (
+        "switched_off",
+        True,
+    )
+    on = await client.patch(path, json={"enabled": True}, headers=own)
+    assert (on.json()["disabled_reason"], on.json()["disabled_at"]) == (None, None)
+    [listed] = (await client.get(f"/partners/{partner_id}/endpoints", headers=own)).json()
+    assert listed == on.json()
+
+    refused = await client.patch(path, json={"event_types": ["fursa.enrollment.x.v1"]})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "event_types.0"
+    unknown = await client.patch(path, json={"secret": "mine"})
+    assert unknown.status_code == 422
+    other = headers_for(Role.PARTNER, partner_id=await new_partner(client))
+    assert (await client.patch(path, json={"enabled": True}, headers=other)).status_code == 404
 
 
 async def test_a_partner_cannot_see_or_touch_another_partner(

@@ -283,7 +283,7 @@ async def test_after_a_rotation_old_and_new_secrets_both_sign_until_the_old_expi
     assert not verify_standard_webhook(rotation.secret, last.headers, last.body)
 
 
-async def test_a_410_disables_the_endpoint_and_drops_its_pending_deliveries(
+async def test_a_410_disables_the_endpoint_until_its_partner_switches_it_on_again(
     notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
 ) -> None:
     created = await endpoint(notify, receiver.url("/gone"))
@@ -315,6 +315,21 @@ async def test_a_410_disables_the_endpoint_and_drops_its_pending_deliveries(
     await notify.hear(journey.enrolled(3))
     await notify.hear(journey.issued(3))
     assert len([d for d in await notify.deliveries() if d.channel == "webhook"]) == 2
+
+    # The receiver is back: its partner switches the endpoint on, and new events reach it.
+    switched = await partners.update_endpoint(
+        notify.uow,
+        partner_id=created.endpoint.partner_id,
+        endpoint_id=created.endpoint.id,
+        enabled=True,
+    )
+    assert switched is not None
+    assert switched.disabled_at is None
+    await notify.hear(journey.enrolled(4))
+    await notify.hear(journey.issued(4))
+    while await attempt_due(sender):
+        pass
+    assert len(receiver.to("/gone")) == 2
 
 
 @pytest.mark.slow

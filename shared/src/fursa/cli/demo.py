@@ -1,9 +1,10 @@
 """``fursa demo``: drive learners through the running platform and check every count.
 
-Enroll N learners over HTTP, wait for training to open their records, take them through their
-sessions and assessments to a passed completion, then wait
-for a certificate per learner and a guardian notification per consenting guardian — read back
-from each service's API, learner by learner.
+Give the demo association an e-mail address for its notices, enroll N learners over HTTP, wait
+for training to open their records, take them through their sessions and assessments to a
+passed completion, then wait for a certificate per learner, a guardian notification per
+consenting guardian and a notice to the association per certificate — read back from each
+service's API, learner by learner.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import httpx
 from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
 from fursa.shared.messaging.streams import CERTIFICATE_ISSUED
+
+# Where the demo association's notices go (into the local SMTP sink under `fursa up`).
+ASSOCIATION_ADDRESS = "suivi@association-demo.ma"
 
 # Learners taken through their sessions together by ``complete_trainings``.
 CLASS_SIZE = 200
@@ -44,6 +48,7 @@ class DemoResult:
     certificates: int
     notifications: int
     expected_notifications: int
+    association_notices: int
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,6 +57,7 @@ class DemoResult:
             "completed": self.completed,
             "certificates": self.certificates,
             "notifications": self.notifications,
+            "association_notices": self.association_notices,
             "seconds": round(self.seconds, 2),
         }
 
@@ -196,6 +202,14 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
 
         centers = (await call("GET", f"{urls['enrollment']}/centers")).raise_for_status().json()
         center_id = centers[0]["id"]
+        association_id = centers[0]["association_id"]
+        (
+            await call(
+                "PUT",
+                f"{urls['notify']}/associations/{association_id}/contact",
+                json={"email": ASSOCIATION_ADDRESS, "preferred_language": "fr"},
+            )
+        ).raise_for_status()
 
         async def enroll(n: int) -> dict[str, Any]:
             response = await call(
@@ -243,19 +257,21 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
             await asyncio.gather(*(certificate_of(e["enrollment_id"]) for e in enrollments))
         )
 
-        async def notified(learner_id: str, expected: bool) -> int:
+        async def notified(learner_id: str, recipient_kind: str, expected: bool) -> int:
             async def count() -> list[Any]:
                 found: list[Any] = (
                     await call(
                         "GET", f"{urls['notify']}/deliveries", params={"learner_id": learner_id}
                     )
                 ).json()
-                # The guardian's message about the certificate, sent (others tell of the
-                # enrollment and of the completion).
+                # The message about the certificate, sent (others tell of the enrollment and
+                # of the completion).
                 return [
                     delivery
                     for delivery in found
-                    if delivery["cause_type"] == CERTIFICATE_ISSUED and delivery["status"] == "sent"
+                    if delivery["cause_type"] == CERTIFICATE_ISSUED
+                    and delivery["recipient_kind"] == recipient_kind
+                    and delivery["status"] == "sent"
                 ]
 
             if expected:
@@ -264,7 +280,15 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
 
         notifications = sum(
             await asyncio.gather(
-                *(notified(e["learner_id"], consents(n)) for n, e in enumerate(enrollments))
+                *(
+                    notified(e["learner_id"], "guardian", consents(n))
+                    for n, e in enumerate(enrollments)
+                )
+            )
+        )
+        association_notices = sum(
+            await asyncio.gather(
+                *(notified(e["learner_id"], "association", True) for e in enrollments)
             )
         )
     return DemoResult(
@@ -273,6 +297,7 @@ async def run_demo(urls: dict[str, str], learners: int, timeout_s: float = 120) 
         certificates=certificates,
         notifications=notifications,
         expected_notifications=sum(consents(n) for n in range(learners)),
+        association_notices=association_notices,
         seconds=time.monotonic() - started,
     )
 

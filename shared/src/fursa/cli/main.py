@@ -149,13 +149,17 @@ def demo(
     }
     result = asyncio.run(run_demo(urls, learners, timeout))
     ok = (
-        result.enrolled == result.completed == result.certificates == learners
+        result.enrolled
+        == result.completed
+        == result.certificates
+        == result.association_notices
+        == learners
         and result.notifications == result.expected_notifications
     )
     if not ok:
         console.print(
-            f"[red]expected {learners} enrolled/completed/certificates and "
-            f"{result.expected_notifications} notifications[/red]"
+            f"[red]expected {learners} enrolled/completed/certificates/association notices "
+            f"and {result.expected_notifications} notifications[/red]"
         )
     print(json.dumps(result.as_dict()))
     sys.exit(0 if ok else 1)

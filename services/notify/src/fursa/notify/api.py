@@ -4,6 +4,8 @@
   association, center or territory (any other learner's deliveries are answered exactly as if
   there were none) and send a message again. Responses name recipients by kind only: no phone
   number, address or message text ever leaves through here.
+* ``/associations/{id}/contact``: an association's staff say where the association hears of
+  its learners (one e-mail address and a language).
 * ``/partners``: admins register partners; admins and a partner's own system register its
   webhook endpoints, rotate their secrets, read their delivery log and re-deliver. Another
   partner's ids answer 404.
@@ -14,12 +16,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from fursa.notify import delivery_log, partners
+from fursa.notify import associations, delivery_log, partners
 from fursa.notify.deliveries import NotResendableError
 from fursa.notify.domain import DeliveryStatus
 from fursa.notify.models import Delivery, Partner, PartnerEndpoint
@@ -27,7 +29,7 @@ from fursa.notify.partner_catalog import asyncapi_document, partner_schemas
 from fursa.notify.settings import NotifySettings
 from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
 from fursa.shared.clock import as_utc
-from fursa.shared.contracts import Channel, RecipientKind
+from fursa.shared.contracts import Channel, Language, RecipientKind
 from fursa.shared.contracts.common import EVENT_TYPE_PATTERN, UUID_PATTERN
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
@@ -130,10 +132,16 @@ async def summary(
     db: DatabaseDep,
     viewer: Staff,
     cause_type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN)] = None,
+    recipient_kind: Annotated[
+        Literal[RecipientKind.GUARDIAN, RecipientKind.ASSOCIATION], Query()
+    ] = RecipientKind.GUARDIAN,
 ) -> DeliverySummaryPublic:
-    """How many messages to guardians within the caller's scope are in each status (only
-    those about events of ``cause_type``, e.g. certificate-issued, if given)."""
-    counts = await delivery_log.counts(db, viewer=viewer, cause_type=cause_type)
+    """How many messages about learners within the caller's scope, to guardians (or to their
+    associations), are in each status (only those about events of ``cause_type``, e.g.
+    certificate-issued, if given)."""
+    counts = await delivery_log.counts(
+        db, viewer=viewer, recipient_kind=recipient_kind, cause_type=cause_type
+    )
     return DeliverySummaryPublic(**{status.value: n for status, n in counts.items()})
 
 
@@ -147,6 +155,79 @@ async def resend(uow: UowDep, viewer: Staff, delivery_id: IdPath) -> DeliveryPub
     if delivery is None:
         raise Problem.not_found()
     return DeliveryPublic.model_validate(delivery)
+
+
+# ---- where an association hears of its learners --------------------------------------------
+
+_association_managers = allow(Role.ASSOCIATION_STAFF, Role.ADMIN)
+AssociationManager = Annotated[Principal, Depends(_association_managers)]
+
+
+class AssociationContactIn(Strict):
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    preferred_language: Language
+
+
+class AssociationContactPublic(BaseModel):
+    association_id: str
+    email: str
+    preferred_language: Language
+    updated_at: UtcInstant
+
+
+associations_router = APIRouter(
+    prefix="/associations/{association_id}/contact",
+    tags=["associations"],
+    dependencies=[Depends(_association_managers)],
+    responses=_PROBLEMS,
+)
+
+
+def _own_association(viewer: AssociationManager, association_id: IdPath) -> str:
+    """The association of the path, if the caller is its staff or an admin (404 otherwise)."""
+    if viewer.role is not Role.ADMIN and viewer.association_id != association_id:
+        raise Problem.not_found()
+    return association_id
+
+
+OwnAssociation = Annotated[str, Depends(_own_association)]
+
+
+@associations_router.put("")
+async def set_association_contact(
+    uow: UowDep,
+    viewer: AssociationManager,
+    association_id: OwnAssociation,
+    body: AssociationContactIn,
+) -> AssociationContactPublic:
+    """Where the association hears of its learners: an e-mail for each enrollment, place on
+    the waiting list, learner at risk, completion, certificate issued or revoked, in its
+    language. It applies to what happens from now on."""
+    contact = await associations.set_contact(
+        uow,
+        association_id=association_id,
+        email=body.email,
+        language=body.preferred_language,
+        by=viewer.subject,
+    )
+    return AssociationContactPublic.model_validate(contact, from_attributes=True)
+
+
+@associations_router.get("")
+async def show_association_contact(
+    db: DatabaseDep, association_id: OwnAssociation
+) -> AssociationContactPublic:
+    contact = await associations.contact_of(db, association_id=association_id)
+    if contact is None:
+        raise Problem.not_found()
+    return AssociationContactPublic.model_validate(contact, from_attributes=True)
+
+
+@associations_router.delete("", status_code=204)
+async def remove_association_contact(uow: UowDep, association_id: OwnAssociation) -> None:
+    """Stop the association's notices, those still waiting to be sent included."""
+    if not await associations.remove_contact(uow, association_id=association_id):
+        raise Problem.not_found()
 
 
 # ---- partners and their webhooks -----------------------------------------------------------
@@ -174,9 +255,24 @@ class PartnerPublic(BaseModel):
     name: str
 
 
+EndpointUrl = Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
+EventTypes = Annotated[list[PartnerEventType], Field(min_length=1, max_length=50)]
+
+
 class EndpointCreate(Strict):
-    url: Annotated[str, Field(max_length=2048, pattern=r"^https?://[^\s/?#]+[^\s]*$")]
-    event_types: Annotated[list[PartnerEventType], Field(min_length=1, max_length=50)]
+    url: EndpointUrl
+    event_types: EventTypes
+
+
+class EndpointUpdate(Strict):
+    """What to change; fields left out stay as they are."""
+
+    url: EndpointUrl | None = None
+    event_types: EventTypes | None = None
+    enabled: Annotated[
+        bool | None,
+        Field(description="true switches a disabled endpoint on again (e.g. after a 410)."),
+    ] = None
 
 
 class EndpointPublic(BaseModel):
@@ -280,14 +376,44 @@ async def add_endpoint(
 ) -> EndpointCreated:
     """Register a webhook endpoint for chosen partner event types; the answer shows its
     signing secret, once."""
-    if settings.mode == "production" and not body.url.startswith("https://"):
-        raise Problem.rule("webhook_url_not_https", field="url")
+    _require_https(settings, body.url)
     created = await partners.add_endpoint(
         uow, partner_id=partner.id, url=body.url, event_types=body.event_types
     )
     return EndpointCreated(
         **EndpointPublic.of(created.endpoint).model_dump(), secret=created.secret
     )
+
+
+@partners_router.patch("/{partner_id}/endpoints/{endpoint_id}")
+async def update_endpoint(
+    uow: UowDep,
+    settings: SettingsDep,
+    partner: ManagedPartner,
+    endpoint_id: ManagedEndpoint,
+    body: EndpointUpdate,
+) -> EndpointPublic:
+    """Change an endpoint's URL or event types, or switch it off or on again — after a 410
+    disabled it, once the receiver is back. Events published while it was off are not sent
+    to it; replay them from the PARTNER stream."""
+    if body.url is not None:
+        _require_https(settings, body.url)
+    endpoint = await partners.update_endpoint(
+        uow,
+        partner_id=partner.id,
+        endpoint_id=endpoint_id,
+        url=body.url,
+        event_types=body.event_types,
+        enabled=body.enabled,
+    )
+    if endpoint is None:
+        raise Problem.not_found()
+    return EndpointPublic.of(endpoint)
+
+
+def _require_https(settings: NotifySettings, url: str) -> None:
+    if settings.mode == "production" and not url.startswith("https://"):
+        raise Problem.rule("webhook_url_not_https", field="url")
 
 
 @partners_router.get("/{partner_id}/endpoints")

@@ -80,5 +80,11 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         )
     )
     return runtime.app(
-        [api.deliveries_router, api.partners_router, api.catalog_router], title="Fursa notify"
+        [
+            api.deliveries_router,
+            api.associations_router,
+            api.partners_router,
+            api.catalog_router,
+        ],
+        title="Fursa notify",
     )

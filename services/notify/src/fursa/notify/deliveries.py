@@ -20,7 +20,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.notify.channels import Message, SendFailed
 from fursa.notify.domain import DeliveryStatus, RetryPolicy
-from fursa.notify.models import Contact, Delivery, EndpointSecret, PartnerEndpoint
+from fursa.notify.models import (
+    AssociationContact,
+    Contact,
+    Delivery,
+    EndpointSecret,
+    PartnerEndpoint,
+)
 from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import (
     Channel,
@@ -82,8 +88,9 @@ async def claim_due(
     """Claim up to ``limit`` due deliveries (``per_lane`` at most in one lane) outside
     ``busy_lanes`` and build their messages.
 
-    A delivery whose guardian withdrew consent (or lost the address) or whose endpoint was
-    disabled is cancelled here instead: the check happens at each attempt, not only once.
+    A delivery whose guardian withdrew consent (or lost the address), whose association
+    removed its address or whose endpoint was disabled is cancelled here instead: the check
+    happens at each attempt, not only once.
     """
     now = utcnow()
     claims: list[Claim] = []
@@ -132,6 +139,19 @@ async def _message_for(session: AsyncSession, delivery: Delivery) -> Message | N
             return None
         secrets = await active_secrets(session, endpoint_id=endpoint.id)
         return Message(id=delivery.id, to=endpoint.url, text=delivery.body, secrets=secrets)
+    if delivery.recipient_kind == RecipientKind.ASSOCIATION.value:
+        association = await session.get(
+            AssociationContact, delivery.recipient, populate_existing=True
+        )
+        if association is None:
+            return None
+        return Message(
+            id=delivery.id,
+            to=association.email,
+            text=delivery.body,
+            language=Language(association.preferred_language),
+            subject=delivery.title,
+        )
     contact = await session.get(Contact, delivery.recipient, populate_existing=True)
     if contact is None or not contact.consent_notifications:
         return None

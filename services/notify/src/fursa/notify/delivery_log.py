@@ -16,6 +16,7 @@ from fursa.notify.deliveries import send_again
 from fursa.notify.domain import DeliveryStatus
 from fursa.notify.models import Contact, Delivery
 from fursa.shared.auth import Principal
+from fursa.shared.contracts import RecipientKind
 from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import UnitOfWork
 
@@ -52,14 +53,23 @@ async def deliveries_to(db: Database, *, learner_id: str, viewer: Principal) -> 
 
 
 async def counts(
-    db: Database, *, viewer: Principal, cause_type: str | None = None
+    db: Database,
+    *,
+    viewer: Principal,
+    recipient_kind: RecipientKind = RecipientKind.GUARDIAN,
+    cause_type: str | None = None,
 ) -> dict[DeliveryStatus, int]:
-    """How many messages to guardians are in each status, among those the viewer may see
-    (only those caused by events of ``cause_type``, if given)."""
+    """How many messages about learners to ``recipient_kind`` (guardians or associations) are
+    in each status, among those the viewer may see (only those caused by events of
+    ``cause_type``, if given)."""
     query = (
         select(Delivery.status, func.count())
         .outerjoin(Contact, col(Contact.learner_id) == col(Delivery.learner_id))
-        .where(col(Delivery.learner_id).is_not(None), visible_to(viewer))
+        .where(
+            col(Delivery.learner_id).is_not(None),
+            col(Delivery.recipient_kind) == recipient_kind.value,
+            visible_to(viewer),
+        )
         .group_by(col(Delivery.status))
     )
     if cause_type is not None:

@@ -1,8 +1,10 @@
 """What notify tells whom and when to try again, in plain code.
 
-Messages to guardians are template files (``templates/<topic>.<language>.txt``: the e-mail
-subject on the first line, a blank line, then the text, with ``{placeholders}``), rendered in
-the guardian's preferred language. Deliveries are retried with exponential backoff and jitter.
+Messages are template files, one per topic, audience and language: ``templates/<topic>.
+<language>.txt`` for guardians, ``templates/association/<topic>.<language>.txt`` for the
+learner's association (the e-mail subject on the first line, a blank line, then the text, with
+``{placeholders}``), rendered in the recipient's preferred language. Deliveries are retried
+with exponential backoff and jitter.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from fursa.shared.contracts import CertificateKind, Language
+from fursa.shared.contracts import CertificateKind, Language, RecipientKind
 
 
 class Topic(StrEnum):
-    """What a guardian is told of (each has a template per language)."""
+    """What a guardian and the learner's association are told of (each has a template per
+    audience and language)."""
 
     LEARNER_ENROLLED = "learner-enrolled"
     LEARNER_WAITLISTED = "learner-waitlisted"
@@ -54,44 +57,61 @@ class Template:
 
     @property
     def placeholders(self) -> frozenset[str]:
+        """The names the subject and the text need filled."""
         return frozenset(
-            name for _, name, _, _ in string.Formatter().parse(self.text) if name is not None
+            name
+            for part in (self.subject, self.text)
+            for _, name, _, _ in string.Formatter().parse(part)
+            if name is not None
         )
 
-    def render(self, **values: str) -> str:
+    def render(self, **values: str) -> Text:
         missing = self.placeholders - set(values)
         if missing:
             raise KeyError(f"template {self.id} needs {sorted(missing)}")
-        return self.text.format(**values)
+        return Text(self, self.subject.format(**values), self.text.format(**values))
+
+
+# Where each audience's templates are, under templates/ (guardians' at the top); a template's
+# id is its path with dots, e.g. ``association.learner-at-risk.fr``.
+_FOLDERS = {RecipientKind.GUARDIAN: (), RecipientKind.ASSOCIATION: ("association",)}
 
 
 @cache
-def template_for(topic: str, language: Language) -> Template:
-    """The template of a topic in the guardian's preferred language (read once from its file)."""
-    name = f"{topic}.{language.value}"
-    path = resources.files("fursa.notify").joinpath("templates", f"{name}.txt")
-    if topic not in set(Topic) or not path.is_file():
-        raise UnknownTemplateError(f"no {language} template for {topic}")
+def template_for(
+    topic: str, language: Language, audience: RecipientKind = RecipientKind.GUARDIAN
+) -> Template:
+    """The template of a topic for an audience in the recipient's preferred language (read
+    once from its file)."""
+    folders = _FOLDERS.get(audience)
+    file = f"{topic}.{language.value}"
+    path = resources.files("fursa.notify").joinpath("templates", *folders or (), f"{file}.txt")
+    if folders is None or topic not in set(Topic) or not path.is_file():
+        raise UnknownTemplateError(f"no {language} template for {topic} to {audience}")
     subject, _, text = path.read_text(encoding="utf-8").partition("\n\n")
+    name = ".".join((*folders, file))
     return Template(id=name, language=language, subject=subject.strip(), text=text.strip())
 
 
 @dataclass(frozen=True)
 class Text:
-    """A rendered message: what was said, with the template it came from."""
+    """A rendered message: what was said (the e-mail subject and the text), with the template
+    it came from."""
 
     template: Template
+    subject: str
     body: str
 
-    @property
-    def subject(self) -> str:
-        return self.template.subject
 
-
-def render(topic: Topic, language: Language, **values: str) -> Text:
-    """The message of ``topic`` in ``language`` with its placeholders filled."""
-    template = template_for(topic, language)
-    return Text(template, template.render(**values))
+def render(
+    topic: Topic,
+    language: Language,
+    audience: RecipientKind = RecipientKind.GUARDIAN,
+    /,
+    **values: str,
+) -> Text:
+    """The message of ``topic`` to ``audience`` in ``language`` with its placeholders filled."""
+    return template_for(topic, language, audience).render(**values)
 
 
 _KIND_WORDS: dict[tuple[CertificateKind, Language], str] = {

@@ -24,7 +24,7 @@ KERNEL = kernel_tables(Base.metadata)
 class Contact(Base, table=True):
     """Whom to tell about a learner — the guardian — copied from the `pii` of enrollment's
     events, and where the learner is enrolled (association, center, territory): what decides
-    who may see the learner's deliveries."""
+    who may see the learner's deliveries, and which association hears of them."""
 
     __tablename__ = "contact"
 
@@ -34,6 +34,9 @@ class Contact(Base, table=True):
     center_id: str = Field(index=True, max_length=36)
     region_code: str = Field(index=True, max_length=16)
     province_code: str = Field(index=True, max_length=16)
+    # The learner's name in both scripts, for the association's notices (forgotten on erasure).
+    learner_name_ar: str | None = Field(default=None, max_length=200)
+    learner_name_latin: str | None = Field(default=None, max_length=200)
     guardian_name: str = Field(max_length=200)
     phone: str = Field(max_length=16)
     email: str | None = Field(default=None, max_length=254)
@@ -43,6 +46,19 @@ class Contact(Base, table=True):
     # aggregates, so the kernel's sequence check cannot see it) never undoes a newer one,
     # e.g. a withdrawn consent.
     as_of: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class AssociationContact(Base, table=True):
+    """Where an association wants the notices about its learners (set by its own staff): an
+    organisation's address, not a person's."""
+
+    __tablename__ = "association_contact"
+
+    association_id: str = Field(primary_key=True, max_length=36)
+    email: str = Field(max_length=254)
+    preferred_language: str = Field(max_length=2)
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_by: str = Field(max_length=200)
 
 
 class ErasedLearner(Base, table=True):

@@ -41,7 +41,8 @@ _SIGNATURE_NOTE = (
     "`webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature` "
     "(`v1,<base64 HMAC-SHA256 of id.timestamp.body>` for each current secret, space-"
     "separated; during a rotation's grace period the old secret signs too). Answer 2xx to "
-    "acknowledge; 410 disables the endpoint; other answers and timeouts are retried with "
+    "acknowledge; 410 disables the endpoint (until `PATCH .../endpoints/{id}` with "
+    '`{"enabled": true}` switches it on again); other answers and timeouts are retried with '
     "exponential backoff."
 )
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import uuid6
 from sqlmodel import col, select
 
+from fursa.notify.deliveries import disable_endpoint
 from fursa.notify.models import Delivery, EndpointSecret, Partner, PartnerEndpoint
 from fursa.shared.auth import Principal, Role
 from fursa.shared.clock import as_utc, utcnow
@@ -24,6 +25,8 @@ from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
+# Why an endpoint its partner (or an admin) switched off is disabled; a 410 gives "http_410".
+SWITCHED_OFF = "switched_off"
 
 
 def new_secret() -> str:
@@ -101,6 +104,37 @@ async def find_endpoint(
             endpoint = await session.get(PartnerEndpoint, endpoint_id)
     if endpoint is None or endpoint.partner_id != partner_id:
         return None
+    return endpoint
+
+
+async def update_endpoint(
+    uow: UnitOfWork,
+    *,
+    partner_id: str,
+    endpoint_id: str,
+    url: str | None = None,
+    event_types: list[str] | None = None,
+    enabled: bool | None = None,
+) -> PartnerEndpoint | None:
+    """Change an endpoint's URL or event types, or switch it on or off. Switching it on again
+    (e.g. after its receiver answered 410) sends the events that come from then on; those
+    missed meanwhile are in the PARTNER stream, which the partner may replay from any time."""
+    async with uow.begin() as tx:
+        endpoint = await find_endpoint(tx, partner_id=partner_id, endpoint_id=endpoint_id)
+        if endpoint is None:
+            return None
+        if url is not None:
+            endpoint.url = url
+        if event_types is not None:
+            endpoint.event_types = sorted(set(event_types))
+        if enabled is True:
+            endpoint.disabled_at = None
+            endpoint.disabled_reason = None
+        tx.session.add(endpoint)
+        await tx.session.flush()
+        if enabled is False and endpoint.disabled_at is None:
+            await disable_endpoint(tx, endpoint_id=endpoint_id, reason=SWITCHED_OFF)
+            await tx.session.refresh(endpoint)
     return endpoint
 
 

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from fursa.notify import domain
 from fursa.notify.domain import DeliveryStatus, Topic
 from fursa.notify.models import (
+    AssociationContact,
     Contact,
     Delivery,
     ErasedLearner,
@@ -74,7 +75,7 @@ async def keep_contact(
         "center_id": enrollment.center_id,
         "region_code": enrollment.region_code,
         "province_code": enrollment.province_code,
-        **_guardian_values(enrollment.pii),
+        **_pii_values(enrollment.pii),
         "as_of": as_of,
     }
     # One atomic upsert: two replicas racing on one learner never fail on the key (such an
@@ -93,10 +94,11 @@ async def keep_contact(
 
 
 async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled]) -> None:
-    """Keep the guardian's contact, tell them of the enrollment, tell partners."""
+    """Keep the guardian's contact, tell them and the association of the enrollment, tell
+    partners."""
     enrolled = event.data
     if await keep_contact(tx, enrollment=enrolled, as_of=event.time) is not None:
-        await tell_guardian(
+        await tell(
             tx,
             event=event,
             learner_id=enrolled.learner_id,
@@ -110,7 +112,7 @@ async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitli
     """Keep the guardian's contact, tell them the learner's place in line, tell partners."""
     waitlisted = event.data
     if await keep_contact(tx, enrollment=waitlisted, as_of=event.time) is not None:
-        await tell_guardian(
+        await tell(
             tx,
             event=event,
             learner_id=waitlisted.learner_id,
@@ -132,7 +134,7 @@ async def learner_updated(tx: Transaction, *, event: CloudEvent[LearnerUpdated])
     await tx.session.execute(
         update(Contact)
         .where(col(Contact.learner_id) == updated.learner_id, _older_than(event.time))
-        .values(**_guardian_values(updated.pii), as_of=event.time)
+        .values(**_pii_values(updated.pii), as_of=event.time)
     )
     if not updated.pii.consent.notifications:
         await _cancel_pending(tx, learner_id=updated.learner_id)
@@ -167,20 +169,30 @@ async def learner_erased(tx: Transaction, *, event: CloudEvent[LearnerErased]) -
     await publish_to_partners(tx, event=event)
 
 
-# ---- what guardians are told ---------------------------------------------------------------
+# ---- what guardians and associations are told ----------------------------------------------
 
 
-async def tell_guardian(
+async def tell(
     tx: Transaction, *, event: CloudEvent[Any], learner_id: str, topic: Topic, values: Values
 ) -> list[Delivery]:
-    """Queue the message of ``topic`` to the learner's guardian, in their language, by SMS and
-    (when known) e-mail. Nothing without consent or for an erased learner; raises
+    """Queue the message of ``topic`` about a learner to their guardian — in the guardian's
+    language, by SMS and (when known) e-mail, only with consent — and by e-mail to the
+    learner's association, if it gave an address. Nothing for an erased learner; raises
     :class:`ContactNotYetKnownError` when the enrollment has not arrived yet."""
     if await _erased(tx, learner_id):
         return []
     contact = await tx.session.get(Contact, learner_id, populate_existing=True)
     if contact is None:
         raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
+    return [
+        *await _tell_guardian(tx, event=event, contact=contact, topic=topic, values=values),
+        *await _tell_association(tx, event=event, contact=contact, topic=topic, values=values),
+    ]
+
+
+async def _tell_guardian(
+    tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
+) -> list[Delivery]:
     if not contact.consent_notifications:
         return []
     language = Language(contact.preferred_language)
@@ -188,29 +200,76 @@ async def tell_guardian(
     channels = [ChannelKind.SMS] + ([ChannelKind.EMAIL] if contact.email else [])
     queued = []
     for channel in channels:
-        delivery = Delivery(
-            id=str(uuid6.uuid7()),
-            learner_id=learner_id,
-            recipient_kind=RecipientKind.GUARDIAN.value,
-            recipient=learner_id,
-            channel=channel.value,
-            template=text.template.id,
-            cause_event_id=event.id,
-            cause_type=event.type,
-            title=text.subject,
-            body=text.body,
-            created_at=utcnow(),
-            next_attempt_at=utcnow(),
+        delivery = _delivery(
+            event,
+            text,
+            learner_id=contact.learner_id,
+            kind=RecipientKind.GUARDIAN,
+            recipient=contact.learner_id,
+            channel=channel,
         )
         if await _queue(tx, delivery) is not None:
             queued.append(delivery)
     return queued
 
 
+async def _tell_association(
+    tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
+) -> list[Delivery]:
+    """The association hears of its learners whatever the guardian's consent to messages:
+    they are its own learners, and it acts on what it hears (e.g. one at risk)."""
+    association = await tx.session.get(AssociationContact, contact.association_id)
+    if association is None:
+        return []
+    language = Language(association.preferred_language)
+    name = contact.learner_name_ar if language is Language.AR else contact.learner_name_latin
+    text = domain.render(
+        topic,
+        language,
+        RecipientKind.ASSOCIATION,
+        learner=name or contact.enrollment_id,
+        **values(language),
+    )
+    delivery = _delivery(
+        event,
+        text,
+        learner_id=contact.learner_id,
+        kind=RecipientKind.ASSOCIATION,
+        recipient=association.association_id,
+        channel=ChannelKind.EMAIL,
+    )
+    return [delivery] if await _queue(tx, delivery) is not None else []
+
+
+def _delivery(
+    event: CloudEvent[Any],
+    text: domain.Text,
+    *,
+    learner_id: str,
+    kind: RecipientKind,
+    recipient: str,
+    channel: ChannelKind,
+) -> Delivery:
+    return Delivery(
+        id=str(uuid6.uuid7()),
+        learner_id=learner_id,
+        recipient_kind=kind.value,
+        recipient=recipient,
+        channel=channel.value,
+        template=text.template.id,
+        cause_event_id=event.id,
+        cause_type=event.type,
+        title=text.subject,
+        body=text.body,
+        created_at=utcnow(),
+        next_attempt_at=utcnow(),
+    )
+
+
 async def learner_at_risk(tx: Transaction, *, event: CloudEvent[LearnerAtRisk]) -> None:
     """Ask the guardian to help the learner keep coming (attendance fell under threshold)."""
     rate = domain.percent(event.data.attendance_rate)
-    await tell_guardian(
+    await tell(
         tx,
         event=event,
         learner_id=event.data.learner_id,
@@ -221,7 +280,7 @@ async def learner_at_risk(tx: Transaction, *, event: CloudEvent[LearnerAtRisk]) 
 
 async def training_completed(tx: Transaction, *, event: CloudEvent[TrainingCompleted]) -> None:
     """Tell the guardian the training ended, tell partners."""
-    await tell_guardian(
+    await tell(
         tx,
         event=event,
         learner_id=event.data.learner_id,
@@ -234,7 +293,7 @@ async def training_completed(tx: Transaction, *, event: CloudEvent[TrainingCompl
 async def certificate_issued(tx: Transaction, *, event: CloudEvent[CertificateIssued]) -> None:
     """Tell the guardian of the certificate and where to verify it, tell partners."""
     issued = event.data
-    await tell_guardian(
+    await tell(
         tx,
         event=event,
         learner_id=issued.learner_id,
@@ -251,7 +310,7 @@ async def certificate_issued(tx: Transaction, *, event: CloudEvent[CertificateIs
 async def certificate_revoked(tx: Transaction, *, event: CloudEvent[CertificateRevoked]) -> None:
     """Tell the guardian the certificate was revoked, tell partners."""
     revoked = event.data
-    await tell_guardian(
+    await tell(
         tx,
         event=event,
         learner_id=revoked.learner_id,
@@ -316,9 +375,11 @@ def _older_than(as_of: datetime) -> ColumnElement[bool]:
     return or_(col(Contact.as_of).is_(None), col(Contact.as_of) <= as_of)
 
 
-def _guardian_values(pii: LearnerPII) -> dict[str, Any]:
+def _pii_values(pii: LearnerPII) -> dict[str, Any]:
     guardian = pii.guardian
     return {
+        "learner_name_ar": f"{pii.first_name_ar} {pii.last_name_ar}",
+        "learner_name_latin": f"{pii.first_name_latin} {pii.last_name_latin}",
         "guardian_name": guardian.name,
         "phone": guardian.phone,
         "email": guardian.email,
@@ -339,10 +400,12 @@ async def _queue(tx: Transaction, delivery: Delivery) -> Delivery | None:
 
 
 async def _cancel_pending(tx: Transaction, *, learner_id: str) -> None:
+    """Cancel the messages to the guardian not yet sent (the association's are not theirs)."""
     await tx.session.execute(
         update(Delivery)
         .where(
             col(Delivery.learner_id) == learner_id,
+            col(Delivery.recipient_kind) == RecipientKind.GUARDIAN.value,
             col(Delivery.status) == DeliveryStatus.PENDING.value,
         )
         .values(status=DeliveryStatus.CANCELLED.value, last_error="consent_withdrawn")
