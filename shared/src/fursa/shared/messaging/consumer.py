@@ -1,7 +1,9 @@
 """Durable pull consumers: effects once, ack after commit, bad messages never block.
 
 A consumer fetches a batch, applies it in **one** database transaction — each message in its
-own savepoint, in stream order — commits, and only then acks. Per message:
+own savepoint, in stream order — commits, and only then acks. What the database knows of the
+batch (which events are in the inbox, the aggregates' applied positions) is read once, in two
+statements, and kept up to date in memory as the batch is applied. Per message:
 
 * already in the inbox → no-op (a redelivery); older than the aggregate's applied sequence →
   recorded and skipped;
@@ -24,8 +26,8 @@ import enum
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -34,7 +36,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import ServiceUnavailableError
 from opentelemetry import trace
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.shared.clock import as_utc, utcnow
@@ -211,21 +213,65 @@ class EventConsumer:
 
     async def apply_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """Apply deliveries in order inside one transaction; returns each one's verdict."""
+        parsed = [_parse(delivery) for delivery in deliveries]
         outcomes: list[Outcome] = []
         async with self.db.transaction() as session:
-            for delivery in deliveries:
-                outcomes.append(await self._apply(session, delivery))
+            batch = await self._batch(
+                session, [event for event in parsed if not isinstance(event, InvalidEvent)]
+            )
+            for delivery, event in zip(deliveries, parsed, strict=True):
+                if isinstance(event, InvalidEvent):
+                    await self._dead_letter(
+                        session, batch, delivery, None, f"invalid event: {event}"
+                    )
+                    outcomes.append(Outcome(Verdict.TERM, error=str(event)))
+                else:
+                    outcomes.append(await self._apply(session, batch, delivery, event))
         self.stats.batches += 1
         if self.on_commit:
             self.on_commit()
         return outcomes
 
-    async def _apply(self, session: AsyncSession, delivery: Delivery) -> Outcome:
-        try:
-            event = parse_event(delivery.payload)
-        except InvalidEvent as exc:
-            await self._dead_letter(session, delivery, None, f"invalid event: {exc}")
-            return Outcome(Verdict.TERM, error=str(exc))
+    async def _batch(self, session: AsyncSession, events: Sequence[CloudEvent[Any]]) -> Batch:
+        """What the database knows of a batch's events, read in two statements for the whole
+        batch: which are in the inbox already, and their aggregates' applied positions."""
+        batch = Batch()
+        if not events:
+            return batch
+        inbox, positions = self.tables.inbox, self.tables.applied_position
+        seen = await session.execute(
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name,
+                inbox.c.event_id.in_({event.id for event in events}),
+            )
+        )
+        batch.seen.update(row.event_id for row in seen)
+        rows = await session.execute(
+            select(
+                positions.c.source,
+                positions.c.aggregate,
+                positions.c.sequence,
+                positions.c.held_sequence,
+                positions.c.held_event_id,
+                positions.c.held_until,
+            ).where(
+                positions.c.consumer == self.name,
+                positions.c.source.in_({event.source for event in events}),
+                positions.c.aggregate.in_({event.subject for event in events}),
+            )
+        )
+        for row in rows:
+            batch.positions[(row.source, row.aggregate)] = Position(
+                row.sequence,
+                row.held_sequence,
+                row.held_event_id,
+                as_utc(row.held_until) if row.held_until is not None else None,
+            )
+        return batch
+
+    async def _apply(
+        self, session: AsyncSession, batch: Batch, delivery: Delivery, event: CloudEvent[Any]
+    ) -> Outcome:
         handler = self.handlers.get(event.type)
         with tracer.start_as_current_span(
             f"{event.type} process",
@@ -239,7 +285,9 @@ class EventConsumer:
         ) as span:
             try:
                 async with session.begin_nested():
-                    await self._apply_once(session, event, handler)
+                    position = await self._apply_once(session, batch, event, handler)
+                # Only now that its savepoint is released does the batch know of it.
+                batch.record(event, position)
                 return Outcome(Verdict.ACK)
             except HeldBackError as exc:
                 # Not a failure of this event: it waits, however many deliveries that takes
@@ -248,7 +296,7 @@ class EventConsumer:
                 return Outcome(Verdict.NAK, self._delay(delivery.deliveries), str(exc))
             except Unprocessable as exc:
                 span.record_exception(exc)
-                await self._dead_letter(session, delivery, event, f"unprocessable: {exc}")
+                await self._dead_letter(session, batch, delivery, event, f"unprocessable: {exc}")
                 return Outcome(Verdict.TERM, error=str(exc))
             except Exception as exc:
                 span.record_exception(exc)
@@ -257,11 +305,11 @@ class EventConsumer:
                 self.stats.last_error = error
                 if delivery.deliveries >= self.spec.max_deliver:
                     await self._dead_letter(
-                        session, delivery, event, f"failed on last delivery: {error}"
+                        session, batch, delivery, event, f"failed on last delivery: {error}"
                     )
                     return Outcome(Verdict.TERM, error=error)
                 delay = self._delay(delivery.deliveries)
-                await self._hold(session, event, delay)
+                await self._hold(session, batch, event, delay)
                 self._count("retried")
                 log.warning(
                     "consumer %s: %s failed (delivery %d), retrying: %s",
@@ -272,40 +320,28 @@ class EventConsumer:
                 )
                 return Outcome(Verdict.NAK, delay, error)
 
-    def _position_key(self, event: CloudEvent[Any]) -> dict[str, str]:
-        return {"consumer": self.name, "source": event.source, "aggregate": event.subject}
-
-    async def _position(self, session: AsyncSession, event: CloudEvent[Any]) -> Row[Any] | None:
+    def _position_where(self, event: CloudEvent[Any]) -> list[ColumnElement[bool]]:
         positions = self.tables.applied_position
-        return (
-            await session.execute(
-                select(
-                    positions.c.sequence,
-                    positions.c.held_sequence,
-                    positions.c.held_event_id,
-                    positions.c.held_until,
-                ).where(
-                    *(
-                        positions.c[column] == value
-                        for column, value in self._position_key(event).items()
-                    )
-                )
-            )
-        ).first()
+        return [
+            positions.c.consumer == self.name,
+            positions.c.source == event.source,
+            positions.c.aggregate == event.subject,
+        ]
 
     async def _apply_once(
-        self, session: AsyncSession, event: CloudEvent[Any], handler: Handler | None
-    ) -> None:
+        self,
+        session: AsyncSession,
+        batch: Batch,
+        event: CloudEvent[Any],
+        handler: Handler | None,
+    ) -> Position | None:
+        """Apply one event unless it is a duplicate or stale; returns its aggregate's position
+        afterwards (``None``: unchanged)."""
         inbox, positions = self.tables.inbox, self.tables.applied_position
-        seen = await session.execute(
-            select(inbox.c.event_id).where(
-                inbox.c.consumer == self.name, inbox.c.event_id == event.id
-            )
-        )
-        if seen.first() is not None:
+        if event.id in batch.seen:
             self._count("duplicates")
-            return
-        position = await self._position(session, event)
+            return None
+        position = batch.positions.get((event.source, event.subject))
         if position is not None and _waits_behind(position, event):
             raise HeldBackError(
                 f"{event.id} waits behind {position.held_event_id} "
@@ -318,56 +354,78 @@ class EventConsumer:
         )
         if position is not None and event.sequence <= position.sequence:
             self._count("stale")
+            if position.held_event_id != event.id:
+                return None
             await self._release(session, event)
-            return
+            return position.released()
         if handler is not None:
             await handler(Transaction(session, self.tables, self.source, cause=event), event)
-        key = self._position_key(event)
         if position is None:
-            await session.execute(positions.insert().values(**key, sequence=event.sequence))
+            await session.execute(
+                positions.insert().values(
+                    consumer=self.name,
+                    source=event.source,
+                    aggregate=event.subject,
+                    sequence=event.sequence,
+                )
+            )
+            applied = Position(event.sequence)
         else:
-            released = {} if position.held_event_id != event.id else _NO_HOLD
+            applied = position.advanced_by(event)
             await session.execute(
                 positions.update()
-                .where(*(positions.c[column] == value for column, value in key.items()))
-                .values(sequence=event.sequence, **released)
+                .where(*self._position_where(event))
+                .values(
+                    sequence=applied.sequence,
+                    held_sequence=applied.held_sequence,
+                    held_event_id=applied.held_event_id,
+                    held_until=applied.held_until,
+                )
             )
         self._count("applied")
+        return applied
 
-    async def _hold(self, session: AsyncSession, event: CloudEvent[Any], delay_s: float) -> None:
+    async def _hold(
+        self, session: AsyncSession, batch: Batch, event: CloudEvent[Any], delay_s: float
+    ) -> None:
         """Make later events of ``event``'s aggregate wait until it is applied or dead-lettered
         (an earlier event already holding the aggregate keeps its hold)."""
         positions = self.tables.applied_position
-        key = self._position_key(event)
+        position = batch.positions.get((event.source, event.subject))
+        if position is not None and _waits_behind(position, event):
+            return
+        held = (position or Position(0)).held_by(
+            event, until=utcnow() + timedelta(seconds=delay_s + HOLD_GRACE_S)
+        )
         hold = {
-            "held_sequence": event.sequence,
-            "held_event_id": event.id,
-            "held_until": utcnow() + timedelta(seconds=delay_s + HOLD_GRACE_S),
+            "held_sequence": held.held_sequence,
+            "held_event_id": held.held_event_id,
+            "held_until": held.held_until,
         }
-        position = await self._position(session, event)
         if position is None:
             # Nothing of the aggregate applied yet: sequence 0 is older than every event.
-            await session.execute(positions.insert().values(**key, sequence=0, **hold))
-        elif not _waits_behind(position, event):
             await session.execute(
-                positions.update()
-                .where(*(positions.c[column] == value for column, value in key.items()))
-                .values(**hold)
+                positions.insert().values(
+                    consumer=self.name,
+                    source=event.source,
+                    aggregate=event.subject,
+                    sequence=0,
+                    **hold,
+                )
             )
+        else:
+            await session.execute(
+                positions.update().where(*self._position_where(event)).values(**hold)
+            )
+        batch.positions[(event.source, event.subject)] = held
 
     async def _release(self, session: AsyncSession, event: CloudEvent[Any]) -> None:
         """End the hold ``event`` put on its aggregate, if it holds it."""
         positions = self.tables.applied_position
         await session.execute(
             positions.update()
-            .where(
-                *(
-                    positions.c[column] == value
-                    for column, value in self._position_key(event).items()
-                ),
-                positions.c.held_event_id == event.id,
-            )
-            .values(**_NO_HOLD)
+            .where(*self._position_where(event), positions.c.held_event_id == event.id)
+            .values(held_sequence=None, held_event_id=None, held_until=None)
         )
 
     async def replay(self, dead_letter_id: int) -> CloudEvent[Any]:
@@ -390,13 +448,14 @@ class EventConsumer:
             if row is None:
                 raise LookupError(f"no dead letter {dead_letter_id} waiting in {self.name}")
             event = parse_event(row.payload)
+            batch = await self._batch(session, [event])
             with tracer.start_as_current_span(
                 f"{event.type} replay",
                 context=context_from_headers(json.loads(row.headers)),
                 kind=trace.SpanKind.CONSUMER,
             ):
                 async with session.begin_nested():
-                    await self._apply_once(session, event, self.handlers.get(event.type))
+                    await self._apply_once(session, batch, event, self.handlers.get(event.type))
             await session.execute(
                 dead_letter.update()
                 .where(dead_letter.c.id == dead_letter_id)
@@ -418,6 +477,7 @@ class EventConsumer:
     async def _dead_letter(
         self,
         session: AsyncSession,
+        batch: Batch,
         delivery: Delivery,
         event: CloudEvent[Any] | None,
         error: str,
@@ -426,7 +486,10 @@ class EventConsumer:
         log.error("consumer %s: dead-lettered %s: %s", self.name, delivery.nats_subject, error)
         if event is not None:
             # What waited behind it goes on; a replay of it later finds them applied.
-            await self._release(session, event)
+            position = batch.positions.get((event.source, event.subject))
+            if position is not None and position.held_event_id == event.id:
+                await self._release(session, event)
+                batch.positions[(event.source, event.subject)] = position.released()
         await session.execute(
             self.tables.dead_letter.insert().values(
                 consumer=self.name,
@@ -442,17 +505,57 @@ class EventConsumer:
         )
 
 
-_NO_HOLD: dict[str, None] = {"held_sequence": None, "held_event_id": None, "held_until": None}
+@dataclass(frozen=True)
+class Position:
+    """An aggregate's applied position for one consumer, with the hold on it, if any."""
+
+    sequence: int
+    held_sequence: int | None = None
+    held_event_id: str | None = None
+    held_until: datetime | None = None
+
+    def advanced_by(self, event: CloudEvent[Any]) -> Position:
+        """After ``event`` is applied: its sequence, and no hold if it was the held one."""
+        if self.held_event_id == event.id:
+            return Position(event.sequence)
+        return replace(self, sequence=event.sequence)
+
+    def held_by(self, event: CloudEvent[Any], *, until: datetime) -> Position:
+        return replace(self, held_sequence=event.sequence, held_event_id=event.id, held_until=until)
+
+    def released(self) -> Position:
+        return Position(self.sequence)
 
 
-def _waits_behind(position: Row[Any], event: CloudEvent[Any]) -> bool:
+@dataclass
+class Batch:
+    """What one batch's transaction knows so far: event ids in the inbox, and positions by
+    (source, aggregate) — read once for the batch, then kept up to date as it applies."""
+
+    seen: set[str] = field(default_factory=set)
+    positions: dict[tuple[str, str], Position] = field(default_factory=dict)
+
+    def record(self, event: CloudEvent[Any], position: Position | None) -> None:
+        self.seen.add(event.id)
+        if position is not None:
+            self.positions[(event.source, event.subject)] = position
+
+
+def _parse(delivery: Delivery) -> CloudEvent[Any] | InvalidEvent:
+    try:
+        return parse_event(delivery.payload)
+    except InvalidEvent as exc:
+        return exc
+
+
+def _waits_behind(position: Position, event: CloudEvent[Any]) -> bool:
     """Whether ``event`` must wait for the event holding its aggregate (a lapsed hold holds
     nothing; the held event itself and events older than it never wait)."""
     if position.held_sequence is None or position.held_event_id == event.id:
         return False
     if event.sequence < position.held_sequence:
         return False
-    if as_utc(position.held_until) <= utcnow():
+    if position.held_until is None or position.held_until <= utcnow():
         log.warning("hold of %s by %s lapsed", event.subject, position.held_event_id)
         return False
     return True
