@@ -19,6 +19,7 @@ from fursa.shared.auth import (
     CurrentPrincipal,
     Principal,
     Role,
+    Staff,
     TokenVerifier,
     allow,
     mint_dev_token,
@@ -48,6 +49,10 @@ def build_app() -> FastAPI:
     @app.post("/admin-only", dependencies=[Depends(allow(Role.ADMIN))])
     async def admin_only() -> dict[str, bool]:
         return {"ok": True}
+
+    @app.get("/staff-only")
+    async def staff_only(principal: Staff) -> list[str]:
+        return [c for c, placement in CENTERS.items() if principal.sees(**placement)]
 
     return app
 
@@ -117,6 +122,19 @@ async def test_wrong_role_is_403_naming_the_role() -> None:
     response = await get("/admin-only", token, method="POST")
     assert response.status_code == 403
     assert response.json()["params"] == {"role": "educator"}
+
+
+async def test_staff_routes_refuse_a_partner_and_serve_the_programmes_staff() -> None:
+    """A partner's system is refused with 403, not answered as if its scope were empty."""
+    partner = mint_dev_token(KEY, role=Role.PARTNER, partner_id="p")
+    refused = await get("/staff-only", partner)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["params"] == {"role": "partner"}
+    educator = mint_dev_token(KEY, role=Role.EDUCATOR, center_id="c1")
+    served = await get("/staff-only", educator)
+    assert served.status_code == 200
+    assert served.json() == ["c1"]
 
 
 def test_a_role_token_without_its_binding_cannot_be_minted() -> None:

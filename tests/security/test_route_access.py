@@ -139,17 +139,6 @@ def secured(seeded: Seeded) -> list[Route]:
     return [route for route in routes(seeded) if route.secured]
 
 
-def shows_nothing(response: httpx.Response) -> bool:
-    """An empty list, or a summary whose every count is zero: what a scope with nothing in it
-    sees. (Some routes scope a partner to nothing instead of refusing it with 403.)"""
-    body = response.json()
-    if isinstance(body, list):
-        return body == []
-    return isinstance(body, dict) and all(
-        value == 0 for value in body.values() if isinstance(value, int | float)
-    )
-
-
 def other_association() -> dict[str, str]:
     return dev_authorization(Role.ASSOCIATION_STAFF, association_id=str(uuid.uuid4()))
 
@@ -174,8 +163,9 @@ def test_every_route_refuses_a_missing_or_forged_token(seeded: Seeded) -> None:
 
 @pytest.mark.slow
 def test_every_route_refuses_a_role_it_does_not_serve(seeded: Seeded) -> None:
-    """A partner's system is refused every staff route (or shown nothing at all), and
-    association staff are refused the operators' routes."""
+    """A partner's system is refused every route but its own and the reference data with 403
+    problem+json (never an empty list or zero counts, nor 404), and association staff are
+    refused the operators' routes."""
     partner = dev_authorization(Role.PARTNER, partner_id="partner-1")
     own_staff = dev_authorization(
         Role.ASSOCIATION_STAFF, association_id=seeded.ids["association_id"]
@@ -184,8 +174,10 @@ def test_every_route_refuses_a_role_it_does_not_serve(seeded: Seeded) -> None:
     for route in secured(seeded):
         if route.key not in PARTNER_ROUTES | REFERENCE_DATA:
             response = route.request(seeded.ids, partner)
-            refused = response.status_code in (403, 404)
-            if not refused and not (response.status_code == 200 and shows_nothing(response)):
+            refused = response.status_code == 403 and response.headers.get(
+                "content-type", ""
+            ).startswith(PROBLEM_JSON)
+            if not refused:
                 wrong.append(f"{route} to a partner: {response.status_code} {response.text}")
         if ADMIN_ONLY.match(route.path):
             response = route.request(seeded.ids, own_staff)

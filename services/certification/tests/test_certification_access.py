@@ -123,6 +123,10 @@ async def test_partners_may_not_read_certificates(
     problem = response.json()
     assert problem["code"] == "forbidden"
     assert problem["params"] == {"role": "partner"}
+    # The certifying association's staff are served (a number never issued: not found).
+    staff_of_a = headers_for(Role.ASSOCIATION_STAFF, association_id=ASSOCIATION_A)
+    served = await certified.get(route, headers=staff_of_a)
+    assert served.status_code == (404 if NEVER_ISSUED in route else 200)
 
 
 async def test_another_associations_certificate_is_answered_as_nonexistent(

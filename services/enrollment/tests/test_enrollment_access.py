@@ -1,8 +1,9 @@
 """Who may call the enrollment API, and what each caller sees.
 
-Every route needs a bearer token; enrolling is for association staff and administrators; a
-center or an enrollment outside the caller's scope answers 404 exactly like one that does not
-exist, and lists and summaries count only what the caller may see.
+Every route needs a bearer token; a partner's system is refused every route but the reference
+data; enrolling is for association staff and administrators; a center or an enrollment outside
+the caller's scope answers 404 exactly like one that does not exist, and lists and summaries
+count only what the caller may see.
 """
 
 from __future__ import annotations
@@ -142,6 +143,42 @@ async def test_another_associations_center_is_unknown_like_a_missing_one(
     assert await _nothing_written(app, client, js)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/associations",
+        "/centers",
+        "/agreements",
+        "/enrollments",
+        "/enrollments/summary",
+        f"/centers/{DEMO_CENTER_ID}",
+    ],
+)
+async def test_a_partners_system_is_refused_the_staffs_routes(
+    client: httpx.AsyncClient, caller: Caller, path: str
+) -> None:
+    refused = await client.get(path, headers=caller("partner"))
+    served = await client.get(path, headers=caller("educator_a1"))
+
+    # Refused as a role the route does not serve, not answered as if its scope were empty.
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == PROBLEM_JSON
+    problem = refused.json()
+    assert problem["code"] == "forbidden"
+    assert problem["params"] == {"role": "partner"}
+    assert served.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/school-years", "/pathways"])
+async def test_a_partners_system_reads_the_reference_data(
+    client: httpx.AsyncClient, caller: Caller, path: str
+) -> None:
+    response = await client.get(path, headers=caller("partner"))
+
+    assert response.status_code == 200
+    assert response.json()
+
+
 # --- scope ----------------------------------------------------------------------------------
 
 
@@ -157,7 +194,6 @@ async def test_another_associations_center_is_unknown_like_a_missing_one(
         ("directorate_071", {"A1"}),
         ("directorate_141", {"B"}),
         ("directorate_r07", {"A1", "A2"}),
-        ("partner", set()),
     ],
 )
 async def test_centers_lists_only_the_callers_centers(
@@ -201,7 +237,6 @@ async def test_another_associations_enrollment_is_not_found_like_a_missing_one(
         ("directorate_071", True),
         ("directorate_141", False),
         ("directorate_r07", True),
-        ("partner", False),
     ],
 )
 async def test_an_enrollment_is_read_only_within_the_callers_scope(
@@ -240,7 +275,6 @@ async def test_summary_counts_only_the_callers_enrollments(
         "directorate_071": 2,
         "directorate_141": 1,
         "directorate_r07": 3,
-        "partner": 0,
     }
 
     totals = {

@@ -97,6 +97,8 @@ async def test_partners_may_not_read_deliveries(
     problem = response.json()
     assert problem["code"] == "forbidden"
     assert problem["params"] == {"role": "partner"}
+    staff_of_a = headers_for(Role.ASSOCIATION_STAFF, association_id=ASSOCIATION_A)
+    assert (await told.get(route, headers=staff_of_a)).status_code == 200
 
 
 async def test_another_associations_learner_looks_like_one_never_told(

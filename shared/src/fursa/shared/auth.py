@@ -4,9 +4,11 @@ Production verifies tokens against the identity provider's keys (a JWKS URL, or 
 whose discovery document names it). Development verifies them with a local key, which
 ``fursa token`` uses to mint tokens; that key is refused outside development (see settings).
 
-Every route scopes what it reads through :class:`Principal`: an object outside the caller's
-association, center or territory is answered with 404, exactly as if it did not exist, so ids
-of other associations cannot be probed.
+A route first admits the roles it serves (:func:`allow`; :data:`Staff` for the programme's
+staff): any other role is refused with 403, the route itself not being secret. Within those
+roles, every route scopes what it reads through :class:`Principal`: an object outside the
+caller's association, center or territory is answered with 404, exactly as if it did not
+exist, so ids of other associations cannot be probed.
 """
 
 from __future__ import annotations
@@ -268,3 +270,10 @@ def allow(*roles: Role) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+# The programme's staff, and only them: a partner's system is refused with 403 rather than
+# answered as if its scope held nothing. Routes serving any caller (reference data) take
+# :data:`CurrentPrincipal` instead.
+programme_staff = allow(*PROGRAMME_STAFF)
+Staff = Annotated[Principal, Depends(programme_staff)]

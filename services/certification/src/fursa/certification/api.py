@@ -21,7 +21,7 @@ from fursa.certification import service
 from fursa.certification.domain import CertificateStatus, CertificationRuleError
 from fursa.certification.models import Certificate
 from fursa.certification.service import Issuer, NotFoundError
-from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
+from fursa.shared.auth import Principal, Role, Staff, allow, programme_staff
 from fursa.shared.contracts import CertificateKind, Pathway, RevocationReason
 from fursa.shared.contracts.common import UUID_PATTERN, SchoolYear
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
@@ -56,9 +56,8 @@ register_messages(
     }
 )
 
-# Who may use these internal routes at all; each one then scopes what it shows.
-_staff = allow(*PROGRAMME_STAFF)
-Viewer = Annotated[Principal, Depends(_staff)]
+# Who may use these internal routes at all: the programme's staff (Staff) to read, these
+# officers to decide; each route then scopes what it shows.
 Officer = Annotated[Principal, Depends(allow(Role.ENTRAIDE_OFFICER, Role.ADMIN))]
 
 CertificateNumber = Annotated[
@@ -155,14 +154,14 @@ router = APIRouter(
     prefix="/certificates",
     tags=["certificates"],
     # On the router too, so that a route added later cannot forget it (resolved once).
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(programme_staff)],
     responses=_errors,  # type: ignore[arg-type]
 )
 
 
 @router.get("")
 async def list_certificates(
-    db: DatabaseDep, viewer: Viewer, enrollment_id: Annotated[str, Query(pattern=UUID_PATTERN)]
+    db: DatabaseDep, viewer: Staff, enrollment_id: Annotated[str, Query(pattern=UUID_PATTERN)]
 ) -> list[CertificatePublic]:
     """The certificates of one enrollment, active and revoked, that the caller may see
     (none for an enrollment outside the caller's scope)."""
@@ -174,7 +173,7 @@ async def list_certificates(
 
 # Declared before `/{number}`, which would otherwise take "summary" for a number.
 @router.get("/summary")
-async def summary(db: DatabaseDep, viewer: Viewer) -> CertificateSummaryPublic:
+async def summary(db: DatabaseDep, viewer: Staff) -> CertificateSummaryPublic:
     """Certificates issued so far within the caller's scope, and how many are active (not
     revoked)."""
     counts = await service.certificate_summary(db, viewer=viewer)
@@ -183,7 +182,7 @@ async def summary(db: DatabaseDep, viewer: Viewer) -> CertificateSummaryPublic:
 
 @router.get("/{number}")
 async def get_certificate(
-    db: DatabaseDep, viewer: Viewer, number: CertificateNumber
+    db: DatabaseDep, viewer: Staff, number: CertificateNumber
 ) -> CertificatePublic:
     """One certificate by its human-readable number, e.g. `MS-2026-000001`.
 
@@ -199,7 +198,7 @@ async def get_certificate(
 
 @router.get("/{number}/diploma.pdf", response_class=Response)
 async def diploma(
-    db: DatabaseDep, viewer: Viewer, issuer: IssuerDep, number: CertificateNumber
+    db: DatabaseDep, viewer: Staff, issuer: IssuerDep, number: CertificateNumber
 ) -> Response:
     """The bilingual diploma to print (rendered on first demand, then cached)."""
     with _as_problems():
@@ -287,7 +286,7 @@ cohorts = APIRouter(prefix="/cohorts", tags=["certificates"], responses=_errors)
 @cohorts.get("/{center_id}/diplomas.pdf", response_class=Response)
 async def cohort_diplomas(
     db: DatabaseDep,
-    viewer: Viewer,
+    viewer: Staff,
     issuer: IssuerDep,
     center_id: CenterId,
     school_year: Annotated[str | None, Query(pattern=r"^[0-9]{4}/[0-9]{4}$")] = None,

@@ -27,7 +27,7 @@ from fursa.notify.domain import DeliveryStatus
 from fursa.notify.models import Delivery, Partner, PartnerEndpoint
 from fursa.notify.partner_catalog import asyncapi_document, partner_schemas
 from fursa.notify.settings import NotifySettings
-from fursa.shared.auth import PROGRAMME_STAFF, Principal, Role, allow
+from fursa.shared.auth import Principal, Role, Staff, allow, programme_staff
 from fursa.shared.clock import as_utc
 from fursa.shared.contracts import Channel, Language, RecipientKind
 from fursa.shared.contracts.common import EVENT_TYPE_PATTERN, UUID_PATTERN
@@ -79,9 +79,6 @@ class Strict(BaseModel):
 
 # ---- deliveries to guardians ---------------------------------------------------------------
 
-_staff = allow(*PROGRAMME_STAFF)
-Staff = Annotated[Principal, Depends(_staff)]
-
 
 class DeliveryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -112,7 +109,7 @@ deliveries_router = APIRouter(
     prefix="/deliveries",
     tags=["deliveries"],
     # On the router too, so that a route added later cannot forget it (resolved once).
-    dependencies=[Depends(_staff)],
+    dependencies=[Depends(programme_staff)],
     responses=_PROBLEMS,
 )
 

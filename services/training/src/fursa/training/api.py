@@ -1,8 +1,8 @@
 """The training HTTP API: request and response shapes, and thin routes over the service.
 
-Every route needs a bearer token and answers within the caller's scope: a training record
-outside it answers 404 (or, inside a class's entries, ``not_found``), exactly like one that
-does not exist.
+Every route needs a bearer token of the programme's staff (403 otherwise) and answers within
+the caller's scope: a training record outside it answers 404 (or, inside a class's entries,
+``not_found``), exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.shared import problems
-from fursa.shared.auth import PROGRAMME_STAFF, CurrentPrincipal, Principal, Role, allow
+from fursa.shared.auth import Principal, Role, Staff, allow
 from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
 from fursa.shared.contracts.common import SchoolYear
 from fursa.shared.problems import Problem
@@ -108,9 +108,9 @@ def _unmet(request: Request, unmet: Sequence[UnmetCondition]) -> list[dict[str, 
 
 
 # Who records what happens in a class and how a training ends: the center's educators, its
-# association's staff, administrators. Indicators are for every programme role, scoped.
+# association's staff, administrators. Reading (indicators, trainings) is for every programme
+# role (Staff), scoped.
 Recorder = Annotated[Principal, Depends(allow(Role.EDUCATOR, Role.ASSOCIATION_STAFF, Role.ADMIN))]
-Staff = Annotated[Principal, Depends(allow(*PROGRAMME_STAFF))]
 
 Id = Annotated[str, Path(max_length=64)]
 Module = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,63}$", description="e.g. `literacy`.")]
@@ -367,7 +367,7 @@ async def curriculum(_principal: Staff, service: Service) -> CurriculumPublic:
 
 @router.get("/trainings")
 async def find_trainings(
-    principal: CurrentPrincipal,
+    principal: Staff,
     service: Service,
     enrollment_id: Annotated[str | None, Query(max_length=64)] = None,
     status: TrainingStatus | None = None,
@@ -383,7 +383,7 @@ async def find_trainings(
 
 # Declared before /trainings/{training_id}, which would otherwise match "summary".
 @router.get("/trainings/summary")
-async def training_summary(principal: CurrentPrincipal, service: Service) -> TrainingSummary:
+async def training_summary(principal: Staff, service: Service) -> TrainingSummary:
     """How many of the trainings the caller may see are open, completed and withdrawn."""
     summary = await service.summary(scope=principal)
     return TrainingSummary(
@@ -392,9 +392,7 @@ async def training_summary(principal: CurrentPrincipal, service: Service) -> Tra
 
 
 @router.get("/trainings/{training_id}")
-async def get_training(
-    training_id: Id, principal: CurrentPrincipal, service: Service
-) -> TrainingPublic:
+async def get_training(training_id: Id, principal: Staff, service: Service) -> TrainingPublic:
     """One training the caller may see (404 otherwise)."""
     try:
         return TrainingPublic.of(await service.get(training_id, scope=principal))
@@ -404,7 +402,7 @@ async def get_training(
 
 @router.get("/trainings/{training_id}/progress")
 async def training_progress(
-    training_id: Id, request: Request, principal: CurrentPrincipal, service: Service
+    training_id: Id, request: Request, principal: Staff, service: Service
 ) -> ProgressPublic:
     """Hours held and attended per module, latest results, and what completion still lacks."""
     try:

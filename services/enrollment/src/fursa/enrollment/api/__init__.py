@@ -1,6 +1,7 @@
 """The enrollment HTTP API: thin routes over the service layer, one module per subject.
 
-Every route needs a bearer token and answers within the caller's scope: a record outside it
+Every route needs a bearer token of a role it serves (403 otherwise: a partner's system is
+served only the reference data) and answers within the caller's scope: a record outside it
 answers 404, exactly like one that does not exist.
 """
 

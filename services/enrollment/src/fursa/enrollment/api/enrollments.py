@@ -26,7 +26,7 @@ from fursa.enrollment.service import (
     EnrollmentView,
     Placement,
 )
-from fursa.shared.auth import CurrentPrincipal
+from fursa.shared.auth import Staff
 from fursa.shared.contracts import Pathway, WithdrawalReason
 from fursa.shared.contracts.common import SchoolYear, Uuid
 from fursa.shared.problems import Problem
@@ -152,7 +152,7 @@ async def enroll(
 
 @router.get("/enrollments")
 async def list_enrollments(
-    principal: CurrentPrincipal,
+    principal: Staff,
     service: Enrollments,
     center_id: Annotated[str | None, Query(max_length=64)] = None,
     learner_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -174,9 +174,7 @@ async def list_enrollments(
 
 # Declared before /enrollments/{enrollment_id}, which would otherwise match "summary".
 @router.get("/enrollments/summary")
-async def enrollment_summary(
-    principal: CurrentPrincipal, service: Enrollments
-) -> EnrollmentSummary:
+async def enrollment_summary(principal: Staff, service: Enrollments) -> EnrollmentSummary:
     """How many of the enrollments the caller may see are in each state."""
     summary = await service.summary(scope=principal)
     return EnrollmentSummary(
@@ -190,7 +188,7 @@ async def enrollment_summary(
 
 @router.get("/enrollments/{enrollment_id}")
 async def get_enrollment(
-    enrollment_id: Id, principal: CurrentPrincipal, service: Enrollments
+    enrollment_id: Id, principal: Staff, service: Enrollments
 ) -> EnrollmentPublic:
     """One enrollment the caller may see, with its transfers (404 otherwise)."""
     try:

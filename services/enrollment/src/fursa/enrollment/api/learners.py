@@ -25,7 +25,7 @@ from fursa.enrollment.api.common import (
 from fursa.enrollment.domain import Refused
 from fursa.enrollment.eligibility import SchoolLevel
 from fursa.enrollment.learners import LearnerNotFound, LearnerView
-from fursa.shared.auth import CurrentPrincipal
+from fursa.shared.auth import Staff
 from fursa.shared.contracts import Language, Sex
 from fursa.shared.contracts.enrollment import ArabicName, LatinName
 from fursa.shared.problems import FIELD_RULES, Problem
@@ -166,9 +166,7 @@ class AuditEntryPublic(BaseModel):
 
 
 @router.get("/learners/{learner_id}")
-async def get_learner(
-    learner_id: Id, principal: CurrentPrincipal, learners: Learners
-) -> LearnerPublic:
+async def get_learner(learner_id: Id, principal: Staff, learners: Learners) -> LearnerPublic:
     """A learner's record, for callers who see one of the learner's enrollments."""
     try:
         return LearnerPublic.of(await learners.get(learner_id, scope=principal))

@@ -14,7 +14,7 @@ from fursa.enrollment.domain import Refused
 from fursa.enrollment.models import Center, PartnershipAgreement, Referral, SchoolYear
 from fursa.enrollment.reference import CenterView, NotFound
 from fursa.enrollment.service import CenterNotFound
-from fursa.shared.auth import CurrentPrincipal
+from fursa.shared.auth import CurrentPrincipal, Staff
 from fursa.shared.contracts import Pathway
 from fursa.shared.contracts.common import SchoolYear as SchoolYearCode
 from fursa.shared.contracts.common import Uuid
@@ -176,9 +176,7 @@ class ReferralPublic(BaseModel):
 
 
 @router.get("/associations")
-async def list_associations(
-    principal: CurrentPrincipal, service: References
-) -> list[AssociationPublic]:
+async def list_associations(principal: Staff, service: References) -> list[AssociationPublic]:
     """The associations the caller may see."""
     found = await service.associations(scope=principal)
     return [AssociationPublic(id=a.id, name=a.name) for a in found]
@@ -194,7 +192,7 @@ async def create_association(
 
 
 @router.get("/centers")
-async def list_centers(principal: CurrentPrincipal, service: References) -> list[CenterPublic]:
+async def list_centers(principal: Staff, service: References) -> list[CenterPublic]:
     """The centers the caller may see."""
     return [CenterPublic.of(center) for center in await service.centers(scope=principal)]
 
@@ -210,9 +208,7 @@ async def create_center(body: CenterIn, principal: Admin, service: References) -
 
 
 @router.get("/centers/{center_id}")
-async def get_center(
-    center_id: Id, principal: CurrentPrincipal, service: References
-) -> CenterDetail:
+async def get_center(center_id: Id, principal: Staff, service: References) -> CenterDetail:
     """A center with its workshops and its places per pathway and school year."""
     try:
         return CenterDetail.of_view(await service.center(center_id, scope=principal))
@@ -281,9 +277,7 @@ async def list_pathways(_principal: CurrentPrincipal) -> list[PathwayPublic]:
 
 
 @router.get("/agreements")
-async def list_agreements(
-    principal: CurrentPrincipal, service: References
-) -> list[AgreementPublic]:
+async def list_agreements(principal: Staff, service: References) -> list[AgreementPublic]:
     """The partnership agreements of the associations the caller may see."""
     return [
         AgreementPublic.model_validate(agreement, from_attributes=True)
@@ -308,9 +302,7 @@ async def create_agreement(
 
 
 @router.get("/agreements/{agreement_id}")
-async def get_agreement(
-    agreement_id: Id, principal: CurrentPrincipal, service: References
-) -> AgreementPublic:
+async def get_agreement(agreement_id: Id, principal: Staff, service: References) -> AgreementPublic:
     try:
         agreement = await service.agreement(agreement_id, scope=principal)
     except NotFound:
@@ -334,7 +326,7 @@ async def receive_referral(
 
 @router.get("/agreements/{agreement_id}/referrals")
 async def list_referrals(
-    agreement_id: Id, principal: CurrentPrincipal, service: References
+    agreement_id: Id, principal: Staff, service: References
 ) -> list[ReferralPublic]:
     try:
         return [
