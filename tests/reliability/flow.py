@@ -13,10 +13,13 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import nats
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.errors import ServiceUnavailableError
 from prometheus_client.parser import text_string_to_metric_families
 
 from fursa.cli.demo import complete_trainings, consents, enrollment_body
@@ -26,6 +29,8 @@ from fursa.shared.messaging.streams import CONSUMERS
 
 SERVICES = ("enrollment", "training", "certification", "notify")
 STREAMS = ("ENROLLMENT", "TRAINING", "CERTIFICATION", "NOTIFY")
+ADMIN_READ_PATIENCE_S = 60.0
+T = TypeVar("T")
 # Each consenting guardian hears of the enrolment, the completion and the certificate (by SMS:
 # the demo's guardians have no e-mail address).
 MESSAGES_PER_GUARDIAN = 3
@@ -221,13 +226,31 @@ async def ledger(
 
 async def stream_messages(platform: Platform, streams: Sequence[str] = STREAMS) -> dict[str, int]:
     """How many messages each stream stores (read as the NATS admin)."""
-    assert platform.nats is not None
-    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
-    try:
-        js = nc.jetstream()
+
+    async def read(js: JetStreamContext) -> dict[str, int]:
         return {name: (await js.stream_info(name)).state.messages for name in streams}
-    finally:
-        await nc.close()
+
+    return await _as_admin(platform, read)
+
+
+async def _as_admin(platform: Platform, read: Callable[[JetStreamContext], Awaitable[T]]) -> T:
+    """``read`` through the JetStream API as the NATS admin. A broker electing new leaders
+    (a node just died) may not answer for a while: the reading is tried again, for a minute
+    at most — it is the test's instrument, not what is under test."""
+    assert platform.nats is not None
+    deadline = time.monotonic() + ADMIN_READ_PATIENCE_S
+    while True:
+        nc = await nats.connect(
+            platform.nats.url, user="admin", password=platform.passwords["admin"]
+        )
+        try:
+            return await read(nc.jetstream())
+        except (NatsTimeoutError, ServiceUnavailableError):
+            if time.monotonic() > deadline:
+                raise
+        finally:
+            await nc.close()
+        await asyncio.sleep(1.0)
 
 
 async def settled(
@@ -278,17 +301,15 @@ async def wait_for(
 
 async def consumers_caught_up(platform: Platform) -> bool:
     """Whether every durable consumer has delivered and seen acked everything in its stream."""
-    assert platform.nats is not None
-    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
-    try:
-        js = nc.jetstream()
+
+    async def read(js: JetStreamContext) -> bool:
         for spec in CONSUMERS:
             info = await js.consumer_info(spec.stream, spec.durable)
             if info.num_pending or info.num_ack_pending:
                 return False
         return True
-    finally:
-        await nc.close()
+
+    return await _as_admin(platform, read)
 
 
 async def handled(journey: Journey, service: str, outcome: str) -> dict[str, float]:

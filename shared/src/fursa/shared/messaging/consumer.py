@@ -1,9 +1,12 @@
 """Durable pull consumers: effects once, ack after commit, bad messages never block.
 
-A consumer fetches a batch, applies it in **one** database transaction — each message in its
-own savepoint, in stream order — commits, and only then acks. What the database knows of the
-batch (which events are in the inbox, the aggregates' applied positions) is read once, in two
-statements, and kept up to date in memory as the batch is applied. Per message:
+A consumer fetches a batch, applies it in **one** database transaction, in stream order,
+commits, and only then acks. The kernel's own bookkeeping costs four statements per batch,
+none per message: which events are already in the inbox and the aggregates' applied positions
+are read once at the start and kept up to date in memory; the new inbox rows and the moved
+positions are written once at the end. Handlers run without savepoints; should one raise,
+the transaction is rolled back and the batch applied again with a savepoint per message, so
+that the failure stays with its message. Per message:
 
 * already in the inbox → no-op (a redelivery); older than the aggregate's applied sequence →
   recorded and skipped;
@@ -25,6 +28,7 @@ import contextlib
 import enum
 import json
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -36,7 +40,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.errors import ServiceUnavailableError
 from opentelemetry import trace
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import bindparam, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.shared.clock import as_utc, utcnow
@@ -59,6 +63,10 @@ TOP_UP_TIMEOUT_S = 0.5
 # How long past its retry delay a failed event holds its aggregate should it never come back
 # (its stream purged, the consumer reset); a lapsed hold lets later events through.
 HOLD_GRACE_S = 600.0
+
+
+class _HandlerFailedError(Exception):
+    """A handler raised while a batch was applied without savepoints: apply it carefully."""
 
 
 class HeldBackError(RuntimeError):
@@ -212,8 +220,25 @@ class EventConsumer:
                     await msg.nak(delay=outcome.delay_s)
 
     async def apply_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """Apply deliveries in order inside one transaction; returns each one's verdict."""
+        """Apply deliveries in order inside one transaction; returns each one's verdict.
+
+        The batch is first applied without a savepoint per event. Should a handler fail, that
+        transaction is rolled back and the batch applied again with one savepoint per event,
+        so that the failure is kept to its event: the common case pays no savepoints.
+        """
         parsed = [_parse(delivery) for delivery in deliveries]
+        try:
+            return await self._apply_all(deliveries, parsed, careful=False)
+        except _HandlerFailedError:
+            return await self._apply_all(deliveries, parsed, careful=True)
+
+    async def _apply_all(
+        self,
+        deliveries: Sequence[Delivery],
+        parsed: Sequence[CloudEvent[Any] | InvalidEvent],
+        *,
+        careful: bool,
+    ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         async with self.db.transaction() as session:
             batch = await self._batch(
@@ -221,12 +246,14 @@ class EventConsumer:
             )
             for delivery, event in zip(deliveries, parsed, strict=True):
                 if isinstance(event, InvalidEvent):
-                    await self._dead_letter(
-                        session, batch, delivery, None, f"invalid event: {event}"
-                    )
+                    error = f"invalid event: {event}"
+                    await self._dead_letter(session, batch, delivery, None, error)
                     outcomes.append(Outcome(Verdict.TERM, error=str(event)))
                 else:
-                    outcomes.append(await self._apply(session, batch, delivery, event))
+                    outcomes.append(await self._apply(session, batch, delivery, event, careful))
+            await self._write(session, batch)
+        for outcome, count in batch.counts.items():
+            self._count(outcome, count)
         self.stats.batches += 1
         if self.on_commit:
             self.on_commit()
@@ -261,7 +288,9 @@ class EventConsumer:
             )
         )
         for row in rows:
-            batch.positions[(row.source, row.aggregate)] = Position(
+            key = (row.source, row.aggregate)
+            batch.stored.add(key)
+            batch.positions[key] = Position(
                 row.sequence,
                 row.held_sequence,
                 row.held_event_id,
@@ -269,8 +298,57 @@ class EventConsumer:
             )
         return batch
 
+    async def _write(self, session: AsyncSession, batch: Batch) -> None:
+        """Write what the batch applied: its inbox rows and the positions it moved, one
+        statement each for all of them. Should another replica have written one of them
+        first, a unique key fails the whole batch, whose redelivery then finds them."""
+        inbox, positions = self.tables.inbox, self.tables.applied_position
+        now = utcnow()
+        if batch.inboxed:
+            await session.execute(
+                inbox.insert(),
+                [
+                    {"consumer": self.name, "event_id": event_id, "processed_at": now}
+                    for event_id in batch.inboxed
+                ],
+            )
+        moved = [
+            {
+                "consumer": self.name,
+                "source": source,
+                "aggregate": aggregate,
+                **batch.positions[(source, aggregate)].columns(),
+            }
+            for source, aggregate in batch.moved
+        ]
+        new = [row for row in moved if (row["source"], row["aggregate"]) not in batch.stored]
+        changed = [row for row in moved if (row["source"], row["aggregate"]) in batch.stored]
+        if new:
+            await session.execute(positions.insert(), new)
+        if changed:
+            await session.execute(
+                positions.update()
+                .where(
+                    positions.c.consumer == bindparam("b_consumer"),
+                    positions.c.source == bindparam("b_source"),
+                    positions.c.aggregate == bindparam("b_aggregate"),
+                )
+                .values(
+                    {
+                        name: bindparam(f"b_{name}")
+                        for name in ("sequence", "held_sequence", "held_event_id", "held_until")
+                    }
+                ),
+                [{f"b_{name}": value for name, value in row.items()} for row in changed],
+            )
+
     async def _apply(
-        self, session: AsyncSession, batch: Batch, delivery: Delivery, event: CloudEvent[Any]
+        self,
+        session: AsyncSession,
+        batch: Batch,
+        delivery: Delivery,
+        event: CloudEvent[Any],
+        careful: bool,
     ) -> Outcome:
         handler = self.handlers.get(event.type)
         with tracer.start_as_current_span(
@@ -284,49 +362,59 @@ class EventConsumer:
             },
         ) as span:
             try:
-                async with session.begin_nested():
-                    position = await self._apply_once(session, batch, event, handler)
-                # Only now that its savepoint is released does the batch know of it.
-                batch.record(event, position)
+                if careful:
+                    async with session.begin_nested():
+                        applied = await self._apply_once(session, batch, event, handler)
+                else:
+                    applied = await self._apply_once(session, batch, event, handler)
+                # Only once its savepoint is released does the batch count it as applied.
+                batch.record(event, applied)
                 return Outcome(Verdict.ACK)
             except HeldBackError as exc:
-                # Not a failure of this event: it waits, however many deliveries that takes
-                # (the server redelivers without limit, and every hold ends).
-                self._count("held_back")
+                # Not a failure of this event (nothing was written): it waits, however many
+                # deliveries that takes (the server redelivers without limit, and every hold
+                # ends).
+                batch.counts["held_back"] += 1
                 return Outcome(Verdict.NAK, self._delay(delivery.deliveries), str(exc))
-            except Unprocessable as exc:
-                span.record_exception(exc)
-                await self._dead_letter(session, batch, delivery, event, f"unprocessable: {exc}")
-                return Outcome(Verdict.TERM, error=str(exc))
             except Exception as exc:
+                if not careful:
+                    raise _HandlerFailedError from exc
                 span.record_exception(exc)
-                span.set_status(trace.StatusCode.ERROR)
-                error = f"{type(exc).__name__}: {exc}"
-                self.stats.last_error = error
-                if delivery.deliveries >= self.spec.max_deliver:
-                    await self._dead_letter(
-                        session, batch, delivery, event, f"failed on last delivery: {error}"
-                    )
-                    return Outcome(Verdict.TERM, error=error)
-                delay = self._delay(delivery.deliveries)
-                await self._hold(session, batch, event, delay)
-                self._count("retried")
-                log.warning(
-                    "consumer %s: %s failed (delivery %d), retrying: %s",
-                    self.name,
-                    event.id,
-                    delivery.deliveries,
-                    error,
-                )
-                return Outcome(Verdict.NAK, delay, error)
+                return await self._failed(session, batch, delivery, event, exc, span)
 
-    def _position_where(self, event: CloudEvent[Any]) -> list[ColumnElement[bool]]:
-        positions = self.tables.applied_position
-        return [
-            positions.c.consumer == self.name,
-            positions.c.source == event.source,
-            positions.c.aggregate == event.subject,
-        ]
+    async def _failed(
+        self,
+        session: AsyncSession,
+        batch: Batch,
+        delivery: Delivery,
+        event: CloudEvent[Any],
+        exc: Exception,
+        span: trace.Span,
+    ) -> Outcome:
+        """An event whose handler raised (its savepoint rolled back): dead-letter it, or hold
+        its aggregate and retry it after a delay."""
+        if isinstance(exc, Unprocessable):
+            await self._dead_letter(session, batch, delivery, event, f"unprocessable: {exc}")
+            return Outcome(Verdict.TERM, error=str(exc))
+        span.set_status(trace.StatusCode.ERROR)
+        error = f"{type(exc).__name__}: {exc}"
+        self.stats.last_error = error
+        if delivery.deliveries >= self.spec.max_deliver:
+            await self._dead_letter(
+                session, batch, delivery, event, f"failed on last delivery: {error}"
+            )
+            return Outcome(Verdict.TERM, error=error)
+        delay = self._delay(delivery.deliveries)
+        batch.hold(event, until=utcnow() + timedelta(seconds=delay + HOLD_GRACE_S))
+        batch.counts["retried"] += 1
+        log.warning(
+            "consumer %s: %s failed (delivery %d), retrying: %s",
+            self.name,
+            event.id,
+            delivery.deliveries,
+            error,
+        )
+        return Outcome(Verdict.NAK, delay, error)
 
     async def _apply_once(
         self,
@@ -334,99 +422,23 @@ class EventConsumer:
         batch: Batch,
         event: CloudEvent[Any],
         handler: Handler | None,
-    ) -> Position | None:
-        """Apply one event unless it is a duplicate or stale; returns its aggregate's position
-        afterwards (``None``: unchanged)."""
-        inbox, positions = self.tables.inbox, self.tables.applied_position
+    ) -> Applied:
+        """Apply one event unless it is a duplicate or stale (or must wait: HeldBackError);
+        only the handler writes here, the batch's bookkeeping is written by :meth:`_write`."""
         if event.id in batch.seen:
-            self._count("duplicates")
-            return None
+            return Applied("duplicates", inbox=False)
         position = batch.positions.get((event.source, event.subject))
         if position is not None and _waits_behind(position, event):
             raise HeldBackError(
                 f"{event.id} waits behind {position.held_event_id} "
                 f"(sequence {position.held_sequence}), which is being retried"
             )
-        # Should another replica insert the same id first, the unique key fails this savepoint
-        # and the redelivery finds the row: still one effect.
-        await session.execute(
-            inbox.insert().values(consumer=self.name, event_id=event.id, processed_at=utcnow())
-        )
         if position is not None and event.sequence <= position.sequence:
-            self._count("stale")
-            if position.held_event_id != event.id:
-                return None
-            await self._release(session, event)
-            return position.released()
+            released = position.released() if position.held_event_id == event.id else None
+            return Applied("stale", position=released)
         if handler is not None:
             await handler(Transaction(session, self.tables, self.source, cause=event), event)
-        if position is None:
-            await session.execute(
-                positions.insert().values(
-                    consumer=self.name,
-                    source=event.source,
-                    aggregate=event.subject,
-                    sequence=event.sequence,
-                )
-            )
-            applied = Position(event.sequence)
-        else:
-            applied = position.advanced_by(event)
-            await session.execute(
-                positions.update()
-                .where(*self._position_where(event))
-                .values(
-                    sequence=applied.sequence,
-                    held_sequence=applied.held_sequence,
-                    held_event_id=applied.held_event_id,
-                    held_until=applied.held_until,
-                )
-            )
-        self._count("applied")
-        return applied
-
-    async def _hold(
-        self, session: AsyncSession, batch: Batch, event: CloudEvent[Any], delay_s: float
-    ) -> None:
-        """Make later events of ``event``'s aggregate wait until it is applied or dead-lettered
-        (an earlier event already holding the aggregate keeps its hold)."""
-        positions = self.tables.applied_position
-        position = batch.positions.get((event.source, event.subject))
-        if position is not None and _waits_behind(position, event):
-            return
-        held = (position or Position(0)).held_by(
-            event, until=utcnow() + timedelta(seconds=delay_s + HOLD_GRACE_S)
-        )
-        hold = {
-            "held_sequence": held.held_sequence,
-            "held_event_id": held.held_event_id,
-            "held_until": held.held_until,
-        }
-        if position is None:
-            # Nothing of the aggregate applied yet: sequence 0 is older than every event.
-            await session.execute(
-                positions.insert().values(
-                    consumer=self.name,
-                    source=event.source,
-                    aggregate=event.subject,
-                    sequence=0,
-                    **hold,
-                )
-            )
-        else:
-            await session.execute(
-                positions.update().where(*self._position_where(event)).values(**hold)
-            )
-        batch.positions[(event.source, event.subject)] = held
-
-    async def _release(self, session: AsyncSession, event: CloudEvent[Any]) -> None:
-        """End the hold ``event`` put on its aggregate, if it holds it."""
-        positions = self.tables.applied_position
-        await session.execute(
-            positions.update()
-            .where(*self._position_where(event), positions.c.held_event_id == event.id)
-            .values(held_sequence=None, held_event_id=None, held_until=None)
-        )
+        return Applied("applied", position=(position or Position(0)).advanced_by(event))
 
     async def replay(self, dead_letter_id: int) -> CloudEvent[Any]:
         """Apply a dead-lettered message again from its stored row, and mark it replayed.
@@ -454,20 +466,25 @@ class EventConsumer:
                 context=context_from_headers(json.loads(row.headers)),
                 kind=trace.SpanKind.CONSUMER,
             ):
-                async with session.begin_nested():
-                    await self._apply_once(session, batch, event, self.handlers.get(event.type))
+                applied = await self._apply_once(
+                    session, batch, event, self.handlers.get(event.type)
+                )
+            batch.record(event, applied)
+            await self._write(session, batch)
             await session.execute(
                 dead_letter.update()
                 .where(dead_letter.c.id == dead_letter_id)
                 .values(replayed_at=utcnow())
             )
+        for outcome, count in batch.counts.items():
+            self._count(outcome, count)
         if self.on_commit:
             self.on_commit()
         return event
 
-    def _count(self, outcome: str) -> None:
-        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
-        EVENTS_HANDLED.labels(self.name, outcome).inc()
+    def _count(self, outcome: str, n: int = 1) -> None:
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + n)
+        EVENTS_HANDLED.labels(self.name, outcome).inc(n)
 
     def _delay(self, deliveries: int) -> float:
         if not self.retry_delays_s:
@@ -482,14 +499,11 @@ class EventConsumer:
         event: CloudEvent[Any] | None,
         error: str,
     ) -> None:
-        self._count("dead_lettered")
+        batch.counts["dead_lettered"] += 1
         log.error("consumer %s: dead-lettered %s: %s", self.name, delivery.nats_subject, error)
         if event is not None:
             # What waited behind it goes on; a replay of it later finds them applied.
-            position = batch.positions.get((event.source, event.subject))
-            if position is not None and position.held_event_id == event.id:
-                await self._release(session, event)
-                batch.positions[(event.source, event.subject)] = position.released()
+            batch.release(event)
         await session.execute(
             self.tables.dead_letter.insert().values(
                 consumer=self.name,
@@ -526,19 +540,64 @@ class Position:
     def released(self) -> Position:
         return Position(self.sequence)
 
+    def columns(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "held_sequence": self.held_sequence,
+            "held_event_id": self.held_event_id,
+            "held_until": self.held_until,
+        }
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying one event came to: the outcome counted, whether it takes an inbox row
+    (all but duplicates), and its aggregate's position afterwards (``None``: unchanged)."""
+
+    outcome: str
+    inbox: bool = True
+    position: Position | None = None
+
 
 @dataclass
 class Batch:
-    """What one batch's transaction knows so far: event ids in the inbox, and positions by
-    (source, aggregate) — read once for the batch, then kept up to date as it applies."""
+    """One batch's bookkeeping: read once at its start (event ids already in the inbox,
+    positions by (source, aggregate)), kept up to date in memory as it applies, and written
+    once at its end (new inbox rows, moved positions); outcomes are counted after commit."""
 
     seen: set[str] = field(default_factory=set)
     positions: dict[tuple[str, str], Position] = field(default_factory=dict)
+    stored: set[tuple[str, str]] = field(default_factory=set)
+    inboxed: list[str] = field(default_factory=list)
+    moved: dict[tuple[str, str], None] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
 
-    def record(self, event: CloudEvent[Any], position: Position | None) -> None:
-        self.seen.add(event.id)
-        if position is not None:
-            self.positions[(event.source, event.subject)] = position
+    def record(self, event: CloudEvent[Any], applied: Applied) -> None:
+        self.counts[applied.outcome] += 1
+        if applied.inbox:
+            self.seen.add(event.id)
+            self.inboxed.append(event.id)
+        if applied.position is not None:
+            self._move(event, applied.position)
+
+    def hold(self, event: CloudEvent[Any], *, until: datetime) -> None:
+        """Make later events of ``event``'s aggregate wait for it (an earlier event already
+        holding the aggregate keeps its hold). Nothing applied yet: sequence 0 is older than
+        every event."""
+        position = self.positions.get((event.source, event.subject))
+        if position is None or not _waits_behind(position, event):
+            self._move(event, (position or Position(0)).held_by(event, until=until))
+
+    def release(self, event: CloudEvent[Any]) -> None:
+        """End the hold ``event`` put on its aggregate, if it holds it."""
+        position = self.positions.get((event.source, event.subject))
+        if position is not None and position.held_event_id == event.id:
+            self._move(event, position.released())
+
+    def _move(self, event: CloudEvent[Any], position: Position) -> None:
+        key = (event.source, event.subject)
+        self.positions[key] = position
+        self.moved[key] = None
 
 
 def _parse(delivery: Delivery) -> CloudEvent[Any] | InvalidEvent:
