@@ -353,16 +353,34 @@ class TrainingService:
         learner-at-risk when one starts."""
         rule = self.rules.early_warning
         ids = [record.id for record in records]
-        query = (
-            select(Attendance.training_id, Attendance.present)
+        # Only each learner's latest sessions are read (a window function), not their whole
+        # history: a class's hundredth session costs what its tenth did.
+        latest = (
+            select(
+                col(Attendance.training_id).label("training_id"),
+                col(Attendance.present).label("present"),
+                func.row_number()
+                .over(
+                    partition_by=col(Attendance.training_id),
+                    order_by=(
+                        col(ClassSession.held_on).desc(),
+                        col(ClassSession.recorded_at).desc(),
+                    ),
+                )
+                .label("recency"),
+            )
             .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
             .where(col(Attendance.training_id).in_(ids))
-            .order_by(col(ClassSession.held_on).desc(), col(ClassSession.recorded_at).desc())
+            .subquery()
+        )
+        query = (
+            select(latest.c.training_id, latest.c.present)
+            .where(latest.c.recency <= rule.window_sessions)
+            .order_by(latest.c.training_id, latest.c.recency)
         )
         recent: dict[str, list[bool]] = defaultdict(list)
-        for training_id, present in (await tx.session.exec(query)).all():
-            if len(recent[training_id]) < rule.window_sessions:
-                recent[training_id].append(present)
+        for training_id, present in (await tx.session.execute(query)).all():
+            recent[training_id].append(present)
         alerts = []
         today = local_today()
         for record in records:
