@@ -52,6 +52,7 @@ PARTNER_ROUTES = {
     ("GET", "/partners/{partner_id}"),
     ("POST", "/partners/{partner_id}/endpoints"),
     ("GET", "/partners/{partner_id}/endpoints"),
+    ("PATCH", "/partners/{partner_id}/endpoints/{endpoint_id}"),
     ("POST", "/partners/{partner_id}/endpoints/{endpoint_id}/secret"),
     ("GET", "/partners/{partner_id}/endpoints/{endpoint_id}/deliveries"),
     ("POST", "/partners/{partner_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
