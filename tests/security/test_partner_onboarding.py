@@ -118,7 +118,8 @@ async def connects(url: str, user: str, password: str, *, expected: bool) -> boo
                 max_reconnect_attempts=0,
                 connect_timeout=10,  # bcrypt: the server takes a moment on a busy machine
             )
-        except (nats.errors.Error, TimeoutError):
+        # A refused login may also show as the server closing the socket mid-handshake.
+        except (nats.errors.Error, TimeoutError, ConnectionError):
             result = False
         else:
             await nc.close()
