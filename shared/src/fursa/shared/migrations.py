@@ -13,12 +13,22 @@ import asyncio
 from pathlib import Path
 from typing import Any, Literal
 
-from alembic import command
+from alembic import command, op
 from alembic.autogenerate import compare_metadata
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, TypeDecorator, create_engine, pool, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    MetaData,
+    String,
+    TypeDecorator,
+    create_engine,
+    pool,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 # One advisory lock key for "a migration is running": two replicas starting together wait.
@@ -103,3 +113,25 @@ def differences(database_url: str, metadata: MetaData) -> list[Any]:
 def revision(migrations: Path, database_url: str, message: str) -> None:
     """Autogenerate a new revision from the models (developers: ``fursa``-free, via make)."""
     command.revision(alembic_config(migrations, database_url), message=message, autogenerate=True)
+
+
+# ---- the kernel's own schema changes, shared by every service's history ----------------------
+
+_HOLD_COLUMNS = ("held_sequence", "held_event_id", "held_until")  # in the order added
+
+
+def add_aggregate_holds() -> None:
+    """Upgrade step: the applied position's hold on an aggregate (a retried event that later
+    events wait behind). Each service's revision calls it; the kernel's tables are the same
+    everywhere."""
+    with op.batch_alter_table("applied_position", schema=None) as batch_op:
+        batch_op.add_column(Column("held_sequence", BigInteger(), nullable=True))
+        batch_op.add_column(Column("held_event_id", String(length=36), nullable=True))
+        batch_op.add_column(Column("held_until", DateTime(timezone=True), nullable=True))
+
+
+def drop_aggregate_holds() -> None:
+    """Downgrade step of :func:`add_aggregate_holds`."""
+    with op.batch_alter_table("applied_position", schema=None) as batch_op:
+        for column in reversed(_HOLD_COLUMNS):
+            batch_op.drop_column(column)

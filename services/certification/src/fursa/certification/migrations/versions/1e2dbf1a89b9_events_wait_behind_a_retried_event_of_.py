@@ -7,8 +7,7 @@ Create Date: 2026-11-29 11:24:05.021646
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from fursa.shared.migrations import add_aggregate_holds, drop_aggregate_holds
 
 revision: str = '1e2dbf1a89b9'
 down_revision: str | None = 'aefd6cf6cf4e'
@@ -17,14 +16,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('applied_position', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('held_sequence', sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column('held_event_id', sa.String(length=36), nullable=True))
-        batch_op.add_column(sa.Column('held_until', sa.DateTime(timezone=True), nullable=True))
+    add_aggregate_holds()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('applied_position', schema=None) as batch_op:
-        batch_op.drop_column('held_until')
-        batch_op.drop_column('held_event_id')
-        batch_op.drop_column('held_sequence')
+    drop_aggregate_holds()
