@@ -97,11 +97,12 @@ async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled
     """Keep the guardian's contact, tell them and the association of the enrollment, tell
     partners."""
     enrolled = event.data
-    if await keep_contact(tx, enrollment=enrolled, as_of=event.time) is not None:
-        await tell(
+    contact = await keep_contact(tx, enrollment=enrolled, as_of=event.time)
+    if contact is not None:
+        await tell_contact(
             tx,
             event=event,
-            learner_id=enrolled.learner_id,
+            contact=contact,
             topic=Topic.LEARNER_ENROLLED,
             values=lambda _language: {"school_year": enrolled.school_year},
         )
@@ -111,11 +112,12 @@ async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled
 async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitlisted]) -> None:
     """Keep the guardian's contact, tell them the learner's place in line, tell partners."""
     waitlisted = event.data
-    if await keep_contact(tx, enrollment=waitlisted, as_of=event.time) is not None:
-        await tell(
+    contact = await keep_contact(tx, enrollment=waitlisted, as_of=event.time)
+    if contact is not None:
+        await tell_contact(
             tx,
             event=event,
-            learner_id=waitlisted.learner_id,
+            contact=contact,
             topic=Topic.LEARNER_WAITLISTED,
             values=lambda _language: {
                 "school_year": waitlisted.school_year,
@@ -184,6 +186,13 @@ async def tell(
     contact = await tx.session.get(Contact, learner_id, populate_existing=True)
     if contact is None:
         raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
+    return await tell_contact(tx, event=event, contact=contact, topic=topic, values=values)
+
+
+async def tell_contact(
+    tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
+) -> list[Delivery]:
+    """:func:`tell` for a contact already read in this transaction (and not erased)."""
     return [
         *await _tell_guardian(tx, event=event, contact=contact, topic=topic, values=values),
         *await _tell_association(tx, event=event, contact=contact, topic=topic, values=values),
@@ -357,14 +366,18 @@ async def publish_to_partners(tx: Transaction, *, event: CloudEvent[Any]) -> Non
 
 
 async def _next_feed_sequence(tx: Transaction, *, subject: str) -> int:
-    position = await tx.session.get(PartnerFeedPosition, subject, with_for_update=True)
-    if position is None:
-        position = PartnerFeedPosition(subject=subject, sequence=1)
-    else:
-        position.sequence += 1
-    tx.session.add(position)
-    await tx.session.flush()
-    return position.sequence
+    """The next sequence of ``subject``'s partner events, in one atomic upsert: replicas
+    racing on one subject wait on the row's lock and each get their own number."""
+    statement = (await conflict_insert(tx.session, PartnerFeedPosition)).values(
+        subject=subject, sequence=1
+    )
+    result = await tx.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["subject"],
+            set_={"sequence": col(PartnerFeedPosition.sequence) + 1},
+        ).returning(col(PartnerFeedPosition.sequence))
+    )
+    return int(result.scalar_one())
 
 
 # ---- helpers -------------------------------------------------------------------------------

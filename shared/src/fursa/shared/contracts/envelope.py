@@ -158,7 +158,8 @@ def new_event(
         sequence=sequence,
         data=data,
     )
-    return cast(CloudEvent[DataT], envelope)
+    # A string: subscripting the generic model at run time costs pydantic a class lookup.
+    return cast("CloudEvent[DataT]", envelope)
 
 
 def to_json_bytes(event: CloudEvent[Any]) -> bytes:
