@@ -80,21 +80,23 @@ async def drive(platform: Platform, learners: int, rate: float | None = None) ->
                 await call("POST", f"{platform.url('enrollment')}/enrollments", json=body)
 
         async def completer() -> None:
-            # What an educator's screen does: list the open trainings and, once a class is
-            # full (or no one new arrived), take it through its sessions to completion.
-            started_ids: set[str] = set()
+            # What an educator's screen does: list the trainings opened since the last one it
+            # holds and, once a class is full (or no one new arrived), take it through its
+            # sessions to completion.
+            seen = 0
+            last: str | None = None
             waiting: list[dict[str, Any]] = []
             tasks: list[asyncio.Task[int]] = []
-            while len(started_ids) < learners:
-                listed = (
-                    await call(
-                        "GET",
-                        f"{platform.url('training')}/trainings",
-                        params={"status": "open", "limit": 1000},
-                    )
+            while seen < learners:
+                params: dict[str, Any] = {"status": "open", "limit": 1000}
+                if last is not None:
+                    params["after"] = last
+                fresh = (
+                    await call("GET", f"{platform.url('training')}/trainings", params=params)
                 ).json()
-                fresh = [t for t in listed if t["id"] not in started_ids]
-                started_ids.update(t["id"] for t in fresh)
+                if fresh:
+                    last = fresh[-1]["id"]
+                seen += len(fresh)
                 waiting += fresh
                 if waiting and (len(waiting) >= CLASS_SIZE or not fresh):
                     tasks.append(asyncio.create_task(take(waiting)))

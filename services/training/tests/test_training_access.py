@@ -294,8 +294,12 @@ async def test_another_associations_training_is_not_found_like_a_missing_one(
     listed = await client.get(
         "/trainings", params={"enrollment_id": training["enrollment_id"]}, headers=staff_b
     )
+    paged = await client.get("/trainings", params={"after": training["id"]}, headers=staff_b)
+    paged_missing = await client.get("/trainings", params={"after": MISSING}, headers=staff_b)
 
     assert other.status_code == missing.status_code == 404
+    assert paged.status_code == paged_missing.status_code == 404
+    assert paged.content == paged_missing.content
     assert other.headers["content-type"] == PROBLEM_JSON
     assert other.json()["code"] == "not_found"
     assert other.content == missing.content

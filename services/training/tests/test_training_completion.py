@@ -233,6 +233,21 @@ async def test_listing_by_status_gives_the_open_trainings_oldest_first(
     assert len((await client.get("/trainings?status=open&limit=1")).json()) == 1
 
 
+async def test_a_listing_continues_after_the_last_training_it_gave(
+    client: httpx.AsyncClient, open_training: OpenTraining
+) -> None:
+    opened = [(await open_training(n))["id"] for n in range(1, 6)]
+
+    first_page = (await client.get("/trainings?status=open&limit=2")).json()
+    after = first_page[-1]["id"]
+    rest = (await client.get("/trainings", params={"status": "open", "after": after})).json()
+    newest = (await client.get("/trainings", params={"after": opened[-1]})).json()
+
+    assert [t["id"] for t in first_page] == opened[:2]
+    assert [t["id"] for t in rest] == opened[2:]
+    assert newest == []
+
+
 async def test_bad_listing_filters_are_problems(client: httpx.AsyncClient) -> None:
     response = await client.get("/trainings?status=paused&limit=0")
 

@@ -372,12 +372,19 @@ async def find_trainings(
     enrollment_id: Annotated[str | None, Query(max_length=64)] = None,
     status: TrainingStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[TrainingPublic]:
     """Trainings visible to the caller, oldest first: an enrollment's (zero or one), or e.g.
-    the open trainings of an educator's center (``status=open``)."""
-    records = await service.find(
-        enrollment_id=enrollment_id, status=status, limit=limit, scope=principal
-    )
+    the open trainings of an educator's center (``status=open``). ``after`` (the last id of
+    the previous page) continues the listing: a screen polling for new trainings passes the
+    last one it holds and receives only those opened since. An ``after`` the caller cannot
+    see is a 404."""
+    try:
+        records = await service.find(
+            enrollment_id=enrollment_id, status=status, limit=limit, after=after, scope=principal
+        )
+    except TrainingNotFound:
+        raise Problem.not_found() from None
     return [TrainingPublic.of(record) for record in records]
 
 

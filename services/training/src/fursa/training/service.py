@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, case, func, insert, inspect, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -205,17 +205,31 @@ class TrainingService:
         enrollment_id: str | None = None,
         status: TrainingStatus | None = None,
         limit: int = 100,
+        after: str | None = None,
     ) -> Sequence[TrainingRecord]:
         """Training records within ``scope``, oldest first, filtered by enrollment (one has
-        zero or one) and status."""
+        zero or one) and status; with ``after``, only those that come after that training in
+        this order (keyset paging: a page costs the same however far the listing has gone).
+        Raises :class:`TrainingNotFound` for an ``after`` outside ``scope``."""
+        order = (col(TrainingRecord.opened_at), col(TrainingRecord.id))
         query = select(TrainingRecord).where(visible_trainings(scope))
         if enrollment_id is not None:
             query = query.where(col(TrainingRecord.enrollment_id) == enrollment_id)
         if status is not None:
             query = query.where(col(TrainingRecord.status) == status)
-        query = query.order_by(col(TrainingRecord.opened_at), col(TrainingRecord.id)).limit(limit)
         async with self.uow.read() as session:
-            return (await session.exec(query)).all()
+            if after is not None:
+                last = await session.get(TrainingRecord, after)
+                if last is None or not sees_training(scope, last):
+                    raise TrainingNotFound(after)
+                opened_at, training_id = order
+                query = query.where(
+                    or_(
+                        opened_at > last.opened_at,
+                        and_(opened_at == last.opened_at, training_id > last.id),
+                    )
+                )
+            return (await session.exec(query.order_by(*order).limit(limit))).all()
 
     async def summary(self, *, scope: Principal) -> Summary:
         """How many trainings within ``scope`` are open, completed and withdrawn."""
