@@ -94,6 +94,7 @@ async def claim_due(
     """
     now = utcnow()
     claims: list[Claim] = []
+    cancelled: list[str] = []
     in_lane: dict[str, int] = {}
     async with uow.begin() as tx:
         query = (
@@ -108,31 +109,87 @@ async def claim_due(
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        due = []
         for delivery in (await tx.session.exec(query)).all():
             lane = lane_of(delivery)
-            if in_lane.get(lane, 0) >= per_lane:
-                continue
-            message = await _message_for(tx.session, delivery)
-            if message is None:
-                delivery.status = DeliveryStatus.CANCELLED.value
-                delivery.last_error = "no_consent_or_address"
-            else:
-                delivery.claimed_until = now + lease
+            if in_lane.get(lane, 0) < per_lane:
                 in_lane[lane] = in_lane.get(lane, 0) + 1
-                claims.append(
-                    Claim(
-                        delivery.id,
-                        Channel(delivery.channel),
-                        lane,
-                        message,
-                        traceparent=delivery.traceparent,
-                    )
+                due.append((lane, delivery))
+        # The guardians' and associations' addresses of the whole batch in two reads.
+        addresses = await _Addresses.of(tx.session, [delivery for _, delivery in due])
+        for lane, delivery in due:
+            message = await _message_for(tx.session, delivery, addresses)
+            if message is None:
+                cancelled.append(delivery.id)
+                continue
+            claims.append(
+                Claim(
+                    delivery.id,
+                    Channel(delivery.channel),
+                    lane,
+                    message,
+                    traceparent=delivery.traceparent,
                 )
-            tx.session.add(delivery)
+            )
+        if claims:
+            await tx.session.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_([claim.delivery_id for claim in claims]))
+                .values(claimed_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+        if cancelled:
+            await tx.session.execute(
+                update(Delivery)
+                .where(col(Delivery.id).in_(cancelled))
+                .values(status=DeliveryStatus.CANCELLED.value, last_error="no_consent_or_address")
+                .execution_options(synchronize_session=False)
+            )
     return claims
 
 
-async def _message_for(session: AsyncSession, delivery: Delivery) -> Message | None:
+@dataclass(frozen=True)
+class _Addresses:
+    """The contacts and association addresses a batch of deliveries is for, as they are now."""
+
+    contacts: dict[str, Contact]
+    associations: dict[str, AssociationContact]
+
+    @classmethod
+    async def of(cls, session: AsyncSession, deliveries: Collection[Delivery]) -> _Addresses:
+        by_kind: dict[str, set[str]] = {}
+        for delivery in deliveries:
+            if delivery.endpoint_id is None:
+                by_kind.setdefault(delivery.recipient_kind, set()).add(delivery.recipient)
+        guardians = by_kind.get(RecipientKind.GUARDIAN.value)
+        associations = by_kind.get(RecipientKind.ASSOCIATION.value)
+        contacts = (
+            await session.exec(
+                select(Contact)
+                .where(col(Contact.learner_id).in_(guardians))
+                .execution_options(populate_existing=True)
+            )
+            if guardians
+            else None
+        )
+        addresses = (
+            await session.exec(
+                select(AssociationContact)
+                .where(col(AssociationContact.association_id).in_(associations))
+                .execution_options(populate_existing=True)
+            )
+            if associations
+            else None
+        )
+        return cls(
+            {contact.learner_id: contact for contact in contacts or ()},
+            {address.association_id: address for address in addresses or ()},
+        )
+
+
+async def _message_for(
+    session: AsyncSession, delivery: Delivery, addresses: _Addresses
+) -> Message | None:
     if delivery.endpoint_id is not None:
         endpoint = await session.get(PartnerEndpoint, delivery.endpoint_id)
         if endpoint is None or endpoint.disabled_at is not None:
@@ -140,9 +197,7 @@ async def _message_for(session: AsyncSession, delivery: Delivery) -> Message | N
         secrets = await active_secrets(session, endpoint_id=endpoint.id)
         return Message(id=delivery.id, to=endpoint.url, text=delivery.body, secrets=secrets)
     if delivery.recipient_kind == RecipientKind.ASSOCIATION.value:
-        association = await session.get(
-            AssociationContact, delivery.recipient, populate_existing=True
-        )
+        association = addresses.associations.get(delivery.recipient)
         if association is None:
             return None
         return Message(
@@ -152,7 +207,7 @@ async def _message_for(session: AsyncSession, delivery: Delivery) -> Message | N
             language=Language(association.preferred_language),
             subject=delivery.title,
         )
-    contact = await session.get(Contact, delivery.recipient, populate_existing=True)
+    contact = addresses.contacts.get(delivery.recipient)
     if contact is None or not contact.consent_notifications:
         return None
     address = contact.phone if delivery.channel == Channel.SMS.value else contact.email
@@ -182,31 +237,53 @@ async def active_secrets(session: AsyncSession, *, endpoint_id: str) -> tuple[st
 
 
 async def record_sent(uow: UnitOfWork, claim: Claim) -> None:
-    """The message went out: mark the delivery sent and emit notification-sent."""
+    """The message went out: mark the delivery sent and emit notification-sent.
+
+    One UPDATE … RETURNING: a delivery gone meanwhile (the learner was erased) or no longer
+    pending (cancelled) matches nothing, and nothing more happens."""
+    sent_at = utcnow()
     async with uow.begin() as tx:
-        delivery = await _held(tx, claim)
-        if delivery is None:
+        sent = (
+            await tx.session.execute(
+                update(Delivery)
+                .where(
+                    col(Delivery.id) == claim.delivery_id,
+                    col(Delivery.status) == DeliveryStatus.PENDING.value,
+                )
+                .values(
+                    status=DeliveryStatus.SENT.value,
+                    attempts=col(Delivery.attempts) + 1,
+                    sent_at=sent_at,
+                    claimed_until=None,
+                    last_error=None,
+                    event_sequence=col(Delivery.event_sequence) + 1,
+                )
+                .returning(
+                    col(Delivery.learner_id),
+                    col(Delivery.recipient_kind),
+                    col(Delivery.template),
+                    col(Delivery.cause_event_id),
+                    col(Delivery.cause_type),
+                    col(Delivery.event_sequence),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        if sent is None:
             return
-        delivery.status = DeliveryStatus.SENT.value
-        delivery.attempts += 1
-        delivery.sent_at = utcnow()
-        delivery.claimed_until = None
-        delivery.last_error = None
-        delivery.event_sequence += 1
-        tx.session.add(delivery)
         await tx.emit(
             NotificationSent(
-                delivery_id=delivery.id,
-                learner_id=delivery.learner_id,
-                recipient_kind=RecipientKind(delivery.recipient_kind),
-                channel=Channel(delivery.channel),
-                template=delivery.template,
-                cause_event_id=delivery.cause_event_id,
-                cause_type=delivery.cause_type,
-                sent_at=delivery.sent_at,
+                delivery_id=claim.delivery_id,
+                learner_id=sent.learner_id,
+                recipient_kind=RecipientKind(sent.recipient_kind),
+                channel=claim.channel,
+                template=sent.template,
+                cause_event_id=sent.cause_event_id,
+                cause_type=sent.cause_type,
+                sent_at=sent_at,
             ),
-            subject=delivery.id,
-            sequence=delivery.event_sequence,
+            subject=claim.delivery_id,
+            sequence=sent.event_sequence,
         )
 
 

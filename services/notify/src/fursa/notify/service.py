@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import uuid6
 from sqlalchemy import ColumnElement, delete, or_, update
@@ -66,6 +66,13 @@ async def keep_contact(
     """Keep (create or refresh) the guardian's contact details, consent and the learner's
     placement as enrollment published them at ``as_of``; a contact already newer is left as
     it is. ``None`` for an erased learner (a late event must not bring them back)."""
+    addressees = await _keep_contact(tx, enrollment=enrollment, as_of=as_of)
+    return addressees.contact if addressees else None
+
+
+async def _keep_contact(
+    tx: Transaction, *, enrollment: LearnerEnrolled | LearnerWaitlisted, as_of: datetime
+) -> _Addressees | None:
     if await _erased(tx, enrollment.learner_id):
         return None
     values = {
@@ -90,19 +97,19 @@ async def keep_contact(
     )
     if not enrollment.pii.consent.notifications:
         await _cancel_pending(tx, learner_id=enrollment.learner_id)
-    return await tx.session.get(Contact, enrollment.learner_id, populate_existing=True)
+    return await _addressees(tx, enrollment.learner_id)
 
 
 async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled]) -> None:
     """Keep the guardian's contact, tell them and the association of the enrollment, tell
     partners."""
     enrolled = event.data
-    contact = await keep_contact(tx, enrollment=enrolled, as_of=event.time)
-    if contact is not None:
-        await tell_contact(
+    addressees = await _keep_contact(tx, enrollment=enrolled, as_of=event.time)
+    if addressees is not None:
+        await _tell(
             tx,
             event=event,
-            contact=contact,
+            addressees=addressees,
             topic=Topic.LEARNER_ENROLLED,
             values=lambda _language: {"school_year": enrolled.school_year},
         )
@@ -112,12 +119,12 @@ async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled
 async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitlisted]) -> None:
     """Keep the guardian's contact, tell them the learner's place in line, tell partners."""
     waitlisted = event.data
-    contact = await keep_contact(tx, enrollment=waitlisted, as_of=event.time)
-    if contact is not None:
-        await tell_contact(
+    addressees = await _keep_contact(tx, enrollment=waitlisted, as_of=event.time)
+    if addressees is not None:
+        await _tell(
             tx,
             event=event,
-            contact=contact,
+            addressees=addressees,
             topic=Topic.LEARNER_WAITLISTED,
             values=lambda _language: {
                 "school_year": waitlisted.school_year,
@@ -181,22 +188,50 @@ async def tell(
     language, by SMS and (when known) e-mail, only with consent — and by e-mail to the
     learner's association, if it gave an address. Nothing for an erased learner; raises
     :class:`ContactNotYetKnownError` when the enrollment has not arrived yet."""
-    if await _erased(tx, learner_id):
-        return []
-    contact = await tx.session.get(Contact, learner_id, populate_existing=True)
-    if contact is None:
+    addressees = await _addressees(tx, learner_id)
+    if addressees is None:
+        # An erased learner has no contact either: only then is the tombstone read.
+        if await _erased(tx, learner_id):
+            return []
         raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
-    return await tell_contact(tx, event=event, contact=contact, topic=topic, values=values)
+    return await _tell(tx, event=event, addressees=addressees, topic=topic, values=values)
 
 
-async def tell_contact(
-    tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
+async def _tell(
+    tx: Transaction,
+    *,
+    event: CloudEvent[Any],
+    addressees: _Addressees,
+    topic: Topic,
+    values: Values,
 ) -> list[Delivery]:
-    """:func:`tell` for a contact already read in this transaction (and not erased)."""
+    contact, association = addressees
     return [
         *await _tell_guardian(tx, event=event, contact=contact, topic=topic, values=values),
-        *await _tell_association(tx, event=event, contact=contact, topic=topic, values=values),
+        *await _tell_association(
+            tx, event=event, contact=contact, association=association, topic=topic, values=values
+        ),
     ]
+
+
+class _Addressees(NamedTuple):
+    contact: Contact
+    association: AssociationContact | None
+
+
+async def _addressees(tx: Transaction, learner_id: str) -> _Addressees | None:
+    """The learner's contact and their association's address (if it gave one), in one read."""
+    query = (
+        select(Contact, AssociationContact)
+        .outerjoin(
+            AssociationContact,
+            col(AssociationContact.association_id) == col(Contact.association_id),
+        )
+        .where(col(Contact.learner_id) == learner_id)
+        .execution_options(populate_existing=True)
+    )
+    row = (await tx.session.exec(query)).first()
+    return None if row is None else _Addressees(*row)
 
 
 async def _tell_guardian(
@@ -223,11 +258,16 @@ async def _tell_guardian(
 
 
 async def _tell_association(
-    tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
+    tx: Transaction,
+    *,
+    event: CloudEvent[Any],
+    contact: Contact,
+    association: AssociationContact | None,
+    topic: Topic,
+    values: Values,
 ) -> list[Delivery]:
     """The association hears of its learners whatever the guardian's consent to messages:
     they are its own learners, and it acts on what it hears (e.g. one at risk)."""
-    association = await tx.session.get(AssociationContact, contact.association_id)
     if association is None:
         return []
     language = Language(association.preferred_language)
