@@ -761,16 +761,16 @@ async def _next_serial(session: AsyncSession, *, region_code: str, year: int) ->
     in place instead: its row lock makes concurrent issuers wait for each other's commit or
     rollback, so a rolled-back certificate gives its number back.
     """
-    # Create the row at 0 unless it exists; racing inserts are harmless.
-    counter = await conflict_insert(session, NumberCounter)
-    await session.execute(
-        counter.values(region_code=region_code, year=year, last=0).on_conflict_do_nothing()
+    # One upsert: the region and year's first number creates the row at 1; every later one
+    # increments it under the row's lock (racing first inserts meet the unique key).
+    counter = (await conflict_insert(session, NumberCounter)).values(
+        region_code=region_code, year=year, last=1
     )
     result = await session.execute(
-        update(NumberCounter)
-        .where(col(NumberCounter.region_code) == region_code, col(NumberCounter.year) == year)
-        .values(last=col(NumberCounter.last) + 1)
-        .returning(col(NumberCounter.last))
+        counter.on_conflict_do_update(
+            index_elements=["region_code", "year"],
+            set_={"last": col(NumberCounter.last) + 1},
+        ).returning(col(NumberCounter.last))
     )
     last: int = result.scalar_one()
     return last

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, delete, func, inspect
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,6 +41,7 @@ from fursa.shared.contracts import (
     Pathway,
     WithdrawalReason,
 )
+from fursa.shared.db import conflict_insert
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -171,15 +171,20 @@ async def hold_identity(session: AsyncSession, learner: Learner, enrollment_id: 
     """Claim the learner's identity keys for an active enrollment, or raise
     :class:`DuplicateEnrollment` when another active enrollment holds one of them.
 
-    The database's unique key decides, so two concurrent requests cannot both win.
+    The database's unique key decides, so two concurrent requests cannot both win. One
+    statement, no savepoint: keys already held are skipped, and a key missing from what was
+    inserted is the duplicate. The caller's transaction (or savepoint) ends with the error,
+    so the keys that were inserted go with it.
     """
-    try:
-        async with session.begin_nested():
-            for key in identity_keys(learner):
-                session.add(ActiveIdentity(key=key, enrollment_id=enrollment_id))
-            await session.flush()
-    except IntegrityError:
-        raise DuplicateEnrollment("the learner already holds an active enrollment") from None
+    keys = identity_keys(learner)
+    statement = (await conflict_insert(session, ActiveIdentity)).values(
+        [{"key": key, "enrollment_id": enrollment_id} for key in keys]
+    )
+    held = await session.execute(
+        statement.on_conflict_do_nothing(index_elements=["key"]).returning(col(ActiveIdentity.key))
+    )
+    if len(held.all()) < len(keys):
+        raise DuplicateEnrollment("the learner already holds an active enrollment")
 
 
 async def release_identity(session: AsyncSession, enrollment_id: str) -> None:

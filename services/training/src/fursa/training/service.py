@@ -324,8 +324,8 @@ class TrainingService:
                     hours=command.hours,
                     recorded_at=utcnow(),
                 )
-                if await self._session_exists(tx.session, session_row):
-                    raise AlreadyRecorded("this class's session is already recorded")
+                # A session of this class, module and day recorded before breaks the unique
+                # key here: the IntegrityError below.
                 tx.session.add(session_row)
                 await tx.session.flush()
                 await tx.session.execute(
@@ -351,16 +351,6 @@ class TrainingService:
         ]
         if wrong:
             raise EntriesRefused(wrong)
-
-    @staticmethod
-    async def _session_exists(session: AsyncSession, row: ClassSession) -> bool:
-        query = select(ClassSession.id).where(
-            col(ClassSession.center_id) == row.center_id,
-            col(ClassSession.class_name) == row.class_name,
-            col(ClassSession.module) == row.module,
-            col(ClassSession.held_on) == row.held_on,
-        )
-        return (await session.exec(query)).first() is not None
 
     async def _warn(self, tx: Transaction, records: Sequence[TrainingRecord]) -> list[str]:
         """Start or end each learner's at-risk episode from their latest sessions; publish
