@@ -189,6 +189,20 @@ async def test_an_event_redelivered_after_erasure_does_not_bring_the_learner_bac
     assert await notify.deliveries(1) == []
 
 
+async def test_a_contact_left_behind_by_a_racing_erasure_is_never_told(
+    notify: Notify, journey: Any
+) -> None:
+    # Two replicas: one applies the erasure while the other applies a late enrollment, which
+    # had not seen the tombstone yet — the contact survives beside it.
+    await notify.hear(journey.enrolled(1))
+    async with notify.db.transaction() as session:
+        session.add(ErasedLearner(learner_id=uuid_of("learner", 1), erased_at=utcnow()))
+
+    await notify.hear(journey.issued(1))
+
+    assert [d.template for d in await notify.deliveries(1)] == ["learner-enrolled.ar"]
+
+
 async def test_transfer_moves_who_may_see_the_learners_messages(
     notify: Notify, journey: Any
 ) -> None:

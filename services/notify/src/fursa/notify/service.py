@@ -190,7 +190,7 @@ async def tell(
     :class:`ContactNotYetKnownError` when the enrollment has not arrived yet."""
     addressees = await _addressees(tx, learner_id)
     if addressees is None:
-        # An erased learner has no contact either: only then is the tombstone read.
+        # Erased, or not known yet: only then is the tombstone read on its own.
         if await _erased(tx, learner_id):
             return []
         raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
@@ -220,14 +220,17 @@ class _Addressees(NamedTuple):
 
 
 async def _addressees(tx: Transaction, learner_id: str) -> _Addressees | None:
-    """The learner's contact and their association's address (if it gave one), in one read."""
+    """The learner's contact and their association's address (if it gave one), in one read;
+    ``None`` without a contact, or for an erased learner (whose contact a replica applying a
+    late enrollment at the moment of the erasure could have left behind)."""
     query = (
         select(Contact, AssociationContact)
         .outerjoin(
             AssociationContact,
             col(AssociationContact.association_id) == col(Contact.association_id),
         )
-        .where(col(Contact.learner_id) == learner_id)
+        .outerjoin(ErasedLearner, col(ErasedLearner.learner_id) == col(Contact.learner_id))
+        .where(col(Contact.learner_id) == learner_id, col(ErasedLearner.learner_id).is_(None))
         .execution_options(populate_existing=True)
     )
     row = (await tx.session.exec(query)).first()
