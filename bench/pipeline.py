@@ -3,8 +3,9 @@
 Starts the platform (nats-server with the project's settings, the four services as processes),
 enrolls N learners over HTTP, takes each class of open trainings through its sessions and
 assessments to completion (``complete_trainings``), and waits for every certificate. Then, on
-the same nats-server, raw nats-py JetStream: publish N messages of the same size (pipelined,
-every PubAck awaited) while a pull consumer fetches and acks them.
+the same nats-server, raw nats-py JetStream: publish 5,000 messages of the same size
+(pipelined, every PubAck awaited) while a pull consumer fetches and acks them, three rounds,
+the median round as the baseline.
 
 Latency is enrollment committed → certificate committed, from the CloudEvents ``time`` of each
 learner's learner-enrolled and certificate-issued events (stamped inside the committing
@@ -138,11 +139,28 @@ async def event_times(js: JetStreamContext, stream: str, key: str) -> dict[str, 
     return times
 
 
-async def raw_jetstream(js: JetStreamContext, count: int, size: int) -> float:
-    """Raw nats-py publish + consume of ``count`` messages of ``size`` bytes, concurrently."""
-    await provision(js, Topology(streams=[StreamSpec("BENCHRAW", ("benchraw.>",))], consumers=[]))
+# The raw baseline: this many messages a round, the median of this many rounds. One short
+# round of N messages moved by a third from run to run, and the ratio with it.
+RAW_MESSAGES = 5_000
+RAW_ROUNDS = 3
+
+
+async def raw_msgs_per_s(js: JetStreamContext, size: int) -> float:
+    """Raw nats-py JetStream msgs/s for messages of ``size`` bytes: the median round."""
+    rates = [
+        RAW_MESSAGES / await raw_jetstream(js, RAW_MESSAGES, size, round_=n)
+        for n in range(RAW_ROUNDS)
+    ]
+    return statistics.median(rates)
+
+
+async def raw_jetstream(js: JetStreamContext, count: int, size: int, *, round_: int) -> float:
+    """Raw nats-py publish + consume of ``count`` messages of ``size`` bytes, concurrently,
+    on a stream of the round's own; returns the seconds taken."""
+    stream, subjects = f"BENCHRAW{round_}", f"benchraw{round_}.>"
+    await provision(js, Topology(streams=[StreamSpec(stream, (subjects,))], consumers=[]))
     payload = b"x" * size
-    sub = await js.pull_subscribe("benchraw.>", durable="benchraw", stream="BENCHRAW")
+    sub = await js.pull_subscribe(subjects, durable=f"benchraw{round_}", stream=stream)
 
     async def consume() -> None:
         seen = 0
@@ -158,7 +176,9 @@ async def raw_jetstream(js: JetStreamContext, count: int, size: int) -> float:
     started = time.perf_counter()
     consumer = asyncio.create_task(consume())
     acks = [
-        await js.publish_async("benchraw.m", payload, headers={"Nats-Msg-Id": f"raw-{i}"})
+        await js.publish_async(
+            f"benchraw{round_}.m", payload, headers={"Nats-Msg-Id": f"raw-{round_}-{i}"}
+        )
         for i in range(count)
     ]
     await asyncio.gather(*acks)
@@ -182,7 +202,7 @@ async def measure(platform: Platform, learners: int, rate: float | None) -> dict
         completed = await event_times(js, "TRAINING", "enrollment_id")
         certified = await event_times(js, "CERTIFICATION", "enrollment_id")
         sample = await js.get_msg("ENROLLMENT", 1)
-        raw_s = await raw_jetstream(js, learners, len(sample.data or b""))
+        raw_per_s = await raw_msgs_per_s(js, len(sample.data or b""))
     finally:
         await nc.close()
     latencies = [
@@ -192,7 +212,6 @@ async def measure(platform: Platform, learners: int, rate: float | None) -> dict
         (certified[e] - completed[e]).total_seconds() * 1000 for e in certified if e in completed
     ]
     learners_per_s = learners / elapsed
-    raw_per_s = learners / raw_s
     return {
         "learners": learners,
         "learners_per_s": round(learners_per_s, 1),
