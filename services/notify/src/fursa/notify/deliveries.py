@@ -13,9 +13,10 @@ import random
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, or_, update
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.notify.channels import Message, SendFailed
@@ -161,30 +162,34 @@ class _Addresses:
         for delivery in deliveries:
             if delivery.endpoint_id is None:
                 by_kind.setdefault(delivery.recipient_kind, set()).add(delivery.recipient)
-        guardians = by_kind.get(RecipientKind.GUARDIAN.value)
-        associations = by_kind.get(RecipientKind.ASSOCIATION.value)
-        contacts = (
-            await session.exec(
-                select(Contact)
-                .where(col(Contact.learner_id).in_(guardians))
-                .execution_options(populate_existing=True)
-            )
-            if guardians
-            else None
-        )
-        addresses = (
-            await session.exec(
-                select(AssociationContact)
-                .where(col(AssociationContact.association_id).in_(associations))
-                .execution_options(populate_existing=True)
-            )
-            if associations
-            else None
-        )
         return cls(
-            {contact.learner_id: contact for contact in contacts or ()},
-            {address.association_id: address for address in addresses or ()},
+            await _current(
+                session, Contact, "learner_id", by_kind.get(RecipientKind.GUARDIAN.value)
+            ),
+            await _current(
+                session,
+                AssociationContact,
+                "association_id",
+                by_kind.get(RecipientKind.ASSOCIATION.value),
+            ),
         )
+
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+async def _current(
+    session: AsyncSession, model: type[RowT], key: str, ids: Collection[str] | None
+) -> dict[str, RowT]:
+    """The rows of ``model`` whose ``key`` is in ``ids``, re-read from the database, by key."""
+    if not ids:
+        return {}
+    rows = await session.exec(
+        select(model)
+        .where(col(getattr(model, key)).in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    return {getattr(row, key): row for row in rows}
 
 
 async def _message_for(
