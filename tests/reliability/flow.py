@@ -299,6 +299,13 @@ async def wait_for(
         await asyncio.sleep(0.05)
 
 
+async def notifications_sent(journey: Journey) -> int:
+    """Messages notify has sent so far: the last thing a flow does, so the best sign that a
+    fault came before the flow ended (certification may issue every certificate from one
+    prefetched batch, its certificate-issued events still waiting to cross the broker)."""
+    return int((await journey.get("notify", "/deliveries/summary"))["sent"])
+
+
 async def consumers_caught_up(platform: Platform) -> bool:
     """Whether every durable consumer has delivered and seen acked everything in its stream."""
 

@@ -15,6 +15,7 @@ from tests.reliability.flow import (
     admin_client,
     journey_of,
     ledger,
+    notifications_sent,
     settled,
     wait_for,
 )
@@ -57,10 +58,6 @@ async def flow_with_broker_fault(platform: Platform, fault: str) -> None:
     # Resumed by themselves: the very same processes, still running.
     assert {name: process.pid for name, process in platform.processes.items()} == service_pids
     assert all(process.poll() is None for process in platform.processes.values())
-
-
-async def notifications_sent(journey: Journey) -> int:
-    return int((await journey.get("notify", "/deliveries/summary"))["sent"])
 
 
 async def _at_least(journey: Journey, count: int) -> bool:
