@@ -1,15 +1,25 @@
 """The SQLite connection the services use: statements on the event loop's thread, waiting on
-the connection's own thread."""
+the connection's own thread; upserts compiled once, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import DateTime, Insert, MetaData, event, text
+from sqlmodel import Field, col, select
 
-from fursa.shared.db import Database, LoopSideConnection, sqlite_url
+from fursa.shared.db import (
+    Database,
+    InsertOf,
+    LoopSideConnection,
+    Upsert,
+    placeholders,
+    service_base,
+    sqlite_url,
+)
 
 
 async def test_statements_run_on_the_loop_and_what_may_wait_on_the_connections_thread(
@@ -42,3 +52,68 @@ async def test_statements_run_on_the_loop_and_what_may_wait_on_the_connections_t
     assert ran_on["BEGIN"] == loop  # a reader's deferred BEGIN never waits
     assert loop.isdisjoint(ran_on["BEGIN IMMEDIATE"])  # may wait for another process's lock
     assert loop.isdisjoint(ran_on["COMMIT"])  # the fsync
+
+
+class Tally(service_base("tally_test"), table=True):  # type: ignore[misc]
+    """A counter per name, stamped with its last count's time."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    count: int
+    counted_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+def _count(insert: InsertOf) -> Insert:
+    statement = insert(Tally).values(placeholders(Tally))
+    return statement.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"count": col(Tally.count) + 1, "counted_at": statement.excluded.counted_at},
+        where=col(Tally.counted_at) < statement.excluded.counted_at,
+    ).returning(col(Tally.count))
+
+
+COUNT = Upsert(_count)
+FIRST_ONLY = Upsert(
+    lambda insert: (
+        insert(Tally)
+        .values(placeholders(Tally))
+        .on_conflict_do_nothing()
+        .returning(col(Tally.name))
+    )
+)
+
+
+async def test_an_upsert_runs_on_either_database_and_is_compiled_once(database_url: str) -> None:
+    db = Database(database_url, Tally.metadata)
+    compiled: list[Any] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, _sql, _params, context, _many: compiled.append(context.compiled),
+    )
+    start = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+    try:
+        await db.create_all()
+        counts = []
+        for minutes in (0, 5, 3, 9):  # the count at +3 min is older than the one kept: no update
+            async with db.transaction() as session:
+                at = start + timedelta(minutes=minutes)
+                result = await COUNT.execute(session, name="sessions", count=1, counted_at=at)
+                counts.append(result.scalar_one_or_none())
+        async with db.transaction() as session:
+            again = await FIRST_ONLY.execute(session, name="sessions", count=7, counted_at=start)
+            assert again.first() is None
+        async with db.read() as session:
+            kept = (await session.exec(select(Tally))).one()
+    finally:
+        await db.dispose()
+
+    assert counts == [1, 2, None, 3]
+    # Typed parameters: the time is stored as the ORM stores it (SQLite: text without offset,
+    # which the services' UtcDateTime reads back as UTC).
+    counted_at = kept.counted_at
+    if counted_at.tzinfo is None:
+        counted_at = counted_at.replace(tzinfo=UTC)
+    assert (kept.count, counted_at) == (3, start + timedelta(minutes=9))
+    upserts = [c for c in compiled if c is not None and "ON CONFLICT" in str(c)]
+    assert len(upserts) == 5
+    assert len({id(c) for c in upserts if "DO UPDATE" in str(c)}) == 1  # compiled once

@@ -31,13 +31,23 @@ from pathlib import Path
 from typing import Any, cast
 
 import aiosqlite
-from sqlalchemy import MetaData, event
+from sqlalchemy import (
+    BindParameter,
+    Executable,
+    Insert,
+    MetaData,
+    Result,
+    bindparam,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.asyncio import async_sessionmaker as sessionmaker
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import Mapper, registry
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -228,17 +238,58 @@ class Database:
             await self.read_engine.dispose()
 
 
-async def conflict_insert(
-    session: AsyncSession, model: type[SQLModel]
-) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT into ``model`` that can say ON CONFLICT, for the session's database.
+InsertOf = Callable[[type[SQLModel]], postgresql.Insert | sqlite.Insert]
+"""``insert(model)`` in the dialect that can say ON CONFLICT (SQLite's or PostgreSQL's)."""
+
+
+def placeholders(model: type[SQLModel]) -> dict[str, BindParameter[Any]]:
+    """A named placeholder for each of ``model``'s columns, for :class:`Upsert` values."""
+    columns = cast("Mapper[Any]", inspect(model)).columns
+    return {column.name: bindparam(column.name) for column in columns}
+
+
+class Upsert:
+    """An INSERT … ON CONFLICT statement, compiled once per database dialect.
 
     SQLite and PostgreSQL spell ``on_conflict_do_nothing``/``on_conflict_do_update`` the same;
-    an atomic upsert never fails on the key when two replicas race.
+    an atomic upsert never fails on the key when two replicas race. But SQLAlchemy 2.0 gives
+    those statements no cache key and compiles them again on every call: ~0.9 ms of CPU, five
+    times what the statement then costs. So ``build(insert)`` writes the statement once, its
+    values as named :func:`~sqlalchemy.bindparam` placeholders; its first use on a dialect
+    renders it into a textual statement with the same typed parameters (and RETURNING
+    columns), which SQLAlchemy caches like any other.
     """
-    if (await session.connection()).dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+
+    def __init__(self, build: Callable[[InsertOf], Insert]) -> None:
+        self._build = build
+        self._textual: dict[str, Executable] = {}
+
+    def _statement(self, dialect_name: str) -> Executable:
+        textual = self._textual.get(dialect_name)
+        if textual is None:
+            textual = self._textual[dialect_name] = self._render(dialect_name)
+        return textual
+
+    def _render(self, dialect_name: str) -> Executable:
+        # The dialects' generic forms in the named style: ``:name`` placeholders, which the
+        # engine's own dialect (aiosqlite, asyncpg) turns into its own when it runs the text.
+        dialects = {"postgresql": postgresql, "sqlite": sqlite}
+        module = dialects[dialect_name]
+        built = self._build(module.insert)
+        compiled = built.compile(dialect=module.dialect(paramstyle="named"))
+        textual = text(str(compiled)).bindparams(
+            *(
+                bindparam(name, param.value, type_=param.type, required=param.required)
+                for param, name in compiled.bind_names.items()
+            )
+        )
+        returning = list(built.exported_columns)
+        return textual.columns(*returning) if returning else textual
+
+    async def execute(self, session: AsyncSession, **values: Any) -> Result[Any]:
+        """Run the upsert in ``session``'s transaction with ``values`` for its placeholders."""
+        dialect_name = (await session.connection()).dialect.name
+        return await session.execute(self._statement(dialect_name), values)
 
 
 def service_base(name: str) -> type[SQLModel]:

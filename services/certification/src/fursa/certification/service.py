@@ -21,7 +21,7 @@ from datetime import date
 from functools import partial
 
 import uuid6
-from sqlalchemy import ColumnElement, delete, func, inspect, update
+from sqlalchemy import ColumnElement, Insert, bindparam, delete, func, inspect, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,7 +57,7 @@ from fursa.shared.contracts import (
     RevocationReason,
     TrainingCompleted,
 )
-from fursa.shared.db import Database, conflict_insert
+from fursa.shared.db import Database, InsertOf, Upsert, placeholders
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 from fursa.shared.messaging.tables import KernelTables
 from fursa.shared.metrics import record_certificate
@@ -141,15 +141,7 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
         "school_year": enrolled.school_year,
         "enrolled_on": enrolled.enrolled_on,
     }
-    # One atomic upsert: two replicas racing on one enrollment never fail on the key (such
-    # an error would carry the names into logs and dead letters).
-    statement = (await conflict_insert(tx.session, LearnerCopy)).values(values)
-    await tx.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["enrollment_id"],
-            set_={name: statement.excluded[name] for name in values if name != "enrollment_id"},
-        )
-    )
+    await _KEEP_LEARNER_COPY.execute(tx.session, **values)
 
 
 async def learner_updated(tx: Transaction, *, updated: LearnerUpdated) -> None:
@@ -167,10 +159,7 @@ async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: Kern
     dead-lettered events about the learner; keep a tombstone. Certificates stay valid, and
     verify, without the name."""
     session = tx.session
-    tombstone = await conflict_insert(session, ErasedLearner)
-    await session.execute(
-        tombstone.values(learner_id=erased.learner_id, erased_at=utcnow()).on_conflict_do_nothing()
-    )
+    await _KEEP_TOMBSTONE.execute(session, learner_id=erased.learner_id, erased_at=utcnow())
     await session.execute(
         update(LearnerCopy)
         .where(
@@ -218,18 +207,14 @@ async def training_completed(
     if await session.get(LearnerCopy, completion.enrollment_id) is None:
         raise LearnerNotYetKnownError(f"enrollment {completion.enrollment_id} is not known yet")
     state = domain.state_after_completion(policy)
-    record = await conflict_insert(session, Completion)
-    inserted = await session.execute(
-        record.values(
-            enrollment_id=completion.enrollment_id,
-            training_id=completion.training_id,
-            pathway=completion.pathway.value,
-            workshops=json.dumps(completion.workshops),
-            completed_on=completion.completed_on,
-            state=state.value,
-        )
-        .on_conflict_do_nothing()
-        .returning(record.table.c.enrollment_id)
+    inserted = await _RECORD_COMPLETION.execute(
+        session,
+        enrollment_id=completion.enrollment_id,
+        training_id=completion.training_id,
+        pathway=completion.pathway.value,
+        workshops=json.dumps(completion.workshops),
+        completed_on=completion.completed_on,
+        state=state.value,
     )
     if inserted.first() is None or state != CompletionState.ISSUED:
         return None
@@ -670,11 +655,8 @@ async def diploma_pdf(
         diploma = await _diploma(session, certificate, public_base_url)
     pdf = await asyncio.to_thread(render_pdf, [diploma])
     async with db.transaction() as session:
-        cache = await conflict_insert(session, DiplomaPdf)
-        await session.execute(
-            cache.values(
-                certificate_id=certificate.id, pdf=pdf, rendered_at=utcnow()
-            ).on_conflict_do_nothing()
+        await _KEEP_PDF.execute(
+            session, certificate_id=certificate.id, pdf=pdf, rendered_at=utcnow()
         )
     return pdf
 
@@ -761,16 +743,59 @@ async def _next_serial(session: AsyncSession, *, region_code: str, year: int) ->
     in place instead: its row lock makes concurrent issuers wait for each other's commit or
     rollback, so a rolled-back certificate gives its number back.
     """
-    # One upsert: the region and year's first number creates the row at 1; every later one
-    # increments it under the row's lock (racing first inserts meet the unique key).
-    counter = (await conflict_insert(session, NumberCounter)).values(
-        region_code=region_code, year=year, last=1
-    )
-    result = await session.execute(
-        counter.on_conflict_do_update(
-            index_elements=["region_code", "year"],
-            set_={"last": col(NumberCounter.last) + 1},
-        ).returning(col(NumberCounter.last))
-    )
+    result = await _NEXT_SERIAL.execute(session, region_code=region_code, year=year)
     last: int = result.scalar_one()
     return last
+
+
+# ---- statements ----------------------------------------------------------------------------
+
+
+def _keep_learner_copy(insert: InsertOf) -> Insert:
+    # One atomic upsert: two replicas racing on one enrollment never fail on the key (such an
+    # error would carry the names into logs and dead letters).
+    statement = insert(LearnerCopy).values(placeholders(LearnerCopy))
+    return statement.on_conflict_do_update(
+        index_elements=["enrollment_id"],
+        set_={name: statement.excluded[name] for name in _COPIED},
+    )
+
+
+_COPIED = [name for name in placeholders(LearnerCopy) if name != "enrollment_id"]
+_KEEP_LEARNER_COPY = Upsert(_keep_learner_copy)
+_KEEP_TOMBSTONE = Upsert(
+    lambda insert: (
+        insert(ErasedLearner).values(placeholders(ErasedLearner)).on_conflict_do_nothing()
+    )
+)
+# A completion is recorded once: its redelivery returns no row.
+_RECORD_COMPLETION = Upsert(
+    lambda insert: (
+        insert(Completion)
+        .values(
+            enrollment_id=bindparam("enrollment_id"),
+            training_id=bindparam("training_id"),
+            pathway=bindparam("pathway"),
+            workshops=bindparam("workshops"),
+            completed_on=bindparam("completed_on"),
+            state=bindparam("state"),
+        )
+        .on_conflict_do_nothing()
+        .returning(col(Completion.enrollment_id))
+    )
+)
+_KEEP_PDF = Upsert(
+    lambda insert: insert(DiplomaPdf).values(placeholders(DiplomaPdf)).on_conflict_do_nothing()
+)
+# The region and year's first number creates the row at 1; every later one increments it
+# under the row's lock (racing first inserts meet the unique key).
+_NEXT_SERIAL = Upsert(
+    lambda insert: (
+        insert(NumberCounter)
+        .values(region_code=bindparam("region_code"), year=bindparam("year"), last=1)
+        .on_conflict_do_update(
+            index_elements=["region_code", "year"], set_={"last": col(NumberCounter.last) + 1}
+        )
+        .returning(col(NumberCounter.last))
+    )
+)

@@ -41,7 +41,7 @@ from fursa.shared.contracts import (
     Pathway,
     WithdrawalReason,
 )
-from fursa.shared.db import conflict_insert
+from fursa.shared.db import Upsert, placeholders
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -171,20 +171,24 @@ async def hold_identity(session: AsyncSession, learner: Learner, enrollment_id: 
     """Claim the learner's identity keys for an active enrollment, or raise
     :class:`DuplicateEnrollment` when another active enrollment holds one of them.
 
-    The database's unique key decides, so two concurrent requests cannot both win. One
-    statement, no savepoint: keys already held are skipped, and a key missing from what was
-    inserted is the duplicate. The caller's transaction (or savepoint) ends with the error,
-    so the keys that were inserted go with it.
+    The database's unique key decides, so two concurrent requests cannot both win. No
+    savepoint: a key already held inserts no row, and that is the duplicate. The caller's
+    transaction (or savepoint) ends with the error, so the keys that were inserted go with it.
     """
-    keys = identity_keys(learner)
-    statement = (await conflict_insert(session, ActiveIdentity)).values(
-        [{"key": key, "enrollment_id": enrollment_id} for key in keys]
+    for key in identity_keys(learner):
+        held = await _HOLD_IDENTITY.execute(session, key=key, enrollment_id=enrollment_id)
+        if held.first() is None:
+            raise DuplicateEnrollment("the learner already holds an active enrollment")
+
+
+_HOLD_IDENTITY = Upsert(
+    lambda insert: (
+        insert(ActiveIdentity)
+        .values(placeholders(ActiveIdentity))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(ActiveIdentity.key))
     )
-    held = await session.execute(
-        statement.on_conflict_do_nothing(index_elements=["key"]).returning(col(ActiveIdentity.key))
-    )
-    if len(held.all()) < len(keys):
-        raise DuplicateEnrollment("the learner already holds an active enrollment")
+)
 
 
 async def release_identity(session: AsyncSession, enrollment_id: str) -> None:

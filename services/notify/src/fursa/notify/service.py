@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import uuid6
-from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import ColumnElement, Insert, bindparam, delete, or_, update
 from sqlmodel import col, select
 
 from fursa.notify import domain
@@ -45,7 +45,7 @@ from fursa.shared.contracts import (
     to_json_bytes,
 )
 from fursa.shared.contracts import Channel as ChannelKind
-from fursa.shared.db import conflict_insert
+from fursa.shared.db import InsertOf, Upsert, placeholders
 from fursa.shared.messaging.outbox import Transaction
 from fursa.shared.telemetry import current_trace_headers
 
@@ -85,16 +85,7 @@ async def _keep_contact(
         **_pii_values(enrollment.pii),
         "as_of": as_of,
     }
-    # One atomic upsert: two replicas racing on one learner never fail on the key (such an
-    # error would carry the phone number into logs and dead letters).
-    statement = (await conflict_insert(tx.session, Contact)).values(values)
-    await tx.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["learner_id"],
-            set_={name: statement.excluded[name] for name in values if name != "learner_id"},
-            where=_older_than(as_of),
-        )
-    )
+    await _KEEP_CONTACT.execute(tx.session, **values)
     if not enrollment.pii.consent.notifications:
         await _cancel_pending(tx, learner_id=enrollment.learner_id)
     return await _addressees(tx, enrollment.learner_id)
@@ -411,16 +402,45 @@ async def publish_to_partners(tx: Transaction, *, event: CloudEvent[Any]) -> Non
 async def _next_feed_sequence(tx: Transaction, *, subject: str) -> int:
     """The next sequence of ``subject``'s partner events, in one atomic upsert: replicas
     racing on one subject wait on the row's lock and each get their own number."""
-    statement = (await conflict_insert(tx.session, PartnerFeedPosition)).values(
-        subject=subject, sequence=1
-    )
-    result = await tx.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["subject"],
-            set_={"sequence": col(PartnerFeedPosition.sequence) + 1},
-        ).returning(col(PartnerFeedPosition.sequence))
-    )
+    result = await _NEXT_FEED_SEQUENCE.execute(tx.session, subject=subject)
     return int(result.scalar_one())
+
+
+# ---- statements ----------------------------------------------------------------------------
+
+
+def _keep_contact_statement(insert: InsertOf) -> Insert:
+    # One atomic upsert: two replicas racing on one learner never fail on the key (such an
+    # error would carry the phone number into logs and dead letters). A contact that holds
+    # what enrollment published later than this event is left as it is.
+    statement = insert(Contact).values(placeholders(Contact))
+    newer = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["learner_id"],
+        set_={name: newer[name] for name in placeholders(Contact) if name != "learner_id"},
+        where=or_(col(Contact.as_of).is_(None), col(Contact.as_of) <= newer.as_of),
+    )
+
+
+_KEEP_CONTACT = Upsert(_keep_contact_statement)
+_NEXT_FEED_SEQUENCE = Upsert(
+    lambda insert: (
+        insert(PartnerFeedPosition)
+        .values(subject=bindparam("subject"), sequence=1)
+        .on_conflict_do_update(
+            index_elements=["subject"], set_={"sequence": col(PartnerFeedPosition.sequence) + 1}
+        )
+        .returning(col(PartnerFeedPosition.sequence))
+    )
+)
+# A delivery unless this event already gave one to this recipient and channel.
+_QUEUE = Upsert(
+    lambda insert: (
+        insert(Delivery)
+        .values(placeholders(Delivery))
+        .on_conflict_do_nothing(index_elements=["cause_event_id", "channel", "recipient"])
+    )
+)
 
 
 # ---- helpers -------------------------------------------------------------------------------
@@ -447,11 +467,7 @@ def _pii_values(pii: LearnerPII) -> dict[str, Any]:
 async def _queue(tx: Transaction, delivery: Delivery) -> Delivery | None:
     """Insert a delivery unless this event already gave one to this recipient and channel."""
     delivery.traceparent = current_trace_headers().get("traceparent")
-    values = delivery.model_dump()
-    statement = (await conflict_insert(tx.session, Delivery)).values(values)
-    result = await tx.session.execute(
-        statement.on_conflict_do_nothing(index_elements=["cause_event_id", "channel", "recipient"])
-    )
+    result = await _QUEUE.execute(tx.session, **delivery.model_dump())
     return delivery if getattr(result, "rowcount", 0) else None
 
 
