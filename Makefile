@@ -70,6 +70,7 @@ ROWS ?= 10000
 bench: $(VENV)/.synced
 	$(RUN)/python bench/relay.py
 	$(RUN)/python bench/consumer.py
+	$(RUN)/python bench/upsert.py
 	$(RUN)/python bench/pipeline.py --learners $(LEARNERS)
 	$(RUN)/python bench/pipeline.py --learners $(LEARNERS) --rate $(RATE)
 	$(RUN)/python bench/api.py --requests $(REQUESTS)
