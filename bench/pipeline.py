@@ -13,7 +13,12 @@ transaction). It includes the sessions, assessments and completion calls this be
 as soon as a class of trainings is open; ``completion_to_certificate_*`` is the machine-only
 part.
 
-The last line is one JSON object: learners_per_s, p50_ms, p99_ms, raw_msgs_per_s, ratio.
+CPU per learner: each process's CPU time (user + system, from ``/proc``) over the drive, divided
+by the learners — the four services, nats-server and this process (the load generator) — beside
+what the 0.05 ratio target leaves per learner on this machine's cores at the measured raw rate.
+
+The last line is one JSON object: learners_per_s, p50_ms, p99_ms, raw_msgs_per_s, ratio,
+cpu_ms_per_learner, target_cpu_ms_per_learner.
 With ``--rate R`` the enrolments are offered open-loop at R per second (latency under a fixed
 load); without it, closed-loop at CONCURRENCY in flight (throughput).
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -43,6 +49,9 @@ from fursa.shared.messaging.streams import StreamSpec, Topology, provision
 
 # Concurrent HTTP calls of each kind (enrolments, completions).
 CONCURRENCY = 32
+
+# The issue's pipeline target: learners/s ÷ raw JetStream msgs/s.
+TARGET_RATIO = 0.05
 
 
 async def drive(platform: Platform, learners: int, rate: float | None = None) -> float:
@@ -192,9 +201,29 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """Each process's CPU time so far, user + system (Linux ``/proc/<pid>/stat``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for name, pid in pids.items():
+        # The fields after the command name's closing parenthesis; utime and stime are the
+        # 14th and 15th of the whole line.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        seconds[name] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
 async def measure(platform: Platform, learners: int, rate: float | None) -> dict[str, Any]:
-    elapsed = await drive(platform, learners, rate)
     assert platform.nats is not None
+    assert platform.nats.process is not None
+    pids = {name: process.pid for name, process in platform.processes.items()}
+    pids |= {"nats-server": platform.nats.process.pid, "load generator": os.getpid()}
+    cpu_before = cpu_seconds(pids)
+    elapsed = await drive(platform, learners, rate)
+    cpu_after = cpu_seconds(pids)
+    cpu_ms = {
+        name: round((cpu_after[name] - cpu_before[name]) / learners * 1000, 1) for name in pids
+    }
     nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
     try:
         js = nc.jetstream()
@@ -222,6 +251,11 @@ async def measure(platform: Platform, learners: int, rate: float | None) -> dict
         "raw_msgs_per_s": round(raw_per_s, 1),
         "ratio": round(learners_per_s / raw_per_s, 4),
         "offered_rate_per_s": rate,
+        "cpu_ms_per_learner": {**cpu_ms, "total": round(sum(cpu_ms.values()), 1)},
+        # All of this machine's cores, for the learners/s the target asks at this raw rate.
+        "target_cpu_ms_per_learner": round(
+            (os.cpu_count() or 1) * 1000 / (TARGET_RATIO * raw_per_s), 1
+        ),
     }
 
 
@@ -244,6 +278,13 @@ def main() -> None:
         f"pipeline ({mode}): {result['learners_per_s']} learners/s, enrollment→certificate "
         f"p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms | raw JetStream publish+consume "
         f"{result['raw_msgs_per_s']} msgs/s | ratio {result['ratio']}"
+    )
+    cpu = result["cpu_ms_per_learner"]
+    print(
+        "CPU per learner: "
+        + ", ".join(f"{name} {ms} ms" for name, ms in cpu.items())
+        + f" | the {TARGET_RATIO} ratio allows {result['target_cpu_ms_per_learner']} ms on "
+        f"{os.cpu_count()} cores at this raw rate"
     )
     print(json.dumps(result))
 
