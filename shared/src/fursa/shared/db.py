@@ -253,11 +253,11 @@ class Upsert:
 
     SQLite and PostgreSQL spell ``on_conflict_do_nothing``/``on_conflict_do_update`` the same;
     an atomic upsert never fails on the key when two replicas race. But SQLAlchemy 2.0 gives
-    those statements no cache key and compiles them again on every call: ~0.9 ms of CPU, five
-    times what the statement then costs. So ``build(insert)`` writes the statement once, its
-    values as named :func:`~sqlalchemy.bindparam` placeholders; its first use on a dialect
-    renders it into a textual statement with the same typed parameters (and RETURNING
-    columns), which SQLAlchemy caches like any other.
+    those statements no cache key and compiles them again on every call: ~1 ms of CPU, three
+    to five times what the statement then costs (bench/upsert.py). So ``build(insert)`` writes
+    the statement once, its values as named :func:`~sqlalchemy.bindparam` placeholders; its
+    first use on a dialect renders it into a textual statement with the same typed parameters
+    (and RETURNING columns), which SQLAlchemy caches like any other.
     """
 
     def __init__(self, build: Callable[[InsertOf], Insert]) -> None:
