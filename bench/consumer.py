@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from relay import database
@@ -88,8 +86,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        url = database(args.database, Path(workdir))
+    with database(args.database) as url:
         result = asyncio.run(run(args.events, args.batch, url))
     print(
         f"consumer: {result['consumer_events_per_s']} events/s   bare handler inserts: "

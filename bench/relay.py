@@ -15,6 +15,8 @@ import asyncio
 import json
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nats
@@ -92,13 +94,22 @@ async def run(rows: int, database_url: str) -> dict[str, float]:
     }
 
 
-def database(kind: str, workdir: Path) -> str:
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    """A fresh database for one benchmark run: a SQLite file in a temporary folder, or a
+    PostgreSQL database created for the run and dropped after it."""
     if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
+        with tempfile.TemporaryDirectory() as workdir:
+            yield f"sqlite:///{Path(workdir) / 'bench.db'}"
+        return
     name = f"fursa_bench_{int(time.time())}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -106,12 +117,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        url = database(args.database, Path(workdir))
+    with database(args.database) as url:
         result = asyncio.run(run(args.rows, url))
-    if args.database == "postgres":
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     print(
         f"relay: {result['relay_msgs_per_s']} msgs/s   raw nats-py JetStream: "
         f"{result['raw_msgs_per_s']} msgs/s   ratio {result['ratio']}  ({args.database})"

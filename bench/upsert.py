@@ -15,35 +15,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, cast
 
-import psycopg
-from relay import PG_ADMIN_URL, database
-from sqlalchemy import Table, bindparam, inspect
+from relay import database
+from sqlalchemy import Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.notify.models import Base, PartnerFeedPosition
-from fursa.shared.db import Database, Upsert
+from fursa.notify.service import NEXT_FEED_SEQUENCE
+from fursa.shared.db import Database
 
 Statement = Callable[[AsyncSession, str], Awaitable[Any]]
-
-NEXT_SEQUENCE = Upsert(
-    lambda insert: (
-        insert(PartnerFeedPosition)
-        .values(subject=bindparam("subject"), sequence=1)
-        .on_conflict_do_update(
-            index_elements=["subject"], set_={"sequence": col(PartnerFeedPosition.sequence) + 1}
-        )
-        .returning(col(PartnerFeedPosition.sequence))
-    )
-)
 
 
 async def compiled_each_call(session: AsyncSession, subject: str) -> Any:
@@ -60,7 +47,7 @@ async def compiled_each_call(session: AsyncSession, subject: str) -> Any:
 
 
 async def compiled_once(session: AsyncSession, subject: str) -> Any:
-    return (await NEXT_SEQUENCE.execute(session, subject=subject)).scalar_one()
+    return (await NEXT_FEED_SEQUENCE.execute(session, subject=subject)).scalar_one()
 
 
 FEED = cast("Table", inspect(PartnerFeedPosition).local_table)
@@ -111,15 +98,8 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=3000)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        url = database(args.database, Path(workdir))
-        try:
-            result = asyncio.run(run(args.statements, url))
-        finally:
-            if args.database == "postgres":
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-                    name = url.rsplit("/", 1)[1]
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database(args.database) as url:
+        result = asyncio.run(run(args.statements, url))
     print(
         f"upsert: {result['upsert_us']} us CPU/statement compiled once, "
         f"{result['compiled_each_call_us']} us compiled each call (×{result['speedup']}), "
