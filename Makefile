@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv
 RUN := $(VENV)/bin
 
-.PHONY: up test lint typecheck pytest generated manifests bench clean system-deps
+.PHONY: up test test-fast lint typecheck pytest generated manifests bench clean system-deps
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -57,8 +57,18 @@ manifests: $(VENV)/.synced
 	$(RUN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 	$(RUN)/python deploy/k8s/check.py deploy/k8s
 
-pytest: $(VENV)/.synced
-	$(RUN)/pytest
+# One pytest-xdist worker per core; each worker has its own ports, stores and databases.
+# `make test WORKERS=0` runs everything in one process.
+WORKERS ?= auto
+PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist worksteal
+
+pytest: $(VENV)/.synced system-deps
+	$(PYTEST)
+
+# The inner loop: the kernel's and the services' own tests, without the fault-injection,
+# crash and browser suites (marked slow) or the cross-service suites under tests/.
+test-fast: $(VENV)/.synced
+	$(PYTEST) -m "not slow" shared/tests services
 
 # Sizes are knobs: make bench LEARNERS=2000 RATE=20 REQUESTS=2000 MARKS="10000 100000"
 LEARNERS ?= 2000

@@ -9,10 +9,11 @@ import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
-from fursa.certification.app import create_app
+from fursa.certification.app import MIGRATIONS, create_app
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.auth import dev_authorization
 from fursa.shared.natsserver import NatsServer
+from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
 
 PUBLIC_BASE_URL = "https://verify.fursa.test"
 
@@ -21,6 +22,12 @@ AuthHeaders = Callable[..., dict[str, str]]
 
 
 auth_headers = dev_authorization
+
+
+@pytest.fixture
+def migrations() -> Path:
+    """Every database of these tests starts migrated to the service's head."""
+    return MIGRATIONS
 
 
 @pytest.fixture
@@ -37,6 +44,7 @@ def settings(database_url: str, nats_server: NatsServer, tmp_path: Path) -> Cert
         nats_url=nats_server.url,
         public_base_url=PUBLIC_BASE_URL,
         retry_delays_s=(0.1,),
+        consumer_fetch_timeout_s=FETCH_TIMEOUT_S,
     )
 
 

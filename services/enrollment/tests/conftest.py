@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
-from fursa.enrollment.app import create_app
+from fursa.enrollment.app import MIGRATIONS, create_app
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.enrollment.models import Association, Center
 from fursa.enrollment.service import EnrollmentService
@@ -22,6 +23,7 @@ from fursa.shared.auth import dev_authorization
 from fursa.shared.contracts import CloudEvent, parse_event
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.runtime import ServiceRuntime
+from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
 
 Bearer = Callable[..., dict[str, str]]
 
@@ -53,6 +55,12 @@ CALLERS: dict[str, dict[str, str]] = {
 
 
 @pytest.fixture
+def migrations() -> Path:
+    """Every database of these tests starts migrated to the service's head."""
+    return MIGRATIONS
+
+
+@pytest.fixture
 def bearer() -> Bearer:
     """``bearer(role, **binding)``: ``Authorization`` headers for any role and binding."""
     return bearer_headers
@@ -75,6 +83,7 @@ def settings(database_url: str, nats_server: NatsServer) -> EnrollmentSettings:
         database_url=database_url,
         nats_url=nats_server.url,
         retry_delays_s=(0.05,),
+        consumer_fetch_timeout_s=FETCH_TIMEOUT_S,
     )
 
 

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fursa.notify.app import create_app
+from fursa.notify.app import MIGRATIONS, create_app
 from fursa.notify.consumers import handlers
 from fursa.notify.models import KERNEL, Base, Contact, Delivery
 from fursa.notify.settings import NotifySettings
@@ -60,11 +60,18 @@ from fursa.shared.db import Database
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.natsserver import NatsServer, free_port
 from fursa.shared.testing.builders import learner_enrolled, learner_pii, uuid_of
+from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
 
 AuthHeaders = Callable[..., dict[str, str]]
 
 
 auth_headers = dev_authorization
+
+
+@pytest.fixture
+def migrations() -> Path:
+    """Every database of these tests starts migrated to the service's head."""
+    return MIGRATIONS
 
 
 @pytest.fixture
@@ -188,6 +195,7 @@ def settings(
         delivery_poll_s=0.05,
         webhook_timeout_s=1.0,
         delivery_send_timeout_s=2.0,
+        consumer_fetch_timeout_s=FETCH_TIMEOUT_S,
     )
 
 

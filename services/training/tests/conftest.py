@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,8 +20,9 @@ from fursa.shared.contracts import CloudEvent, Pathway, new_event, to_json_bytes
 from fursa.shared.messaging.streams import CONSUMERS
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
+from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
 from fursa.shared.testing.kernel import wait_until
-from fursa.training.app import create_app
+from fursa.training.app import MIGRATIONS, create_app
 from fursa.training.curriculum import PathwayPlan
 from fursa.training.settings import TrainingSettings
 
@@ -84,6 +86,12 @@ bearer_headers = dev_authorization
 
 
 @pytest.fixture
+def migrations() -> Path:
+    """Every database of these tests starts migrated to the service's head."""
+    return MIGRATIONS
+
+
+@pytest.fixture
 def bearer() -> Bearer:
     """``bearer(role, **binding)``: ``Authorization`` headers for any role and binding."""
     return bearer_headers
@@ -115,6 +123,7 @@ def settings(database_url: str, nats_server: NatsServer) -> TrainingSettings:
         at_risk_window_sessions=3,
         at_risk_threshold=0.5,
         at_risk_margin=0.3,
+        consumer_fetch_timeout_s=FETCH_TIMEOUT_S,
     )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from fursa.cli.demo import complete_trainings
 from fursa.shared.natsserver import NatsServer
+from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
 from fursa.training.settings import TrainingSettings
 
 OpenTraining = Callable[..., Awaitable[dict[str, Any]]]
@@ -19,7 +20,11 @@ OpenTraining = Callable[..., Awaitable[dict[str, Any]]]
 @pytest.fixture
 def settings(database_url: str, nats_server: NatsServer) -> TrainingSettings:
     """The development defaults: the seeded curriculum and the configured rules."""
-    return TrainingSettings(database_url=database_url, nats_url=nats_server.url)
+    return TrainingSettings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        consumer_fetch_timeout_s=FETCH_TIMEOUT_S,
+    )
 
 
 async def test_the_driver_takes_classes_of_two_centers_to_a_passed_completion(

@@ -30,7 +30,7 @@ from fursa.shared.natsauth import (
     render_authorization,
     write_partners_config,
 )
-from fursa.shared.natsserver import NatsServer, free_port
+from fursa.shared.natsserver import RANDOM_PORT, NatsServer, free_port
 from fursa.shared.observability import LOG_CONFIG
 
 CONNECT_TIMEOUT_S = 10
@@ -88,7 +88,7 @@ class Platform:
         self.nats = NatsServer(
             self.var_dir / "nats",
             include=render_authorization(self.passwords),
-            port=self.nats_port or free_port(),
+            port=self.nats_port or RANDOM_PORT,
         ).start()
 
     def start_smtp_sink(self, timeout_s: float = 10) -> None:

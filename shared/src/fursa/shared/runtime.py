@@ -118,6 +118,7 @@ class ServiceRuntime:
                 source=f"fursa/{name}",
                 on_commit=self.committed,
                 batch_size=settings.consumer_batch_size,
+                fetch_timeout_s=settings.consumer_fetch_timeout_s,
                 retry_delays_s=settings.retry_delays_s,
             )
             for spec in consumers_of(name)

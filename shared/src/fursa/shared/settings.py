@@ -33,6 +33,10 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 1_048_576
     relay_batch_size: int = 500
     consumer_batch_size: int = 200
+    # How long a consumer's pull waits for the next event. A graceful stop lets the pull in
+    # flight finish (what it brings is applied, never left un-acked), so this is also the
+    # longest a stop waits for consumers; tests shorten it.
+    consumer_fetch_timeout_s: float = 1.0
     # Seconds between retries of a failing event, by delivery number (the last one repeats).
     retry_delays_s: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
     public_base_url: str = "http://127.0.0.1:8000"

@@ -18,6 +18,9 @@ from fursa.certification.service import Issuer
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.runtime import ServiceRuntime
 
+# The service's Alembic history, run to head at every start.
+MIGRATIONS = Path(__file__).with_name("migrations")
+
 NAME = "certification"
 
 
@@ -42,7 +45,7 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
         metadata=Base.metadata,
         tables=KERNEL,
         handlers=handlers(settings, issuer),
-        migrations=Path(__file__).with_name("migrations"),
+        migrations=MIGRATIONS,
     )
     app = runtime.app(
         [api.router, api.approvals, api.cohorts, verification.verify, verification.router],

@@ -18,6 +18,9 @@ from fursa.enrollment.service import EnrollmentService
 from fursa.enrollment.settings import EnrollmentSettings
 from fursa.shared.runtime import ServiceRuntime
 
+# The service's Alembic history, run to head at every start.
+MIGRATIONS = Path(__file__).with_name("migrations")
+
 
 def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
     """Build the service; nothing connects or writes until the app's lifespan starts."""
@@ -28,7 +31,7 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         metadata=EnrollmentModel.metadata,
         tables=KERNEL,
         handlers=HANDLERS,
-        migrations=Path(__file__).with_name("migrations"),
+        migrations=MIGRATIONS,
     )
     reference = ReferenceData(runtime.uow)
     app = runtime.app(list(ROUTERS), title="Fursa enrollment")

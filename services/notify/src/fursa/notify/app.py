@@ -26,6 +26,9 @@ from fursa.notify.settings import NotifySettings
 from fursa.notify.worker import DeliveryWorker
 from fursa.shared.runtime import ServiceRuntime
 
+# The service's Alembic history, run to head at every start.
+MIGRATIONS = Path(__file__).with_name("migrations")
+
 NAME = "notify"
 
 
@@ -61,7 +64,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         metadata=Base.metadata,
         tables=KERNEL,
         handlers=handlers(),
-        migrations=Path(__file__).with_name("migrations"),
+        migrations=MIGRATIONS,
     )
     # Redirects are not followed: a webhook answers where it was registered, or fails.
     http = httpx.AsyncClient(timeout=settings.delivery_send_timeout_s, follow_redirects=False)

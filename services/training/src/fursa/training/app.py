@@ -13,6 +13,9 @@ from fursa.training.models import KERNEL, TrainingModel
 from fursa.training.service import TrainingService
 from fursa.training.settings import TrainingSettings
 
+# The service's Alembic history, run to head at every start.
+MIGRATIONS = Path(__file__).with_name("migrations")
+
 
 def create_app(settings: TrainingSettings | None = None) -> FastAPI:
     """Build the service; nothing connects or writes until the app's lifespan starts."""
@@ -24,7 +27,7 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
         metadata=TrainingModel.metadata,
         tables=KERNEL,
         handlers=HANDLERS,
-        migrations=Path(__file__).with_name("migrations"),
+        migrations=MIGRATIONS,
     )
     app = runtime.app([router], title="Fursa training")
     app.state.trainings = TrainingService(runtime.uow, rules)

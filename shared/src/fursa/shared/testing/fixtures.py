@@ -8,6 +8,7 @@ skipped with the reason printed — unless ``FURSA_REQUIRE_PG=1`` (CI), which ma
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,7 +24,12 @@ from sqlalchemy.engine import make_url
 
 from fursa.shared.auth import dev_authorization
 from fursa.shared.messaging.streams import Topology, provision
+from fursa.shared.migrations import upgrade
 from fursa.shared.natsserver import NatsServer
+
+# A service under test waits this long for its next event: a graceful stop lets that pull
+# finish, so it is also what every test's teardown waits (the production default is 1 s).
+FETCH_TIMEOUT_S = 0.1
 
 PG_ADMIN_URL = os.environ.get("FURSA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -47,24 +53,92 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+class Templates:
+    """Databases migrated once per test session and copied for each test that needs one.
+
+    Running a service's Alembic history costs more than copying its result: a SQLite template
+    is a file copied per test, a PostgreSQL template is cloned with ``CREATE DATABASE …
+    TEMPLATE``. Each pytest-xdist worker has its own templates (the name carries a random part).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._sqlite: dict[Path, Path] = {}
+        self._postgres: dict[Path, str] = {}
+
+    def sqlite(self, migrations: Path) -> Path:
+        if migrations not in self._sqlite:
+            path = self.directory / f"{migrations.parent.name}.db"
+            upgrade(migrations, f"sqlite:///{path}")
+            self._sqlite[migrations] = path
+        return self._sqlite[migrations]
+
+    def postgres(self, migrations: Path) -> str:
+        if migrations not in self._postgres:
+            name = f"fursa_template_{migrations.parent.name}_{uuid.uuid4().hex[:8]}"
+            _create_database(name)
+            upgrade(migrations, _pg_url(name))
+            self._postgres[migrations] = name
+        return self._postgres[migrations]
+
+    def drop(self) -> None:
+        for name in self._postgres.values():
+            _drop_database(name)
+
+
+def _pg_url(database: str) -> str:
+    url: str = make_url(PG_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+    return url
+
+
+def _create_database(name: str, template: str | None = None) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        clone = f' TEMPLATE "{template}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{name}"{clone}')
+
+
+def _drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    templates = Templates(tmp_path_factory.mktemp("templates"))
+    try:
+        yield templates
+    finally:
+        templates.drop()
+
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+def migrations() -> Path | None:
+    """The Alembic history of the service under test: its tests' databases start migrated to
+    head (each service's conftest names its own). None: the database starts empty."""
+    return None
+
+
+@pytest.fixture
+def postgres_url(migrations: Path | None, database_templates: Templates) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test (migrated, see ``migrations``), dropped
+    afterwards."""
     require_postgres()
     name = f"fursa_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(PG_ADMIN_URL).set(database=name)
+    template = database_templates.postgres(migrations) if migrations else None
+    _create_database(name, template)
     try:
-        yield url.render_as_string(hide_password=False)
+        yield _pg_url(name)
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(name)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'service.db'}"
+def sqlite_url(tmp_path: Path, migrations: Path | None, database_templates: Templates) -> str:
+    """A SQLite file of this test's own (migrated, see ``migrations``)."""
+    path = tmp_path / "service.db"
+    if migrations:
+        shutil.copyfile(database_templates.sqlite(migrations), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
