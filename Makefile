@@ -58,9 +58,9 @@ manifests: $(VENV)/.synced
 	$(RUN)/python deploy/k8s/check.py deploy/k8s
 
 # One pytest-xdist worker per core; each worker has its own ports, stores and databases.
-# `make test WORKERS=0` runs everything in one process.
+# `make test WORKERS=0` runs everything in one process; PYTEST_ARGS adds options (--durations=30).
 WORKERS ?= auto
-PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist worksteal
+PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 pytest: $(VENV)/.synced system-deps
 	$(PYTEST)

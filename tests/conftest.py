@@ -9,6 +9,21 @@ import pytest
 
 from fursa.cli.platform import Platform
 
+HERE = Path(__file__).parent
+# Suites that run whole platforms (four services and a broker, under load, killed and restarted)
+# each keep both cores busy: under pytest-xdist they form one group, run one after another on
+# one worker (``--dist loadgroup`` hands out the largest group first) while the other workers
+# take the services' own tests. Two of them side by side only made each slower.
+PLATFORM_SUITES = ("reliability", "e2e", "security", "browser")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    # At collection, before pytest-xdist reads the groups in pytest_collection_modifyitems.
+    if item.path.is_relative_to(HERE) and item.path.relative_to(HERE).parts[0] in (
+        PLATFORM_SUITES
+    ):
+        item.add_marker(pytest.mark.xdist_group("platform"))
+
 
 @pytest.fixture
 def platform_env() -> dict[str, str]:

@@ -98,9 +98,11 @@ def nats_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def _server_url(nats_dir: Path) -> str:
-    config = (nats_dir / "nats-server.conf").read_text()
-    port = next(line.split(":")[1].strip() for line in config.splitlines() if line[:5] == "port:")
-    return f"nats://127.0.0.1:{port}"
+    """The address the server chose for itself, from the ports file it writes beside its
+    configuration (which says ``port: -1``)."""
+    (ports_file,) = nats_dir.glob("nats-server_*.ports")
+    url: str = json.loads(ports_file.read_text())["nats"][0]
+    return url
 
 
 async def connects(url: str, user: str, password: str, *, expected: bool) -> bool:
