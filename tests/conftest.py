@@ -19,9 +19,9 @@ PLATFORM_SUITES = ("reliability", "e2e", "security", "browser")
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     # At collection, before pytest-xdist reads the groups in pytest_collection_modifyitems.
-    if item.path.is_relative_to(HERE) and item.path.relative_to(HERE).parts[0] in (
-        PLATFORM_SUITES
-    ):
+    if not item.path.is_relative_to(HERE):
+        return
+    if item.path.relative_to(HERE).parts[0] in PLATFORM_SUITES:
         item.add_marker(pytest.mark.xdist_group("platform"))
 
 
