@@ -1,15 +1,19 @@
-"""Every error is problem+json, names the field or rule at fault, in Arabic or French."""
+"""Every error is problem+json, names the field or rule at fault, in Arabic or French (Arabic,
+or the service's default language, when the caller names neither)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fursa.shared import problems
 from fursa.shared.problems import Problem
+from fursa.shared.settings import ServiceSettings
 
 
 class Learner(BaseModel):
@@ -18,9 +22,9 @@ class Learner(BaseModel):
     birth_date: date
 
 
-def build_app() -> FastAPI:
+def build_app(**install: Any) -> FastAPI:
     app = FastAPI()
-    problems.install(app, max_body_bytes=1000)
+    problems.install(app, max_body_bytes=1000, **install)
     problems.register_messages(
         {"center_full": {"fr": "Le centre {center} est complet.", "ar": "المركز {center} ممتلئ."}}
     )
@@ -36,8 +40,10 @@ def build_app() -> FastAPI:
     return app
 
 
-async def post(body: object, language: str = "", content: bytes | None = None) -> httpx.Response:
-    transport = httpx.ASGITransport(build_app(), raise_app_exceptions=False)
+async def post(
+    body: object, language: str = "", content: bytes | None = None, app: FastAPI | None = None
+) -> httpx.Response:
+    transport = httpx.ASGITransport(app or build_app(), raise_app_exceptions=False)
     headers = {"Accept-Language": language} if language else {}
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         if content is not None:
@@ -46,15 +52,55 @@ async def post(body: object, language: str = "", content: bytes | None = None) -
         return await client.post("/learners", json=body, headers=headers)
 
 
-async def test_invalid_field_is_named_in_french_by_default() -> None:
-    response = await post({"name": "Salma", "birth_date": "1st of March"})
+async def test_invalid_field_is_named_in_french_when_asked() -> None:
+    response = await post({"name": "Salma", "birth_date": "1st of March"}, language="fr")
     assert response.status_code == 422
+    assert response.headers["content-language"] == "fr"
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["code"] == "validation"
     assert body["errors"] == [
         {"field": "birth_date", "rule": "date_from_datetime_parsing", "message": "date invalide"}
     ]
+
+
+@pytest.mark.parametrize("language", ["", "en-US,en;q=0.9", "de, *;q=0.1", "fr;q=0"])
+async def test_arabic_when_the_caller_names_neither_language(language: str) -> None:
+    response = await post({"name": "Salma", "birth_date": "1st of March"}, language=language)
+    assert response.status_code == 422
+    assert response.headers["content-language"] == "ar"
+    assert response.json()["title"] == "يحتوي الطلب على حقول غير صالحة."
+    assert response.json()["errors"][0]["message"] == "تاريخ غير صالح"
+
+
+async def test_the_default_language_is_a_setting() -> None:
+    french = build_app(default_language="fr")
+    response = await post({"name": "Salma"}, app=french)
+    assert response.headers["content-language"] == "fr"
+    assert response.json()["errors"][0]["message"] == "champ obligatoire"
+    # The caller's choice still wins over the default.
+    arabic = await post({"name": "Salma"}, language="ar", app=french)
+    assert arabic.headers["content-language"] == "ar"
+    # An oversized body is refused before routing, in the default language too.
+    refused = await post(None, content=b'{"name": "' + b"x" * 2000 + b'"}', app=french)
+    assert refused.status_code == 413
+    assert refused.json()["title"] == "Le corps de la requête dépasse 1000 octets."
+
+
+def test_the_default_language_is_arabic_or_french() -> None:
+    with pytest.raises(ValueError, match="default_language"):
+        problems.install(FastAPI(), default_language="en")  # type: ignore[arg-type]
+
+
+def test_services_default_to_arabic_and_read_the_setting_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert ServiceSettings().default_language == "ar"
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "fr")
+    assert ServiceSettings().default_language == "fr"
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "en")
+    with pytest.raises(ValidationError, match="default_language"):
+        ServiceSettings()
 
 
 async def test_arabic_is_chosen_by_accept_language() -> None:
@@ -95,7 +141,7 @@ async def test_unexpected_error_is_a_500_problem_without_internals() -> None:
 
 
 async def test_body_that_is_not_json_names_the_body() -> None:
-    response = await post(None, content=b'{"name": "Salma",')
+    response = await post(None, content=b'{"name": "Salma",', language="fr")
     assert response.status_code == 422
     assert response.json()["errors"] == [
         {"field": "body", "rule": "json_invalid", "message": "JSON invalide"}

@@ -122,7 +122,9 @@ async def test_a_token_that_is_not_the_certificates_is_not_found(
         ({"lang": "ar"}, {}, "ar", "rtl", "شهادة صحيحة وسارية المفعول"),
         ({"lang": "fr"}, {}, "fr", "ltr", "Certificat authentique et valide"),
         ({}, {"Accept-Language": "ar-MA,fr;q=0.5"}, "ar", "rtl", "شهادة صحيحة"),
-        ({}, {}, "fr", "ltr", "Certificat authentique"),
+        ({}, {"Accept-Language": "fr-FR"}, "fr", "ltr", "Certificat authentique"),
+        # Neither language asked: the service's default language (Arabic unless set).
+        ({}, {}, "ar", "rtl", "شهادة صحيحة"),
     ],
 )
 async def test_page_speaks_arabic_right_to_left_or_french(

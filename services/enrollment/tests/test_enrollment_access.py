@@ -16,9 +16,10 @@ import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
+from fursa.enrollment.app import create_app
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.enrollment.settings import EnrollmentSettings
-from fursa.shared.auth import Role, mint_dev_token
+from fursa.shared.auth import Role, dev_authorization, mint_dev_token
 from fursa.shared.problems import FIELD_RULES, MESSAGES
 from fursa.shared.runtime import ServiceRuntime
 from fursa.shared.testing.kernel import stream_count
@@ -62,7 +63,7 @@ async def test_every_route_needs_a_token(
     assert response.headers["www-authenticate"] == "Bearer"
     problem = response.json()
     assert (problem["code"], problem["status"]) == ("unauthorized", 401)
-    assert problem["title"] == MESSAGES["unauthorized"]["fr"]
+    assert problem["title"] == MESSAGES["unauthorized"]["ar"]  # no Accept-Language: Arabic
 
 
 async def test_a_token_signed_with_another_key_is_refused(anonymous: httpx.AsyncClient) -> None:
@@ -310,11 +311,36 @@ async def test_arabic_is_answered_to_who_asks_for_it(
     assert missing.json()["title"] == MESSAGES["not_found"]["ar"]
 
 
-async def test_french_is_the_default_language(client: httpx.AsyncClient) -> None:
+async def test_arabic_is_the_default_language(client: httpx.AsyncClient) -> None:
     response = await client.get(f"/enrollments/{MISSING}", headers={"Accept-Language": "en"})
+    unasked = await client.get(f"/enrollments/{MISSING}")
+
+    assert response.headers["content-language"] == unasked.headers["content-language"] == "ar"
+    assert response.json()["title"] == MESSAGES["not_found"]["ar"]
+
+
+async def test_french_is_answered_to_who_asks_for_it(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/enrollments/{MISSING}", headers={"Accept-Language": "fr-MA"})
 
     assert response.headers["content-language"] == "fr"
     assert response.json()["title"] == MESSAGES["not_found"]["fr"]
+
+
+async def test_the_default_language_is_the_services_setting(
+    settings: EnrollmentSettings, js: JetStreamContext
+) -> None:
+    app = create_app(settings.model_copy(update={"default_language": "fr"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://service", headers=dev_authorization()
+        ) as client:
+            missing = await client.get(f"/enrollments/{MISSING}")
+            too_big = await client.get("/audit?after_id=9223372036854775808")
+
+    assert missing.headers["content-language"] == "fr"
+    assert missing.json()["title"] == MESSAGES["not_found"]["fr"]
+    assert too_big.json()["errors"][0]["message"] == FIELD_RULES["less_than_equal"]["fr"]
 
 
 async def test_a_body_over_the_limit_is_refused_and_writes_nothing(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 
@@ -94,7 +95,7 @@ async def test_invalid_fields_are_a_problem_naming_each_field(
     body["guardian"]["phone"] = "0612345678"
     body["school_year"] = "2025/2027"
 
-    response = await client.post("/enrollments", json=body)
+    response = await client.post("/enrollments", json=body, headers={"Accept-Language": "fr"})
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -102,7 +103,7 @@ async def test_invalid_fields_are_a_problem_naming_each_field(
     assert problem["type"] == "urn:fursa:problem:validation"
     assert problem["status"] == 422
     assert problem["code"] == "validation"
-    assert problem["title"] == MESSAGES["validation"]["fr"]  # French unless asked otherwise
+    assert problem["title"] == MESSAGES["validation"]["fr"]
     errors = {error["field"]: error for error in problem["errors"]}
     assert set(errors) == {
         "learner.birth_date",
@@ -123,7 +124,7 @@ async def test_unknown_fields_are_refused(
     body = enrollment_body(nationality="MA")
     body["guardian"]["relationship"] = "mother"
 
-    response = await client.post("/enrollments", json=body)
+    response = await client.post("/enrollments", json=body, headers={"Accept-Language": "fr"})
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -149,7 +150,7 @@ async def test_body_that_is_not_json_is_a_problem(client: httpx.AsyncClient) -> 
     assert problem["code"] == "validation"
     [error] = problem["errors"]
     assert error["rule"] == "json_invalid"
-    assert error["message"] == FIELD_RULES["json_invalid"]["fr"]
+    assert error["message"] == FIELD_RULES["json_invalid"]["ar"]  # Arabic unless asked otherwise
 
 
 async def test_unknown_center_is_not_found_and_writes_nothing(
@@ -157,7 +158,11 @@ async def test_unknown_center_is_not_found_and_writes_nothing(
 ) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
 
-    response = await client.post("/enrollments", json=enrollment_body(center_id=missing))
+    response = await client.post(
+        "/enrollments",
+        json=enrollment_body(center_id=missing),
+        headers={"Accept-Language": "fr"},
+    )
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -176,12 +181,59 @@ async def test_unknown_enrollment_is_not_found(client: httpx.AsyncClient) -> Non
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["content-language"] == "ar"  # Arabic unless asked otherwise
     assert response.json() == {
         "type": "urn:fursa:problem:not_found",
-        "title": MESSAGES["not_found"]["fr"],
+        "title": MESSAGES["not_found"]["ar"],
         "status": 404,
         "code": "not_found",
     }
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/audit", "after_id=9589365681295632123500368809735225344", "query.after_id"),
+        ("/audit", "after_id=2147483648", "query.after_id"),
+        ("/enrollments", "offset=9223372036854775808&limit=10", "query.offset"),
+        ("/dead-letters", "limit=9223372036854775808", "query.limit"),
+    ],
+)
+async def test_integers_beyond_64_bits_are_a_problem_naming_the_field(
+    client: httpx.AsyncClient, path: str, query: str, field: str
+) -> None:
+    response = await client.get(f"{path}?{query}")
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [
+        (field, "less_than_equal")
+    ]
+
+
+async def test_a_dead_letter_id_beyond_64_bits_is_a_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/dead-letters/9223372036854775808/replay", params={"consumer": "x"}
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "path.dead_letter_id"
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/audit", "after_id=2147483647"),  # the audit log's ids are 32-bit on PostgreSQL
+        ("/enrollments", "offset=9223372036854775807&limit=10"),
+    ],
+)
+async def test_the_largest_64_bit_integer_is_answered(
+    client: httpx.AsyncClient, path: str, query: str
+) -> None:
+    response = await client.get(f"{path}?{query}")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == []
 
 
 async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:

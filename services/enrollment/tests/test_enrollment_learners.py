@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,12 @@ from fursa.shared.runtime import ServiceRuntime
 Body = Callable[..., dict[str, Any]]
 Caller = Callable[[str], dict[str, str]]
 Desk = Any
+# RFC 3339 date-time: a date, a time and an offset (`Z` or ±hh:mm), nothing left implicit.
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def is_rfc3339_with_offset(value: object) -> bool:
+    return isinstance(value, str) and RFC3339.match(value) is not None
 
 
 async def test_a_learners_record_holds_identity_schooling_guardian_and_consent(
@@ -169,7 +176,7 @@ async def test_every_change_is_in_the_audit_log_for_administrators(
         ("learner.corrected", "dev-admin", "admin"),
     ]
     assert entries[1]["details"] == {"changed": {"sex": {"from": "female", "to": "male"}}}
-    assert all(e["at"] for e in entries)
+    assert all(is_rfc3339_with_offset(e["at"]) for e in entries), entries
     assert staff.status_code == 403
 
 
@@ -196,6 +203,8 @@ async def test_the_subject_access_export_holds_everything_on_the_learner(
         "fursa.enrollment.learner-enrolled.v1",
         "fursa.enrollment.learner-withdrawn.v1",
     ]
+    instants = [e["at"] for e in export["audit"]] + [e["created_at"] for e in export["events"]]
+    assert all(is_rfc3339_with_offset(instant) for instant in instants), instants
 
 
 async def test_erasure_waits_for_the_enrollment_to_close(desk: Desk, enrollment_body: Body) -> None:
@@ -224,7 +233,11 @@ async def test_erasure_forgets_the_learner_everywhere_and_publishes_learner_eras
 
     assert response.status_code == again.status_code == 200
     erased = response.json()
-    assert erased["erased_at"] is not None
+    # Read back from the database (the second answer) as well as just written (the first).
+    assert is_rfc3339_with_offset(erased["erased_at"]), erased["erased_at"]
+    assert again.json()["erased_at"] == erased["erased_at"]
+    read = (await desk.client.get(learner_url)).json()
+    assert read["erased_at"] == erased["erased_at"]
     assert erased["first_name_ar"] is erased["guardian"]["phone"] is erased["birth_date"] is None
     [event] = await desk.published("learner-erased")
     assert isinstance(event.data, LearnerErased)

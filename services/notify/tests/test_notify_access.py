@@ -15,6 +15,8 @@ n     association  center  region  province
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -232,7 +234,9 @@ FEED = "fursa.partner.certificate-issued.v1"
 
 
 async def new_partner(client: httpx.AsyncClient) -> str:
-    response = await client.post("/partners", json={"name": "Association Relais"})
+    # Partner names are unique: each test partner has its own.
+    name = f"Association Relais {uuid.uuid4().hex[:8]}"
+    response = await client.post("/partners", json={"name": name})
     assert response.status_code == 201
     partner_id: str = response.json()["partner_id"]
     return partner_id
@@ -445,6 +449,60 @@ async def test_an_unknown_delivery_of_an_endpoint_cannot_be_redelivered(
         f"{uuid_of('delivery', 1)}/redeliver"
     )
     assert response.status_code == 404
+
+
+async def test_partner_names_are_unique(client: httpx.AsyncClient) -> None:
+    name = f"Relais {uuid.uuid4().hex[:8]}"
+    assert (await client.post("/partners", json={"name": name})).status_code == 201
+    for path in ("/partners", "/partners/onboarding"):
+        taken = await client.post(path, json={"name": name})
+        assert taken.status_code == 409
+        assert (taken.json()["code"], taken.json()["params"]) == (
+            "partner_name_taken",
+            {"name": name},
+        )
+    listed = (await client.get("/partners")).json()
+    assert [p["name"] for p in listed].count(name) == 1
+
+
+async def test_onboarding_registers_a_partner_and_its_endpoint_or_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    name = f"Relais {uuid.uuid4().hex[:8]}"
+    refused = await client.post(
+        "/partners/onboarding",
+        json={"name": name, "webhook": {"url": "https://r.example/h", "event_types": ["x.y"]}},
+    )
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["webhook.event_types.0"]
+    assert name not in {p["name"] for p in (await client.get("/partners")).json()}
+
+    done = await client.post(
+        "/partners/onboarding",
+        json={"name": name, "webhook": {"url": "https://r.example/h", "event_types": [FEED]}},
+    )
+    assert done.status_code == 201, done.text
+    body = done.json()
+    assert body["endpoint"]["secret"].startswith("whsec_")
+    [listed] = [p for p in (await client.get("/partners")).json() if p["name"] == name]
+    assert listed["partner_id"] == body["partner_id"]
+    assert [e["endpoint_id"] for e in listed["endpoints"]] == [body["endpoint"]["endpoint_id"]]
+    assert "secret" not in json.dumps(listed)
+
+
+async def test_only_admins_list_and_onboard_partners(
+    client: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    partner_id = await new_partner(client)
+    for headers in (
+        headers_for(Role.PARTNER, partner_id=partner_id),
+        headers_for(Role.ASSOCIATION_STAFF, association_id=uuid_of("association", 1)),
+    ):
+        assert (await client.get("/partners", headers=headers)).status_code == 403
+        onboarding = await client.post(
+            "/partners/onboarding", json={"name": "By Someone"}, headers=headers
+        )
+        assert onboarding.status_code == 403
 
 
 async def test_partner_routes_need_a_bearer_token(anonymous: httpx.AsyncClient) -> None:

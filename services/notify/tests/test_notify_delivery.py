@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import random
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -85,7 +86,9 @@ async def emitted(notify: Notify, model: type) -> list[Any]:
 
 
 async def endpoint(notify: Notify, url: str, types: list[str] | None = None) -> Any:
-    partner = await partners.register_partner(notify.uow, name="Relais Addictologie")
+    # Partner names are unique: one partner per endpoint here.
+    name = f"Relais Addictologie {uuid.uuid4().hex[:8]}"
+    partner = await partners.register_partner(notify.uow, name=name)
     return await partners.add_endpoint(
         notify.uow, partner_id=partner.id, url=url, event_types=types or [FEED]
     )

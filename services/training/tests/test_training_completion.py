@@ -77,7 +77,9 @@ async def test_completion_is_refused_listing_every_unmet_condition(
     }
     assert (await client.post("/sessions", json=session)).status_code == 201
 
-    response = await client.post(f"/trainings/{training['id']}/completion", json=PASSED)
+    response = await client.post(
+        f"/trainings/{training['id']}/completion", json=PASSED, headers={"Accept-Language": "fr"}
+    )
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -92,7 +94,8 @@ async def test_completion_is_refused_listing_every_unmet_condition(
     attendance = problem["errors"][2]
     assert (attendance["required"], attendance["actual"]) == (3.0, 0.0)  # 75 % of 4 h
     assert all(error["message"] for error in problem["errors"])
-    progress = (await client.get(f"/trainings/{training['id']}/progress")).json()
+    french = {"Accept-Language": "fr"}
+    progress = (await client.get(f"/trainings/{training['id']}/progress", headers=french)).json()
     assert progress["unmet"] == problem["errors"]
     assert (await client.get(f"/trainings/{training['id']}")).json()["status"] == "open"
     assert await _published_after_drain(app, js) == 0
@@ -152,7 +155,7 @@ async def test_completing_a_training_twice_is_a_conflict(
     url = f"/trainings/{training['id']}/completion"
     await client.post(url, json=PASSED)
 
-    response = await client.post(url, json={"result": "failed"})
+    response = await client.post(url, json={"result": "failed"}, headers={"Accept-Language": "fr"})
 
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -192,7 +195,7 @@ async def test_completing_an_unknown_training_is_not_found(client: httpx.AsyncCl
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json() == {
         "type": "urn:fursa:problem:not_found",
-        "title": MESSAGES["not_found"]["fr"],
+        "title": MESSAGES["not_found"]["ar"],
         "status": 404,
         "code": "not_found",
     }

@@ -28,8 +28,8 @@ from rich.table import Table
 
 from fursa.cli import learners_import
 from fursa.cli.backups import backup_command, restore_command
-from fursa.cli.demo import run_demo
-from fursa.cli.partners import partner_app
+from fursa.cli.demo import DemoFailed, run_demo
+from fursa.cli.partners import partner_app, running_nats_server
 from fursa.cli.platform import SERVICES, Platform
 from fursa.cli.provisioning import provision_command
 from fursa.shared.auth import Role, dev_authorization, mint_dev_token
@@ -44,6 +44,11 @@ app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 
 
+DEFAULT_NATS_PORT = 4223
+"""``fursa up``'s NATS port: the same at every start, so that a partner's development
+connection settings survive a restart (4222 is often the machine's own, older NATS)."""
+
+
 @app.command()
 def up(
     var_dir: Annotated[Path, typer.Option(help="Where data and logs live.")] = Path("var"),
@@ -51,8 +56,32 @@ def up(
     training_port: Annotated[int, typer.Option(envvar="FURSA_TRAINING_PORT")] = 8002,
     certification_port: Annotated[int, typer.Option(envvar="FURSA_CERTIFICATION_PORT")] = 8003,
     notify_port: Annotated[int, typer.Option(envvar="FURSA_NOTIFY_PORT")] = 8004,
+    nats_port: Annotated[
+        int,
+        typer.Option(
+            envvar="FURSA_NATS_PORT",
+            min=1,
+            max=65535,
+            help="nats-server's client port, the same at every start (partners' development "
+            "settings name it); another one is chosen, and said, when it is taken.",
+        ),
+    ] = DEFAULT_NATS_PORT,
 ) -> None:
-    """Start nats-server, provision streams, start the four services; Ctrl-C stops it all."""
+    """Start nats-server, provision streams, start the four services; Ctrl-C stops it all.
+
+    A taken port (a service's or NATS's) is replaced by a free one, and the output says so;
+    "Fursa is up" comes only once every service's own process answers /readyz with 200.
+    """
+    running = running_nats_server(var_dir.resolve() / "nats")
+    if running is not None:
+        console.print(
+            f"Another fursa up runs with {var_dir.resolve()} (its nats-server has pid {running}): "
+            "stop it first, or give this one its own --var-dir.",
+            style="red",
+            markup=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
     platform = Platform(
         var_dir=var_dir.resolve(),
         ports={
@@ -61,6 +90,7 @@ def up(
             "certification": certification_port,
             "notify": notify_port,
         },
+        nats_port=nats_port,
     )
     stopping = False
 
@@ -70,36 +100,68 @@ def up(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    failed = False
     try:
-        with console.status("starting nats-server and the four services…"):
-            platform.start()
+        try:
+            with console.status("starting nats-server and the four services…"):
+                platform.start()
+        except (RuntimeError, TimeoutError) as exc:  # NatsServerError is a RuntimeError
+            _notices(platform)
+            console.print(f"Fursa did not start: {exc}", style="red", markup=False, soft_wrap=True)
+            failed = True
+            return
         assert platform.nats is not None
-        table = Table(title="Fursa is up")
-        table.add_column("service")
-        table.add_column("API")
-        table.add_column("docs")
+        _notices(platform)
+        # Whatever can be copied (URLs, the token) is printed unwrapped, whatever the width
+        # of the terminal: a line break inside it would break the copy.
+        console.print("[bold]Fursa is up[/bold]")
         for service in SERVICES:
             url = platform.url(service)
-            table.add_row(service, url, f"{url}/docs")
-        console.print(table)
-        console.print(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
-        console.print(
+            _line(f"  {service:<14} {url}  (docs: {url}/docs)")
+        _line(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
+        _line(
             f"SMTP sink: 127.0.0.1:{platform.smtp_port} "
             f"(e-mail kept in {platform.var_dir / 'notify-sink' / 'mail'})"
         )
-        console.print(f"Development admin token: {mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN)}")
-        console.print(
-            "Try: [bold].venv/bin/fursa demo --learners 50[/bold]   Ctrl-C stops everything."
-        )
+        _line("Development admin token:")
+        _line(mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN))
+        _line(f"Try: .venv/bin/fursa demo --learners 50{_demo_ports(platform)}")
+        _line("Ctrl-C stops everything.")
         while not stopping:
             for service, process in platform.processes.items():
                 if process.poll() is not None:
                     console.print(f"[red]{service} exited ({process.returncode}); restarting[/red]")
                     platform.start_service(service)
+                    _notices(platform)
             time.sleep(0.5)
     finally:
         console.print("stopping…")
         platform.stop()
+        if failed:
+            sys.exit(1)
+
+
+def _stderr_line(text: str) -> None:
+    Console(stderr=True).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _line(text: str) -> None:
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _notices(platform: Platform) -> None:
+    """Print what the platform decided by itself (a port it had to change), once."""
+    while platform.notices:
+        console.print(platform.notices.pop(0), style="yellow", markup=False, soft_wrap=True)
+
+
+def _demo_ports(platform: Platform) -> str:
+    """The options ``fursa demo`` needs for services that are not on their usual port."""
+    return "".join(
+        f" --{service}-port {platform.ports[service]}"
+        for service, usual in SERVICES.items()
+        if platform.ports[service] != usual
+    )
 
 
 @app.command()
@@ -138,16 +200,29 @@ def demo(
     training_port: Annotated[int, typer.Option(envvar="FURSA_TRAINING_PORT")] = 8002,
     certification_port: Annotated[int, typer.Option(envvar="FURSA_CERTIFICATION_PORT")] = 8003,
     notify_port: Annotated[int, typer.Option(envvar="FURSA_NOTIFY_PORT")] = 8004,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for each step.")] = 120,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds to wait for each step, and for a service that restarts meanwhile."
+        ),
+    ] = 120,
 ) -> None:
-    """Enroll, train, certify and notify N learners on the running platform; check the counts."""
+    """Enroll, train, certify and notify N learners on the running platform; check the counts.
+
+    A service restarting meanwhile is waited for; every call tried again is one that cannot
+    do a thing twice (enrollments carry an idempotency key per learner).
+    """
     urls = {
         "enrollment": f"{host}:{enrollment_port}",
         "training": f"{host}:{training_port}",
         "certification": f"{host}:{certification_port}",
         "notify": f"{host}:{notify_port}",
     }
-    result = asyncio.run(run_demo(urls, learners, timeout))
+    try:
+        result = asyncio.run(run_demo(urls, learners, timeout, notice=_stderr_line))
+    except DemoFailed as exc:
+        console.print(f"demo stopped: {exc}", style="red", markup=False, soft_wrap=True)
+        sys.exit(1)
     ok = (
         result.enrolled
         == result.completed

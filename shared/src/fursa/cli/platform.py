@@ -24,16 +24,20 @@ import nats
 from fursa.shared.messaging.streams import Topology, provision, provision_partner_feed
 from fursa.shared.natsauth import (
     ADMIN,
+    MACHINE_BCRYPT_COST,
     PARTNER_ADMIN,
     USERS,
     hash_password,
     render_authorization,
     write_partners_config,
 )
-from fursa.shared.natsserver import RANDOM_PORT, NatsServer, free_port
+from fursa.shared.natsserver import RANDOM_PORT, NatsServer, free_port, port_is_free
 from fursa.shared.observability import LOG_CONFIG
 
 CONNECT_TIMEOUT_S = 10
+
+# What uvicorn logs when its port is taken (it exits 1 after its application started).
+_ADDRESS_IN_USE = b"address already in use"
 
 SERVICES: dict[str, int] = {
     "enrollment": 8001,
@@ -57,6 +61,10 @@ class Platform:
     smtp_port: int | None = None
     smtp_sink: subprocess.Popen[bytes] | None = None
     passwords: dict[str, str] = field(default_factory=dict)
+    # What the platform had to decide by itself, for whoever started it to read (``fursa up``
+    # prints them): a port that was taken, and the one used instead.
+    notices: list[str] = field(default_factory=list)
+    _log_offsets: dict[str, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def on_free_ports(cls, var_dir: Path, **extra_env: str) -> Platform:
@@ -80,16 +88,31 @@ class Platform:
         self.wait_ready(timeout_s)
 
     def start_nats(self) -> None:
+        """Start nats-server on ``nats_port`` (a port that stays the same across restarts, so
+        that a partner's connection settings do), or on a port it chooses itself when none is
+        given or the given one is taken (said in :attr:`notices`)."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.passwords = {name: secrets.token_urlsafe(18) for name in USERS}
         # Partners enrolled by `fursa partner add` stay in var/nats/partners.json across runs.
         # Only the hash is written: fursa partner add re-renders partners.conf from the roster.
-        write_partners_config(self.var_dir / "nats", hash_password(self.passwords[PARTNER_ADMIN]))
+        write_partners_config(
+            self.var_dir / "nats",
+            hash_password(self.passwords[PARTNER_ADMIN], cost=MACHINE_BCRYPT_COST),
+        )
+        port = self.nats_port or RANDOM_PORT
+        if port != RANDOM_PORT and not port_is_free(port):
+            port = RANDOM_PORT
         self.nats = NatsServer(
             self.var_dir / "nats",
             include=render_authorization(self.passwords),
-            port=self.nats_port or RANDOM_PORT,
+            port=port,
         ).start()
+        if self.nats_port and self.nats.port != self.nats_port:
+            self.notices.append(
+                f"NATS port {self.nats_port} is taken by another program: nats-server listens "
+                f"on {self.nats.port} instead (partners' development settings must say so; "
+                f"free {self.nats_port} or choose another with --nats-port)"
+            )
 
     def start_smtp_sink(self, timeout_s: float = 10) -> None:
         """Run aiosmtpd on loopback, keeping every e-mail in ``notify-sink/mail`` (a Maildir)."""
@@ -168,10 +191,27 @@ class Platform:
         env.update(self.extra_env)
         return env
 
+    def claim_port(self, service: str) -> int:
+        """The service's port, or a free one in its place when another program listens on it
+        (said in :attr:`notices`): a service must never start on a port it cannot get, and
+        another program's answers must never be taken for the service's."""
+        port = self.ports[service]
+        if not port_is_free(port):
+            taken, port = port, free_port()
+            self.ports[service] = port
+            self.notices.append(
+                f"{service}: port {taken} is taken by another program; it listens on {port} "
+                f"instead (other commands need --{service}-port {port} or "
+                f"FURSA_{service.upper()}_PORT={port})"
+            )
+        return port
+
     def start_service(self, service: str) -> None:
+        self.claim_port(service)
         logs = self.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log = (logs / f"{service}.log").open("ab")
+        self._log_offsets[service] = log.tell()
         self.processes[service] = subprocess.Popen(
             [
                 sys.executable,
@@ -199,24 +239,41 @@ class Platform:
         )
 
     def wait_ready(self, timeout_s: float = 180, services: list[str] | None = None) -> None:
-        """Wait until every service answers /readyz with 200 (database and NATS reachable)."""
+        """Wait until every service answers /readyz with 200 (database and NATS reachable) —
+        the service itself: an answer counts only once the service's own process listens on
+        the port (whatever another program on that port says counts for nothing)."""
         deadline = time.monotonic() + timeout_s
         for service in services or list(self.ports):
             while True:
                 process = self.processes[service]
                 if process.poll() is not None:
-                    raise RuntimeError(
-                        f"{service} exited with {process.returncode}; "
-                        f"see {self.var_dir / 'logs' / f'{service}.log'}"
-                    )
+                    raise RuntimeError(self._exit_reason(service, process))
+                port = self.ports[service]
                 try:
-                    if httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200:
+                    if (
+                        listens_on(process.pid, port)
+                        and httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
+                    ):
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} not ready after {timeout_s}s")
+                    raise TimeoutError(
+                        f"{service} not ready after {timeout_s}s; "
+                        f"see {self.var_dir / 'logs' / f'{service}.log'}"
+                    )
                 time.sleep(0.1)
+
+    def _exit_reason(self, service: str, process: subprocess.Popen[bytes]) -> str:
+        log = self.var_dir / "logs" / f"{service}.log"
+        with contextlib.suppress(OSError), log.open("rb") as file:
+            file.seek(self._log_offsets.get(service, 0))
+            if _ADDRESS_IN_USE in file.read().lower():
+                return (
+                    f"{service} could not listen on port {self.ports[service]}: another program "
+                    f"took it after it was found free; start again (see {log})"
+                )
+        return f"{service} exited with {process.returncode}; see {log}"
 
     def kill(self, service: str) -> None:
         """kill -9 one service: what a crash looks like."""
@@ -240,3 +297,42 @@ class Platform:
             self.smtp_sink.wait(10)
         if self.nats is not None:
             self.nats.stop()
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a TCP socket listening on ``port`` (Linux: /proc).
+
+    Where /proc cannot tell (another system), the answer is yes: readiness then rests on the
+    port check made before the service started.
+    """
+    if not Path("/proc/net/tcp").exists():
+        return True
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False  # the process is gone (or not ours to inspect)
+    own: set[str] = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                own.add(link[8:-1])
+    return bool(own & _listening_inodes(port))
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The inodes of the sockets listening on TCP ``port`` (IPv4 and IPv6)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is HEXIP:HEXPORT; state 0A is LISTEN; the inode is the 10th field.
+            if len(fields) < 10 or fields[3] != "0A":
+                continue
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes

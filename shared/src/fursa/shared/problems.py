@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every error, naming the field or rule at fault, in Arabic or
-French by ``Accept-Language`` (French when the caller asks for neither).
+French by ``Accept-Language``; in the service's default language (the ``default_language``
+setting, Arabic unless set) when the caller asks for neither.
 
 Services raise :class:`Problem` (or let FastAPI's validation fail); :func:`install` turns every
 error — validation, HTTP, domain rule, oversized body, unexpected exception — into
@@ -10,8 +11,9 @@ branch on it whatever the language.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MEDIA_TYPE = "application/problem+json"
 LANGUAGES = ("fr", "ar")
+Language = Literal["ar", "fr"]
+DEFAULT_LANGUAGE: Language = "ar"
 TYPE_BASE = "urn:fursa:problem:"
 
 # code → language → message; ``{name}`` placeholders are filled from the problem's params.
@@ -47,6 +51,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ar": "يتجاوز حجم الطلب {limit} بايت.",
     },
     "method_not_allowed": {"fr": "Méthode non autorisée.", "ar": "الطريقة غير مسموح بها."},
+    "unreadable_body": {
+        "fr": "Le corps de la requête est illisible (JSON en UTF-8 attendu).",
+        "ar": "تعذرت قراءة محتوى الطلب (يُنتظر JSON بترميز UTF-8).",
+    },
     "replay_failed": {
         "fr": "Le rejeu a échoué : l'événement reste en lettre morte.",
         "ar": "فشلت إعادة المعالجة: يبقى الحدث في قائمة الرسائل الميتة.",
@@ -94,8 +102,17 @@ def register_messages(messages: Mapping[str, Mapping[str, str]]) -> None:
         MESSAGES[code] = dict(texts)
 
 
+def default_language(request: Request) -> str:
+    """The language of an answer whose caller asks for neither Arabic nor French: the one
+    :func:`install` was given (the service's ``default_language`` setting)."""
+    app = request.scope.get("app")
+    language = getattr(getattr(app, "state", None), "default_language", DEFAULT_LANGUAGE)
+    return str(language)
+
+
 def language_of(request: Request) -> str:
-    """The first of Arabic or French that the caller accepts, by q-value; French by default."""
+    """The first of Arabic or French that the caller accepts, by q-value; else the service's
+    default language (:func:`default_language`)."""
     header = request.headers.get("accept-language", "")
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate(header.split(",")):
@@ -109,7 +126,7 @@ def language_of(request: Request) -> str:
         primary = tag.strip().lower().split("-")[0]
         if primary in LANGUAGES and quality > 0:
             ranked.append((-quality, position, primary))
-    return min(ranked)[2] if ranked else "fr"
+    return min(ranked)[2] if ranked else default_language(request)
 
 
 class Problem(Exception):  # noqa: N818 - the RFC's own word
@@ -196,11 +213,25 @@ def validation_problem(exc: RequestValidationError, language: str) -> Problem:
     return Problem(422, "validation", errors=errors)
 
 
-_STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+# FastAPI answers 400 only for a body it cannot decode at all (not UTF-8): a JSON that does not
+# parse is a 422 ``json_invalid``.
+_STATUS_CODES = {
+    400: "unreadable_body",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 
-def install(app: FastAPI, *, max_body_bytes: int = 1_048_576) -> None:
-    """Answer every error of ``app`` as problem+json and refuse bodies over ``max_body_bytes``."""
+def install(
+    app: FastAPI, *, max_body_bytes: int = 1_048_576, default_language: Language = DEFAULT_LANGUAGE
+) -> None:
+    """Answer every error of ``app`` as problem+json and refuse bodies over ``max_body_bytes``;
+    in ``default_language`` when the caller's ``Accept-Language`` names neither language."""
+    if default_language not in LANGUAGES:
+        raise ValueError(f"default_language must be one of {LANGUAGES}, not {default_language!r}")
+    app.state.default_language = default_language
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -263,3 +294,95 @@ class BodyLimit:
         problem = Problem(413, "payload_too_large", params={"limit": self.max_bytes})
         response = problem.response(Request(scope, receive))
         await response(scope, receive, send)
+
+
+# ---- the problems in the OpenAPI document ----------------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable, `title` in the caller's language.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string", "description": "`urn:fursa:problem:<code>`"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "params": {"type": "object", "additionalProperties": True},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+# Why a status may answer, for the operations it applies to (see `document_problems`).
+_WHY = {
+    400: "The request body cannot be read (JSON in UTF-8 is expected).",
+    401: "No valid bearer token.",
+    403: "The caller's role does not serve this operation.",
+    404: "Unknown, or outside the caller's scope (the same answer, so ids cannot be probed).",
+    409: "The operation conflicts with the current state; `code` names the rule.",
+    413: "The request body exceeds the service's limit.",
+    422: "A field or a rule refuses the request; `errors` names the fields.",
+}
+
+
+def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Declare in ``openapi`` (in place, and returned) the problem+json answers each operation
+    gives, with the problem's schema, as :func:`install` answers them:
+
+    - 401 and 403 where a bearer token is required, 404 where a path names an object;
+    - 404 and 409 for authenticated writes (a referenced object or a domain rule);
+    - 400 (a body that cannot be decoded) and 413 where there is a body, 422 wherever there is
+      any input to refuse.
+
+    FastAPI's own 422 (``HTTPValidationError`` as ``application/json``) is replaced: errors are
+    problem+json. A status a route declares itself is kept, its problem+json schema filled in.
+    """
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    problem = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in openapi.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "put", "post", "delete", "options", "head", "patch"):
+                continue
+            parameters = operation.get("parameters", [])
+            statuses: set[int] = set()
+            secured = bool(operation.get("security"))
+            if secured:
+                statuses |= {401, 403}
+            if any(parameter.get("in") == "path" for parameter in parameters):
+                statuses.add(404)
+            if secured and method in _WRITES:
+                statuses |= {404, 409}
+            if "requestBody" in operation:
+                statuses |= {400, 413}
+            if parameters or "requestBody" in operation:
+                statuses.add(422)
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(str(status), {"description": _WHY[status]})
+            for status, response in responses.items():
+                if not status.startswith("4"):
+                    continue
+                content = response.setdefault("content", {})
+                if status == "422":
+                    content.pop("application/json", None)
+                if not content or MEDIA_TYPE in content:
+                    content.update(problem)
+                if response.get("description") in ("Validation Error", "", None):
+                    response["description"] = _WHY.get(int(status), "")
+    if "HTTPValidationError" not in json.dumps(openapi.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return openapi

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.resources
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from faststream.nats import JStream, NatsBroker
 from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
@@ -27,7 +34,7 @@ from fursa.shared.auth import Role, TokenVerifier, allow
 from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
-from fursa.shared.db import Database
+from fursa.shared.db import INT64_MAX, Database
 from fursa.shared.messaging.consumer import EventConsumer, Handler
 from fursa.shared.messaging.deadletters import DeadLetter, list_dead_letters
 from fursa.shared.messaging.outbox import UnitOfWork
@@ -46,6 +53,53 @@ from fursa.shared.problems import Problem
 from fursa.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+# Swagger UI's and ReDoc's JS and CSS, as the fastapi-offline package ships them: served by the
+# service itself, so that /docs and /redoc work without internet (no CDN).
+DOCS_ASSETS = FilePath(str(importlib.resources.files("fastapi_offline") / "static"))
+DOCS_ASSETS_URL = "/docs-assets"
+
+
+def serve_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc (ReDoc) with their assets from the service itself, and an
+    OpenAPI document that declares every problem+json answer (:func:`document_problems`)."""
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    oauth2_redirect = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — Swagger UI",
+            oauth2_redirect_url=f"{root}{oauth2_redirect}",
+            swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        )
+
+    @app.get(oauth2_redirect, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def _database(request: Request) -> Database:
@@ -85,7 +139,7 @@ class ServiceRuntime:
         metadata: MetaData,
         tables: KernelTables,
         handlers: Mapping[str, Handler],
-        migrations: Path | None = None,
+        migrations: FilePath | None = None,
     ) -> None:
         self.name = name
         self.migrations = migrations
@@ -268,23 +322,32 @@ class ServiceRuntime:
                 observability.shutdown_tracing()
 
         observability.configure_tracing(self.name)
-        app = FastAPI(title=title, lifespan=lifespan)
+        # /docs and /redoc are served below with their assets from the service itself.
+        app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
         app.state.runtime = self
         observability.instrument(app)
-        problems.install(app, max_body_bytes=self.settings.max_body_bytes)
+        problems.install(
+            app,
+            max_body_bytes=self.settings.max_body_bytes,
+            default_language=self.settings.default_language,
+        )
         app.add_middleware(HttpMetrics, service=self.name)
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:
             return {"status": "alive"}
 
-        @app.get("/readyz", tags=["operations"])
+        @app.get(
+            "/readyz",
+            tags=["operations"],
+            responses={503: {"description": "Not ready: the checks say which part is down"}},
+        )
         async def readyz() -> JSONResponse:
             checks = await self.ready()
             status = 200 if all(checks.values()) else 503
             return JSONResponse({"ready": status == 200, **checks}, status_code=status)
 
-        @app.get("/metrics", tags=["operations"])
+        @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
         async def metrics() -> Response:
             await self.refresh_gauges()
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -296,6 +359,7 @@ class ServiceRuntime:
         app.include_router(self.dead_letter_routes())
         for router in routers:
             app.include_router(router)
+        serve_docs(app)
         return app
 
     def dead_letter_routes(self) -> APIRouter:
@@ -307,18 +371,23 @@ class ServiceRuntime:
 
         @router.get("")
         async def dead_letters(
-            consumer: str | None = None, include_replayed: bool = False, limit: int = 100
+            consumer: Annotated[str | None, Query(max_length=100)] = None,
+            include_replayed: bool = False,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         ) -> list[DeadLetter]:
             return await list_dead_letters(
                 self.db,
                 self.tables,
                 consumer=consumer,
                 include_replayed=include_replayed,
-                limit=min(max(limit, 1), 1000),
+                limit=limit,
             )
 
         @router.post("/{dead_letter_id}/replay")
-        async def replay(dead_letter_id: int, consumer: str) -> dict[str, str]:
+        async def replay(
+            dead_letter_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+            consumer: Annotated[str, Query(max_length=100)],
+        ) -> dict[str, str]:
             if consumer not in consumers:
                 raise Problem.not_found()
             try:

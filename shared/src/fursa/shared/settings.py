@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     # Seconds between retries of a failing event, by delivery number (the last one repeats).
     retry_delays_s: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120)
     public_base_url: str = "http://127.0.0.1:8000"
+    # The language of error answers (and of pages) when the caller's Accept-Language names
+    # neither Arabic nor French: Arabic, the programme's first language, unless set.
+    default_language: Literal["ar", "fr"] = "ar"
 
     def env_name(self, field: str) -> str:
         return f"{self.model_config.get('env_prefix', '')}{field}".upper()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, text
+from sqlalchemy import Column, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 from fursa.certification.domain import CertificateStatus
-from fursa.shared.db import service_base
+from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class ErasedLearner(Base, table=True):
     __tablename__ = "erased_learner"
 
     learner_id: str = Field(primary_key=True, max_length=36)
-    erased_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    erased_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class Completion(Base, table=True):
@@ -133,7 +133,7 @@ class DiplomaPdf(Base, table=True):
 
     certificate_id: str = Field(primary_key=True, foreign_key="certificate.id", max_length=36)
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    rendered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    rendered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class NumberCounter(Base, table=True):

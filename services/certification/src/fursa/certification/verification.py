@@ -159,7 +159,11 @@ async def verification_status(
     return _public(found)
 
 
-@verify.get("/{number}", response_class=HTMLResponse)
+@verify.get(
+    "/{number}",
+    response_class=HTMLResponse,
+    responses={404: {"description": "The page saying so", "content": {"text/html": {}}}},
+)
 async def verification_page(
     request: Request,
     number: Number,

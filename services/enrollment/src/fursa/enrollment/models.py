@@ -11,14 +11,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, Index, Text
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
 from fursa.enrollment.domain import FIRST_VERSION, EnrollmentStatus
 from fursa.enrollment.eligibility import SchoolLevel
 from fursa.shared.contracts import Language, Pathway, Sex, WithdrawalReason
-from fursa.shared.db import service_base
+from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ def enum_field(enum: type[StrEnum], **kwargs: Any) -> Any:
 
 
 def instant_field(**kwargs: Any) -> Any:
-    """A UTC instant (timezone-aware on PostgreSQL)."""
-    return Field(sa_type=DateTime(timezone=True), **kwargs)
+    """A UTC instant, read back timezone-aware from SQLite as from PostgreSQL."""
+    return Field(sa_type=UtcDateTime, **kwargs)
 
 
 class Association(EnrollmentModel, table=True):

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from fursa.notify import api
+from fursa.notify import api, partner_admin
 from fursa.notify.channels import (
     Channel,
     HttpSmsGateway,
@@ -82,12 +82,15 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             http=http,
         )
     )
-    return runtime.app(
+    app = runtime.app(
         [
             api.deliveries_router,
             api.associations_router,
             api.partners_router,
+            partner_admin.router,
             api.catalog_router,
         ],
         title="Fursa notify",
     )
+    partner_admin.install(app)
+    return app

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from fursa.notify.domain import DeliveryStatus
-from fursa.shared.db import service_base
+from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Contact(Base, table=True):
     # When enrollment published what this row holds: an older event redelivered late (across
     # aggregates, so the kernel's sequence check cannot see it) never undoes a newer one,
     # e.g. a withdrawn consent.
-    as_of: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    as_of: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class AssociationContact(Base, table=True):
@@ -57,7 +57,7 @@ class AssociationContact(Base, table=True):
     association_id: str = Field(primary_key=True, max_length=36)
     email: str = Field(max_length=254)
     preferred_language: str = Field(max_length=2)
-    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=UtcDateTime)
     updated_by: str = Field(max_length=200)
 
 
@@ -68,7 +68,7 @@ class ErasedLearner(Base, table=True):
     __tablename__ = "erased_learner"
 
     learner_id: str = Field(primary_key=True, max_length=36)
-    erased_at: datetime = Field(sa_type=DateTime(timezone=True))
+    erased_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class Delivery(Base, table=True):
@@ -101,13 +101,13 @@ class Delivery(Base, table=True):
     cause_type: str = Field(max_length=200)
     status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
     attempts: int = 0
-    next_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
-    claimed_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, max_length=200)
     body: str = Field(sa_type=Text)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True))
-    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # The sequence of this delivery's last notification-sent/-failed event.
     event_sequence: int = 0
     # The trace of the event that caused it: sending and notification-sent continue it.
@@ -115,13 +115,15 @@ class Delivery(Base, table=True):
 
 
 class Partner(Base, table=True):
-    """A partner organisation whose systems hear of the programme through the partner feed."""
+    """A partner organisation whose systems hear of the programme through the partner feed.
+    Its name is unique: the operator's commands (``fursa partner add``) know it by name."""
 
     __tablename__ = "partner"
+    __table_args__ = (UniqueConstraint("name", name="uq_partner_name"),)
 
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=200)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class PartnerEndpoint(Base, table=True):
@@ -133,8 +135,8 @@ class PartnerEndpoint(Base, table=True):
     partner_id: str = Field(foreign_key="partner.id", index=True, max_length=36)
     url: str = Field(max_length=2048)
     event_types: list[str] = Field(sa_type=JSON)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True))
-    disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     disabled_reason: str | None = Field(default=None, max_length=64)
 
 
@@ -147,8 +149,8 @@ class EndpointSecret(Base, table=True):
     id: str = Field(primary_key=True, max_length=36)
     endpoint_id: str = Field(foreign_key="partner_endpoint.id", index=True, max_length=36)
     secret: str = Field(max_length=100)
-    created_at: datetime = Field(sa_type=DateTime(timezone=True))
-    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class PartnerFeedPosition(Base, table=True):

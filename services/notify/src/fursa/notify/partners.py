@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import uuid6
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from fursa.notify.deliveries import disable_endpoint
@@ -47,12 +48,88 @@ class NewEndpoint:
     secret: str
 
 
+class PartnerNameTaken(Exception):  # noqa: N818 - reads as what happened
+    """A partner of that name is registered already (names are unique: answered 409)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a partner named {name!r} is registered already")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    url: str
+    event_types: list[str]
+
+
+@dataclass(frozen=True)
+class Onboarded:
+    partner: Partner
+    endpoint: NewEndpoint | None
+
+
 async def register_partner(uow: UnitOfWork, *, name: str) -> Partner:
-    """Register a partner organisation."""
-    partner = Partner(id=str(uuid6.uuid7()), name=name, created_at=utcnow())
-    async with uow.begin() as tx:
-        tx.session.add(partner)
-    return partner
+    """Register a partner organisation; raises :class:`PartnerNameTaken` for a taken name."""
+    onboarded = await onboard_partner(uow, name=name, webhook=None)
+    return onboarded.partner
+
+
+async def onboard_partner(
+    uow: UnitOfWork, *, name: str, webhook: WebhookRequest | None
+) -> Onboarded:
+    """Register a partner and, when asked, its webhook endpoint with its first secret — all in
+    one transaction: either everything is registered, or nothing (a taken name raises
+    :class:`PartnerNameTaken`; the database's unique key decides between two at once)."""
+    now = utcnow()
+    partner = Partner(id=str(uuid6.uuid7()), name=name, created_at=now)
+    created: NewEndpoint | None = None
+    try:
+        async with uow.begin() as tx:
+            taken = await tx.session.exec(select(Partner.id).where(col(Partner.name) == name))
+            if taken.first() is not None:
+                raise PartnerNameTaken(name)
+            tx.session.add(partner)
+            await tx.session.flush()
+            if webhook is not None:
+                endpoint = PartnerEndpoint(
+                    id=str(uuid6.uuid7()),
+                    partner_id=partner.id,
+                    url=webhook.url,
+                    event_types=sorted(set(webhook.event_types)),
+                    created_at=now,
+                )
+                secret = new_secret()
+                tx.session.add(endpoint)
+                await tx.session.flush()
+                tx.session.add(_secret_row(endpoint.id, secret, now))
+                created = NewEndpoint(endpoint, secret)
+    except IntegrityError as exc:
+        # Another registration of the same name committed between the check and this insert.
+        raise PartnerNameTaken(name) from exc
+    return Onboarded(partner, created)
+
+
+@dataclass(frozen=True)
+class PartnerListing:
+    partner: Partner
+    endpoints: list[PartnerEndpoint]
+
+
+async def list_partners(db: Database) -> list[PartnerListing]:
+    """Every partner with its endpoints, by name (secrets are not read)."""
+    async with db.read() as session:
+        partners = (await session.exec(select(Partner).order_by(col(Partner.name)))).all()
+        endpoints = (
+            await session.exec(
+                select(PartnerEndpoint).order_by(
+                    col(PartnerEndpoint.created_at), col(PartnerEndpoint.id)
+                )
+            )
+        ).all()
+    by_partner: dict[str, list[PartnerEndpoint]] = {}
+    for endpoint in endpoints:
+        by_partner.setdefault(endpoint.partner_id, []).append(endpoint)
+    return [PartnerListing(p, by_partner.get(p.id, [])) for p in partners]
 
 
 async def find_partner(db: Database, *, partner_id: str, viewer: Principal) -> Partner | None:

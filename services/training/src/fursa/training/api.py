@@ -365,7 +365,7 @@ async def curriculum(_principal: Staff, service: Service) -> CurriculumPublic:
     )
 
 
-@router.get("/trainings")
+@router.get("/trainings", responses={404: {"description": "An `after` the caller cannot see"}})
 async def find_trainings(
     principal: Staff,
     service: Service,

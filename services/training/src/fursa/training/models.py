@@ -8,16 +8,16 @@ forgets it when the learner is erased.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
-from fursa.shared.db import service_base
+from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 from fursa.training.domain import FIRST_VERSION, TrainingStatus
 
@@ -26,22 +26,6 @@ if TYPE_CHECKING:
     TrainingModel = SQLModel
 else:
     TrainingModel = service_base("training")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An instant, stored in UTC and read back timezone-aware on SQLite as on PostgreSQL."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        # SQLite keeps no offset: what it returns was written in UTC.
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def enum_field(enum: type[StrEnum], **kwargs: Any) -> Any:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -21,6 +20,8 @@ from sqlalchemy import (
     Text,
     text,
 )
+
+from fursa.shared.db import UtcDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -46,8 +47,8 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("payload", LargeBinary, nullable=False),
         Column("traceparent", String(64)),
         Column("tracestate", String(512)),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True)),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime()),
         # The relay reads unsent rows in position order; sent rows never need this index.
         Index(
             "ix_outbox_unsent",
@@ -61,7 +62,7 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         metadata,
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(36), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
     )
     dead_letter = Table(
         "dead_letter",
@@ -75,8 +76,8 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("payload", LargeBinary, nullable=False),
         Column("error", Text, nullable=False),
         Column("deliveries", Integer, nullable=False),
-        Column("failed_at", DateTime(timezone=True), nullable=False),
-        Column("replayed_at", DateTime(timezone=True)),
+        Column("failed_at", UtcDateTime(), nullable=False),
+        Column("replayed_at", UtcDateTime()),
     )
     applied_position = Table(
         "applied_position",
@@ -90,6 +91,6 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("held_sequence", BigInteger),
         Column("held_event_id", String(36)),
         # When the hold lapses should the held event never come back (its stream purged).
-        Column("held_until", DateTime(timezone=True)),
+        Column("held_until", UtcDateTime()),
     )
     return KernelTables(outbox, inbox, dead_letter, applied_position)

@@ -29,6 +29,7 @@ from fursa.enrollment.service import (
 from fursa.shared.auth import Staff
 from fursa.shared.contracts import Pathway, WithdrawalReason
 from fursa.shared.contracts.common import SchoolYear, Uuid
+from fursa.shared.db import INT64_MAX
 from fursa.shared.problems import Problem
 
 router = APIRouter(tags=["enrollments"])
@@ -158,7 +159,7 @@ async def list_enrollments(
     learner_id: Annotated[str | None, Query(max_length=64)] = None,
     status: EnrollmentStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> list[EnrollmentPublic]:
     """The enrollments the caller may see, oldest first."""
     found = await service.list(

@@ -20,6 +20,8 @@ from fursa.shared.problems import FIELD_RULES, language_of
 router = APIRouter(tags=["imports"])
 
 MAX_ROWS = 500
+# A file's line numbers: far more than any file of learners holds, bounded all the same.
+MAX_LINE = 10_000_000
 Cell = Annotated[str, Field(max_length=1000)]
 
 
@@ -90,7 +92,9 @@ def to_import(line: int, key: str, request: EnrollmentRequest) -> ImportRow:
 class RowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line: Annotated[int, Field(ge=1)]
+    line: Annotated[
+        int, Field(ge=1, le=MAX_LINE, description="The row's line in the file (reports name it).")
+    ]
     key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the row.")]
     cells: Annotated[dict[str, Cell], Field(max_length=50)]
 

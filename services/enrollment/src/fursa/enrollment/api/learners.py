@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.enrollment.api.common import (
@@ -28,7 +28,7 @@ from fursa.enrollment.learners import LearnerNotFound, LearnerView
 from fursa.shared.auth import Staff
 from fursa.shared.contracts import Language, Sex
 from fursa.shared.contracts.enrollment import ArabicName, LatinName
-from fursa.shared.problems import FIELD_RULES, Problem
+from fursa.shared.problems import FIELD_RULES, Problem, language_of
 
 router = APIRouter(tags=["learners"])
 
@@ -153,6 +153,11 @@ class LearnerPublic(BaseModel):
         )
 
 
+# The audit log's ids are an INTEGER column: 32 bits on PostgreSQL (64 on SQLite). A larger
+# ``after_id`` can name no entry, and PostgreSQL would refuse to compare with it.
+AUDIT_ID_MAX = 2**31 - 1
+
+
 class AuditEntryPublic(BaseModel):
     id: int
     at: datetime
@@ -176,7 +181,11 @@ async def get_learner(learner_id: Id, principal: Staff, learners: Learners) -> L
 
 @router.patch("/learners/{learner_id}")
 async def correct_learner(
-    learner_id: Id, body: LearnerCorrection, principal: Writer, learners: Learners
+    learner_id: Id,
+    body: LearnerCorrection,
+    request: Request,
+    principal: Writer,
+    learners: Learners,
 ) -> LearnerPublic:
     """Correct a learner's record; publishes learner-updated naming the fields changed."""
     changes = body.changes()
@@ -184,13 +193,11 @@ async def correct_learner(
         field for field, value in changes.items() if value is None and field not in CLEARABLE
     )
     if required:
+        message = FIELD_RULES["missing"][language_of(request)]
         raise Problem(
             422,
             "validation",
-            errors=[
-                {"field": field, "rule": "missing", "message": FIELD_RULES["missing"]["fr"]}
-                for field in required
-            ],
+            errors=[{"field": field, "rule": "missing", "message": message} for field in required],
         )
     try:
         view = await learners.correct(learner_id, changes=changes, scope=principal)
@@ -246,7 +253,7 @@ async def audit_log(
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     learner_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=AUDIT_ID_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryPublic]:
     """Who changed what, when (administrators); page on with ``after_id``."""

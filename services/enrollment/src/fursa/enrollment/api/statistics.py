@@ -33,7 +33,16 @@ class Statistics(BaseModel):
     rows: list[StatisticsRow]
 
 
-@router.get("/statistics", response_model=None)
+@router.get(
+    "/statistics",
+    response_model=Statistics,
+    responses={
+        200: {
+            "description": "The rows as JSON, or as CSV with `format=csv`.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def get_statistics(
     principal: Staff,
     service: Enrollments,
