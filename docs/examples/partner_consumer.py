@@ -1,4 +1,4 @@
-"""Read the Fursa partner feed with nats-py (pip install nats-py): a complete consumer.
+"""Read the Fursa partner feed with nats-py (Python 3.11+, pip install nats-py): a consumer.
 
     python partner_consumer.py acme.json                      # follow the feed (Ctrl-C stops)
     python partner_consumer.py acme.json --since 2026-11-01T00:00:00+00:00 --idle-exit 5
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from nats.errors import TimeoutError as NoMessages
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
@@ -66,7 +65,7 @@ async def consume(
         while idle_exit_s is None or time.monotonic() - last_event < idle_exit_s:
             try:
                 messages = await feed.fetch(batch=100, timeout=2)
-            except NoMessages:
+            except TimeoutError:  # nothing new yet (nats-py's and asyncio's both)
                 continue
             for message in messages:
                 event = json.loads(message.data)
