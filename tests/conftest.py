@@ -10,11 +10,13 @@ import pytest
 from fursa.cli.platform import Platform
 
 HERE = Path(__file__).parent
-# Suites that run whole platforms (four services and a broker, under load, killed and restarted)
-# each keep both cores busy: under pytest-xdist they form one group, run one after another on
-# one worker (``--dist loadgroup`` hands out the largest group first) while the other workers
-# take the services' own tests. Two of them side by side only made each slower.
-PLATFORM_SUITES = ("reliability", "e2e", "security", "browser")
+# Suites that run whole platforms (four services and a broker, under load, killed and restarted,
+# or on the development ports) each keep both cores busy: under pytest-xdist they form one
+# group, run one after another on one worker (``--dist loadgroup`` hands out the largest group
+# first) while the other workers take the rest. Two of them side by side only made each slower.
+# The security suites share one seeded platform per worker and do not wait on the clock: they
+# are spread like any other test, which keeps the group from being the run's longest path.
+PLATFORM_SUITES = ("reliability", "e2e", "browser")
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
