@@ -152,6 +152,15 @@ def reload_nats(nats_dir: Path) -> bool:
     return True
 
 
+# The options the partner commands share.
+NatsDir = Annotated[Path, typer.Option(help="Where partners.json and partners.conf live.")]
+NotifyUrl = Annotated[str, typer.Option(envvar="FURSA_NOTIFY_URL", help="notify's base URL.")]
+AdminToken = Annotated[
+    str | None,
+    typer.Option(envvar="FURSA_ADMIN_TOKEN", help="An admin token (development: minted)."),
+]
+
+
 def _headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token or mint_dev_token(DEV_TOKEN_KEY, role=Role.ADMIN)}"}
 
@@ -159,16 +168,9 @@ def _headers(token: str | None) -> dict[str, str]:
 @partner_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(help="The partner's name (its NATS user and durable).")],
-    nats_dir: Annotated[
-        Path, typer.Option(help="Where partners.json and partners.conf live.")
-    ] = Path("var/nats"),
-    notify_url: Annotated[
-        str, typer.Option(envvar="FURSA_NOTIFY_URL", help="notify's base URL.")
-    ] = "http://127.0.0.1:8004",
-    token: Annotated[
-        str | None,
-        typer.Option(envvar="FURSA_ADMIN_TOKEN", help="An admin token (development: minted)."),
-    ] = None,
+    nats_dir: NatsDir = Path("var/nats"),
+    notify_url: NotifyUrl = "http://127.0.0.1:8004",
+    token: AdminToken = None,
     webhook_url: Annotated[
         str | None,
         typer.Option(help="Also register this webhook endpoint (give its --events too)."),
@@ -278,16 +280,9 @@ def _withdraw(nats_dir: Path, name: str) -> None:
 
 @partner_app.command("list")
 def list_partners(
-    nats_dir: Annotated[
-        Path, typer.Option(help="Where partners.json and partners.conf live.")
-    ] = Path("var/nats"),
-    notify_url: Annotated[
-        str, typer.Option(envvar="FURSA_NOTIFY_URL", help="notify's base URL.")
-    ] = "http://127.0.0.1:8004",
-    token: Annotated[
-        str | None,
-        typer.Option(envvar="FURSA_ADMIN_TOKEN", help="An admin token (development: minted)."),
-    ] = None,
+    nats_dir: NatsDir = Path("var/nats"),
+    notify_url: NotifyUrl = "http://127.0.0.1:8004",
+    token: AdminToken = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print notify's answer as JSON.")] = False,
 ) -> None:
     """The partners notify knows (with their webhook endpoints) and whether each has a NATS
@@ -325,9 +320,7 @@ def list_partners(
 @partner_app.command("remove")
 def remove(
     name: Annotated[str, typer.Argument(help="The partner's name.")],
-    nats_dir: Annotated[
-        Path, typer.Option(help="Where partners.json and partners.conf live.")
-    ] = Path("var/nats"),
+    nats_dir: NatsDir = Path("var/nats"),
 ) -> None:
     """Withdraw a partner's NATS access (its webhook endpoints are notify's to disable).
 
