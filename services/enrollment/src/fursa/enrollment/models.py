@@ -45,17 +45,27 @@ def instant_field(**kwargs: Any) -> Any:
 
 
 class Association(EnrollmentModel, table=True):
-    """A civil-society association that runs centers and enrolls learners."""
+    """A civil-society association that runs centers and enrolls learners.
+
+    ``name`` is its French (Latin-script) name, ``name_ar`` its Arabic one, as printed on
+    the programme's bilingual documents.
+    """
 
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=200)
+    name_ar: str | None = Field(default=None, max_length=200)
 
 
 class Center(EnrollmentModel, table=True):
-    """A second-chance school center, located by its commune and official territorial codes."""
+    """A second-chance school center, located by its commune and official territorial codes.
+
+    ``name`` is its French (Latin-script) name, ``name_ar`` its Arabic one (diplomas print
+    each in its own column).
+    """
 
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=200)
+    name_ar: str | None = Field(default=None, max_length=200)
     commune: str = Field(max_length=100)
     province_code: str = Field(max_length=16)
     region_code: str = Field(max_length=16)
@@ -133,6 +143,9 @@ class Learner(EnrollmentModel, table=True):
     first_name_latin: str | None = Field(default=None, max_length=100)
     last_name_latin: str | None = Field(default=None, max_length=100)
     birth_date: date | None = None
+    # Printed on the diploma when known, in each of its languages.
+    birth_place_ar: str | None = Field(default=None, max_length=100)
+    birth_place_fr: str | None = Field(default=None, max_length=100)
     sex: Sex = enum_field(Sex)
     nationality: str = Field(max_length=2)
     # Migrants and children who never went to school have no Massar code.
