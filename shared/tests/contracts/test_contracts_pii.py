@@ -22,8 +22,8 @@ _PERSONAL = (
     "massar",
     "nationality",
 )
-# Names that match a fragment but name no person: a center's name is printed on diplomas.
-_NOT_PERSONAL = {"center_name"}
+# Names that match a fragment but name no person: a center's names are printed on diplomas.
+_NOT_PERSONAL = {"center_name", "center_name_ar"}
 
 
 def _field_names(schema: dict[str, Any], node: dict[str, Any], skip: str) -> Iterator[str]:
@@ -53,6 +53,7 @@ def test_learner_enrolled_top_level_fields_carry_no_personal_data() -> None:
         "enrolled_on",
         "promoted_from_waitlist",
         "center_name",
+        "center_name_ar",
         "pii",
     }
 
@@ -64,6 +65,8 @@ def test_the_pii_block_holds_the_personal_data() -> None:
         "first_name_latin",
         "last_name_latin",
         "birth_date",
+        "birth_place_ar",
+        "birth_place_fr",
         "sex",
         "nationality",
         "massar_code",

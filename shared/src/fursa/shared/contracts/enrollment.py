@@ -37,6 +37,22 @@ LatinName = Annotated[
         description="A name in Latin script, as transliterated in civil records.",
     ),
 ]
+ArabicPlace = Annotated[
+    str,
+    Field(
+        max_length=100,
+        pattern=rf"^[{_ARABIC}]+(?:[ \-][{_ARABIC}]+)*$",
+        description="A place (town, commune) named in Arabic script.",
+    ),
+]
+LatinPlace = Annotated[
+    str,
+    Field(
+        max_length=100,
+        pattern=rf"^[{_LATIN}][{_LATIN}'\u2019]*(?:[ \-][{_LATIN}'\u2019]+)*$",
+        description="A place (town, commune) named in Latin script, as in civil records.",
+    ),
+]
 AdminCode = Annotated[
     str,
     Field(
@@ -88,6 +104,12 @@ class LearnerPII(ContractModel):
     first_name_latin: LatinName
     last_name_latin: LatinName
     birth_date: date
+    birth_place_ar: Annotated[
+        ArabicPlace | None, Field(description="Where the learner was born, in Arabic.")
+    ] = None
+    birth_place_fr: Annotated[
+        LatinPlace | None, Field(description="Where the learner was born, in French.")
+    ] = None
     sex: Sex
     nationality: Annotated[
         str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. `MA`.")
@@ -119,7 +141,12 @@ class LearnerEnrolled(EventData):
     enrolled_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
     promoted_from_waitlist: bool = False
     center_name: Annotated[
-        str | None, Field(max_length=200, description="The center's name, as on documents.")
+        str | None,
+        Field(max_length=200, description="The center's French name, as on documents."),
+    ] = None
+    center_name_ar: Annotated[
+        str | None,
+        Field(max_length=200, description="The center's Arabic name, as on documents."),
     ] = None
     pii: LearnerPII
 
@@ -169,7 +196,12 @@ class LearnerTransferred(EventData):
     region_code: Annotated[AdminCode, Field(description="Region of the new center.")]
     province_code: Annotated[AdminCode, Field(description="Province of the new center.")]
     pathway: Pathway
-    center_name: Annotated[str | None, Field(max_length=200)] = None
+    center_name: Annotated[
+        str | None, Field(max_length=200, description="The new center's French name.")
+    ] = None
+    center_name_ar: Annotated[
+        str | None, Field(max_length=200, description="The new center's Arabic name.")
+    ] = None
     transferred_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
