@@ -26,6 +26,8 @@ test: $(VENV)/.synced system-deps lint typecheck generated manifests pytest
 # Debian packages the diplomas and their tests need, installed only when missing: Amiri and
 # Noto fonts (Arabic glyphs for the PDF and the browser), poppler-utils (pdftotext, pdfinfo)
 # and Chromium (the verification page's browser test; Playwright never downloads a browser).
+# Node.js and npm (the Node.js tools' runtime) only when no npm is on the PATH: NodeSource's
+# nodejs package carries its own npm, which Debian's npm package would conflict with.
 SYSTEM_PACKAGES := fonts-hosny-amiri fonts-noto-core poppler-utils chromium
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
@@ -35,6 +37,14 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@command -v npm >/dev/null || { echo "installing nodejs npm"; apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+
+# The Node.js tools the tests use (the standard AsyncAPI parser), exactly as package-lock.json
+# pins them; Node.js and npm come with system-deps. None of them needs an install script.
+node_modules/.installed: package.json package-lock.json | system-deps
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 lint: $(VENV)/.synced
 	$(RUN)/ruff check .
@@ -62,7 +72,7 @@ manifests: $(VENV)/.synced
 WORKERS ?= auto
 PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-pytest: $(VENV)/.synced system-deps
+pytest: $(VENV)/.synced system-deps node_modules/.installed
 	$(PYTEST)
 
 # The inner loop: the kernel's and the services' own tests, without the fault-injection,
@@ -88,4 +98,4 @@ bench: $(VENV)/.synced
 	$(RUN)/python bench/import.py --rows $(ROWS)
 
 clean:
-	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools var node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,11 @@ from fursa.shared.messaging.streams import STREAMS
 PARTNER_STREAM = next(spec for spec in STREAMS if spec.name == "PARTNER")
 ASYNCAPI_FILE = "asyncapi.json"
 SCHEMA_DIR = "schemas"
+_DEFINITIONS = "#/$defs/"
+_COMPONENTS = "#/components/schemas/"
+# What makes a schema a document of its own: in the AsyncAPI document its definitions are
+# components and its dialect is the document's schema format.
+_STANDALONE_ONLY = ("$schema", "$id", "$defs")
 
 _EXAMPLE_ENVELOPE = {
     "specversion": "1.0",
@@ -80,6 +85,40 @@ def _key(event_type: str) -> str:
     return event_type.removeprefix("fursa.partner.").replace(".", "_").replace("-", "_")
 
 
+def _to_components(schema: Any) -> Any:
+    """``schema`` with its references to ``#/$defs/X`` pointing at ``#/components/schemas/X``."""
+    if isinstance(schema, dict):
+        return {
+            key: (
+                _COMPONENTS + value.removeprefix(_DEFINITIONS)
+                if key == "$ref" and isinstance(value, str) and value.startswith(_DEFINITIONS)
+                else _to_components(value)
+            )
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_to_components(item) for item in schema]
+    return schema
+
+
+def component_schemas(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The partner events' schemas and the definitions they share (``Pathway``...), each once,
+    as AsyncAPI components named by their titles.
+
+    A standalone schema resolves ``#/$defs/...`` against itself; inside an AsyncAPI document
+    the standard tools resolve it against the document, so the definitions move to
+    ``components/schemas`` and their references follow.
+    """
+    components: dict[str, Any] = {}
+    for schema in schemas.values():
+        event = {key: value for key, value in schema.items() if key not in _STANDALONE_ONLY}
+        for name, definition in {**schema.get("$defs", {}), schema["title"]: event}.items():
+            component = _to_components(definition)
+            if components.setdefault(name, component) != component:
+                raise ValueError(f"partner schemas define {name} in two different ways")
+    return dict(sorted(components.items()))
+
+
 @cache
 def asyncapi_document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the partner feed."""
@@ -95,10 +134,7 @@ def asyncapi_document() -> dict[str, Any]:
             "title": spec.type,
             "summary": (spec.model.__doc__ or "").strip().split("\n\n")[0],
             "contentType": "application/cloudevents+json",
-            "payload": {
-                "schemaFormat": "application/schema+json;version=draft-2020-12",
-                "schema": schema,
-            },
+            "payload": {"$ref": _COMPONENTS + schema["title"]},
             "examples": [{"name": "example", "payload": schema["examples"][0]}],
         }
         channels[key] = {
@@ -142,7 +178,7 @@ def asyncapi_document() -> dict[str, Any]:
         },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": component_schemas(schemas)},
     }
 
 
