@@ -55,7 +55,7 @@ class SmsSegments:
 
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` has a GSM 03.38 code."""
-    return GSM7BitCodec.is_gsm_text(text)
+    return bool(GSM7BitCodec.is_gsm_text(text))
 
 
 def segment(text: str, reference: int = 0) -> SmsSegments:
