@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.enrollment import audit, events
-from fursa.enrollment.domain import ACTIVE, Refused
+from fursa.enrollment import audit, events, names
+from fursa.enrollment.domain import ACTIVE, EnrollmentStatus, Refused
 from fursa.enrollment.models import (
     AuditEntry,
     Center,
@@ -30,10 +30,15 @@ from fursa.enrollment.models import (
     Referral,
     Transfer,
 )
-from fursa.enrollment.service import hold_identity, release_identity, visible_enrollments
+from fursa.enrollment.service import (
+    hold_identity,
+    index_names,
+    release_identity,
+    visible_enrollments,
+)
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
-from fursa.shared.contracts import LearnerErased, LearnerUpdated
+from fursa.shared.contracts import LearnerErased, LearnerUpdated, Pathway
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,8 @@ CORRECTABLE: dict[str, str] = {
     "first_name_latin": "first_name_latin",
     "last_name_latin": "last_name_latin",
     "birth_date": "birth_date",
+    "birth_place_ar": "birth_place_ar",
+    "birth_place_fr": "birth_place_fr",
     "sex": "sex",
     "nationality": "nationality",
     "massar_code": "massar_code",
@@ -74,11 +81,14 @@ PERSONAL = (
     "first_name_latin",
     "last_name_latin",
     "birth_date",
+    "birth_place_ar",
+    "birth_place_fr",
     "massar_code",
     "special_needs",
     "guardian_name",
     "guardian_phone",
     "guardian_email",
+    "search_key",
 )
 
 
@@ -97,10 +107,82 @@ class ActiveEnrollmentBlocksErasure(Refused):
     conflict = True
 
 
+NAMES = frozenset({"first_name_ar", "last_name_ar", "first_name_latin", "last_name_latin"})
+
+
 @dataclass(frozen=True)
 class LearnerView:
     learner: Learner
     enrollment_ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class LearnerSearch:
+    """What staff look a learner up by; every criterion given must hold.
+
+    ``name`` is matched word by word, in Arabic or Latin script, after the normalisation the
+    duplicate check uses (``Mohammed`` finds Mohamed, ``عبد الله`` finds عبدالله); the
+    enrolment criteria hold for one of the learner's enrolments.
+    """
+
+    name: str | None = None
+    massar_code: str | None = None
+    guardian_phone: str | None = None
+    center_id: str | None = None
+    pathway: Pathway | None = None
+    school_year: str | None = None
+    status: EnrollmentStatus | None = None
+
+
+@dataclass(frozen=True)
+class LearnerFound:
+    """A learner as a search lists them: the record and the current enrolment (the active
+    one, else the latest)."""
+
+    learner: Learner
+    current: Enrollment
+
+
+@dataclass(frozen=True)
+class LearnerPage:
+    found: Sequence[LearnerFound]
+    total: int
+
+
+def phone_digits(phone: str) -> str:
+    """The national part of a Moroccan phone number however it is typed (``+212 6 12…``,
+    ``0612…``, ``00212612…``): its last nine digits, what a search compares."""
+    return "".join(char for char in phone if char.isdigit())[-9:]
+
+
+def _matching(search: LearnerSearch, scope: Principal) -> ColumnElement[bool]:
+    """The learners ``search`` finds within ``scope``."""
+    enrolments = [col(Enrollment.learner_id) == col(Learner.id), visible_enrollments(scope)]
+    for value, column in (
+        (search.center_id, Enrollment.center_id),
+        (search.pathway, Enrollment.pathway),
+        (search.school_year, Enrollment.school_year),
+        (search.status, Enrollment.status),
+    ):
+        if value is not None:
+            enrolments.append(col(column) == value)
+    seen = (
+        select(col(Enrollment.id))
+        .join(Center, col(Center.id) == col(Enrollment.center_id))
+        .where(*enrolments)
+    )
+    criteria = [exists(seen), col(Learner.erased_at).is_(None)]
+    if search.name:
+        criteria.extend(
+            col(Learner.search_key).contains(word, autoescape=True)
+            for word in names.search_words(search.name)
+        )
+    if search.massar_code:
+        criteria.append(col(Learner.massar_code) == search.massar_code.strip().upper())
+    if search.guardian_phone:
+        digits = phone_digits(search.guardian_phone)
+        criteria.append(col(Learner.guardian_phone).endswith(digits, autoescape=True))
+    return and_(*criteria)
 
 
 class LearnerRecords:
@@ -129,6 +211,41 @@ class LearnerRecords:
             .order_by(col(Enrollment.queued_at), col(Enrollment.id))
         )
         return (await session.execute(query)).scalars().all()
+
+    async def find(
+        self, search: LearnerSearch, *, scope: Principal, limit: int, offset: int
+    ) -> LearnerPage:
+        """A page of the learners ``search`` finds within ``scope``, by Latin name, with the
+        total found."""
+        matching = _matching(search, scope)
+        page = (
+            select(Learner)
+            .where(matching)
+            .order_by(col(Learner.last_name_latin), col(Learner.first_name_latin), col(Learner.id))
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self.uow.read() as session:
+            count = select(func.count()).select_from(Learner).where(matching)
+            total = (await session.execute(count)).scalar_one()
+            learners = (await session.execute(page)).scalars().all()
+            enrolments = (
+                (
+                    await session.execute(
+                        select(Enrollment)
+                        .where(col(Enrollment.learner_id).in_([learner.id for learner in learners]))
+                        .order_by(col(Enrollment.queued_at), col(Enrollment.id))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        current: dict[str, Enrollment] = {}
+        for enrolment in enrolments:  # oldest first: the latest, or an active one, stays
+            held = current.get(enrolment.learner_id)
+            if held is None or held.status not in ACTIVE or enrolment.status in ACTIVE:
+                current[enrolment.learner_id] = enrolment
+        return LearnerPage([LearnerFound(one, current[one.id]) for one in learners], total)
 
     async def get(self, learner_id: str, *, scope: Principal) -> LearnerView:
         """A learner's record with their personal data; :class:`LearnerNotFound` outside
@@ -159,6 +276,8 @@ class LearnerRecords:
                     changed[field] = {"from": before, "to": value}
                     setattr(learner, column, value)
             if changed:
+                if NAMES & set(changed):
+                    index_names(learner)
                 session.add(learner)
                 if IDENTIFYING & {CORRECTABLE[field] for field in changed}:
                     await self._rekey(session, learner)

@@ -161,6 +161,8 @@ class Learner(EnrollmentModel, table=True):
     consent_notifications: bool
     consent_recorded_on: date
     consent_recorded_by: str = Field(max_length=200)
+    # The names normalised for a search by name (``names.search_key``): personal data too.
+    search_key: str | None = Field(default=None, max_length=420)
     version: int = FIRST_VERSION
     erased_at: datetime | None = instant_field(default=None)
 

@@ -89,6 +89,35 @@ def normalise_latin(name: str) -> str:
     return _latin_word(joined)
 
 
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def is_arabic(text: str) -> bool:
+    """Whether ``text`` is written in Arabic script (any Arabic letter in it)."""
+    return _ARABIC_SCRIPT.search(text) is not None
+
+
+def normalise(name: str) -> str:
+    """The key of a name in whichever script it is written."""
+    return normalise_arabic(name) if is_arabic(name) else normalise_latin(name)
+
+
+def search_key(*names: str | None) -> str:
+    """What a search by name looks into: each name normalised (in its own script), between
+    spaces. A name search matches when every word of the query, normalised the same way, is
+    found in it (see :func:`search_words`)."""
+    keys = [normalise(name) for name in names if name]
+    return " " + " ".join(key for key in keys if key) + " "
+
+
+def search_words(query: str) -> list[str]:
+    """The normalised words of a name search (``El`` and ``Al`` alone are left out: every
+    other name holds them)."""
+    words = [word for word in _SEPARATORS.split(query.strip()) if word]
+    keys = [normalise(word) for word in words if not _ARTICLE.match(word.lower())]
+    return [key for key in keys if key]
+
+
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

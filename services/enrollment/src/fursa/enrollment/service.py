@@ -198,9 +198,19 @@ async def release_identity(session: AsyncSession, enrollment_id: str) -> None:
     )
 
 
+def index_names(learner: Learner) -> None:
+    """Keep the learner findable by name (see ``names.search_key``)."""
+    learner.search_key = names.search_key(
+        learner.first_name_ar,
+        learner.last_name_ar,
+        learner.first_name_latin,
+        learner.last_name_latin,
+    )
+
+
 def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) -> Learner:
     pii = applicant.pii
-    return Learner(
+    learner = Learner(
         id=new_id(),
         association_id=association_id,
         first_name_ar=pii.first_name_ar,
@@ -208,6 +218,8 @@ def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) 
         first_name_latin=pii.first_name_latin,
         last_name_latin=pii.last_name_latin,
         birth_date=pii.birth_date,
+        birth_place_ar=pii.birth_place_ar,
+        birth_place_fr=pii.birth_place_fr,
         sex=pii.sex,
         nationality=pii.nationality,
         massar_code=pii.massar_code,
@@ -223,6 +235,8 @@ def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) 
         consent_recorded_on=local_today(),
         consent_recorded_by=recorded_by,
     )
+    index_names(learner)
+    return learner
 
 
 class EnrollmentService:
@@ -403,6 +417,7 @@ class EnrollmentService:
                     province_code=to_center.province_code,
                     pathway=enrollment.pathway,
                     center_name=to_center.name,
+                    center_name_ar=to_center.name_ar,
                     transferred_on=today,
                 ),
                 subject=enrollment.id,

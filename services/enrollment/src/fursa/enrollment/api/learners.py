@@ -22,12 +22,14 @@ from fursa.enrollment.api.common import (
     YearLeftSchool,
     refused,
 )
-from fursa.enrollment.domain import Refused
+from fursa.enrollment.domain import EnrollmentStatus, Refused
 from fursa.enrollment.eligibility import SchoolLevel
-from fursa.enrollment.learners import LearnerNotFound, LearnerView
+from fursa.enrollment.learners import LearnerFound, LearnerNotFound, LearnerSearch, LearnerView
 from fursa.shared.auth import Staff
-from fursa.shared.contracts import Language, Sex
-from fursa.shared.contracts.enrollment import ArabicName, LatinName
+from fursa.shared.contracts import Language, Pathway, Sex
+from fursa.shared.contracts.common import SchoolYear
+from fursa.shared.contracts.enrollment import ArabicName, ArabicPlace, LatinName, LatinPlace
+from fursa.shared.db import INT64_MAX
 from fursa.shared.problems import FIELD_RULES, Problem, language_of
 
 router = APIRouter(tags=["learners"])
@@ -55,6 +57,8 @@ class LearnerCorrection(BaseModel):
     first_name_latin: LatinName | None = None
     last_name_latin: LatinName | None = None
     birth_date: date | None = None
+    birth_place_ar: ArabicPlace | None = None
+    birth_place_fr: LatinPlace | None = None
     sex: Sex | None = None
     nationality: Nationality | None = None
     massar_code: MassarCode | None = None
@@ -72,7 +76,16 @@ class LearnerCorrection(BaseModel):
 
 
 # What a correction may set to nothing: the rest of the record is required.
-CLEARABLE = frozenset({"massar_code", "year_left_school", "special_needs", "guardian.email"})
+CLEARABLE = frozenset(
+    {
+        "birth_place_ar",
+        "birth_place_fr",
+        "massar_code",
+        "year_left_school",
+        "special_needs",
+        "guardian.email",
+    }
+)
 
 
 class ConsentChange(BaseModel):
@@ -105,6 +118,8 @@ class LearnerPublic(BaseModel):
     first_name_latin: str | None
     last_name_latin: str | None
     birth_date: date | None
+    birth_place_ar: str | None
+    birth_place_fr: str | None
     sex: Sex
     nationality: str
     massar_code: str | None
@@ -128,6 +143,8 @@ class LearnerPublic(BaseModel):
                     "first_name_latin",
                     "last_name_latin",
                     "birth_date",
+                    "birth_place_ar",
+                    "birth_place_fr",
                     "sex",
                     "nationality",
                     "massar_code",
@@ -153,6 +170,60 @@ class LearnerPublic(BaseModel):
         )
 
 
+class CurrentEnrollment(BaseModel):
+    enrollment_id: str
+    center_id: str
+    pathway: Pathway
+    school_year: str
+    status: EnrollmentStatus
+
+
+class LearnerListed(BaseModel):
+    """A learner as a search lists them: names, birth date and the current enrolment."""
+
+    id: str
+    first_name_ar: str | None
+    last_name_ar: str | None
+    first_name_latin: str | None
+    last_name_latin: str | None
+    birth_date: date | None
+    sex: Sex
+    massar_code: str | None
+    current_enrollment: CurrentEnrollment
+
+    @classmethod
+    def of(cls, found: LearnerFound) -> LearnerListed:
+        learner, enrollment = found.learner, found.current
+        return cls(
+            **learner.model_dump(
+                include={
+                    "id",
+                    "first_name_ar",
+                    "last_name_ar",
+                    "first_name_latin",
+                    "last_name_latin",
+                    "birth_date",
+                    "sex",
+                    "massar_code",
+                }
+            ),
+            current_enrollment=CurrentEnrollment(
+                enrollment_id=enrollment.id,
+                center_id=enrollment.center_id,
+                pathway=enrollment.pathway,
+                school_year=enrollment.school_year,
+                status=enrollment.status,
+            ),
+        )
+
+
+class LearnerList(BaseModel):
+    items: list[LearnerListed]
+    total: int
+    limit: int
+    offset: int
+
+
 # The audit log's ids are an INTEGER column: 32 bits on PostgreSQL (64 on SQLite). A larger
 # ``after_id`` can name no entry, and PostgreSQL would refuse to compare with it.
 AUDIT_ID_MAX = 2**31 - 1
@@ -168,6 +239,50 @@ class AuditEntryPublic(BaseModel):
     entity_id: str
     learner_id: str | None
     details: dict[str, Any] | None
+
+
+@router.get("/learners")
+async def find_learners(
+    principal: Staff,
+    learners: Learners,
+    name: Annotated[
+        str | None,
+        Query(max_length=200, description="Words of the name, in Arabic or Latin script."),
+    ] = None,
+    massar_code: Annotated[str | None, Query(max_length=20)] = None,
+    guardian_phone: Annotated[
+        str | None,
+        Query(pattern=r"^[+0-9 .\-]{9,20}$", description="As typed: +212…, 06…, 00212…"),
+    ] = None,
+    center_id: Annotated[str | None, Query(max_length=64)] = None,
+    pathway: Pathway | None = None,
+    school_year: SchoolYear | None = None,
+    status: EnrollmentStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+) -> LearnerList:
+    """The learners the caller may see that match every criterion given, by Latin name.
+
+    A name matches in either script whatever its spelling's variants (hamza, taa marbuta,
+    ``ou``/``u``, ``El-``, doubled letters); enrolment criteria hold for one of the learner's
+    enrolments. Each learner comes with their current enrolment.
+    """
+    search = LearnerSearch(
+        name=name,
+        massar_code=massar_code,
+        guardian_phone=guardian_phone,
+        center_id=center_id,
+        pathway=pathway,
+        school_year=school_year,
+        status=status,
+    )
+    page = await learners.find(search, scope=principal, limit=limit, offset=offset)
+    return LearnerList(
+        items=[LearnerListed.of(found) for found in page.found],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/learners/{learner_id}")
