@@ -6,8 +6,8 @@ functions below refuse any other word, so a careless call cannot turn a label in
 
 Kernel metrics are recorded by the kernel itself (HTTP by :class:`HttpMetrics`, events by the
 consumer and the relay, outbox and dead-letter gauges at each scrape). Two belong to services
-and are one call each where the effect commits: :func:`record_delivery` (notify) and
-:func:`record_certificate` (certification).
+and are one call each where the effect commits: :func:`record_delivery`, :func:`record_sms` and
+:func:`record_sms_receipt` (notify) and :func:`record_certificate` (certification).
 """
 
 from __future__ import annotations
@@ -50,6 +50,21 @@ DELIVERIES = Counter(
     "Notifications and webhook calls attempted by notify, by channel and outcome",
     ["channel", "outcome"],
 )
+SMS_MESSAGES = Counter(
+    "fursa_sms_messages",
+    "SMS messages an SMS gateway or SMSC accepted from notify, by encoding (gsm7, ucs2)",
+    ["encoding"],
+)
+SMS_SEGMENTS = Counter(
+    "fursa_sms_segments",
+    "SMS segments accepted (each is billed), by encoding; per association: GET /sms-usage",
+    ["encoding"],
+)
+SMS_RECEIPTS = Counter(
+    "fursa_sms_receipts",
+    "SMSC delivery receipts notify applied, by what they did to the delivery",
+    ["outcome"],
+)
 CERTIFICATES = Counter(
     "fursa_certificates",
     "Certificates issued (a re-issue counts as reissued) and revoked",
@@ -58,6 +73,10 @@ CERTIFICATES = Counter(
 
 _CHANNELS = frozenset(channel.value for channel in Channel)
 _DELIVERY_OUTCOMES = frozenset({"sent", "failed", "retried", "cancelled"})
+_SMS_ENCODINGS = frozenset({"gsm7", "ucs2"})
+_RECEIPT_OUTCOMES = frozenset(
+    {"delivered", "partly_delivered", "undeliverable", "retried", "unknown", "stale"}
+)
 _CERTIFICATE_ACTIONS = frozenset({"issued", "reissued", "revoked"})
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
@@ -77,6 +96,19 @@ def record_delivery(channel: str, outcome: str) -> None:
         _known(channel, _CHANNELS, "channel"),
         _known(outcome, _DELIVERY_OUTCOMES, "outcome"),
     ).inc()
+
+
+def record_sms(encoding: str, segments: int) -> None:
+    """notify: one SMS accepted for sending, and the segments it cost."""
+    label = _known(encoding, _SMS_ENCODINGS, "encoding")
+    SMS_MESSAGES.labels(label).inc()
+    SMS_SEGMENTS.labels(label).inc(segments)
+
+
+def record_sms_receipt(outcome: str) -> None:
+    """notify: one SMSC delivery receipt and what it did (``delivered``, ``undeliverable``,
+    ``retried``, ``unknown`` id…)."""
+    SMS_RECEIPTS.labels(_known(outcome, _RECEIPT_OUTCOMES, "outcome")).inc()
 
 
 def record_certificate(action: str = "issued") -> None:
