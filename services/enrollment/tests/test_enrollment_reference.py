@@ -4,12 +4,17 @@ pathways, partnership agreements — who may set them up, and bad input."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
+from nats.js import JetStreamContext
 
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
+from fursa.shared.contracts import LearnerEnrolled, parse_event
+from fursa.shared.testing.kernel import stream_count, wait_until
 
 Caller = Callable[[str], dict[str, str]]
+Body = Callable[..., dict[str, Any]]
 
 
 async def test_administrators_register_associations_and_open_centers(
@@ -158,3 +163,80 @@ async def test_agreements_belong_to_their_association(
     assert backwards.json()["code"] == "ends_before_it_starts"
     assert seen_by_b.status_code == 404
     assert (await client.get("/agreements", headers=caller("staff_b"))).json() == []
+
+
+async def test_centers_and_associations_are_named_in_arabic_and_french(
+    client: httpx.AsyncClient, caller: Caller
+) -> None:
+    association = await client.post(
+        "/associations", json={"name": "Association Tanmia", "name_ar": "جمعية التنمية"}
+    )
+    association_id = association.json()["id"]
+    # A client that knows only `name` still opens a center: the name is the French one.
+    center = await client.post(
+        "/centers",
+        json={
+            "name": "Centre Tanmia Sidi Bernoussi",
+            "commune": "Sidi Bernoussi",
+            "province_code": "141",
+            "region_code": "06",
+            "association_id": association_id,
+        },
+    )
+    center_id = center.json()["id"]
+    named = await client.put(
+        f"/centers/{center_id}/names",
+        json={"name": "Centre Tanmia Sidi Bernoussi", "name_ar": "مركز التنمية سيدي البرنوصي"},
+    )
+    swapped = await client.put(
+        f"/centers/{center_id}/names", json={"name": "مركز", "name_ar": "Centre Tanmia"}
+    )
+    by_staff = await client.put(
+        f"/associations/{DEMO_ASSOCIATION_ID}/names",
+        json={"name": "Association Al-Amal", "name_ar": "جمعية"},
+        headers=caller("staff_a"),
+    )
+    unknown = await client.put(
+        "/centers/00000000-0000-4000-8000-000000000000/names", json={"name": "Centre X"}
+    )
+
+    assert association.status_code == center.status_code == 201
+    assert association.json()["name_ar"] == "جمعية التنمية"
+    assert center.json()["name"] == "Centre Tanmia Sidi Bernoussi"
+    assert center.json()["name_ar"] is None
+    assert named.status_code == 200
+    assert named.json()["name_ar"] == "مركز التنمية سيدي البرنوصي"
+    assert swapped.status_code == 422
+    assert [error["field"] for error in swapped.json()["errors"]] == ["name_ar"]
+    assert by_staff.status_code == 403
+    assert unknown.status_code == 404
+    listed = {c["id"]: c for c in (await client.get("/centers")).json()}
+    assert listed[center_id]["name"] == "Centre Tanmia Sidi Bernoussi"
+    assert listed[center_id]["name_ar"] == "مركز التنمية سيدي البرنوصي"
+    associations = {a["id"]: a for a in (await client.get("/associations")).json()}
+    assert associations[association_id]["name_ar"] == "جمعية التنمية"
+    assert associations[DEMO_ASSOCIATION_ID]["name_ar"] == "جمعية الأمل"
+
+
+async def test_learner_enrolled_carries_the_centers_arabic_name_and_the_birth_place(
+    client: httpx.AsyncClient, js: JetStreamContext, enrollment_body: Body
+) -> None:
+    body = enrollment_body()
+    body["learner"] |= {"birth_place_ar": "مراكش", "birth_place_fr": "Marrakech"}
+
+    response = await client.post("/enrollments", json=body)
+
+    assert response.status_code == 201, response.text
+    await wait_until(lambda: _published(js))
+    message = await js.get_msg("ENROLLMENT", 1)
+    assert message.data is not None
+    data = parse_event(message.data).data
+    assert isinstance(data, LearnerEnrolled)
+    assert (data.center_name, data.center_name_ar) == ("Centre Al-Nasr", "مركز النصر")
+    assert (data.pii.birth_place_ar, data.pii.birth_place_fr) == ("مراكش", "Marrakech")
+    learner = await client.get(f"/learners/{data.learner_id}")
+    assert learner.json()["birth_place_fr"] == "Marrakech"
+
+
+async def _published(js: JetStreamContext) -> bool:
+    return await stream_count(js, "ENROLLMENT") >= 1

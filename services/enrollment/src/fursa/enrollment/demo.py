@@ -11,7 +11,7 @@ DEMO_CENTER_ID = "7c1e9a4b-3d2f-4b8e-a6c5-0e9d8f7a6b52"
 
 
 def demo_association() -> Association:
-    return Association(id=DEMO_ASSOCIATION_ID, name="Association Al-Amal")
+    return Association(id=DEMO_ASSOCIATION_ID, name="Association Al-Amal", name_ar="جمعية الأمل")
 
 
 def demo_center() -> Center:
@@ -19,6 +19,7 @@ def demo_center() -> Center:
     return Center(
         id=DEMO_CENTER_ID,
         name="Centre Al-Nasr",
+        name_ar="مركز النصر",
         commune="Gueliz",
         province_code="071",
         region_code="07",

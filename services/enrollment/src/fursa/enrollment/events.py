@@ -26,6 +26,8 @@ def pii_of(learner: Learner) -> LearnerPII:
             "first_name_latin": learner.first_name_latin,
             "last_name_latin": learner.last_name_latin,
             "birth_date": learner.birth_date,
+            "birth_place_ar": learner.birth_place_ar,
+            "birth_place_fr": learner.birth_place_fr,
             "sex": learner.sex,
             "nationality": learner.nationality,
             "massar_code": learner.massar_code,
@@ -58,6 +60,7 @@ def learner_enrolled(
         enrolled_on=enrollment.enrolled_on,
         promoted_from_waitlist=promoted,
         center_name=center.name,
+        center_name_ar=center.name_ar,
         pii=pii_of(learner),
     )
 

@@ -102,9 +102,11 @@ class ReferenceData:
         async with self.uow.read() as session:
             return (await session.exec(query.order_by(col(Association.name)))).all()
 
-    async def create_association(self, *, name: str, by: Principal) -> Association:
-        """Register an association (administrators)."""
-        association = Association(id=str(uuid.uuid4()), name=name)
+    async def create_association(
+        self, *, name: str, name_ar: str | None = None, by: Principal
+    ) -> Association:
+        """Register an association (administrators), named in French and in Arabic."""
+        association = Association(id=str(uuid.uuid4()), name=name, name_ar=name_ar)
         async with self.uow.begin() as tx:
             tx.session.add(association)
             audit.record(
@@ -113,7 +115,28 @@ class ReferenceData:
                 "association.created",
                 entity="association",
                 entity_id=association.id,
-                details={"name": name},
+                details={"name": name, "name_ar": name_ar},
+            )
+        return association
+
+    async def rename_association(
+        self, association_id: str, *, name: str, name_ar: str | None, by: Principal
+    ) -> Association:
+        """Set an association's French and Arabic names (administrators)."""
+        async with self.uow.begin() as tx:
+            association = await tx.session.get(Association, association_id)
+            if association is None:
+                raise NotFound(association_id)
+            before = {"name": association.name, "name_ar": association.name_ar}
+            association.name, association.name_ar = name, name_ar
+            tx.session.add(association)
+            audit.record(
+                tx.session,
+                by,
+                "association.renamed",
+                entity="association",
+                entity_id=association_id,
+                details={"from": before, "to": {"name": name, "name_ar": name_ar}},
             )
         return association
 
@@ -177,16 +200,19 @@ class ReferenceData:
         self,
         *,
         name: str,
+        name_ar: str | None = None,
         commune: str,
         province_code: str,
         region_code: str,
         association_id: str,
         by: Principal,
     ) -> Center:
-        """Open a center run by an association (administrators)."""
+        """Open a center run by an association (administrators), named in French and in
+        Arabic."""
         center = Center(
             id=str(uuid.uuid4()),
             name=name,
+            name_ar=name_ar,
             commune=commune,
             province_code=province_code,
             region_code=region_code,
@@ -202,7 +228,29 @@ class ReferenceData:
                 "center.created",
                 entity="center",
                 entity_id=center.id,
-                details={"name": name, "association_id": association_id},
+                details={"name": name, "name_ar": name_ar, "association_id": association_id},
+            )
+        return center
+
+    async def rename_center(
+        self, center_id: str, *, name: str, name_ar: str | None, by: Principal
+    ) -> Center:
+        """Set a center's French and Arabic names (administrators). Learners enrolled from
+        then on carry the new names to the services that print them."""
+        async with self.uow.begin() as tx:
+            center = await tx.session.get(Center, center_id)
+            if center is None:
+                raise CenterNotFound(center_id)
+            before = {"name": center.name, "name_ar": center.name_ar}
+            center.name, center.name_ar = name, name_ar
+            tx.session.add(center)
+            audit.record(
+                tx.session,
+                by,
+                "center.renamed",
+                entity="center",
+                entity_id=center_id,
+                details={"from": before, "to": {"name": name, "name_ar": name_ar}},
             )
         return center
 

@@ -18,7 +18,7 @@ from fursa.enrollment.service import Applicant, EnrollmentService
 from fursa.shared import problems
 from fursa.shared.auth import Principal, Role, allow
 from fursa.shared.contracts import Consent, Guardian, LearnerPII, Sex
-from fursa.shared.contracts.enrollment import ArabicName, LatinName
+from fursa.shared.contracts.enrollment import ArabicName, ArabicPlace, LatinName, LatinPlace
 from fursa.shared.problems import Problem
 
 # The enrollment service's rules, by code, in the programme's two languages.
@@ -144,6 +144,8 @@ class LearnerIn(BaseModel):
     first_name_latin: LatinName
     last_name_latin: LatinName
     birth_date: date
+    birth_place_ar: ArabicPlace | None = None
+    birth_place_fr: LatinPlace | None = None
     sex: Sex
     nationality: Nationality = "MA"
     massar_code: MassarCode | None = None

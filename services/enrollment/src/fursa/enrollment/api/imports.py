@@ -35,6 +35,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
             "first_name_latin",
             "last_name_latin",
             "birth_date",
+            "birth_place_ar",
+            "birth_place_fr",
             "sex",
             "nationality",
             "massar_code",

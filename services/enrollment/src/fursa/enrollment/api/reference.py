@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.enrollment.api.common import Admin, Id, References, Writer, refused
 from fursa.enrollment.domain import Refused
-from fursa.enrollment.models import Center, PartnershipAgreement, Referral, SchoolYear
+from fursa.enrollment.models import (
+    Association,
+    Center,
+    PartnershipAgreement,
+    Referral,
+    SchoolYear,
+)
 from fursa.enrollment.reference import CenterView, NotFound
 from fursa.enrollment.service import CenterNotFound
 from fursa.shared.auth import CurrentPrincipal, Staff
@@ -24,6 +30,26 @@ from fursa.shared.problems import Problem
 router = APIRouter(tags=["reference data"])
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+FrenchName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="The name in French (Latin script), as on documents.",
+        examples=["Centre Al-Nasr"],
+    ),
+]
+# Holding an Arabic letter catches the French name typed into the Arabic field.
+ArabicName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"[\u0621-\u064a]",
+        description="The name in Arabic, as on documents.",
+        examples=["مركز النصر"],
+    ),
+]
 Age = Annotated[int, Field(ge=5, le=30)]
 Workshop = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["tailoring"])]
 
@@ -37,21 +63,31 @@ PATHWAYS = {
 }
 
 
-class AssociationIn(BaseModel):
+class NamesIn(BaseModel):
+    """A name per language: ``name`` in French (as before Arabic names existed), ``name_ar``
+    in Arabic (bilingual documents print the French name in its place while it is unset)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: FrenchName
+    name_ar: ArabicName | None = None
+
+
+class AssociationIn(NamesIn):
+    pass
 
 
 class AssociationPublic(BaseModel):
     id: str
     name: str
+    name_ar: str | None
+
+    @classmethod
+    def of(cls, association: Association) -> AssociationPublic:
+        return cls.model_validate(association, from_attributes=True)
 
 
-class CenterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name
+class CenterIn(NamesIn):
     commune: Annotated[str, Field(min_length=1, max_length=100)]
     province_code: AdminCode
     region_code: AdminCode
@@ -69,6 +105,7 @@ class PlacesPublic(BaseModel):
 class CenterPublic(BaseModel):
     id: str
     name: str
+    name_ar: str | None
     commune: str
     province_code: str
     region_code: str
@@ -179,7 +216,7 @@ class ReferralPublic(BaseModel):
 async def list_associations(principal: Staff, service: References) -> list[AssociationPublic]:
     """The associations the caller may see."""
     found = await service.associations(scope=principal)
-    return [AssociationPublic(id=a.id, name=a.name) for a in found]
+    return [AssociationPublic.of(association) for association in found]
 
 
 @router.post("/associations", status_code=status.HTTP_201_CREATED)
@@ -187,8 +224,24 @@ async def create_association(
     body: AssociationIn, principal: Admin, service: References
 ) -> AssociationPublic:
     """Register an association (administrators)."""
-    association = await service.create_association(name=body.name, by=principal)
-    return AssociationPublic(id=association.id, name=association.name)
+    association = await service.create_association(
+        name=body.name, name_ar=body.name_ar, by=principal
+    )
+    return AssociationPublic.of(association)
+
+
+@router.put("/associations/{association_id}/names")
+async def rename_association(
+    association_id: Id, body: NamesIn, principal: Admin, service: References
+) -> AssociationPublic:
+    """Set an association's French and Arabic names (administrators)."""
+    try:
+        association = await service.rename_association(
+            association_id, name=body.name, name_ar=body.name_ar, by=principal
+        )
+    except NotFound:
+        raise Problem.not_found() from None
+    return AssociationPublic.of(association)
 
 
 @router.get("/centers")
@@ -204,6 +257,21 @@ async def create_center(body: CenterIn, principal: Admin, service: References) -
         center = await service.create_center(**body.model_dump(), by=principal)
     except NotFound:
         raise Problem.rule("unknown_association", status=422) from None
+    return CenterPublic.of(center)
+
+
+@router.put("/centers/{center_id}/names")
+async def rename_center(
+    center_id: Id, body: NamesIn, principal: Admin, service: References
+) -> CenterPublic:
+    """Set a center's French and Arabic names (administrators); learners enrolled from then
+    on carry them to the diplomas."""
+    try:
+        center = await service.rename_center(
+            center_id, name=body.name, name_ar=body.name_ar, by=principal
+        )
+    except CenterNotFound:
+        raise Problem.not_found() from None
     return CenterPublic.of(center)
 
 
