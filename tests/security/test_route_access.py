@@ -34,6 +34,7 @@ PUBLIC = {
 }
 PUBLIC_OF = {
     "certification": {
+        ("GET", "/verify"),
         ("GET", "/verify/{number}"),
         ("GET", "/verify/{number}/status"),
         ("GET", "/verify/{number}/credential"),

@@ -1,7 +1,9 @@
 """Public verification over real HTTP routes, without a token: the page (Arabic right to left,
 French) and the JSON status; the holder's name only through the QR code's token; never the
-birth date or the guardian; rate limited per client address. Corrections and erasure arrive
-as events over the real nats-server. On SQLite and on PostgreSQL.
+birth date or the guardian; numbers read as people type them; a person's browser gets the page,
+never JSON, for 404, 422 and 429, a machine gets problem+json; people and machines rate limited
+apart per client address. Corrections and erasure arrive as events over the real nats-server.
+On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from fursa.certification import service
+from fursa.certification.app import create_app
 from fursa.certification.models import Certificate, LearnerCopy
 from fursa.certification.settings import CertificationSettings
 from fursa.certification.verification import VerificationRateLimit
+from fursa.certification.verification_page import EMBLEM, TEXT
 from fursa.shared.contracts import (
     EventData,
     LearnerErased,
@@ -32,11 +36,19 @@ from fursa.shared.testing.kernel import wait_until
 # What the test learner's record holds that must never appear on a public page.
 NEVER_SHOWN = ["2011-03", "Fatima", "+2126", "guardian", "birth"]
 NAMES = ["Salma", "Benali", "سلمى", "بنعلي"]
+# What a browser sends, and what a machine client that wants JSON sends.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+MACHINE = {"Accept": "application/json"}
 
 
 @pytest.fixture
 def settings(settings: CertificationSettings) -> CertificationSettings:
-    return settings.model_copy(update={"verification_rate_limit": "1000/minute"})
+    return settings.model_copy(
+        update={
+            "verification_page_rate_limit": "1000/minute",
+            "verification_api_rate_limit": "1000/minute",
+        }
+    )
 
 
 async def certify(app: FastAPI, n: int = 1) -> Certificate:
@@ -102,18 +114,131 @@ async def test_the_qr_codes_token_shows_the_holders_name(
         assert text not in page.text
 
 
-async def test_a_token_that_is_not_the_certificates_is_not_found(
-    app: FastAPI, anonymous: httpx.AsyncClient
+def says(page: httpx.Response, key: str, lang: str) -> bool:
+    """Whether the page says the catalogue's ``key`` in ``lang`` (as the page escapes it)."""
+    words = getattr(TEXT[key], lang)
+    return words.replace("'", "&#39;") in page.text
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+async def test_a_token_that_is_not_the_certificates_is_a_damaged_link_not_a_missing_one(
+    app: FastAPI, anonymous: httpx.AsyncClient, lang: str
 ) -> None:
     certificate = await certify(app)
     other = await certify(app, 2)
-    params = {"token": other.verification_token}
+    params = {"token": other.verification_token, "lang": lang}
     response = await anonymous.get(f"/verify/{certificate.number}/status", params=params)
-    assert response.status_code == 404
+    assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    page = await anonymous.get(f"/verify/{certificate.number}", params=params)
-    assert page.status_code == 404
-    assert "Salma" not in page.text
+    assert response.json()["code"] == "token_mismatch"
+    assert [e["field"] for e in response.json()["errors"]] == ["query.token"]
+    page = await anonymous.get(f"/verify/{certificate.number}", params=params, headers=BROWSER)
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert says(page, "damaged", lang)
+    assert not says(page, "unknown", lang)
+    # The form to check by number, filled with the link's number.
+    assert f'name="number" value="{certificate.number}"' in page.text
+    for text in NAMES:
+        assert text not in page.text
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+async def test_a_malformed_token_is_a_damaged_link_for_people_and_a_field_for_machines(
+    app: FastAPI, anonymous: httpx.AsyncClient, lang: str
+) -> None:
+    certificate = await certify(app)
+    cut = certificate.verification_token[:10] + "%"
+    path = f"/verify/{certificate.number.lower()}"
+    page = await anonymous.get(path, params={"token": cut, "lang": lang}, headers=BROWSER)
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert f'<html lang="{lang}" dir="{"rtl" if lang == "ar" else "ltr"}">' in page.text
+    assert says(page, "damaged", lang)
+    assert not says(page, "unknown", lang)
+    assert f'name="number" value="{certificate.number}"' in page.text
+    machine = await anonymous.get(path, params={"token": cut}, headers=MACHINE)
+    assert machine.status_code == 422
+    assert machine.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in machine.json()["errors"]] == ["query.token"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "lang"),
+    [
+        ({**BROWSER, "Accept-Language": "ar-MA"}, "ar"),
+        ({**BROWSER, "Accept-Language": "fr-FR,fr;q=0.9"}, "fr"),
+        (BROWSER, "ar"),
+    ],
+)
+async def test_a_mistyped_number_gets_the_page_with_the_form_to_correct_it(
+    anonymous: httpx.AsyncClient, headers: dict[str, str], lang: str
+) -> None:
+    for path in ["/verify/MS-26-1", "/verify?number=MS-26-1"]:
+        page = await anonymous.get(path, headers=headers)
+        assert page.status_code == 422
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["content-language"] == lang
+        assert says(page, "bad_number", lang)
+        assert 'value="MS-26-1"' in page.text
+        assert 'aria-invalid="true"' in page.text
+
+
+@pytest.mark.parametrize("lang", ["ar", "fr"])
+async def test_a_person_never_gets_json_for_a_missing_page_or_credential(
+    anonymous: httpx.AsyncClient, lang: str
+) -> None:
+    headers = {**BROWSER, "Accept-Language": lang}
+    credential = await anonymous.get("/verify/MS-2026-999999/credential", headers=headers)
+    assert credential.status_code == 404
+    assert credential.headers["content-type"].startswith("text/html")
+    assert says(credential, "unknown", lang)
+    nowhere = await anonymous.get("/verify/MS-2026-999999/nowhere", headers=headers)
+    assert nowhere.status_code == 404
+    assert says(nowhere, "no_page", lang)
+    for path in ["/verify/MS-2026-999999/credential", "/verify/MS-2026-999999/nowhere"]:
+        machine = await anonymous.get(path, headers=MACHINE)
+        assert machine.status_code == 404
+        assert machine.headers["content-type"] == "application/problem+json"
+        assert machine.json()["code"] == "not_found"
+
+
+async def test_numbers_are_read_whatever_their_case_and_surrounding_spaces(
+    app: FastAPI, anonymous: httpx.AsyncClient
+) -> None:
+    certificate = await certify(app)
+    typed = f"  {certificate.number.lower()} "
+    status = await anonymous.get(f"/verify/{typed}/status")
+    assert status.status_code == 200
+    assert status.json()["number"] == certificate.number
+    page = await anonymous.get(f"/verify/{typed}", params={"lang": "fr"})
+    assert page.status_code == 200
+    assert "Certificat authentique et valide" in page.text
+    credential = await anonymous.get(f"/verify/{typed}/credential")
+    assert credential.text == certificate.credential
+    # The form opens the number's own page.
+    sent = await anonymous.get("/verify", params={"number": typed, "lang": "fr"})
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/verify/{certificate.number}?lang=fr"
+
+
+async def test_the_form_the_emblem_and_the_credential_link_are_on_the_page(
+    app: FastAPI, anonymous: httpx.AsyncClient
+) -> None:
+    form = await anonymous.get("/verify", headers=BROWSER)
+    assert form.status_code == 200
+    assert '<form action="/verify" method="get"' in form.text
+    assert says(form, "form_intro", "ar")
+    certificate = await certify(app)
+    page = await anonymous.get(f"/verify/{certificate.number}", params={"lang": "fr"})
+    assert "Entraide Nationale" in page.text
+    assert says(page, "how", "fr")
+    assert f'href="/verify/{certificate.number}/credential" download=' in page.text
+    assert '<img class="emblem" src="/assets/emblem.svg"' in page.text
+    emblem = await anonymous.get("/assets/emblem.svg")
+    assert emblem.status_code == 200
+    assert emblem.headers["content-type"] == "image/svg+xml"
+    assert emblem.content == EMBLEM.read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -164,7 +289,8 @@ async def test_unknown_number_is_not_found_on_the_page_and_in_json(
         ("/verify/MS-2026-000001?lang=en", "query.lang"),
         ("/verify/MS-2026-000001?token=short", "query.token"),
         ("/verify/MS-2026-000001/status?token=<script>alert(1)</script>", "query.token"),
-        ("/verify/ms-2026-000001/status", "path.number"),
+        ("/verify/MS-26-1/status", "path.number"),
+        ("/verify?number=MS-26-1", "query.number"),
     ],
 )
 async def test_bad_verification_input_names_the_field(
@@ -235,20 +361,51 @@ async def test_erasure_removes_the_name_and_the_certificate_still_verifies(
     assert credential.text == certificate.credential
 
 
+@pytest.mark.parametrize("lang", ["ar", "fr"])
 async def test_too_many_verifications_from_one_address_get_429(
-    app: FastAPI, anonymous: httpx.AsyncClient
+    app: FastAPI, anonymous: httpx.AsyncClient, lang: str
 ) -> None:
     certificate = await certify(app)
-    app.state.verification_rate_limit = VerificationRateLimit("3/minute")
+    app.state.page_rate_limit = VerificationRateLimit("3/minute")
+    app.state.api_rate_limit = VerificationRateLimit("3/minute")
+    page = f"/verify/{certificate.number}"
     for _ in range(3):
-        assert (await anonymous.get(f"/verify/{certificate.number}/status")).status_code == 200
-    refused = await anonymous.get(
-        f"/verify/{certificate.number}", headers={"Accept-Language": "ar"}
-    )
-    assert refused.status_code == 429
-    assert refused.headers["content-type"] == "application/problem+json"
-    assert 0 < int(refused.headers["retry-after"]) <= 60
-    assert refused.json()["code"] == "rate_limited"
-    assert refused.json()["params"]["retry_after"] == int(refused.headers["retry-after"])
+        assert (await anonymous.get(f"{page}/status")).status_code == 200
+        assert (await anonymous.get(page, headers=BROWSER)).status_code == 200
+    machine = await anonymous.get(f"{page}/status", headers={"Accept-Language": lang})
+    assert machine.status_code == 429
+    assert machine.headers["content-type"] == "application/problem+json"
+    assert 0 < int(machine.headers["retry-after"]) <= 60
+    assert machine.json()["code"] == "rate_limited"
+    assert machine.json()["params"]["retry_after"] == int(machine.headers["retry-after"])
+    person = await anonymous.get(page, headers={**BROWSER, "Accept-Language": lang})
+    assert person.status_code == 429
+    assert person.headers["content-type"].startswith("text/html")
+    assert 0 < int(person.headers["retry-after"]) <= 60
+    assert says(person, "rate_limited", lang)
+    assert f"{person.headers['retry-after']} " in person.text
     # The published keys are not verification requests: a verifier fetches them freely.
     assert (await anonymous.get("/.well-known/jwks.json")).status_code == 200
+
+
+@pytest.mark.parametrize("first", ["person", "machine"])
+async def test_people_and_machines_are_limited_apart(
+    settings: CertificationSettings, js: JetStreamContext, first: str
+) -> None:
+    limits = {"verification_page_rate_limit": "2/minute", "verification_api_rate_limit": "2/minute"}
+    app = create_app(settings.model_copy(update=limits))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://service") as http,
+    ):
+        certificate = await certify(app)
+        person = (f"/verify/{certificate.number}", BROWSER)
+        machine = (f"/verify/{certificate.number}/status", MACHINE)
+        limited, other = (person, machine) if first == "person" else (machine, person)
+        for _ in range(2):
+            assert (await http.get(limited[0], headers=limited[1])).status_code == 200
+        assert (await http.get(limited[0], headers=limited[1])).status_code == 429
+        # The other audience, from the same address, still has its whole allowance.
+        for _ in range(2):
+            assert (await http.get(other[0], headers=other[1])).status_code == 200
+        assert (await http.get(other[0], headers=other[1])).status_code == 429

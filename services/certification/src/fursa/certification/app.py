@@ -48,11 +48,16 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
     )
     app = runtime.app(
-        [api.router, api.approvals, api.cohorts, verification.verify, verification.router],
+        [
+            api.router,
+            api.approvals,
+            api.cohorts,
+            verification.pages,
+            verification.verify,
+            verification.router,
+        ],
         title="Fursa certification",
     )
     app.state.issuer = issuer
-    app.state.verification_rate_limit = verification.VerificationRateLimit(
-        settings.verification_rate_limit, settings.verification_rate_limit_storage
-    )
+    verification.install(app, settings)
     return app

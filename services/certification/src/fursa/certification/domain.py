@@ -164,6 +164,12 @@ def certificate_number(*, region_code: str, year: int, serial: int) -> str:
     return f"{region_prefix(region_code)}-{year:04d}-{serial:0{SERIAL_DIGITS}d}"
 
 
+def typed_number(text: str) -> str:
+    """A certificate number as a person reads or types it: surrounding spaces and letter case
+    do not matter (`ms-2026-000001 ` is `MS-2026-000001`)."""
+    return text.strip().upper()
+
+
 def new_verification_token() -> str:
     """An unguessable token for a certificate's QR code (URL-safe, 256 bits)."""
     return secrets.token_urlsafe(TOKEN_BYTES)

@@ -32,10 +32,16 @@ class CertificationSettings(ServiceSettings):
     signatory_name_fr: str = "Le coordinateur régional"
     signatory_title_ar: str = "المنسق الجهوي للتعاون الوطني"
     signatory_title_fr: str = "Coordinateur régional de l'Entraide Nationale"
-    # Public verification requests allowed per client address (the `limits` notation).
-    verification_rate_limit: str = "60/minute"
+    # Public verification requests allowed per client address (the `limits` notation), counted
+    # apart: people's pages (one request a page; a mobile operator's address serves many
+    # phones) and machines' JSON and credentials (a registrar's batch, which backs off on
+    # Retry-After). The keys and the issuer profile are never limited.
+    verification_page_rate_limit: str = "60/minute"
+    verification_api_rate_limit: str = "120/minute"
     # Where the counts live: this process's memory, or e.g. `async+redis://…` shared by replicas.
     verification_rate_limit_storage: str = "async+memory://"
+    # The issuer's emblem on the verification page (an SVG file); a neutral placeholder if unset.
+    emblem_file: Path | None = None
 
     def policy_for(self, pathway: Pathway) -> IssuancePolicy:
         """Whether a passed training on this pathway is certified at once or on approval."""
