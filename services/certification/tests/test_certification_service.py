@@ -176,7 +176,9 @@ async def test_database_refuses_a_second_active_certificate(
 
     def copy(number: str, status: str) -> Certificate:
         return Certificate(
-            **first.model_dump(exclude={"id", "number", "status", "verification_token"}),
+            **first.model_dump(
+                exclude={"id", "number", "status", "verification_token", "status_index"}
+            ),
             id=uuid_of("certificate", int(number[-3:])),
             number=number,
             verification_token=f"token-{number}",
@@ -190,14 +192,14 @@ async def test_database_refuses_a_second_active_certificate(
         session.add(copy("MS-2026-000901", "revoked"))
 
 
-async def test_numbers_have_no_gap_when_issued_concurrently(
+async def test_numbers_and_status_indexes_have_no_gap_when_issued_concurrently(
     certification_pg: Certification,
 ) -> None:
     learners = range(1, 21)
     await certification_pg.enroll(*learners)
     everyone_in_a_transaction = asyncio.Barrier(len(learners))
 
-    async def issue(n: int) -> str:
+    async def issue(n: int) -> tuple[str, int | None]:
         async with certification_pg.uow.begin() as tx:
             await tx.session.execute(select(1))
             await everyone_in_a_transaction.wait()
@@ -209,10 +211,14 @@ async def test_numbers_have_no_gap_when_issued_concurrently(
                 issued_on=END_OF_YEAR,
             )
             assert certificate is not None
-            return certificate.number
+            return certificate.number, certificate.status_index
 
-    numbers = await asyncio.gather(*(issue(n) for n in learners))
-    assert sorted(numbers) == [f"MS-2026-{serial:06d}" for serial in range(1, 21)]
+    issued = await asyncio.gather(*(issue(n) for n in learners))
+    assert sorted(number for number, _ in issued) == [
+        f"MS-2026-{serial:06d}" for serial in range(1, 21)
+    ]
+    # Each certificate has its own bit in the revocation status list.
+    assert sorted(index for _, index in issued if index is not None) == list(range(20))
     assert await certification_pg.outbox_rows() == 20
 
 

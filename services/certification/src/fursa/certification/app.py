@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from fursa.certification import api, verification
+from fursa.certification import api, public_documents, verification
 from fursa.certification.consumers import handlers
 from fursa.certification.credentials import IssuerKeys
 from fursa.certification.domain import Bilingual
@@ -55,6 +55,7 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
             verification.pages,
             verification.verify,
             verification.router,
+            public_documents.router,
         ],
         title="Fursa certification",
     )

@@ -1,10 +1,14 @@
-"""Signed credentials: each certificate as an Open Badges 3.0 credential (W3C Verifiable
-Credential shape) in a VC-JWT signed with the issuer's Ed25519 key.
+"""Signed credentials: each certificate as an Open Badges 3.0 credential on the W3C Verifiable
+Credentials Data Model 2.0, secured as Open Badges 3.0 specifies for JWTs (its section 8.2,
+itself a profile of W3C VC-JOSE-COSE): the JWT's payload is the credential itself, with the
+registered claims `iss`, `jti`, `sub` and `nbf` copied from it; the JOSE header names the key
+by its DID URL (`kid` = `did:web:…#<key id>`, see `did`).
 
 The JWS algorithm is `Ed25519` (RFC 9864's fully specified name for EdDSA over Ed25519). The
-issuer's public keys are published as a JWK Set; every key ever used stays in it, so a
-credential signed before a key rotation still verifies. A credential carries no personal data
-(the holder is a pseudonymous `urn:uuid:`), so an erasure leaves it valid and unchanged.
+issuer's public keys are published as a JWK Set and as a DID document; every key ever used
+stays in both, so a credential signed before a key rotation still verifies. A credential
+carries no personal data (the holder is a pseudonymous `urn:uuid:`), so an erasure leaves it
+valid and unchanged. Revocation is published as a Bitstring Status List (`status_list`).
 """
 
 from __future__ import annotations
@@ -17,17 +21,23 @@ from typing import Any
 from joserfc import jws
 from joserfc.jwk import OKPKey
 
-from fursa.certification import domain
+from fursa.certification import did, domain, status_list
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.contracts import CertificateKind, Pathway
 
 ALGORITHM = "Ed25519"
+# How a signed credential is served (W3C VC-JOSE-COSE's media type).
+MEDIA_TYPE = "application/vc+jwt"
 CONTEXTS = [
-    "https://www.w3.org/2018/credentials/v1",
+    "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
+# The 1EdTech JSON Schema every Open Badges 3.0 credential must satisfy.
+CREDENTIAL_SCHEMA = {
+    "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+    "type": "1EdTechJsonSchemaValidator2019",
+}
 ISSUER_NAME = domain.Bilingual("التعاون الوطني", "Entraide Nationale")
-STATUS_TYPE = "FursaCertificateStatus"
 ACHIEVEMENT_TYPES = {CertificateKind.DIPLOMA: "Diploma", CertificateKind.ATTESTATION: "Certificate"}
 
 
@@ -96,9 +106,13 @@ class IssuerKeys:
             ]
         }
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        """A compact JWS (VC-JWT) of ``claims`` with the current key."""
-        header = {"alg": ALGORITHM, "typ": "JWT", "kid": self.current_key_id}
+    def sign(self, claims: dict[str, Any], *, public_base_url: str) -> str:
+        """A compact JWS of ``claims`` with the current key, named by its DID URL."""
+        header = {
+            "alg": ALGORITHM,
+            "typ": "JWT",
+            "kid": did.verification_method_id(public_base_url, self.current_key_id),
+        }
         payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
         return jws.serialize_compact(
             header, payload, self._keys[self.current_key_id], algorithms=[ALGORITHM]
@@ -116,6 +130,14 @@ class CredentialFacts:
     pathway: Pathway
     issued_at: datetime
     public_base_url: str
+    # The certificate's bit in the revocation status lists.
+    status_index: int
+
+
+def timestamp(instant: datetime) -> str:
+    """An instant as a credential states it: UTC, to the second (the JWT's `nbf` has no
+    fractions, and Open Badges wants the two equal)."""
+    return instant.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def issuer_id(public_base_url: str) -> str:
@@ -124,7 +146,8 @@ def issuer_id(public_base_url: str) -> str:
 
 
 def issuer_profile(public_base_url: str) -> dict[str, Any]:
-    """The issuer's Open Badges Profile."""
+    """The issuer's Open Badges Profile; it names the issuer's DID, whose document names
+    this profile back (`alsoKnownAs`)."""
     return {
         "@context": CONTEXTS,
         "id": issuer_id(public_base_url),
@@ -132,11 +155,35 @@ def issuer_profile(public_base_url: str) -> dict[str, Any]:
         "name": ISSUER_NAME.fr,
         "description": f"{ISSUER_NAME.ar} — {domain.PROGRAMME.ar}",
         "url": public_base_url,
+        "otherIdentifier": [
+            {
+                "type": "IdentifierEntry",
+                "identifier": did.did_web(public_base_url),
+                "identifierType": "identifier",
+            }
+        ],
+    }
+
+
+def achievement_id(public_base_url: str, kind: CertificateKind, pathway: Pathway) -> str:
+    return f"{public_base_url.rstrip('/')}/achievements/{kind.value}/{pathway.value}"
+
+
+def achievement(public_base_url: str, kind: CertificateKind, pathway: Pathway) -> dict[str, Any]:
+    """What a diploma or attestation of a pathway attests (an Open Badges Achievement)."""
+    kind_name, pathway_name = domain.KINDS[kind], domain.PATHWAYS[pathway]
+    return {
+        "id": achievement_id(public_base_url, kind, pathway),
+        "type": ["Achievement"],
+        "achievementType": ACHIEVEMENT_TYPES[kind],
+        "name": f"{kind_name.fr} — {pathway_name.fr}",
+        "description": f"{domain.PROGRAMME.fr} / {domain.PROGRAMME.ar}",
+        "criteria": {"narrative": f"{pathway_name.fr} / {pathway_name.ar}"},
     }
 
 
 def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
-    """The Open Badges 3.0 credential of a certificate (VC Data Model 1.1 shape)."""
+    """The Open Badges 3.0 credential of a certificate (VC Data Model 2.0)."""
     base = facts.public_base_url.rstrip("/")
     kind, pathway = domain.KINDS[facts.kind], domain.PATHWAYS[facts.pathway]
     return {
@@ -149,23 +196,14 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
             "type": ["Profile"],
             "name": ISSUER_NAME.fr,
         },
-        "issuanceDate": facts.issued_at.isoformat().replace("+00:00", "Z"),
+        "validFrom": timestamp(facts.issued_at),
         "credentialSubject": {
             "id": f"urn:uuid:{facts.learner_id}",
             "type": ["AchievementSubject"],
-            "achievement": {
-                "id": f"{base}/achievements/{facts.kind.value}/{facts.pathway.value}",
-                "type": ["Achievement"],
-                "achievementType": ACHIEVEMENT_TYPES[facts.kind],
-                "name": f"{kind.fr} — {pathway.fr}",
-                "description": f"{domain.PROGRAMME.fr} / {domain.PROGRAMME.ar}",
-                "criteria": {"narrative": f"{pathway.fr} / {pathway.ar}"},
-            },
+            "achievement": achievement(base, facts.kind, facts.pathway),
         },
-        "credentialStatus": {
-            "id": domain.status_url(base, facts.number),
-            "type": STATUS_TYPE,
-        },
+        "credentialSchema": [CREDENTIAL_SCHEMA],
+        "credentialStatus": status_list.status_entry(base, facts.status_index),
         "evidence": [
             {
                 "id": domain.verification_url(base, facts.number),
@@ -176,17 +214,42 @@ def open_badge_credential(facts: CredentialFacts) -> dict[str, Any]:
     }
 
 
+def _secured(keys: IssuerKeys, credential: dict[str, Any], *, public_base_url: str) -> str:
+    """A credential as a JWT (Open Badges 3.0, section 8.2): the credential is the payload,
+    and the registered claims repeat its issuer, id, subject and start of validity."""
+    claims: dict[str, Any] = {
+        "iss": credential["issuer"]["id"]
+        if isinstance(credential["issuer"], dict)
+        else credential["issuer"],
+        "jti": credential["id"],
+        "nbf": int(datetime.fromisoformat(credential["validFrom"]).timestamp()),
+    }
+    subject = credential["credentialSubject"].get("id")
+    if subject is not None:
+        claims["sub"] = subject
+    return keys.sign({**credential, **claims}, public_base_url=public_base_url)
+
+
 def sign_credential(keys: IssuerKeys, facts: CredentialFacts) -> str:
-    """The VC-JWT of a certificate: the credential in `vc`, with the JWT's registered claims."""
-    credential = open_badge_credential(facts)
-    issued = int(facts.issued_at.timestamp())
-    return keys.sign(
-        {
-            "iss": credential["issuer"]["id"],
-            "jti": credential["id"],
-            "sub": credential["credentialSubject"]["id"],
-            "nbf": issued,
-            "iat": issued,
-            "vc": credential,
-        }
+    """The signed Open Badges credential of a certificate (a JWT, `application/vc+jwt`)."""
+    return _secured(keys, open_badge_credential(facts), public_base_url=facts.public_base_url)
+
+
+def sign_status_list(
+    keys: IssuerKeys,
+    *,
+    public_base_url: str,
+    list_number: int,
+    revoked_bits: list[int],
+    valid_from: datetime,
+) -> str:
+    """A revocation list's signed `BitstringStatusListCredential`, secured like the
+    certificates' credentials."""
+    credential = status_list.status_list_credential(
+        public_base_url=public_base_url,
+        issuer=issuer_id(public_base_url),
+        list_number=list_number,
+        revoked_bits=revoked_bits,
+        valid_from=timestamp(valid_from),
     )
+    return _secured(keys, credential, public_base_url=public_base_url)

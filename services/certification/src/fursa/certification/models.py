@@ -114,6 +114,9 @@ class Certificate(Base, table=True):
     signing_key_id: str = Field(max_length=100)
     revoked_on: date | None = None
     revocation_reason: str | None = Field(default=None, max_length=40)
+    # Its bit in the published revocation status lists (`status_list`); none for certificates
+    # issued before the lists existed.
+    status_index: int | None = Field(default=None, unique=True)
 
     def placement(self) -> dict[str, str | None]:
         """Where the certificate was issued, as :meth:`Principal.sees` takes it."""
@@ -144,3 +147,24 @@ class NumberCounter(Base, table=True):
     region_code: str = Field(primary_key=True, max_length=16)
     year: int = Field(primary_key=True)
     last: int = 0
+
+
+class StatusIndexCounter(Base, table=True):
+    """The last status-list index given: one row per status purpose, incremented in the
+    certificate's own transaction (like `NumberCounter`), so an index is never given twice."""
+
+    __tablename__ = "status_index_counter"
+
+    purpose: str = Field(primary_key=True, max_length=20)
+    last: int = 0
+
+
+class StatusList(Base, table=True):
+    """A published status list: created with its first index, touched by every revocation in
+    it, so that its signed credential and ETag change exactly when its bits do."""
+
+    __tablename__ = "status_list"
+
+    purpose: str = Field(primary_key=True, max_length=20)
+    number: int = Field(primary_key=True)
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

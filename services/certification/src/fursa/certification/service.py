@@ -13,11 +13,12 @@ certificate of an enrollment (a partial unique index) should two transactions st
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 
 import uuid6
@@ -25,8 +26,13 @@ from sqlalchemy import ColumnElement, Insert, bindparam, delete, func, inspect, 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.certification import domain
-from fursa.certification.credentials import CredentialFacts, IssuerKeys, sign_credential
+from fursa.certification import domain, status_list
+from fursa.certification.credentials import (
+    CredentialFacts,
+    IssuerKeys,
+    sign_credential,
+    sign_status_list,
+)
 from fursa.certification.diploma import Diploma, render_pdf
 from fursa.certification.domain import (
     Bilingual,
@@ -42,6 +48,8 @@ from fursa.certification.models import (
     ErasedLearner,
     LearnerCopy,
     NumberCounter,
+    StatusIndexCounter,
+    StatusList,
 )
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
@@ -250,6 +258,7 @@ async def issue_certificate(
     issued_on = issued_on or local_today()
     kind = domain.kind_for(pathway)
     serial = await _next_serial(session, region_code=learner.region_code, year=issued_on.year)
+    status_index = await _next_status_index(session, issued_at=issued_at)
     certificate_id = str(uuid6.uuid7())
     number = domain.certificate_number(
         region_code=learner.region_code, year=issued_on.year, serial=serial
@@ -264,6 +273,7 @@ async def issue_certificate(
             pathway=pathway,
             issued_at=issued_at,
             public_base_url=issuer.public_base_url,
+            status_index=status_index,
         ),
     )
     certificate = Certificate(
@@ -287,6 +297,7 @@ async def issue_certificate(
         signatory_title_fr=issuer.signatory_title.fr,
         credential=credential,
         signing_key_id=issuer.keys.current_key_id,
+        status_index=status_index,
     )
     session.add(certificate)
     # Flushed now so that the unique keys (number, one active per enrollment) fail this
@@ -436,6 +447,8 @@ async def revoke(
         certificate.revoked_on = local_today()
         certificate.revocation_reason = reason.value
         tx.session.add(certificate)
+        if certificate.status_index is not None:
+            await _status_list_changed(tx.session, certificate.status_index)
         await tx.session.execute(
             delete(DiplomaPdf).where(col(DiplomaPdf.certificate_id) == certificate.id)
         )
@@ -748,6 +761,81 @@ async def _next_serial(session: AsyncSession, *, region_code: str, year: int) ->
     return last
 
 
+async def _next_status_index(session: AsyncSession, *, issued_at: datetime) -> int:
+    """Take the next revocation status-list index inside the certificate's transaction (the
+    counter row's lock serialises issuers, as for serials), and create its list when the
+    index opens a new one."""
+    index: int = (
+        await _NEXT_STATUS_INDEX.execute(session, purpose=status_list.REVOCATION)
+    ).scalar_one()
+    await _OPEN_STATUS_LIST.execute(
+        session,
+        purpose=status_list.REVOCATION,
+        number=status_list.StatusPosition.of(index).list_number,
+        updated_at=issued_at,
+    )
+    return index
+
+
+async def _status_list_changed(session: AsyncSession, status_index: int) -> None:
+    await session.execute(
+        update(StatusList)
+        .where(
+            col(StatusList.purpose) == status_list.REVOCATION,
+            col(StatusList.number) == status_list.StatusPosition.of(status_index).list_number,
+        )
+        .values(updated_at=utcnow())
+    )
+
+
+@dataclass(frozen=True)
+class PublishedStatusList:
+    """A revocation list as published: its signed credential, and a tag that changes with it."""
+
+    etag: str
+    credential: str
+
+
+def _status_list_etag(state: StatusList, issuer: Issuer) -> str:
+    digest = hashlib.sha256(
+        f"{state.number}|{state.updated_at.isoformat()}|{issuer.keys.current_key_id}|"
+        f"{issuer.public_base_url}".encode()
+    )
+    return f'"{digest.hexdigest()[:32]}"'
+
+
+async def revocation_status_list(
+    db: Database, *, number: int, issuer: Issuer, known_etag: str | None = None
+) -> PublishedStatusList | None:
+    """A revocation list's signed `BitstringStatusListCredential`, ``None`` for a list that
+    does not exist. When the caller already holds the current version (`known_etag`), only
+    the tag is returned (empty credential): the list is neither read nor signed again."""
+    async with db.read() as session:
+        state = await session.get(StatusList, (status_list.REVOCATION, number))
+        if state is None:
+            return None
+        etag = _status_list_etag(state, issuer)
+        if known_etag == etag:
+            return PublishedStatusList(etag=etag, credential="")
+        first = number * status_list.LIST_BITS
+        revoked = await session.exec(
+            select(Certificate.status_index).where(
+                col(Certificate.status) == CertificateStatus.REVOKED.value,
+                col(Certificate.status_index) >= first,
+                col(Certificate.status_index) < first + status_list.LIST_BITS,
+            )
+        )
+        bits = [index - first for index in revoked.all() if index is not None]
+    credential = sign_status_list(
+        issuer.keys,
+        public_base_url=issuer.public_base_url,
+        list_number=number,
+        revoked_bits=bits,
+        valid_from=state.updated_at,
+    )
+    return PublishedStatusList(etag=etag, credential=credential)
+
+
 # ---- statements ----------------------------------------------------------------------------
 
 
@@ -798,4 +886,19 @@ _NEXT_SERIAL = Upsert(
         )
         .returning(col(NumberCounter.last))
     )
+)
+
+# The first index creates the row at 0; every later one increments it under the row's lock.
+_NEXT_STATUS_INDEX = Upsert(
+    lambda insert: (
+        insert(StatusIndexCounter)
+        .values(purpose=bindparam("purpose"), last=0)
+        .on_conflict_do_update(
+            index_elements=["purpose"], set_={"last": col(StatusIndexCounter.last) + 1}
+        )
+        .returning(col(StatusIndexCounter.last))
+    )
+)
+_OPEN_STATUS_LIST = Upsert(
+    lambda insert: insert(StatusList).values(placeholders(StatusList)).on_conflict_do_nothing()
 )
