@@ -40,6 +40,9 @@ PUBLIC_OF = {
         ("GET", "/verify/{number}/credential"),
         ("GET", "/.well-known/jwks.json"),
         ("GET", "/issuer"),
+        ("GET", "/.well-known/did.json"),
+        ("GET", "/status-lists/revocation/{number}"),
+        ("GET", "/achievements/{kind}/{pathway}"),
     },
     "notify": {("GET", "/partner/asyncapi.json"), ("GET", "/partner/schemas/{event_type}.json")},
 }
