@@ -44,8 +44,8 @@ TEXT: dict[str, Bilingual] = {
     ),
     "revoked": Bilingual("هذه الشهادة ملغاة", "Ce certificat a été révoqué"),
     "revoked_hint": Bilingual(
-        "أُلغيت هذه الشهادة، فلم تعد تشهد بشيء.",
-        "Ce certificat a été annulé : il n'atteste plus rien.",
+        "لم تعد تشهد بشيء، فلا تُقبل دليلًا على التكوين.",
+        "Il n'atteste plus rien : ne l'acceptez pas comme preuve de formation.",
     ),
     "unknown": Bilingual("لا توجد شهادة بهذا الرقم.", "Aucun certificat ne porte ce numéro."),
     "unknown_hint": Bilingual(
