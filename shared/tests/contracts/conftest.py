@@ -26,6 +26,7 @@ from fursa.shared.contracts import (
     all_types,
 )
 from fursa.shared.contracts.registry import registry
+from fursa.shared.contracts.training import FollowUpDue
 
 LEARNER_ID = "0192f0c4-5b1e-7c3a-9d2e-3f4a5b6c7d8e"
 ENROLLMENT_ID = "0192f0c4-5b1e-7c3a-9d2e-3f4a5b6c7d8f"
@@ -172,6 +173,16 @@ def samples() -> dict[str, EventData]:
             status="vocational_training",
             institution="ISTA Marrakech",
             recorded_on=date(2025, 12, 27),
+        ),
+        "fursa.training.follow-up-due.v1": FollowUpDue(
+            training_id=_id(),
+            enrollment_id=ENROLLMENT_ID,
+            learner_id=LEARNER_ID,
+            center_id=CENTER_ID,
+            pathway="vocational_training",
+            months_after=6,
+            completed_on=date(2025, 6, 27),
+            due_on=date(2025, 12, 27),
         ),
         "fursa.certification.certificate-revoked.v1": CertificateRevoked(
             certificate_id=_id(),

@@ -36,6 +36,7 @@ def test_importing_the_package_registers_every_service_event() -> None:
         "fursa.partner.learner-waitlisted.v1",
         "fursa.partner.learner-withdrawn.v1",
         "fursa.partner.training-completed.v1",
+        "fursa.training.follow-up-due.v1",
         "fursa.training.learner-at-risk.v1",
         "fursa.training.learner-outcome-recorded.v1",
         "fursa.training.training-completed.v1",

@@ -19,7 +19,8 @@ from fursa.shared.auth import Principal, Role, Staff, allow
 from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
 from fursa.shared.contracts.common import SchoolYear
 from fursa.shared.problems import Problem
-from fursa.training.curriculum import MAX_SESSION_HOURS, ModuleKind, Progress, UnmetCondition
+from fursa.training.corrections import Mark
+from fursa.training.curriculum import MAX_SESSION_HOURS, Progress, UnmetCondition
 from fursa.training.domain import TrainingAlreadyCompleted, TrainingClosed, TrainingStatus
 from fursa.training.follow_up import FollowUp, follow_up_errors
 from fursa.training.indicators import Dimension, Indicators
@@ -76,18 +77,34 @@ RULES: dict[str, dict[str, str]] = {
     },
     "other_center": {"fr": "apprenant d'un autre centre", "ar": "متعلم من مركز آخر"},
     "future_date": {"fr": "date dans le futur", "ar": "تاريخ في المستقبل"},
+    "excused_but_present": {
+        "fr": "seule une absence peut être justifiée",
+        "ar": "لا يُبرَّر إلا الغياب",
+    },
     "missing": {"fr": "champ obligatoire pour cette situation", "ar": "حقل إلزامي لهذه الحالة"},
     "not_for_status": {
         "fr": "champ sans objet pour cette situation",
         "ar": "حقل لا يخص هذه الحالة",
     },
     "module_not_passed": {"fr": "module non validé", "ar": "وحدة غير مكتسبة"},
+    "iso_week": {
+        "fr": "semaine ISO attendue, p. ex. 2026-W49",
+        "ar": "أسبوع بصيغة ISO، مثل 2026-W49",
+    },
+    "module_and_workshop": {
+        "fr": "un module est obligatoire ou atelier, pas les deux",
+        "ar": "الوحدة إما إلزامية أو ورشة، لا كلاهما",
+    },
+    "more_than_offered": {
+        "fr": "plus d'ateliers exigés que d'ateliers proposés",
+        "ar": "ورشات مطلوبة أكثر من المعروضة",
+    },
     "workshops_not_passed": {"fr": "ateliers non validés", "ar": "ورشات غير مكتسبة"},
     "attendance_below_minimum": {"fr": "assiduité insuffisante", "ar": "مواظبة غير كافية"},
 }
 
 
-def _errors(request: Request, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+def rule_errors(request: Request, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     language = problems.language_of(request)
     return [{"field": name, "rule": rule, "message": RULES[rule][language]} for name, rule in pairs]
 
@@ -115,6 +132,7 @@ Recorder = Annotated[Principal, Depends(allow(Role.EDUCATOR, Role.ASSOCIATION_ST
 Id = Annotated[str, Path(max_length=64)]
 Module = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,63}$", description="e.g. `literacy`.")]
 TrainingId = Annotated[str, Field(min_length=1, max_length=64)]
+ClassName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^/]+$")]
 
 
 class StrictBody(BaseModel):
@@ -126,6 +144,16 @@ class StrictBody(BaseModel):
 class Presence(StrictBody):
     training_id: TrainingId
     present: bool
+    excused: Annotated[
+        bool,
+        Field(
+            description="An absence with a justification: it does not count towards "
+            "the at-risk threshold (only for an absence)."
+        ),
+    ] = False
+
+    def mark(self) -> Mark:
+        return Mark(present=self.present, excused=self.excused)
 
 
 class SessionRequest(StrictBody):
@@ -134,7 +162,7 @@ class SessionRequest(StrictBody):
     module: Module
     held_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
     hours: Annotated[float, Field(gt=0, le=MAX_SESSION_HOURS)]
-    class_name: Annotated[str, Field(min_length=1, max_length=64)] = "A"
+    class_name: ClassName = "A"
     attendance: Annotated[list[Presence], Field(min_length=1, max_length=500)]
 
     def record(self) -> ClassSessionRecord:
@@ -143,7 +171,7 @@ class SessionRequest(StrictBody):
             held_on=self.held_on,
             hours=self.hours,
             class_name=self.class_name,
-            attendance=[(p.training_id, p.present) for p in self.attendance],
+            attendance=[(p.training_id, p.mark()) for p in self.attendance],
         )
 
 
@@ -173,6 +201,7 @@ class AssessmentRequest(StrictBody):
 
 
 class AssessmentResult(BaseModel):
+    id: str
     training_id: str
     module: str
     score: float
@@ -285,30 +314,6 @@ class TrainingSummary(BaseModel):
     withdrawn: int
 
 
-class CurriculumModule(BaseModel):
-    module: str
-    kind: ModuleKind
-    required_hours: float
-
-
-class PathwayCurriculum(BaseModel):
-    pathway: Pathway
-    modules: list[CurriculumModule]
-    workshops_required: int
-
-
-class CurriculumPublic(BaseModel):
-    """The curriculum and the rules in force (reference data for educators' screens)."""
-
-    pathways: list[PathwayCurriculum]
-    min_attendance_share: float
-    pass_mark: float
-    max_session_hours: float
-    at_risk_window_sessions: int
-    at_risk_threshold: float
-    at_risk_margin: float
-
-
 class IndicatorsPublic(BaseModel):
     group: dict[str, str | None]
     learners: int
@@ -334,35 +339,6 @@ def _service(request: Request) -> TrainingService:
 Service = Annotated[TrainingService, Depends(_service)]
 
 router = APIRouter(tags=["training"])
-
-
-@router.get("/curriculum")
-async def curriculum(_principal: Staff, service: Service) -> CurriculumPublic:
-    """Modules and workshops of each pathway with their required hours, and the rules."""
-    rules = service.rules
-    return CurriculumPublic(
-        pathways=[
-            PathwayCurriculum(
-                pathway=pathway,
-                modules=[
-                    CurriculumModule(module=module, kind=kind, required_hours=hours)
-                    for kind, modules in (
-                        (ModuleKind.EDUCATIONAL, plan.modules),
-                        (ModuleKind.WORKSHOP, plan.workshops),
-                    )
-                    for module, hours in modules.items()
-                ],
-                workshops_required=plan.workshops_required,
-            )
-            for pathway, plan in rules.curriculum.items()
-        ],
-        min_attendance_share=rules.completion.min_attendance_share,
-        pass_mark=rules.completion.pass_mark,
-        max_session_hours=MAX_SESSION_HOURS,
-        at_risk_window_sessions=rules.early_warning.window_sessions,
-        at_risk_threshold=rules.early_warning.threshold,
-        at_risk_margin=rules.early_warning.margin,
-    )
 
 
 @router.get("/trainings", responses={404: {"description": "An `after` the caller cannot see"}})
@@ -428,7 +404,9 @@ async def record_session(
     try:
         session, at_risk = await service.record_session(body.record(), scope=principal)
     except EntriesRefused as exc:
-        raise Problem(422, "class_entries_refused", errors=_errors(request, exc.errors)) from None
+        raise Problem(
+            422, "class_entries_refused", errors=rule_errors(request, exc.errors)
+        ) from None
     except AlreadyRecorded:
         raise Problem.rule("already_recorded", status=409) from None
     return _session_public(session, body, at_risk)
@@ -463,11 +441,15 @@ async def record_assessments(
     try:
         assessments = await service.record_assessments(command, scope=principal)
     except EntriesRefused as exc:
-        raise Problem(422, "class_entries_refused", errors=_errors(request, exc.errors)) from None
+        raise Problem(
+            422, "class_entries_refused", errors=rule_errors(request, exc.errors)
+        ) from None
     except AlreadyRecorded:
         raise Problem.rule("already_recorded", status=409) from None
     return [
-        AssessmentResult(training_id=a.training_id, module=a.module, score=a.score, passed=a.passed)
+        AssessmentResult(
+            id=a.id, training_id=a.training_id, module=a.module, score=a.score, passed=a.passed
+        )
         for a in assessments
     ]
 
@@ -509,7 +491,7 @@ async def record_outcome(
     follow_up = body.follow_up()
     errors = follow_up_errors(follow_up)
     if errors:
-        raise Problem(422, "validation", errors=_errors(request, errors))
+        raise Problem(422, "validation", errors=rule_errors(request, errors))
     try:
         outcome = await service.record_outcome(training_id, follow_up, scope=principal)
     except TrainingNotFound:

@@ -7,9 +7,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from fursa.shared.runtime import ServiceRuntime
+from fursa.training import correction_api, curriculum_api, follow_up_api, roster_api
 from fursa.training.api import router
+from fursa.training.center_curricula import CenterCurricula
 from fursa.training.consumers import HANDLERS
+from fursa.training.correcting import Corrections
+from fursa.training.follow_up_reminders import FollowUpReminders, ReminderWorker
 from fursa.training.models import KERNEL, TrainingModel
+from fursa.training.rosters import Rosters
 from fursa.training.service import TrainingService
 from fursa.training.settings import TrainingSettings
 
@@ -29,6 +34,20 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         migrations=MIGRATIONS,
     )
-    app = runtime.app([router], title="Fursa training")
-    app.state.trainings = TrainingService(runtime.uow, rules)
+    routers = [
+        router,
+        curriculum_api.router,
+        roster_api.router,
+        correction_api.router,
+        follow_up_api.router,
+    ]
+    app = runtime.app(routers, title="Fursa training")
+    trainings = TrainingService(runtime.uow, rules)
+    reminders = FollowUpReminders(runtime.uow)
+    runtime.add_worker(ReminderWorker(reminders, period_s=settings.follow_up_reminder_period_s))
+    app.state.trainings = trainings
+    app.state.rosters = Rosters(runtime.uow)
+    app.state.corrections = Corrections(trainings)
+    app.state.curricula = CenterCurricula(runtime.uow, rules.curriculum)
+    app.state.follow_up_reminders = reminders
     return app

@@ -10,6 +10,7 @@ from fursa.shared.contracts import (
     LearnerEnrolled,
     LearnerErased,
     LearnerTransferred,
+    LearnerUpdated,
     LearnerWithdrawn,
 )
 from fursa.shared.messaging.consumer import Handler, Unprocessable
@@ -18,6 +19,7 @@ from fursa.shared.messaging.streams import (
     LEARNER_ENROLLED,
     LEARNER_ERASED,
     LEARNER_TRANSFERRED,
+    LEARNER_UPDATED,
     LEARNER_WITHDRAWN,
 )
 from fursa.training import service
@@ -37,6 +39,11 @@ async def learner_enrolled(tx: Transaction, event: CloudEvent[Any]) -> None:
     await service.open_training(tx, _data(event, LearnerEnrolled))
 
 
+async def learner_updated(tx: Transaction, event: CloudEvent[Any]) -> None:
+    """A learner's record was corrected: their names on rosters follow."""
+    await service.learner_updated(tx, _data(event, LearnerUpdated))
+
+
 async def learner_transferred(tx: Transaction, event: CloudEvent[Any]) -> None:
     """An enrollment moved to another center: so does its training."""
     await service.transfer_training(tx, _data(event, LearnerTransferred))
@@ -54,6 +61,7 @@ async def learner_erased(tx: Transaction, event: CloudEvent[Any]) -> None:
 
 HANDLERS: dict[str, Handler] = {
     LEARNER_ENROLLED: learner_enrolled,
+    LEARNER_UPDATED: learner_updated,
     LEARNER_TRANSFERRED: learner_transferred,
     LEARNER_WITHDRAWN: learner_withdrawn,
     LEARNER_ERASED: learner_erased,

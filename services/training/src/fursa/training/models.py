@@ -2,8 +2,8 @@
 
 Training keeps only what it needs of an enrollment (ids, pathway, school year, and where it is
 placed: association, center, region, province, which decide who may see it). Of the ``pii``
-block of learner-enrolled it keeps only the learner's sex, which the indicators report, and
-forgets it when the learner is erased.
+block of learner-enrolled it keeps the learner's sex, which the indicators report, and their
+names, which class rosters show; it forgets both when the learner is erased.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel
 from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
+from fursa.training.corrections import CorrectionKind, CorrectionReason
 from fursa.training.domain import FIRST_VERSION, TrainingStatus
 
 if TYPE_CHECKING:
@@ -69,7 +70,33 @@ class TrainingRecord(TrainingModel, table=True):
     attendance_rate: float | None = None
     result: TrainingResult | None = enum_field(TrainingResult, default=None)
     workshops: list[str] = Field(default_factory=list, sa_type=JSON)
+    # The class of the center the learner follows (None until assigned or first called).
+    class_name: str | None = Field(default=None, max_length=64)
     version: int = FIRST_VERSION
+
+
+class TrainingCenter(TrainingModel, table=True):
+    """A center as its enrollments place it: who may see its roster, curriculum and due list."""
+
+    __tablename__ = "training_center"
+
+    center_id: str = Field(primary_key=True, max_length=36)
+    association_id: str = Field(max_length=36, index=True)
+    region_code: str = Field(max_length=16)
+    province_code: str = Field(max_length=16)
+
+
+class LearnerName(TrainingModel, table=True):
+    """A learner's names as the enrollment service last told them (rosters, due lists); the
+    row is deleted when the learner is erased."""
+
+    __tablename__ = "learner_name"
+
+    learner_id: str = Field(primary_key=True, max_length=36)
+    first_name_ar: str = Field(max_length=100)
+    last_name_ar: str = Field(max_length=100)
+    first_name_latin: str = Field(max_length=100)
+    last_name_latin: str = Field(max_length=100)
 
 
 class TrainingTransfer(TrainingModel, table=True):
@@ -106,10 +133,13 @@ class ClassSession(TrainingModel, table=True):
     held_on: date
     hours: float
     recorded_at: datetime = Field(sa_type=UtcDateTime)
+    # Who took the call (the token's subject); None for sessions recorded before it was kept.
+    recorded_by: str | None = Field(default=None, max_length=200)
 
 
 class Attendance(TrainingModel, table=True):
-    """Whether one learner attended one session."""
+    """Whether one learner attended one session; an excused absence does not count against the
+    early warning. ``recorded_by`` set the mark as it stands (its corrections keep the rest)."""
 
     __tablename__ = "attendance"
 
@@ -118,6 +148,8 @@ class Attendance(TrainingModel, table=True):
         foreign_key="training_record.id", primary_key=True, max_length=36, index=True
     )
     present: bool
+    excused: bool = False
+    recorded_by: str | None = Field(default=None, max_length=200)
 
 
 class Assessment(TrainingModel, table=True):
@@ -133,6 +165,7 @@ class Assessment(TrainingModel, table=True):
     passed: bool
     assessed_on: date
     recorded_at: datetime = Field(sa_type=UtcDateTime)
+    recorded_by: str | None = Field(default=None, max_length=200)
 
 
 class FollowUpOutcome(TrainingModel, table=True):
@@ -149,6 +182,50 @@ class FollowUpOutcome(TrainingModel, table=True):
     level: str | None = Field(default=None, max_length=64)
     institution: str | None = Field(default=None, max_length=200)
     recorded_on: date
+    recorded_by: str | None = Field(default=None, max_length=200)
+
+
+class Correction(TrainingModel, table=True):
+    """One correction of an attendance mark, an assessment or a follow-up: what it was
+    (``previous``, None for a mark added after the call), what it became, why, who, when."""
+
+    __tablename__ = "correction"
+
+    id: str = Field(primary_key=True, max_length=36)
+    training_id: str = Field(foreign_key="training_record.id", max_length=36, index=True)
+    kind: CorrectionKind = enum_field(CorrectionKind)
+    # The corrected entry: a session (attendance), an assessment or a follow-up outcome.
+    entry_id: str = Field(max_length=36)
+    previous: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    current: dict[str, Any] = Field(sa_type=JSON)
+    reason: CorrectionReason = enum_field(CorrectionReason)
+    corrected_by: str = Field(max_length=200)
+    corrected_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class CenterCurriculum(TrainingModel, table=True):
+    """A center's own curriculum for one pathway; the deployment's applies where none is set."""
+
+    __tablename__ = "center_curriculum"
+
+    center_id: str = Field(primary_key=True, max_length=36)
+    pathway: Pathway = enum_field(Pathway, primary_key=True)
+    modules: dict[str, float] = Field(sa_type=JSON)
+    workshops: dict[str, float] = Field(default_factory=dict, sa_type=JSON)
+    workshops_required: int = 0
+    updated_by: str = Field(max_length=200)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class FollowUpReminder(TrainingModel, table=True):
+    """The follow-up-due reminder of one milestone of a training: published once."""
+
+    __tablename__ = "follow_up_reminder"
+
+    training_id: str = Field(foreign_key="training_record.id", primary_key=True, max_length=36)
+    months_after: int = Field(primary_key=True)
+    due_on: date
+    reminded_at: datetime = Field(sa_type=UtcDateTime)
 
 
 KERNEL = kernel_tables(TrainingModel.metadata)

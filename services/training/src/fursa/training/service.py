@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, inspect, or_, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +32,9 @@ from fursa.shared.contracts import (
     LearnerEnrolled,
     LearnerErased,
     LearnerOutcomeRecorded,
+    LearnerPII,
     LearnerTransferred,
+    LearnerUpdated,
     LearnerWithdrawn,
     OutcomeStatus,
     TrainingCompleted,
@@ -40,10 +42,11 @@ from fursa.shared.contracts import (
 )
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 from fursa.training import domain
+from fursa.training.center_curricula import plans_for
+from fursa.training.corrections import CorrectionKind, Mark
 from fursa.training.curriculum import (
     CompletionRule,
     Curriculum,
-    PathwayPlan,
     Progress,
     UnmetCondition,
     followed_workshops,
@@ -57,8 +60,11 @@ from fursa.training.models import (
     Assessment,
     Attendance,
     ClassSession,
+    Correction,
     ErasedLearner,
     FollowUpOutcome,
+    LearnerName,
+    TrainingCenter,
     TrainingRecord,
     TrainingTransfer,
 )
@@ -97,25 +103,23 @@ class TrainingNotCompleted(Exception):  # noqa: N818 - reads as what happened
 
 @dataclass(frozen=True)
 class TrainingRules:
-    """The programme's rules as configured: curriculum, completion and early warning."""
+    """The programme's rules as configured: the default curriculum (a center may set its
+    own), completion and early warning."""
 
     curriculum: Curriculum
     completion: CompletionRule = field(default_factory=CompletionRule)
     early_warning: EarlyWarning = field(default_factory=EarlyWarning)
 
-    def plan(self, record: TrainingRecord) -> PathwayPlan:
-        return self.curriculum[record.pathway]
-
 
 @dataclass(frozen=True)
 class ClassSessionRecord:
-    """A session given to a class, and who of the class attended: one educator's call."""
+    """A session given to a class, and each learner's mark: one educator's call."""
 
     module: str
     held_on: date
     hours: float
     class_name: str
-    attendance: Sequence[tuple[str, bool]]
+    attendance: Sequence[tuple[str, Mark]]
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,24 @@ async def progress_of(session: AsyncSession, training_ids: Sequence[str]) -> dic
         training_id: Progress(held[training_id], attended[training_id], passed[training_id])
         for training_id in training_ids
     }
+
+
+def outcome_recorded(record: TrainingRecord, outcome: FollowUpOutcome) -> LearnerOutcomeRecorded:
+    """The event of a follow-up as it stands (a corrected one is published again, same id)."""
+    return LearnerOutcomeRecorded(
+        outcome_id=outcome.id,
+        training_id=record.id,
+        enrollment_id=record.enrollment_id,
+        learner_id=record.learner_id,
+        center_id=record.center_id,
+        pathway=record.pathway,
+        months_after=outcome.months_after,
+        status=outcome.status,
+        school=outcome.school,
+        level=outcome.level,
+        institution=outcome.institution,
+        recorded_on=outcome.recorded_on,
+    )
 
 
 class TrainingService:
@@ -252,10 +274,24 @@ class TrainingService:
             if record is None or not sees_training(scope, record):
                 raise TrainingNotFound(training_id)
             progress = (await progress_of(session, [training_id]))[training_id]
-        unmet = unmet_conditions(self.rules.plan(record), progress, self.rules.completion)
+            plan = (await plans_for(session, self.rules.curriculum, [record]))[record.id]
+        unmet = unmet_conditions(plan, progress, self.rules.completion)
         return progress, unmet
 
-    async def _class_records(
+    async def assessments(self, training_id: str, *, scope: Principal) -> Sequence[Assessment]:
+        """A training's assessments, oldest first; raises :class:`TrainingNotFound`."""
+        query = (
+            select(Assessment)
+            .where(col(Assessment.training_id) == training_id)
+            .order_by(col(Assessment.assessed_on), col(Assessment.recorded_at))
+        )
+        async with self.uow.read() as session:
+            record = await session.get(TrainingRecord, training_id)
+            if record is None or not sees_training(scope, record):
+                raise TrainingNotFound(training_id)
+            return (await session.exec(query)).all()
+
+    async def class_records(
         self,
         session: AsyncSession,
         training_ids: Sequence[str],
@@ -274,6 +310,7 @@ class TrainingService:
             .with_for_update()
         )
         found = {record.id: record for record in (await session.exec(query)).all()}
+        plans = await plans_for(session, self.rules.curriculum, list(found.values()))
         errors: list[tuple[str, str]] = []
         seen: set[str] = set()
         records = []
@@ -286,7 +323,7 @@ class TrainingService:
                 errors.append((name, "not_found"))
             elif record.status != TrainingStatus.OPEN:
                 errors.append((name, "training_closed"))
-            elif self.rules.plan(record).kind_of(module) is None:
+            elif plans[record.id].kind_of(module) is None:
                 errors.append((name, "module_not_in_pathway"))
             else:
                 records.append(record)
@@ -302,16 +339,24 @@ class TrainingService:
         it causes. Returns the session and the trainings now at risk (one alert per episode).
 
         Refuses, with every entry at fault, learners outside ``scope`` (as unknown), of
-        another center, closed, or whose pathway does not teach the module; a session of the
-        same class, module and day recorded before raises :class:`AlreadyRecorded`.
+        another center, closed, or whose pathway does not teach the module, and excused
+        presences; a session of the same class, module and day recorded before raises
+        :class:`AlreadyRecorded`. Learners not yet in a class join the session's.
         """
+        refused = [
+            (f"attendance.{n}.{name}", rule)
+            for n, (_, mark) in enumerate(command.attendance)
+            for name, rule in mark.errors()
+        ]
         if command.held_on > local_today():
-            raise EntriesRefused([("held_on", "future_date")])
+            refused.append(("held_on", "future_date"))
+        if refused:
+            raise EntriesRefused(refused)
         ids = [training_id for training_id, _ in command.attendance]
         alerts: list[str] = []
         try:
             async with self.uow.begin() as tx:
-                records = await self._class_records(
+                records = await self.class_records(
                     tx.session, ids, command.module, scope, entries="attendance"
                 )
                 self._same_center(records)
@@ -323,6 +368,7 @@ class TrainingService:
                     held_on=command.held_on,
                     hours=command.hours,
                     recorded_at=utcnow(),
+                    recorded_by=scope.subject,
                 )
                 # A session of this class, module and day recorded before breaks the unique
                 # key here: the IntegrityError below.
@@ -331,11 +377,20 @@ class TrainingService:
                 await tx.session.execute(
                     insert(Attendance),
                     [
-                        {"session_id": session_row.id, "training_id": t, "present": present}
-                        for t, present in command.attendance
+                        {
+                            "session_id": session_row.id,
+                            "training_id": t,
+                            "present": mark.present,
+                            "excused": mark.excused,
+                            "recorded_by": scope.subject,
+                        }
+                        for t, mark in command.attendance
                     ],
                 )
-                alerts = await self._warn(tx, records)
+                for record in records:
+                    if record.class_name is None:
+                        record.class_name = command.class_name
+                alerts = await self.warn(tx, records)
         except IntegrityError:
             raise AlreadyRecorded("this class's session is already recorded") from None
         log.info("session %s recorded for %d learners", session_row.id, len(ids))
@@ -352,9 +407,9 @@ class TrainingService:
         if wrong:
             raise EntriesRefused(wrong)
 
-    async def _warn(self, tx: Transaction, records: Sequence[TrainingRecord]) -> list[str]:
-        """Start or end each learner's at-risk episode from their latest sessions; publish
-        learner-at-risk when one starts."""
+    async def warn(self, tx: Transaction, records: Sequence[TrainingRecord]) -> list[str]:
+        """Start or end each learner's at-risk episode from their latest sessions (an excused
+        absence is not one of them); publish learner-at-risk when one starts."""
         rule = self.rules.early_warning
         ids = [record.id for record in records]
         # Only each learner's latest sessions are read (a window function), not their whole
@@ -374,7 +429,7 @@ class TrainingService:
                 .label("recency"),
             )
             .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
-            .where(col(Attendance.training_id).in_(ids))
+            .where(col(Attendance.training_id).in_(ids), ~col(Attendance.excused))
             .subquery()
         )
         query = (
@@ -427,7 +482,7 @@ class TrainingService:
         pass_mark = self.rules.completion.pass_mark
         try:
             async with self.uow.begin() as tx:
-                await self._class_records(tx.session, ids, command.module, scope, entries="scores")
+                await self.class_records(tx.session, ids, command.module, scope, entries="scores")
                 taken = select(Assessment.training_id).where(
                     col(Assessment.training_id).in_(ids),
                     col(Assessment.module) == command.module,
@@ -444,6 +499,7 @@ class TrainingService:
                         passed=score >= pass_mark,
                         assessed_on=command.assessed_on,
                         recorded_at=utcnow(),
+                        recorded_by=scope.subject,
                     )
                     for training_id, score in command.scores
                 ]
@@ -472,7 +528,7 @@ class TrainingService:
             if record.status == TrainingStatus.COMPLETED:
                 raise domain.TrainingAlreadyCompleted("this training is already completed")
             domain.ensure_open(record)
-            plan = self.rules.plan(record)
+            plan = (await plans_for(tx.session, self.rules.curriculum, [record]))[record.id]
             progress = (await progress_of(tx.session, [training_id]))[training_id]
             if result == TrainingResult.PASSED:
                 unmet = unmet_conditions(plan, progress, self.rules.completion)
@@ -535,27 +591,13 @@ class TrainingService:
                     level=follow_up.level,
                     institution=follow_up.institution,
                     recorded_on=local_today(),
+                    recorded_by=scope.subject,
                 )
                 tx.session.add(outcome)
                 record.version += 1
                 tx.session.add(record)
                 await tx.emit(
-                    LearnerOutcomeRecorded(
-                        outcome_id=outcome.id,
-                        training_id=record.id,
-                        enrollment_id=record.enrollment_id,
-                        learner_id=record.learner_id,
-                        center_id=record.center_id,
-                        pathway=record.pathway,
-                        months_after=outcome.months_after,
-                        status=outcome.status,
-                        school=outcome.school,
-                        level=outcome.level,
-                        institution=outcome.institution,
-                        recorded_on=outcome.recorded_on,
-                    ),
-                    subject=record.id,
-                    sequence=record.version,
+                    outcome_recorded(record, outcome), subject=record.id, sequence=record.version
                 )
         except IntegrityError:
             raise AlreadyRecorded("this follow-up is already recorded") from None
@@ -636,8 +678,8 @@ async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | 
 
 async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingRecord | None:
     """Open the training of a new enrollment, unless it is already open or its learner was
-    erased (a late redelivery must not bring them back). Keeps only the learner's sex of the
-    personal data, for the indicators.
+    erased (a late redelivery must not bring them back). Keeps of the personal data only the
+    learner's sex, for the indicators, and their names, for class rosters.
 
     The inbox already drops a redelivered event; the check here (and the unique key behind
     it) also covers a second, distinct learner-enrolled for the same enrollment.
@@ -645,6 +687,16 @@ async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingR
     if await _erased(tx.session, enrolled.learner_id):
         log.info("enrollment %s belongs to an erased learner: not opened", enrolled.enrollment_id)
         return None
+    await _place_center(
+        tx.session,
+        TrainingCenter(
+            center_id=enrolled.center_id,
+            association_id=enrolled.association_id,
+            region_code=enrolled.region_code,
+            province_code=enrolled.province_code,
+        ),
+    )
+    await _keep_names(tx.session, enrolled.learner_id, enrolled.pii)
     query = select(TrainingRecord).where(
         col(TrainingRecord.enrollment_id) == enrolled.enrollment_id
     )
@@ -677,6 +729,15 @@ async def transfer_training(tx: Transaction, transferred: LearnerTransferred) ->
     if record is None:
         log.info("transfer of enrollment %s: no training to move", transferred.enrollment_id)
         return
+    await _place_center(
+        tx.session,
+        TrainingCenter(
+            center_id=transferred.to_center_id,
+            association_id=transferred.association_id,
+            region_code=transferred.region_code,
+            province_code=transferred.province_code,
+        ),
+    )
     tx.session.add(
         TrainingTransfer(
             training_id=record.id,
@@ -690,6 +751,7 @@ async def transfer_training(tx: Transaction, transferred: LearnerTransferred) ->
     record.region_code = transferred.region_code
     record.province_code = transferred.province_code
     record.pathway = transferred.pathway
+    record.class_name = None  # a class of the new center is yet to be given
     tx.session.add(record)
     log.info("training %s transferred", record.id)
 
@@ -705,12 +767,51 @@ async def withdraw_training(tx: Transaction, withdrawn: LearnerWithdrawn) -> Non
         log.info("training %s closed: learner withdrawn", record.id)
 
 
+async def learner_updated(tx: Transaction, updated: LearnerUpdated) -> None:
+    """A learner's record was corrected: rosters show their names as they now stand, the
+    indicators their sex. Nothing is kept of a learner training never opened or has erased."""
+    session = tx.session
+    if await _erased(session, updated.learner_id):
+        return
+    query = select(TrainingRecord).where(col(TrainingRecord.learner_id) == updated.learner_id)
+    records = (await session.exec(query)).all()
+    if not records:
+        log.info("learner updated before any training of theirs opened: nothing to correct")
+        return
+    for record in records:
+        record.sex = str(updated.pii.sex)
+        session.add(record)
+    await _keep_names(session, updated.learner_id, updated.pii)
+
+
+async def _place_center(session: AsyncSession, center: TrainingCenter) -> None:
+    """Where a center is placed, as its latest enrollment or transfer says."""
+    await session.merge(center)
+
+
+async def _keep_names(session: AsyncSession, learner_id: str, pii: LearnerPII) -> None:
+    await session.merge(
+        LearnerName(
+            learner_id=learner_id,
+            first_name_ar=pii.first_name_ar,
+            last_name_ar=pii.last_name_ar,
+            first_name_latin=pii.first_name_latin,
+            last_name_latin=pii.last_name_latin,
+        )
+    )
+
+
+# What a follow-up names of a place (a school, an institution): forgotten at erasure, in the
+# follow-up and in the history of its corrections.
+FOLLOW_UP_PLACES = {"school": None, "level": None, "institution": None}
+
+
 async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
     """Forget what training holds of the learner's person and leave a tombstone.
 
-    The records stay, anonymous, for the programme's statistics: their sex is forgotten, the
-    follow-ups lose the school and institution they name, and the sent events and dead
-    letters about the learner are deleted.
+    The records stay, anonymous, for the programme's statistics: their sex and names are
+    forgotten, the follow-ups (and their corrections) lose the school and institution they
+    name, and the sent events and dead letters about the learner are deleted.
     """
     session = tx.session
     if not await _erased(session, erased.learner_id):
@@ -722,10 +823,22 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
         .values(sex=None)
     )
     await session.execute(
+        delete(LearnerName).where(col(LearnerName.learner_id) == erased.learner_id)
+    )
+    await session.execute(
         update(FollowUpOutcome)
         .where(col(FollowUpOutcome.training_id).in_(trainings.scalar_subquery()))
-        .values(school=None, level=None, institution=None)
+        .values(**FOLLOW_UP_PLACES)
     )
+    corrections = select(Correction).where(
+        col(Correction.training_id).in_(trainings.scalar_subquery()),
+        col(Correction.kind) == CorrectionKind.FOLLOW_UP,
+    )
+    for correction in (await session.exec(corrections)).all():
+        if correction.previous is not None:
+            correction.previous = correction.previous | FOLLOW_UP_PLACES
+        correction.current = correction.current | FOLLOW_UP_PLACES
+        session.add(correction)
     # Sent outbox rows (a follow-up names a school) and dead letters (a learner-enrolled with
     # its pii) that carry the learner go; unsent rows stay, to be published.
     outbox, dead_letter = tx.tables.outbox, tx.tables.dead_letter

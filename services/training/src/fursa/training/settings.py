@@ -2,7 +2,8 @@
 
 The curriculum is JSON in ``FURSA_TRAINING_CURRICULUM`` (pathway → modules, workshops and
 how many workshops to pass); the development seed is
-:data:`~fursa.training.curriculum.DEFAULT_CURRICULUM`.
+:data:`~fursa.training.curriculum.DEFAULT_CURRICULUM`. It is the default: a center's own
+curriculum, set through the API, applies where one is set.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class TrainingSettings(ServiceSettings):
     at_risk_window_sessions: Annotated[int, Field(ge=1, le=100)] = 5
     at_risk_threshold: Annotated[float, Field(gt=0, le=1)] = 0.6
     at_risk_margin: Annotated[float, Field(ge=0, le=1)] = 0.1
+    # How often the follow-up reminders look for milestones falling due (seconds).
+    follow_up_reminder_period_s: Annotated[float, Field(gt=0, le=86400)] = 3600.0
 
     def rules(self) -> TrainingRules:
         """The programme's rules as this deployment configures them (fails fast if absurd)."""

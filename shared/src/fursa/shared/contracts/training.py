@@ -80,3 +80,19 @@ class LearnerOutcomeRecorded(EventData):
         str | None, Field(max_length=200, description="Vocational training institution.")
     ] = None
     recorded_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+
+
+@register("fursa.training.follow-up-due.v1", producer="training", stable=True)
+class FollowUpDue(EventData):
+    """A completed training's follow-up (6 or 12 months after it ended) is due on `due_on`,
+    and none is recorded yet: published once per training and milestone, in the week it falls
+    due, so that the center calls the learner."""
+
+    training_id: Uuid
+    enrollment_id: Uuid
+    learner_id: Uuid
+    center_id: Uuid
+    pathway: Pathway
+    months_after: Annotated[int, Field(ge=1, le=60)]
+    completed_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    due_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
