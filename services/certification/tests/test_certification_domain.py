@@ -157,6 +157,3 @@ def test_the_qr_code_leads_to_the_page_with_the_token() -> None:
     assert domain.holder_verification_url("https://fursa.ma/", "MS-2026-000001", token) == (
         f"https://fursa.ma/verify/MS-2026-000001?token={token}"
     )
-    assert domain.status_url("https://fursa.ma", "MS-2026-000001") == (
-        "https://fursa.ma/verify/MS-2026-000001/status"
-    )

@@ -183,8 +183,3 @@ def verification_url(public_base_url: str, number: str) -> str:
 def holder_verification_url(public_base_url: str, number: str, token: str) -> str:
     """The QR code's target: the verification page that also shows the holder's name."""
     return f"{verification_url(public_base_url, number)}?token={token}"
-
-
-def status_url(public_base_url: str, number: str) -> str:
-    """Where a verifier reads a certificate's current status (named in its credential)."""
-    return f"{verification_url(public_base_url, number)}/status"
