@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import nats
 
+from fursa.cli.launcher import ServiceProcess, shared_launcher
 from fursa.shared.messaging.streams import Topology, provision, provision_partner_feed
 from fursa.shared.natsauth import (
     ADMIN,
@@ -55,7 +56,11 @@ class Platform:
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     nats_port: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess | subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Service processes are forked by the launcher, which imported the services once (see
+    # fursa.cli.launcher); without preloading each runs ``python -m uvicorn`` and imports all by
+    # itself (what a memory benchmark wants: no other service's modules in its pages).
+    preload: bool = True
     nats: NatsServer | None = None
     # The local SMTP sink: notify's e-mail goes over real SMTP into a Maildir under var_dir.
     smtp_port: int | None = None
@@ -210,33 +215,35 @@ class Platform:
         self.claim_port(service)
         logs = self.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        log = (logs / f"{service}.log").open("ab")
-        self._log_offsets[service] = log.tell()
-        self.processes[service] = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"fursa.{service}.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.ports[service]),
-                "--no-access-log",
-                "--log-config",
-                str(LOG_CONFIG),
-                "--timeout-graceful-shutdown",
-                "15",
-                # Longer than clients keep idle connections (httpx: 5 s), so a client never
-                # reuses a connection the server is closing at that moment.
-                "--timeout-keep-alive",
-                "75",
-            ],
-            env=self.service_env(service),
-            stdout=log,
-            stderr=log,
-        )
+        log = logs / f"{service}.log"
+        self._log_offsets[service] = log.stat().st_size if log.exists() else 0
+        argv = [
+            "--factory",
+            f"fursa.{service}.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.ports[service]),
+            "--no-access-log",
+            "--log-config",
+            str(LOG_CONFIG),
+            "--timeout-graceful-shutdown",
+            "15",
+            # Longer than clients keep idle connections (httpx: 5 s), so a client never
+            # reuses a connection the server is closing at that moment.
+            "--timeout-keep-alive",
+            "75",
+        ]
+        if self.preload:
+            self.processes[service] = shared_launcher().start(argv, self.service_env(service), log)
+        else:
+            with log.open("ab") as output:
+                self.processes[service] = subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", *argv],
+                    env=self.service_env(service),
+                    stdout=output,
+                    stderr=output,
+                )
 
     def wait_ready(self, timeout_s: float = 180, services: list[str] | None = None) -> None:
         """Wait until every service answers /readyz with 200 (database and NATS reachable) —
@@ -264,7 +271,7 @@ class Platform:
                     )
                 time.sleep(0.1)
 
-    def _exit_reason(self, service: str, process: subprocess.Popen[bytes]) -> str:
+    def _exit_reason(self, service: str, process: ServiceProcess | subprocess.Popen[bytes]) -> str:
         log = self.var_dir / "logs" / f"{service}.log"
         with contextlib.suppress(OSError), log.open("rb") as file:
             file.seek(self._log_offsets.get(service, 0))
