@@ -23,6 +23,7 @@ from fursa.notify.consumers import handlers
 from fursa.notify.domain import RetryPolicy
 from fursa.notify.models import KERNEL, Base
 from fursa.notify.settings import NotifySettings
+from fursa.notify.smpp import SmppAccount, SmppSms
 from fursa.notify.worker import DeliveryWorker
 from fursa.shared.runtime import ServiceRuntime
 
@@ -33,13 +34,18 @@ NAME = "notify"
 
 
 def channels(settings: NotifySettings, http: httpx.AsyncClient) -> list[Channel]:
-    """SMS (the configured gateway, or the local sink), e-mail over SMTP, partner webhooks."""
+    """SMS (the SMPP account, the HTTP gateway, or the local sink), e-mail over SMTP, partner
+    webhooks."""
     token = settings.sms_gateway_token
-    sms: Channel = (
-        HttpSmsGateway(http, settings.sms_gateway_url, token.get_secret_value() if token else None)
-        if settings.sms_gateway_url
-        else LocalSmsSink(settings.sink_dir)
-    )
+    sms: Channel
+    if settings.smpp_host:
+        sms = SmppSms(smpp_account(settings))
+    elif settings.sms_gateway_url:
+        sms = HttpSmsGateway(
+            http, settings.sms_gateway_url, token.get_secret_value() if token else None
+        )
+    else:
+        sms = LocalSmsSink(settings.sink_dir)
     password = settings.smtp_password
     email = SmtpEmail(
         SmtpServer(
@@ -53,6 +59,24 @@ def channels(settings: NotifySettings, http: httpx.AsyncClient) -> list[Channel]
         )
     )
     return [sms, email, PartnerWebhook(http, timeout_s=settings.webhook_timeout_s)]
+
+
+def smpp_account(settings: NotifySettings) -> SmppAccount:
+    """The SMPP account the settings describe (``smpp_host`` set)."""
+    assert settings.smpp_host is not None
+    password = settings.smpp_password
+    return SmppAccount(
+        host=settings.smpp_host,
+        port=settings.smpp_port,
+        system_id=settings.smpp_system_id or "",
+        password=password.get_secret_value() if password else "",
+        system_type=settings.smpp_system_type,
+        source_address=settings.smpp_source_address,
+        throughput_per_s=settings.smpp_throughput_per_s,
+        window=settings.smpp_window,
+        enquire_link_s=settings.smpp_enquire_link_s,
+        response_timeout_s=settings.delivery_send_timeout_s,
+    )
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:

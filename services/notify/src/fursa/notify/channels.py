@@ -1,7 +1,8 @@
 """How messages leave notify. Every channel has the same small interface: ``send`` delivers one
 :class:`Message` or raises :class:`SendFailed` with a short code (never a message that could
-echo an address or a text). SMS goes to an HTTP gateway (a local sink file in development),
-e-mail over SMTP, partner webhooks over HTTPS signed per the Standard Webhooks specification.
+echo an address or a text). SMS goes over SMPP (``smpp.py``), to an HTTP gateway or, in
+development, to a local sink file; e-mail over SMTP; partner webhooks over HTTPS signed per the
+Standard Webhooks specification.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import aiosmtplib
 import httpx
 from standardwebhooks import Webhook
 
+from fursa.notify.sms_encoding import segment
 from fursa.shared.clock import utcnow
 from fursa.shared.contracts import Channel as ChannelKind
 from fursa.shared.contracts import Language
@@ -51,13 +53,30 @@ class SendFailed(Exception):  # noqa: N818 - reads as what happened to the messa
         self.gone = gone
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What an SMS cost: its segments (each is paid for) and the SMSC's id of each, which
+    its delivery receipts name."""
+
+    segments: int
+    encoding: str
+    references: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, text: str, references: tuple[str, ...] = ()) -> Sent:
+        """What ``text`` costs as SMS (``gsm7`` or ``ucs2``)."""
+        sms = segment(text)
+        return cls(sms.count, sms.encoding.metric, references)
+
+
 class Channel(Protocol):
-    """Something that delivers a message, or raises :class:`SendFailed`."""
+    """Something that delivers a message, or raises :class:`SendFailed`; an SMS channel
+    tells what the message cost (:class:`Sent`)."""
 
     @property
     def kind(self) -> ChannelKind: ...
 
-    async def send(self, message: Message) -> None: ...
+    async def send(self, message: Message) -> Sent | None: ...
 
 
 def http_failure(status: int) -> SendFailed:
@@ -77,7 +96,7 @@ class LocalSmsSink:
     def kind(self) -> ChannelKind:
         return ChannelKind.SMS
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: Message) -> Sent:
         line = json.dumps(
             {
                 "id": message.id,
@@ -88,6 +107,7 @@ class LocalSmsSink:
             ensure_ascii=False,
         )
         await asyncio.to_thread(self._append, line)
+        return Sent.of(message.text)
 
     def _append(self, line: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +129,7 @@ class HttpSmsGateway:
     def kind(self) -> ChannelKind:
         return ChannelKind.SMS
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: Message) -> Sent:
         body = {"to": message.to, "text": message.text, "reference": message.id}
         try:
             response = await self.client.post(self.url, json=body, headers=self.headers)
@@ -119,6 +139,7 @@ class HttpSmsGateway:
             raise SendFailed("unreachable") from None
         if not response.is_success:
             raise http_failure(response.status_code)
+        return Sent.of(message.text)
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,15 @@ from __future__ import annotations
 import random
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.notify.channels import Message, SendFailed
+from fursa.notify.channels import Message, SendFailed, Sent
 from fursa.notify.domain import DeliveryStatus, RetryPolicy
 from fursa.notify.models import (
     AssociationContact,
@@ -27,6 +28,7 @@ from fursa.notify.models import (
     Delivery,
     EndpointSecret,
     PartnerEndpoint,
+    SmsSegment,
 )
 from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import (
@@ -241,13 +243,16 @@ async def active_secrets(session: AsyncSession, *, endpoint_id: str) -> tuple[st
     )
 
 
-async def record_sent(uow: UnitOfWork, claim: Claim) -> None:
-    """The message went out: mark the delivery sent and emit notification-sent.
+async def record_sent(uow: UnitOfWork, claim: Claim, cost: Sent | None = None) -> None:
+    """The message went out: mark the delivery sent and emit notification-sent; for an SMS,
+    keep what it cost (its segments, with the ids their receipts will name).
 
     One UPDATE … RETURNING: a delivery gone meanwhile (the learner was erased) or no longer
     pending (cancelled) matches nothing, and nothing more happens."""
     sent_at = utcnow()
     async with uow.begin() as tx:
+        if cost is not None:
+            await _keep_segments(tx, claim, cost, sent_at)
         sent = (
             await tx.session.execute(
                 update(Delivery)
@@ -261,6 +266,8 @@ async def record_sent(uow: UnitOfWork, claim: Claim) -> None:
                     sent_at=sent_at,
                     claimed_until=None,
                     last_error=None,
+                    segments=cost.segments if cost is not None else None,
+                    delivered_at=None,
                     event_sequence=col(Delivery.event_sequence) + 1,
                 )
                 .returning(
@@ -292,6 +299,125 @@ async def record_sent(uow: UnitOfWork, claim: Claim) -> None:
         )
 
 
+async def _keep_segments(tx: Transaction, claim: Claim, sent: Sent, at: datetime) -> None:
+    """One row per segment the SMSC accepted, counted for the learner's association."""
+    if not sent.references:
+        return
+    row = (
+        await tx.session.execute(
+            select(Delivery.attempts, Contact.association_id)
+            .outerjoin(Contact, col(Contact.learner_id) == col(Delivery.learner_id))
+            .where(col(Delivery.id) == claim.delivery_id)
+        )
+    ).first()
+    if row is None:
+        return
+    attempts, association_id = row
+    for number, reference in enumerate(sent.references, start=1):
+        tx.session.add(
+            SmsSegment(
+                smsc_message_id=reference,
+                delivery_id=claim.delivery_id,
+                attempt=attempts + 1,
+                number=number,
+                segments=sent.segments,
+                association_id=association_id,
+                submitted_at=at,
+            )
+        )
+
+
+class ReceiptOutcome(StrEnum):
+    """What a delivery receipt did to its delivery."""
+
+    DELIVERED = "delivered"  # every segment of the last attempt reached the phone
+    PARTLY_DELIVERED = "partly_delivered"  # this segment did; others have not said yet
+    UNDELIVERABLE = "undeliverable"  # failed for good: notification-failed
+    RETRIED = "retried"  # expired: due again per the retry policy
+    UNKNOWN = "unknown"  # no segment has this id (logged, nothing changes)
+    STALE = "stale"  # for an earlier attempt, or a delivery no longer sent
+
+
+# Receipt states after which no later attempt can succeed, and those worth another attempt.
+PERMANENT_STATES = frozenset({"UNDELIV", "REJECTD", "DELETED"})
+RETRY_STATES = frozenset({"EXPIRED"})
+
+
+async def record_receipt(
+    uow: UnitOfWork,
+    *,
+    smsc_message_id: str,
+    state: str,
+    policy: RetryPolicy,
+    rng: random.Random | None = None,
+) -> ReceiptOutcome:
+    """Apply an SMSC's delivery receipt for one segment to its delivery: delivered once every
+    segment is; undeliverable (permanent, no retry, notification-failed); expired: pending
+    again after the retry policy's backoff, or failed once the attempts are spent."""
+    async with uow.begin() as tx:
+        seg = await tx.session.get(SmsSegment, smsc_message_id)
+        if seg is None:
+            return ReceiptOutcome.UNKNOWN
+        seg.state = state
+        tx.session.add(seg)
+        delivery = await tx.session.get(Delivery, seg.delivery_id, populate_existing=True)
+        if (
+            delivery is None
+            or delivery.status != DeliveryStatus.SENT.value
+            or delivery.attempts != seg.attempt
+        ):
+            return ReceiptOutcome.STALE
+        now = utcnow()
+        if state == "DELIVRD":
+            await tx.session.flush()
+            states = (
+                await tx.session.exec(
+                    select(SmsSegment.state).where(
+                        col(SmsSegment.delivery_id) == delivery.id,
+                        col(SmsSegment.attempt) == seg.attempt,
+                    )
+                )
+            ).all()
+            if len(states) < seg.segments or any(s != "DELIVRD" for s in states):
+                return ReceiptOutcome.PARTLY_DELIVERED
+            delivery.delivered_at = now
+            tx.session.add(delivery)
+            return ReceiptOutcome.DELIVERED
+        code = f"smsc_{state.lower()}"
+        if state in RETRY_STATES and not policy.exhausted(delivery.attempts):
+            delivery.status = DeliveryStatus.PENDING.value
+            delivery.last_error = code
+            delivery.next_attempt_at = now + policy.delay_after(delivery.attempts, rng)
+            tx.session.add(delivery)
+            return ReceiptOutcome.RETRIED
+        if state not in PERMANENT_STATES | RETRY_STATES:
+            # ACCEPTD, ENROUTE, UNKNOWN…: not final, nothing to do yet.
+            return ReceiptOutcome.PARTLY_DELIVERED
+        delivery.status = DeliveryStatus.FAILED.value
+        delivery.last_error = code
+        delivery.event_sequence += 1
+        tx.session.add(delivery)
+        await tx.emit(
+            _failed_event(delivery, now), subject=delivery.id, sequence=delivery.event_sequence
+        )
+        return ReceiptOutcome.UNDELIVERABLE
+
+
+def _failed_event(delivery: Delivery, at: datetime) -> NotificationFailed:
+    return NotificationFailed(
+        delivery_id=delivery.id,
+        learner_id=delivery.learner_id,
+        recipient_kind=RecipientKind(delivery.recipient_kind),
+        channel=Channel(delivery.channel),
+        template=delivery.template,
+        cause_event_id=delivery.cause_event_id,
+        cause_type=delivery.cause_type,
+        attempts=delivery.attempts,
+        last_error=delivery.last_error or "failed",
+        failed_at=at,
+    )
+
+
 async def record_failure(
     uow: UnitOfWork,
     claim: Claim,
@@ -314,20 +440,7 @@ async def record_failure(
             delivery.status = DeliveryStatus.FAILED.value
             delivery.event_sequence += 1
             await tx.emit(
-                NotificationFailed(
-                    delivery_id=delivery.id,
-                    learner_id=delivery.learner_id,
-                    recipient_kind=RecipientKind(delivery.recipient_kind),
-                    channel=Channel(delivery.channel),
-                    template=delivery.template,
-                    cause_event_id=delivery.cause_event_id,
-                    cause_type=delivery.cause_type,
-                    attempts=delivery.attempts,
-                    last_error=failure.code,
-                    failed_at=now,
-                ),
-                subject=delivery.id,
-                sequence=delivery.event_sequence,
+                _failed_event(delivery, now), subject=delivery.id, sequence=delivery.event_sequence
             )
         else:
             delivery.next_attempt_at = now + policy.delay_after(delivery.attempts, rng)

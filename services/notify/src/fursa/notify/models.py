@@ -112,6 +112,29 @@ class Delivery(Base, table=True):
     event_sequence: int = 0
     # The trace of the event that caused it: sending and notification-sent continue it.
     traceparent: str | None = Field(default=None, max_length=64)
+    # SMS: the segments its last sent attempt cost, and when the SMSC reported it delivered.
+    segments: int | None = None
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SmsSegment(Base, table=True):
+    """One SMS segment an SMSC accepted (each is paid for): what its delivery receipt names
+    (``smsc_message_id``), which delivery and attempt it belongs to, and the association the
+    learner was enrolled with then (what an association's SMS cost is counted by). It holds
+    no number and no text, so it outlives a learner's erasure."""
+
+    __tablename__ = "sms_segment"
+    __table_args__ = (Index("ix_sms_segment_usage", "association_id", "submitted_at"),)
+
+    smsc_message_id: str = Field(primary_key=True, max_length=65)
+    delivery_id: str = Field(index=True, max_length=36)
+    attempt: int
+    number: int
+    segments: int
+    association_id: str | None = Field(default=None, max_length=36)
+    submitted_at: datetime = Field(sa_type=UtcDateTime)
+    # The receipt's state (DELIVRD, UNDELIV, EXPIRED…) once it came.
+    state: str | None = Field(default=None, max_length=16)
 
 
 class Partner(Base, table=True):

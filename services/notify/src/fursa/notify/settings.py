@@ -16,10 +16,22 @@ class NotifySettings(ServiceSettings):
     port: int = 8004
     database_url: str = "sqlite:///var/notify.db"
     public_base_url: str = "http://127.0.0.1:8004"
-    # SMS: an HTTP gateway (POST {to, text, reference}); without one, the development
-    # platform's stand-in, one JSON line per message in `sink_dir/sms.jsonl`.
+    # SMS: an SMPP account (below) or an HTTP gateway (POST {to, text, reference}); without
+    # either, the development platform's stand-in, one JSON line per message in
+    # `sink_dir/sms.jsonl`.
     sms_gateway_url: str | None = None
     sms_gateway_token: SecretStr | None = None
+    # SMS over SMPP 3.4 (a provider's account; takes precedence over the HTTP gateway): one
+    # transceiver bind, the account's throughput (messages/s) and window (awaiting answers).
+    smpp_host: str | None = None
+    smpp_port: int = 2775
+    smpp_system_id: str | None = None
+    smpp_password: SecretStr | None = None
+    smpp_system_type: str = ""
+    smpp_source_address: str = "Fursa"
+    smpp_throughput_per_s: float = 10.0
+    smpp_window: int = 10
+    smpp_enquire_link_s: float = 30.0
     sink_dir: Path = Path("var/notify-sink")
     # E-mail over SMTP; `fursa up` runs a local SMTP sink and points these at it.
     smtp_host: str = "127.0.0.1"
@@ -40,8 +52,13 @@ class NotifySettings(ServiceSettings):
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
-        if not self.sms_gateway_url:
+        if not (self.smpp_host or self.sms_gateway_url):
             problems.append(
-                f"set {self.env_name('sms_gateway_url')}: the local SMS sink is for development"
+                f"set {self.env_name('smpp_host')} (or {self.env_name('sms_gateway_url')}):"
+                " the local SMS sink is for development"
+            )
+        if self.smpp_host and not (self.smpp_system_id and self.smpp_password):
+            problems.append(
+                f"set {self.env_name('smpp_system_id')} and {self.env_name('smpp_password')}"
             )
         return problems

@@ -31,6 +31,11 @@ class SmsEncoding(StrEnum):
     GSM7 = "gsm0338"
     UCS2 = "ucs2"
 
+    @property
+    def metric(self) -> str:
+        """The encoding's name in metrics and usage figures."""
+        return "gsm7" if self is SmsEncoding.GSM7 else "ucs2"
+
 
 class MessageTooLongError(ValueError):
     """More than 255 segments: no phone can reassemble it."""

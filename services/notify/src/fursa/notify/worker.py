@@ -3,7 +3,8 @@
 It claims due deliveries, sends each lane's messages in a task of its own (a lane is a channel
 for guardians' messages, or one partner endpoint), records each outcome in a short transaction
 of its own and wakes up after every commit of the service or every ``poll_s`` at the latest.
-A send that does not finish within ``send_timeout_s`` counts as a failed attempt.
+A send that does not finish within ``send_timeout_s`` counts as a failed attempt. An SMPP link
+is bound while the worker runs; its delivery receipts update the deliveries they name.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from fursa.notify import deliveries
 from fursa.notify.channels import Channel, SendFailed
 from fursa.notify.deliveries import Claim
 from fursa.notify.domain import DeliveryStatus, RetryPolicy
+from fursa.notify.smpp import Receipt, SmppSms
 from fursa.shared.contracts import Channel as ChannelKind
 from fursa.shared.messaging.outbox import UnitOfWork
-from fursa.shared.metrics import record_delivery
+from fursa.shared.metrics import record_delivery, record_sms, record_sms_receipt
 from fursa.shared.telemetry import context_from_headers, tracer
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,10 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Claim and dispatch until stopped; then let the lanes finish what they hold."""
+        links = [c for c in self.channels.values() if isinstance(c, SmppSms)]
+        for link in links:
+            link.set_receipt_handler(self.receipt)
+            await link.start()
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
@@ -92,6 +98,8 @@ class DeliveryWorker:
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
         finally:
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+            for link in links:
+                await link.stop()
             if self.http is not None:
                 await self.http.aclose()
 
@@ -162,7 +170,7 @@ class DeliveryWorker:
         try:
             if channel is None:
                 raise SendFailed("channel_unavailable", permanent=True)
-            await asyncio.wait_for(channel.send(claim.message), timeout=self.send_timeout_s)
+            sent = await asyncio.wait_for(channel.send(claim.message), timeout=self.send_timeout_s)
         except SendFailed as failure:
             return await self._failed(claim, failure)
         except TimeoutError:
@@ -171,9 +179,28 @@ class DeliveryWorker:
             # Only the type is logged: a library's message could echo an address.
             log.warning("delivery %s: %s while sending", claim.delivery_id, type(exc).__name__)
             return await self._failed(claim, SendFailed("error"))
-        await deliveries.record_sent(self.uow, claim)
+        await deliveries.record_sent(self.uow, claim, sent)
         record_delivery(claim.channel.value, "sent")
+        if sent is not None:
+            record_sms(sent.encoding, sent.segments)
+            if isinstance(channel, SmppSms):
+                await channel.release(sent.references)
         return None
+
+    async def receipt(self, receipt: Receipt) -> None:
+        """Apply an SMSC's delivery receipt; one for an id notify never sent is logged."""
+        outcome = await deliveries.record_receipt(
+            self.uow,
+            smsc_message_id=receipt.smsc_message_id,
+            state=receipt.state,
+            policy=self.policy,
+            rng=self.rng,
+        )
+        record_sms_receipt(outcome.value)
+        if outcome is deliveries.ReceiptOutcome.UNKNOWN:
+            log.warning("sms receipt for unknown message id %s ignored", receipt.smsc_message_id)
+        elif outcome is deliveries.ReceiptOutcome.RETRIED:
+            self.wake()
 
     async def _failed(self, claim: Claim, failure: SendFailed) -> SendFailed:
         status = await deliveries.record_failure(self.uow, claim, failure, self.policy, self.rng)
