@@ -60,6 +60,20 @@ def test_a_birth_date_typed_with_day_and_month_swapped_is_within_tolerance() -> 
     assert score(a, far) == 0.0
 
 
+def test_two_massar_codes_are_two_pupils_whatever_their_names() -> None:
+    a = identity("يوسف", "الحسني", "Youssef", "El Hassani")
+    b = identity("يوسف", "الحسني", "Youcef", "Hassani")
+
+    assert score(a, b) > 0.9
+    assert (
+        score(
+            Identity(**{**a.__dict__, "massar_code": "J130045678"}),
+            Identity(**{**b.__dict__, "massar_code": "J130045679"}),
+        )
+        == 0.0
+    )
+
+
 def test_twins_with_look_alike_names_are_told_apart() -> None:
     hassan = identity("حسن", "بوزيد", "Hassan", "Bouzid", phone="+212612345678")
     houssine = identity("حسين", "بوزيد", "Houssine", "Bouzid", phone="+212612345678")

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fursa.enrollment.api import ROUTERS
 from fursa.enrollment.audit import AuditLog
 from fursa.enrollment.consumers import HANDLERS
+from fursa.enrollment.duplicate_reviews import DuplicateReviews
 from fursa.enrollment.learners import LearnerRecords
 from fursa.enrollment.models import KERNEL, EnrollmentModel
 from fursa.enrollment.reference import ReferenceData
@@ -39,6 +40,7 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
     app.state.reference = reference
     app.state.learners = LearnerRecords(runtime.uow)
     app.state.audit = AuditLog(runtime.uow)
+    app.state.duplicates = DuplicateReviews(runtime.uow)
     if settings.mode == "development":
         _seed_demo_data_on_startup(app, reference)
     return app

@@ -8,6 +8,7 @@ day and month swapped, a year off or only the year known. It warns; staff decide
 
 The rules, which the labelled pairs in ``tests/data/duplicate_pairs.csv`` measure:
 
+- Two different Massar codes are two pupils; the same code is the same one.
 - Records of different sexes are never the same person here (a wrong sex is corrected first).
 - A name in Arabic script is the stronger evidence: Moroccan civil records write it once, so
   two Arabic spellings that fold to the same letters (or a compound name and one of its parts)
@@ -122,8 +123,9 @@ def birth_similarity(a: date, b: date) -> float:
 
 def score(a: Identity, b: Identity) -> float:
     """How likely ``a`` and ``b`` are the same person, from 0 to 1."""
-    if a.massar_code and a.massar_code == b.massar_code:
-        return 1.0
+    if a.massar_code and b.massar_code:
+        # The Ministry gives each pupil one code: two codes are two pupils.
+        return 1.0 if a.massar_code == b.massar_code else 0.0
     if a.sex != b.sex:
         return 0.0
     birth = birth_similarity(a.birth_date, b.birth_date)

@@ -40,6 +40,7 @@ class RowOutcome:
     rule: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    possible_duplicates: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def import_rows(
@@ -81,5 +82,16 @@ async def import_rows(
                 outcomes.append(RowOutcome(row.line, "refused", rule=exc.rule, params=exc.params))
             else:
                 enrollment = view.enrollment
-                outcomes.append(RowOutcome(row.line, str(enrollment.status), enrollment.id))
+                warnings = [
+                    {"learner_id": found.learner_id, "score": found.score}
+                    for found in view.possible_duplicates
+                ]
+                outcomes.append(
+                    RowOutcome(
+                        row.line,
+                        str(enrollment.status),
+                        enrollment.id,
+                        possible_duplicates=warnings,
+                    )
+                )
     return outcomes

@@ -163,6 +163,9 @@ class Learner(EnrollmentModel, table=True):
     consent_recorded_by: str = Field(max_length=200)
     # The names normalised for a search by name (``names.search_key``): personal data too.
     search_key: str | None = Field(default=None, max_length=420)
+    # Staff confirmed this record is the same person as an earlier one: its enrolments moved
+    # there and this record is a tombstone (see ``duplicate_reviews``).
+    merged_into: str | None = Field(default=None, max_length=36)
     version: int = FIRST_VERSION
     erased_at: datetime | None = instant_field(default=None)
 
@@ -216,6 +219,25 @@ class ActiveIdentity(EnrollmentModel, table=True):
 
     key: str = Field(primary_key=True, max_length=80)
     enrollment_id: str = Field(foreign_key="enrollment.id", max_length=36, index=True)
+
+
+class DuplicateDecision(StrEnum):
+    SAME_PERSON = "same_person"
+    DIFFERENT = "different"
+
+
+class DuplicateReview(EnrollmentModel, table=True):
+    """A pair of records the possible-duplicate check found: ``learner_id`` (the later) may
+    be ``earlier_learner_id``. Open until staff decide; a pair is never found twice."""
+
+    learner_id: str = Field(foreign_key="learner.id", primary_key=True, max_length=36)
+    earlier_learner_id: str = Field(foreign_key="learner.id", primary_key=True, max_length=36)
+    association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
+    score: float
+    found_at: datetime = instant_field()
+    decision: DuplicateDecision | None = enum_field(DuplicateDecision, default=None, index=True)
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = instant_field(default=None)
 
 
 class ImportedRow(EnrollmentModel, table=True):

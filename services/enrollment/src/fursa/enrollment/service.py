@@ -12,18 +12,19 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, inspect
+from sqlalchemy import ColumnElement, delete, exists, func, inspect, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.enrollment import audit, domain, events, names, places
+from fursa.enrollment import audit, domain, duplicates, events, names, places
 from fursa.enrollment.domain import EnrollmentStatus, Refused, Summary
 from fursa.enrollment.eligibility import AgeBounds, SchoolLevel, check_eligibility
 from fursa.enrollment.models import (
     ActiveIdentity,
     Center,
+    DuplicateReview,
     Enrollment,
     Learner,
     PartnershipAgreement,
@@ -145,12 +146,21 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class PossibleDuplicate:
+    """An earlier record the learner may be (see ``duplicates``), and how likely."""
+
+    learner_id: str
+    score: float
+
+
+@dataclass(frozen=True)
 class EnrollmentView:
     """An enrollment with its history of transfers and, while waitlisted, its position."""
 
     enrollment: Enrollment
     transfers: Sequence[Transfer]
     position: int | None
+    possible_duplicates: Sequence[PossibleDuplicate] = ()
 
 
 def identity_keys(learner: Learner) -> list[str]:
@@ -239,6 +249,72 @@ def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) 
     return learner
 
 
+def identity_of(learner: Learner) -> duplicates.Identity:
+    assert learner.birth_date is not None
+    return duplicates.Identity(
+        first_name_ar=learner.first_name_ar or "",
+        last_name_ar=learner.last_name_ar or "",
+        first_name_latin=learner.first_name_latin or "",
+        last_name_latin=learner.last_name_latin or "",
+        birth_date=learner.birth_date,
+        sex=str(learner.sex),
+        guardian_phone=learner.guardian_phone,
+        massar_code=learner.massar_code,
+    )
+
+
+async def find_possible_duplicates(
+    session: AsyncSession, learner: Learner
+) -> list[PossibleDuplicate]:
+    """Score ``learner`` (just written) against the association's other records and queue
+    each possible duplicate; the earlier records it may be, best first."""
+    assert learner.birth_date is not None
+    tolerance = timedelta(days=duplicates.BIRTH_TOLERANCE_DAYS)
+    reviewed = select(DuplicateReview.learner_id).where(
+        or_(
+            (col(DuplicateReview.learner_id) == learner.id)
+            & (col(DuplicateReview.earlier_learner_id) == col(Learner.id)),
+            (col(DuplicateReview.earlier_learner_id) == learner.id)
+            & (col(DuplicateReview.learner_id) == col(Learner.id)),
+        )
+    )
+    candidates = (
+        (
+            await session.execute(
+                select(Learner).where(
+                    col(Learner.association_id) == learner.association_id,
+                    col(Learner.id) != learner.id,
+                    col(Learner.sex) == learner.sex,
+                    col(Learner.erased_at).is_(None),
+                    col(Learner.merged_into).is_(None),
+                    col(Learner.birth_date).between(
+                        learner.birth_date - tolerance, learner.birth_date + tolerance
+                    ),
+                    ~exists(reviewed),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    me = identity_of(learner)
+    found = []
+    for other in candidates:
+        score = duplicates.score(me, identity_of(other))
+        if score >= duplicates.THRESHOLD:
+            found.append(PossibleDuplicate(other.id, score))
+            session.add(
+                DuplicateReview(
+                    learner_id=learner.id,
+                    earlier_learner_id=other.id,
+                    association_id=learner.association_id,
+                    score=score,
+                    found_at=utcnow(),
+                )
+            )
+    return sorted(found, key=lambda duplicate: -duplicate.score)
+
+
 class EnrollmentService:
     """Enrolls learners and follows their enrollments to the end.
 
@@ -312,6 +388,7 @@ class EnrollmentService:
         session.add(enrollment)
         await session.flush()
         await hold_identity(session, learner, enrollment.id)
+        possible_duplicates = await find_possible_duplicates(session, learner)
         if referral is not None:
             referral.enrollment_id = enrollment.id
             session.add(referral)
@@ -338,7 +415,7 @@ class EnrollmentService:
             learner_id=learner.id,
             details={"center_id": center.id, "pathway": placement.pathway, "position": position},
         )
-        return EnrollmentView(enrollment, [], position)
+        return EnrollmentView(enrollment, [], position, possible_duplicates)
 
     async def _referral(
         self, session: AsyncSession, referral_id: str, center: Center, bounds: AgeBounds

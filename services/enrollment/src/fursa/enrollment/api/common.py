@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.enrollment.audit import AuditLog
 from fursa.enrollment.domain import Refused
+from fursa.enrollment.duplicate_reviews import DuplicateReviews
 from fursa.enrollment.eligibility import SchoolLevel
 from fursa.enrollment.learners import LearnerRecords
 from fursa.enrollment.reference import ReferenceData
@@ -89,6 +90,15 @@ problems.register_messages(
         "transfer_to_same_center": {
             "fr": "Le transfert doit se faire vers un autre centre.",
             "ar": "يجب أن يكون التحويل إلى مركز آخر.",
+        },
+        "duplicate_already_decided": {
+            "fr": "Ce doublon possible a déjà été tranché ({decision}).",
+            "ar": "سبق البت في هذا التكرار المحتمل ({decision}).",
+        },
+        "merge_needs_one_active_enrollment": {
+            "fr": "Fusion impossible : les deux fiches ont une inscription active ; clore "
+            "l'une d'elles d'abord.",
+            "ar": "الدمج غير ممكن: للملفين تسجيل نشط؛ يجب إغلاق أحدهما أولا.",
         },
         "learner_erased": {
             "fr": "Les données de cet apprenant ont été effacées.",
@@ -210,7 +220,14 @@ def _audit(request: Request) -> AuditLog:
     return service
 
 
+def _duplicates(request: Request) -> DuplicateReviews:
+    service = _state(request, "duplicates")
+    assert isinstance(service, DuplicateReviews)
+    return service
+
+
 Enrollments = Annotated[EnrollmentService, Depends(_enrollments)]
+Duplicates = Annotated[DuplicateReviews, Depends(_duplicates)]
 References = Annotated[ReferenceData, Depends(_reference)]
 Learners = Annotated[LearnerRecords, Depends(_learners)]
 AuditTrail = Annotated[AuditLog, Depends(_audit)]

@@ -57,6 +57,13 @@ class TransferPublic(BaseModel):
         return cls.model_validate(transfer, from_attributes=True)
 
 
+class PossibleDuplicatePublic(BaseModel):
+    """An earlier learner this one may be: a warning, queued for staff to review."""
+
+    learner_id: str
+    score: float
+
+
 class EnrollmentPublic(BaseModel):
     """An enrollment, without the learner's or the guardian's personal data."""
 
@@ -75,6 +82,7 @@ class EnrollmentPublic(BaseModel):
     withdrawal_reason: WithdrawalReason | None
     referral_id: str | None
     transfers: list[TransferPublic] = []
+    possible_duplicates: list[PossibleDuplicatePublic] = []
 
     @classmethod
     def of(cls, enrollment: Enrollment) -> EnrollmentPublic:
@@ -99,6 +107,10 @@ class EnrollmentPublic(BaseModel):
         public = cls.of(view.enrollment)
         public.waitlist_position = view.position
         public.transfers = [TransferPublic.of(transfer) for transfer in view.transfers]
+        public.possible_duplicates = [
+            PossibleDuplicatePublic(learner_id=found.learner_id, score=found.score)
+            for found in view.possible_duplicates
+        ]
         return public
 
 

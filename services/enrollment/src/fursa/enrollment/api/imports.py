@@ -119,6 +119,7 @@ class RowResult(BaseModel):
     rule: str | None = None
     params: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
+    possible_duplicates: list[dict[str, Any]] = []
 
 
 class ImportResult(BaseModel):

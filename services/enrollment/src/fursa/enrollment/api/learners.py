@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fursa.enrollment.api.common import (
     Admin,
     AuditTrail,
+    Duplicates,
     Id,
     Learners,
     MassarCode,
@@ -23,8 +24,10 @@ from fursa.enrollment.api.common import (
     refused,
 )
 from fursa.enrollment.domain import EnrollmentStatus, Refused
+from fursa.enrollment.duplicate_reviews import ReviewNotFound
 from fursa.enrollment.eligibility import SchoolLevel
 from fursa.enrollment.learners import LearnerFound, LearnerNotFound, LearnerSearch, LearnerView
+from fursa.enrollment.models import DuplicateDecision, DuplicateReview
 from fursa.shared.auth import Staff
 from fursa.shared.contracts import Language, Pathway, Sex
 from fursa.shared.contracts.common import SchoolYear
@@ -224,6 +227,29 @@ class LearnerList(BaseModel):
     offset: int
 
 
+class DuplicateReviewPublic(BaseModel):
+    """A pair the possible-duplicate check found: ``learner_id`` may be the earlier
+    ``earlier_learner_id``."""
+
+    learner_id: str
+    earlier_learner_id: str
+    score: float
+    found_at: datetime
+    decision: DuplicateDecision | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, review: DuplicateReview) -> DuplicateReviewPublic:
+        return cls.model_validate(review, from_attributes=True)
+
+
+class DuplicateDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    same_person: bool
+
+
 # The audit log's ids are an INTEGER column: 32 bits on PostgreSQL (64 on SQLite). A larger
 # ``after_id`` can name no entry, and PostgreSQL would refuse to compare with it.
 AUDIT_ID_MAX = 2**31 - 1
@@ -283,6 +309,42 @@ async def find_learners(
         limit=limit,
         offset=offset,
     )
+
+
+# Declared before /learners/{learner_id}, which would otherwise match "duplicates".
+@router.get("/learners/duplicates")
+async def possible_duplicates(
+    principal: Staff,
+    reviews: Duplicates,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+) -> list[DuplicateReviewPublic]:
+    """The possible duplicates waiting for a decision, among the learners the caller sees,
+    most likely first."""
+    found = await reviews.open(scope=principal, limit=limit, offset=offset)
+    return [DuplicateReviewPublic.of(review) for review in found]
+
+
+@router.post("/learners/{learner_id}/duplicates/{earlier_learner_id}")
+async def decide_duplicate(
+    learner_id: Id,
+    earlier_learner_id: Id,
+    body: DuplicateDecisionIn,
+    principal: Writer,
+    reviews: Duplicates,
+) -> DuplicateReviewPublic:
+    """Staff's decision on a possible duplicate: *different* (never found again) or *same
+    person* (the later record merges into the earlier: its enrolments move there and its
+    personal data is emptied)."""
+    try:
+        review = await reviews.decide(
+            learner_id, earlier_learner_id, same_person=body.same_person, scope=principal
+        )
+    except ReviewNotFound:
+        raise Problem.not_found() from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return DuplicateReviewPublic.of(review)
 
 
 @router.get("/learners/{learner_id}")

@@ -2,7 +2,8 @@
 
 Learners get the normalised key a search by name looks into, filled here for the rows written
 before (with today's normalisation: a change of ``names`` that changes keys needs a new
-migration that fills them again).
+migration that fills them again), and ``merged_into`` for a record merged into an earlier one;
+the possible-duplicate review queue gets its table.
 
 Revision ID: e479fbffd497
 Revises: f2622a6bbd4c
@@ -25,6 +26,32 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("learner", schema=None) as batch_op:
         batch_op.add_column(sa.Column("search_key", sa.String(length=420), nullable=True))
+        batch_op.add_column(sa.Column("merged_into", sa.String(length=36), nullable=True))
+
+    op.create_table(
+        "duplicatereview",
+        sa.Column("learner_id", sa.String(length=36), nullable=False),
+        sa.Column("earlier_learner_id", sa.String(length=36), nullable=False),
+        sa.Column("association_id", sa.String(length=36), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "decision",
+            sa.Enum(
+                "same_person", "different", name="duplicatedecision", native_enum=False, length=32
+            ),
+            nullable=True,
+        ),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["association_id"], ["association.id"]),
+        sa.ForeignKeyConstraint(["earlier_learner_id"], ["learner.id"]),
+        sa.ForeignKeyConstraint(["learner_id"], ["learner.id"]),
+        sa.PrimaryKeyConstraint("learner_id", "earlier_learner_id"),
+    )
+    with op.batch_alter_table("duplicatereview", schema=None) as batch_op:
+        batch_op.create_index("ix_duplicatereview_association_id", ["association_id"])
+        batch_op.create_index("ix_duplicatereview_decision", ["decision"])
 
     learner = sa.table(
         "learner",
@@ -53,5 +80,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("duplicatereview")
     with op.batch_alter_table("learner", schema=None) as batch_op:
+        batch_op.drop_column("merged_into")
         batch_op.drop_column("search_key")
