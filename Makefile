@@ -29,6 +29,8 @@ test: $(VENV)/.synced system-deps lint typecheck generated manifests pytest
 # Node.js and npm (the Node.js tools' runtime) only when no npm is on the PATH: NodeSource's
 # nodejs package carries its own npm, which Debian's npm package would conflict with.
 SYSTEM_PACKAGES := fonts-hosny-amiri fonts-noto-core poppler-utils chromium
+# The SMSC side of notify's SMPP tests: node-smpp's server, locked in its package-lock.json.
+SMSC := services/notify/tests/smsc
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -39,6 +41,7 @@ system-deps:
 	fi
 	@command -v npm >/dev/null || { echo "installing nodejs npm"; apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@test -d $(SMSC)/node_modules/smpp || npm ci --prefix $(SMSC) --no-audit --no-fund --silent
 
 # The Node.js tools the tests use (the standard AsyncAPI parser), exactly as package-lock.json
 # pins them; Node.js and npm come with system-deps. None of them needs an install script.
