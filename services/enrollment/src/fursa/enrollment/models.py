@@ -70,6 +70,9 @@ class Center(EnrollmentModel, table=True):
     province_code: str = Field(max_length=16)
     region_code: str = Field(max_length=16)
     association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
+    # Where it stands (WGS 84), when known: waiting learners are offered the nearest places.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class CenterCapacity(EnrollmentModel, table=True):
