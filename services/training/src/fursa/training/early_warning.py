@@ -43,11 +43,13 @@ class EarlyWarning:
     def signal(self, recent: Sequence[bool], *, at_risk: bool) -> Signal:
         """What the latest attendance means for a learner who is (or is not) at risk now.
 
-        ``recent`` is the learner's presence at their sessions, most recent first.
+        ``recent`` is the learner's presence at their sessions that count (an excused absence
+        does not), most recent first.
         """
         rate = self.window_rate(recent)
         if rate is None:
-            return Signal.NONE
+            # Too few sessions count to judge: after excusing absences, an episode ends.
+            return Signal.EPISODE_ENDS if at_risk else Signal.NONE
         if not at_risk and rate < self.threshold:
             return Signal.EPISODE_STARTS
         # Compared with a tolerance: 0.6 + 0.1 is 0.7000000000000001 in binary floating point.
