@@ -24,8 +24,11 @@ from fursa.notify.domain import RetryPolicy
 from fursa.notify.models import SmsSegment
 from fursa.notify.smpp import Receipt, SmppAccount, SmppSms
 from fursa.notify.worker import DeliveryWorker
+from fursa.shared.auth import Role
+from fursa.shared.clock import utcnow
 from fursa.shared.contracts import NotificationFailed, NotificationSent
 from fursa.shared.natsserver import free_port
+from fursa.shared.testing.builders import learner_enrolled
 from fursa.shared.testing.kernel import wait_until
 
 SMSC_DIR = Path(__file__).with_name("smsc")
@@ -301,3 +304,33 @@ def _run(worker: DeliveryWorker) -> asyncio.Task[None]:
 async def _stop(worker: DeliveryWorker, running: asyncio.Task[None]) -> None:
     worker.stop()
     await running
+
+
+async def test_sms_usage_per_association_and_month_over_http(
+    client: Any, headers_for: Any, journey: Any, publish_event: Any
+) -> None:
+    """The development platform's SMS sink counts too: messages and segments per association
+    for the month, only the caller's association for its staff."""
+    await publish_event(journey.enrolled(1))
+    await publish_event(journey.enrolled(3))
+    month = utcnow().strftime("%Y-%m")
+    admin = headers_for(Role.ADMIN)
+
+    async def counted() -> bool:
+        answer = await client.get("/deliveries/sms-usage", params={"month": month}, headers=admin)
+        return bool(sum(row["messages"] for row in answer.json()) == 2)
+
+    await wait_until(counted, timeout_s=20)
+    rows = (
+        await client.get("/deliveries/sms-usage", params={"month": month}, headers=admin)
+    ).json()
+    associations = {learner_enrolled(n).association_id for n in (1, 3)}
+    assert {row["association_id"] for row in rows} == associations
+    # Arabic (learner 1) runs to several UCS-2 segments; each message costs at least one.
+    assert sum(row["segments"] for row in rows) > sum(row["messages"] for row in rows) == 2
+    staff = headers_for(Role.ASSOCIATION_STAFF, association_id="another-association")
+    mine = await client.get("/deliveries/sms-usage", params={"month": month}, headers=staff)
+    assert mine.json() == []
+    bad = await client.get("/deliveries/sms-usage", params={"month": "2026-13"}, headers=admin)
+    assert bad.status_code == 422
+    assert "month" in bad.text

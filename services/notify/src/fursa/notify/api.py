@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from fursa.notify import associations, delivery_log, partners
+from fursa.notify import associations, delivery_log, partners, sms_usage
 from fursa.notify.deliveries import NotResendableError
 from fursa.notify.domain import DeliveryStatus
 from fursa.notify.models import Delivery, Partner, PartnerEndpoint
@@ -140,6 +140,30 @@ async def summary(
         db, viewer=viewer, recipient_kind=recipient_kind, cause_type=cause_type
     )
     return DeliverySummaryPublic(**{status.value: n for status, n in counts.items()})
+
+
+class SmsUsagePublic(BaseModel):
+    """One association's SMS in a month: messages accepted by the SMSC and the segments they
+    cost (each segment is billed)."""
+
+    association_id: str | None
+    messages: int
+    segments: int
+
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+@deliveries_router.get("/sms-usage")
+async def sms_usage_of_month(
+    db: DatabaseDep,
+    viewer: Staff,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM (UTC)")],
+) -> list[SmsUsagePublic]:
+    """SMS volume and segments per association in ``month`` (associations the caller sees)."""
+    year, number = (int(part) for part in month.split("-"))
+    found = await sms_usage.usage(db, year=year, month=number, viewer=viewer)
+    return [SmsUsagePublic(**vars(row)) for row in found]
 
 
 @deliveries_router.post("/{delivery_id}/resend", status_code=202)

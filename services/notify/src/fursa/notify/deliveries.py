@@ -300,9 +300,8 @@ async def record_sent(uow: UnitOfWork, claim: Claim, cost: Sent | None = None) -
 
 
 async def _keep_segments(tx: Transaction, claim: Claim, sent: Sent, at: datetime) -> None:
-    """One row per segment the SMSC accepted, counted for the learner's association."""
-    if not sent.references:
-        return
+    """One row per segment the SMSC (or gateway) accepted, counted for the learner's
+    association; a gateway that names no segment gets ids of notify's own."""
     row = (
         await tx.session.execute(
             select(Delivery.attempts, Contact.association_id)
@@ -313,7 +312,10 @@ async def _keep_segments(tx: Transaction, claim: Claim, sent: Sent, at: datetime
     if row is None:
         return
     attempts, association_id = row
-    for number, reference in enumerate(sent.references, start=1):
+    references = sent.references or tuple(
+        f"{claim.delivery_id}:{attempts + 1}:{number}" for number in range(1, sent.segments + 1)
+    )
+    for number, reference in enumerate(references, start=1):
         tx.session.add(
             SmsSegment(
                 smsc_message_id=reference,
