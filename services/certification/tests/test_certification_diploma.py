@@ -1,11 +1,14 @@
 """The diploma PDF read back with poppler's pdftotext: both scripts extractable, everything a
-diploma must print, a cohort as one printable PDF, rendered once then cached; on SQLite and
-on PostgreSQL."""
+diploma must print, its words agreed with the document and the holder, the region's
+signatory, a cohort as one printable PDF that lists what it left out, rendered once then
+cached; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,7 +20,7 @@ from fastapi import FastAPI
 from fursa.certification import service
 from fursa.certification.models import Certificate, Completion, DiplomaPdf
 from fursa.shared.auth import Role
-from fursa.shared.contracts import LearnerErased, Pathway
+from fursa.shared.contracts import LearnerErased, Pathway, Sex
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 
 AuthHeaders = Callable[..., dict[str, str]]
@@ -32,15 +35,23 @@ def pdf_tool(name: str) -> str:
     return path
 
 
-def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+# The embedding marks pdftotext puts around right-to-left runs.
+_BIDI_MARKS = dict.fromkeys(range(0x202A, 0x202F))
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, *, layout: bool = False) -> str:
+    """The PDF's text, in reading order (`layout`: as placed on the page), as a reader
+    searches it: without bidi marks, a vowel mark joined to its letter, in NFC."""
     source = tmp_path / "diploma.pdf"
     source.write_bytes(pdf)
-    return subprocess.run(
-        [pdf_tool("pdftotext"), "-layout", str(source), "-"],
+    text = subprocess.run(
+        [pdf_tool("pdftotext"), *(["-layout"] if layout else []), str(source), "-"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    text = re.sub(r" (?=[\u064b-\u0652])", "", text.translate(_BIDI_MARKS))
+    return unicodedata.normalize("NFC", text)
 
 
 def pdf_pages(pdf: bytes, tmp_path: Path) -> int:
@@ -53,16 +64,32 @@ def pdf_pages(pdf: bytes, tmp_path: Path) -> int:
     return int(pages)
 
 
-async def certify(app: FastAPI, n: int, *, workshops: str = '["tailoring"]') -> Certificate:
+async def certify(
+    app: FastAPI,
+    n: int,
+    *,
+    workshops: str = '["tailoring"]',
+    pathway: Pathway = Pathway.VOCATIONAL_TRAINING,
+    **pii: object,
+) -> Certificate:
+    """Learner n of the Al-Nasr center, certified; `pii` replaces parts of the learner's."""
     runtime = app.state.runtime
-    enrolled = learner_enrolled(n).model_copy(update={"center_name": "Centre Al-Nasr"})
+    enrolled = learner_enrolled(n)
+    enrolled = enrolled.model_copy(
+        update={
+            "center_name": "Centre Al-Nasr",
+            "center_name_ar": "مركز النصر",
+            "pathway": pathway,
+            "pii": enrolled.pii.model_copy(update=pii),
+        }
+    )
     async with runtime.uow.begin() as tx:
         await service.learner_enrolled(tx, enrolled=enrolled)
         tx.session.add(
             Completion(
                 enrollment_id=enrolled.enrollment_id,
                 training_id=uuid_of("training", n),
-                pathway=Pathway.VOCATIONAL_TRAINING.value,
+                pathway=pathway.value,
                 workshops=workshops,
                 completed_on=date(2026, 6, 26),
                 state="issued",
@@ -72,7 +99,7 @@ async def certify(app: FastAPI, n: int, *, workshops: str = '["tailoring"]') -> 
         certificate = await service.issue_certificate(
             tx,
             enrollment_id=enrolled.enrollment_id,
-            pathway=Pathway.VOCATIONAL_TRAINING,
+            pathway=pathway,
             issuer=app.state.issuer,
             issued_on=date(2026, 6, 30),
         )
@@ -83,7 +110,7 @@ async def certify(app: FastAPI, n: int, *, workshops: str = '["tailoring"]') -> 
 async def test_diploma_prints_both_scripts_and_everything_it_must(
     app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    certificate = await certify(app, 1)
+    certificate = await certify(app, 1, birth_place_ar="مراكش", birth_place_fr="Marrakech")
     response = await client.get(f"/certificates/{certificate.number}/diploma.pdf")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -99,19 +126,135 @@ async def test_diploma_prints_both_scripts_and_everything_it_must(
         "التكوين المهني",
         "Couture",
         "الخياطة",
-        # Center, region, dates, number and signatory.
+        # Center (each language's name), region, dates, number and signatory.
         "Centre Al-Nasr",
+        "مركز النصر",
         "Marrakech-Safi",
         "مراكش آسفي",
+        "née le 2 mars 2011 à Marrakech",
+        "المزدادة بتاريخ",
+        "بمراكش",
         "26 juin 2026",
         "30 juin 2026",
         "يونيو",
         certificate.number,
-        "Coordinateur régional de l'Entraide Nationale",
+        "Le Coordinateur régional de l'Entraide Nationale",
         "المنسق الجهوي للتعاون الوطني",
+        "Signature et cachet",
+        "التوقيع والخاتم",
+        # Under the QR code: what it is for, and where to check by number.
+        "Pour vérifier ce document, scannez le code",
+        "للتحقق من صحة هذه الوثيقة",
+        f"https://verify.fursa.test/verify/{certificate.number}",
     ]:
         assert expected in text, expected
-    assert "2011" not in text  # the birth date is never printed
+    # The Arabic column names the center in Arabic: its French name is printed once.
+    assert text.count("Centre Al-Nasr") == 1
+
+
+@pytest.mark.parametrize(
+    ("sex", "agreed", "not_printed"),
+    [
+        (Sex.FEMALE, ["أنهت التكوين", "المزدادة بتاريخ", "née le"], ["أنهى", "né le"]),
+        (Sex.MALE, ["أنهى التكوين", "المزداد بتاريخ", "né le"], ["أنهت", "المزدادة", "née le"]),
+    ],
+)
+async def test_a_diplomas_words_agree_with_the_holders_sex(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tmp_path: Path,
+    sex: Sex,
+    agreed: list[str],
+    not_printed: list[str],
+) -> None:
+    certificate = await certify(app, 1, sex=sex)
+    text = pdf_text(
+        (await client.get(f"/certificates/{certificate.number}/diploma.pdf")).content, tmp_path
+    )
+    # The diploma (دبلوم, diplôme) is masculine whoever holds it.
+    for expected in [*agreed, "يُمنح إلى", "سُلِّم بتاريخ", "décerné à", "Délivré le"]:
+        assert unicodedata.normalize("NFC", expected) in text, expected
+    for wrong in [*not_printed, "décernée", "تُمنح", "(e)", "(ة)"]:
+        assert wrong not in text, wrong
+
+
+async def test_an_attestation_is_feminine_in_both_languages(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    certificate = await certify(
+        app, 2, workshops="[]", pathway=Pathway.SCHOOL_REINTEGRATION, sex=Sex.MALE
+    )
+    text = pdf_text(
+        (await client.get(f"/certificates/{certificate.number}/diploma.pdf")).content, tmp_path
+    )
+    for expected in ["شهادة إتمام التكوين", "تُمنح إلى", "سُلِّمت بتاريخ", "أنهى التكوين"]:
+        assert unicodedata.normalize("NFC", expected) in text, expected
+    for expected in ["Attestation de réussite", "décernée à", "Délivrée le", "né le"]:
+        assert expected in text, expected
+
+
+async def test_a_very_long_name_still_prints_on_one_page(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    certificate = await certify(
+        app,
+        1,
+        first_name_ar="فاطمة الزهراء",
+        last_name_ar="بن عبد الرحمان الإدريسي الحسني",
+        first_name_latin="Fatima-Zahra",
+        last_name_latin="Ben Abderrahmane El Idrissi El Hassani",
+        birth_place_ar="سيدي بنور",
+        birth_place_fr="Sidi Bennour",
+    )
+    pdf = (await client.get(f"/certificates/{certificate.number}/diploma.pdf")).content
+    assert pdf_pages(pdf, tmp_path) == 1
+    text = pdf_text(pdf, tmp_path)
+    assert "Fatima-Zahra Ben Abderrahmane El Idrissi" in text
+    assert "الإدريسي الحسني" in text
+
+
+async def test_the_regions_signatory_signs_the_diplomas_issued_after_it_is_set(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path, headers_for: AuthHeaders
+) -> None:
+    before = await certify(app, 1)
+    signatory = {
+        "name_ar": "محمد العلوي",
+        "name_fr": "Mohamed Alaoui",
+        "title_ar": "المنسق الجهوي للتعاون الوطني",
+        "title_fr": "Coordinateur régional de l'Entraide Nationale",
+    }
+    officer = headers_for(Role.ENTRAIDE_OFFICER, region_code="07")
+    other_region = headers_for(Role.ENTRAIDE_OFFICER, region_code="06")
+    educator = headers_for(Role.EDUCATOR, center_id=CENTER)
+
+    put = await client.put("/signatories/07", json=signatory, headers=officer)
+    elsewhere = await client.put("/signatories/07", json=signatory, headers=other_region)
+    by_educator = await client.put("/signatories/07", json=signatory, headers=educator)
+    swapped = await client.put(
+        "/signatories/07", json={**signatory, "name_ar": "Mohamed Alaoui"}, headers=officer
+    )
+
+    assert put.status_code == 200, put.text
+    assert put.json()["name_fr"] == "Mohamed Alaoui"
+    assert elsewhere.status_code == 404
+    assert by_educator.status_code == 403
+    assert swapped.status_code == 422
+    assert [error["field"] for error in swapped.json()["errors"]] == ["name_ar"]
+    listed = await client.get("/signatories", headers=officer)
+    assert [s["region_code"] for s in listed.json()] == ["07"]
+    assert (await client.get("/signatories", headers=other_region)).json() == []
+
+    after = await certify(app, 2)
+    text = pdf_text(
+        (await client.get(f"/certificates/{after.number}/diploma.pdf")).content, tmp_path
+    )
+    for expected in ["Mohamed Alaoui", "محمد العلوي", "Coordinateur régional", "جهة مراكش آسفي"]:
+        assert expected in text, expected
+    # A certificate keeps the signatory of the day it was issued.
+    earlier = pdf_text(
+        (await client.get(f"/certificates/{before.number}/diploma.pdf")).content, tmp_path
+    )
+    assert "Mohamed Alaoui" not in earlier
 
 
 async def test_diploma_is_rendered_once_then_served_from_the_cache(
@@ -195,3 +338,47 @@ async def test_a_diploma_outside_the_callers_scope_is_not_found(
     partner = headers_for(Role.PARTNER, partner_id="p-1")
     response = await client.get(f"/certificates/{certificate.number}/diploma.pdf", headers=partner)
     assert response.status_code == 403
+
+
+async def test_a_cohorts_pdf_lists_the_certificates_it_leaves_out_and_why(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path, headers_for: AuthHeaders
+) -> None:
+    revoked, printed, erased = [await certify(app, n) for n in (1, 2, 3)]
+    officer = headers_for(Role.ENTRAIDE_OFFICER, region_code="07")
+    await client.post(
+        f"/certificates/{revoked.number}/revocation", json={"reason": "fraud"}, headers=officer
+    )
+    reissued = (
+        await client.post(f"/certificates/{revoked.number}/reissue", headers=officer)
+    ).json()
+    runtime = app.state.runtime
+    async with runtime.uow.begin() as tx:
+        await service.learner_erased(
+            tx,
+            erased=LearnerErased(
+                learner_id=erased.learner_id,
+                enrollment_ids=[erased.enrollment_id],
+                erased_at=datetime(2026, 7, 1, tzinfo=UTC),
+            ),
+            tables=runtime.tables,
+        )
+
+    response = await client.get(
+        f"/cohorts/{CENTER}/diplomas.pdf", headers=headers_for(Role.EDUCATOR, center_id=CENTER)
+    )
+
+    assert response.status_code == 200
+    # Two diplomas (the re-issued one and learner 2's), then the page of what was left out.
+    assert pdf_pages(response.content, tmp_path) == 3
+    text = pdf_text(response.content, tmp_path, layout=True)
+    lines = text.splitlines()
+    [revoked_line] = [line for line in lines if revoked.number in line and "révoqué" in line]
+    # (A table row mixing both directions: pdftotext mirrors its brackets, so words apart.)
+    for expected in ["révoqué", "fraude", f"remplacé par le n° {reissued['number']}", "ملغاة"]:
+        assert expected in revoked_line, expected
+    assert "غش" in revoked_line
+    [erased_line] = [line for line in lines if erased.number in line and "effacées" in line]
+    assert "données personnelles du titulaire effacées" in erased_line
+    assert "المعطيات الشخصية لصاحب الشهادة" in erased_line
+    assert "Certificats imprimés : 2 — Certificats non imprimés : 2" in text
+    assert printed.number in text

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from fursa.certification import service
-from fursa.certification.domain import CertificateStatus, CertificationRuleError
-from fursa.certification.models import Certificate
+from fursa.certification import diplomas, service, signatories
+from fursa.certification.domain import Bilingual, CertificateStatus, CertificationRuleError
+from fursa.certification.models import Certificate, Signatory
 from fursa.certification.service import Issuer, NotFoundError
+from fursa.certification.signatories import RegionNotFound
 from fursa.shared.auth import Principal, Role, Staff, allow, programme_staff
 from fursa.shared.contracts import CertificateKind, Pathway, RevocationReason
 from fursa.shared.contracts.common import UUID_PATTERN, SchoolYear
@@ -202,7 +203,7 @@ async def diploma(
 ) -> Response:
     """The bilingual diploma to print (rendered on first demand, then cached)."""
     with _as_problems():
-        pdf = await service.diploma_pdf(
+        pdf = await diplomas.diploma_pdf(
             db, number=number, viewer=viewer, public_base_url=issuer.public_base_url
         )
     return Response(
@@ -291,9 +292,10 @@ async def cohort_diplomas(
     center_id: CenterId,
     school_year: Annotated[str | None, Query(pattern=r"^[0-9]{4}/[0-9]{4}$")] = None,
 ) -> Response:
-    """A center's active diplomas as one printable PDF (a page each), e.g. for a ceremony."""
+    """A center's active diplomas as one printable PDF (a page each), e.g. for a ceremony;
+    a last page lists the cohort's certificates left out (revoked, or erased) and why."""
     with _as_problems():
-        pdf = await service.cohort_pdf(
+        pdf = await diplomas.cohort_pdf(
             db,
             center_id=center_id,
             school_year=school_year,
@@ -301,3 +303,63 @@ async def cohort_diplomas(
             public_base_url=issuer.public_base_url,
         )
     return Response(pdf, media_type=PDF)
+
+
+# Holding an Arabic letter catches the French text typed into the Arabic field.
+ArabicText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"[\u0621-\u064a]")]
+FrenchText = Annotated[str, Field(min_length=1, max_length=200)]
+RegionCode = Annotated[str, Path(pattern=r"^(0[1-9]|1[0-2])$", description="e.g. `07`")]
+
+
+class SignatoryIn(BaseModel):
+    """Who signs a region's diplomas, as printed: the name, and the title without the region
+    (the diploma prints the region under it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_ar: Annotated[ArabicText, Field(examples=["محمد العلوي"])]
+    name_fr: Annotated[FrenchText, Field(examples=["Mohamed Alaoui"])]
+    title_ar: Annotated[ArabicText, Field(examples=["المنسق الجهوي للتعاون الوطني"])]
+    title_fr: Annotated[
+        FrenchText, Field(examples=["Coordinateur régional de l'Entraide Nationale"])
+    ]
+
+
+class SignatoryPublic(SignatoryIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    region_code: str
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, signatory: Signatory) -> SignatoryPublic:
+        return cls.model_validate(signatory)
+
+
+signatory_routes = APIRouter(prefix="/signatories", tags=["signatories"], responses=_errors)  # type: ignore[arg-type]
+
+
+@signatory_routes.get("")
+async def list_signatories(db: DatabaseDep, officer: Officer) -> list[SignatoryPublic]:
+    """Who signs the diplomas of the regions the officer may see."""
+    return [SignatoryPublic.of(s) for s in await signatories.signatories(db, viewer=officer)]
+
+
+@signatory_routes.put("/{region_code}")
+async def set_signatory(
+    request: Request, officer: Officer, region_code: RegionCode, body: SignatoryIn
+) -> SignatoryPublic:
+    """Set who signs the region's diplomas: printed on every certificate issued from now on
+    (those already issued keep theirs). An officer sets their own region's."""
+    try:
+        signatory = await signatories.set_signatory(
+            request.app.state.runtime.uow,
+            region_code=region_code,
+            name=Bilingual(body.name_ar, body.name_fr),
+            title=Bilingual(body.title_ar, body.title_fr),
+            by=officer,
+        )
+    except RegionNotFound:
+        raise Problem.not_found() from None
+    return SignatoryPublic.of(signatory)

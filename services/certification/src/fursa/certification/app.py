@@ -52,6 +52,7 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
             api.router,
             api.approvals,
             api.cohorts,
+            api.signatory_routes,
             verification.pages,
             verification.verify,
             verification.router,

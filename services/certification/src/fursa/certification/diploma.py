@@ -14,9 +14,10 @@ from datetime import date
 
 import segno
 
-from fursa.certification import domain
+from fursa.certification import domain, wording
 from fursa.certification.domain import Bilingual
 from fursa.certification.templating import templates
+from fursa.shared.contracts import CertificateKind, Sex
 
 # WeasyPrint logs each rendering step (and its stylesheets at import) at INFO: keep warnings.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -53,11 +54,24 @@ _MONTHS_FR = (
 
 
 def long_date(day: date) -> Bilingual:
-    """A date spelled out in both languages (`30 يونيو 2026` / `30 juin 2026`)."""
+    """A date spelled out in both languages (`30 يونيو 2026` / `30 juin 2026`); the template
+    keeps it on one line, so that a wrapped line never leaves the year alone."""
     return Bilingual(
         f"{day.day} {_MONTHS_AR[day.month - 1]} {day.year}",
         f"{day.day} {_MONTHS_FR[day.month - 1]} {day.year}",
     )
+
+
+# Beyond this many letters a name prints smaller, so that it keeps to one or two lines.
+LONG_NAME = 28
+
+
+@dataclass(frozen=True)
+class BirthPlace:
+    """Where the holder was born, in each language when known."""
+
+    ar: str | None = None
+    fr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,24 +79,43 @@ class Diploma:
     """Everything one diploma prints."""
 
     number: str
-    kind: Bilingual
+    kind: CertificateKind
     pathway: Bilingual
     workshops: Sequence[Bilingual]
-    holder_ar: str
-    holder_latin: str
-    center_name: str
+    holder: Bilingual  # the full name in Arabic, and in Latin script
+    sex: Sex | None
+    birth_date: date | None
+    birth_place: BirthPlace
+    center: Bilingual
     region: Bilingual
     school_year: str
     completed_on: date
     issued_on: date
     signatory_name: Bilingual
     signatory_title: Bilingual
-    holder_url: str
+    holder_url: str  # the QR code's target (with the token that shows the holder's name)
+    verification_url: str  # printed under the QR code, for checking by number
+
+    @property
+    def title(self) -> Bilingual:
+        return domain.KINDS[self.kind]
+
+    @property
+    def words(self) -> wording.DiplomaWording:
+        return wording.diploma_wording(self.kind, self.sex, workshops=len(self.workshops))
+
+    @property
+    def long_name(self) -> bool:
+        return max(len(self.holder.ar), len(self.holder.fr)) > LONG_NAME
 
     @property
     def qr_code(self) -> str:
         """The QR code of the holder's verification page, as an SVG data URI."""
         return str(segno.make(self.holder_url, error="m").svg_data_uri(scale=4, border=2))
+
+    @property
+    def born(self) -> Bilingual | None:
+        return long_date(self.birth_date) if self.birth_date else None
 
     @property
     def completed(self) -> Bilingual:
@@ -93,14 +126,23 @@ class Diploma:
         return long_date(self.issued_on)
 
 
-def render_pdf(diplomas: Sequence[Diploma]) -> bytes:
-    """One PDF with a page per diploma (a single diploma, or a cohort's for printing)."""
+@dataclass(frozen=True)
+class Omission:
+    """A certificate of a cohort that its PDF leaves out, and why."""
+
+    number: str
+    reason: Bilingual
+
+
+def render_pdf(diplomas: Sequence[Diploma], omitted: Sequence[Omission] = ()) -> bytes:
+    """One PDF with a page per diploma (a single diploma, or a cohort's for printing), and a
+    last page listing the certificates left out, when there are any."""
     # Imported on first use: loading WeasyPrint (Pango, fonts) costs the service's start a
     # second, and most replicas never print.
     from weasyprint import HTML
 
     html = templates.get_template("diploma.html").render(
-        diplomas=diplomas, programme=domain.PROGRAMME
+        diplomas=diplomas, omitted=omitted, words=wording
     )
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf

@@ -39,6 +39,13 @@ class LearnerCopy(Base, table=True):
     association_id: str = Field(max_length=36)
     center_id: str = Field(max_length=36)
     center_name: str | None = Field(default=None, max_length=200)
+    center_name_ar: str | None = Field(default=None, max_length=200)
+    # What the diploma says of the holder besides the names (its words agree with the sex);
+    # personal data too, emptied with the names. Copies made before they were carried lack them.
+    sex: str | None = Field(default=None, max_length=10)
+    birth_date: date | None = None
+    birth_place_ar: str | None = Field(default=None, max_length=100)
+    birth_place_fr: str | None = Field(default=None, max_length=100)
     region_code: str = Field(max_length=16)
     province_code: str = Field(max_length=16)
     pathway: str = Field(max_length=40)
@@ -137,6 +144,21 @@ class DiplomaPdf(Base, table=True):
     certificate_id: str = Field(primary_key=True, foreign_key="certificate.id", max_length=36)
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     rendered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class Signatory(Base, table=True):
+    """Who signs a region's diplomas (Entraide Nationale's regional coordinator), by name and
+    title in both languages. Each certificate keeps the signatory of its day."""
+
+    __tablename__ = "signatory"
+
+    region_code: str = Field(primary_key=True, max_length=16)
+    name_ar: str = Field(max_length=200)
+    name_fr: str = Field(max_length=200)
+    title_ar: str = Field(max_length=200)
+    title_fr: str = Field(max_length=200)
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_by: str = Field(max_length=200)
 
 
 class NumberCounter(Base, table=True):

@@ -12,7 +12,6 @@ certificate of an enrollment (a partial unique index) should two transactions st
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import secrets
@@ -33,7 +32,6 @@ from fursa.certification.credentials import (
     sign_credential,
     sign_status_list,
 )
-from fursa.certification.diploma import Diploma, render_pdf
 from fursa.certification.domain import (
     Bilingual,
     CertificateStatus,
@@ -51,6 +49,7 @@ from fursa.certification.models import (
     StatusIndexCounter,
     StatusList,
 )
+from fursa.certification.signatories import signatory_of
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import (
@@ -86,7 +85,8 @@ class NotFoundError(LookupError):
 
 @dataclass(frozen=True)
 class Issuer:
-    """Who issues and signs: the keys, the public address and the signatory printed."""
+    """Who issues and signs: the keys, the public address, and the signatory printed where
+    the region has none of its own (see `signatories`)."""
 
     keys: IssuerKeys
     public_base_url: str
@@ -112,15 +112,29 @@ class PendingApproval:
     completed_on: date
 
 
-_NAME_COLUMNS = ("first_name_ar", "last_name_ar", "first_name_latin", "last_name_latin")
+# What a diploma prints of the holder: personal data, emptied by an erasure.
+_PERSONAL_COLUMNS = (
+    "first_name_ar",
+    "last_name_ar",
+    "first_name_latin",
+    "last_name_latin",
+    "sex",
+    "birth_date",
+    "birth_place_ar",
+    "birth_place_fr",
+)
 
 
-def _names(pii: LearnerPII) -> dict[str, str]:
+def _personal(pii: LearnerPII) -> dict[str, object]:
     return {
         "first_name_ar": pii.first_name_ar,
         "last_name_ar": pii.last_name_ar,
         "first_name_latin": pii.first_name_latin,
         "last_name_latin": pii.last_name_latin,
+        "sex": pii.sex.value,
+        "birth_date": pii.birth_date,
+        "birth_place_ar": pii.birth_place_ar,
+        "birth_place_fr": pii.birth_place_fr,
     }
 
 
@@ -131,18 +145,19 @@ async def _is_erased(session: AsyncSession, learner_id: str) -> bool:
 async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> None:
     """Keep (create or refresh) the copy of what a diploma shows of an enrolled learner.
 
-    An erased learner's names are never stored again, whatever event brings them back.
+    An erased learner's personal data is never stored again, whatever event brings it back.
     """
-    names: dict[str, str | None] = dict(_names(enrolled.pii))
+    personal = _personal(enrolled.pii)
     if await _is_erased(tx.session, enrolled.learner_id):
-        names = dict.fromkeys(names)
+        personal = dict.fromkeys(personal)
     values = {
         "enrollment_id": enrolled.enrollment_id,
         "learner_id": enrolled.learner_id,
-        **names,
+        **personal,
         "association_id": enrolled.association_id,
         "center_id": enrolled.center_id,
         "center_name": enrolled.center_name,
+        "center_name_ar": enrolled.center_name_ar,
         "region_code": enrolled.region_code,
         "province_code": enrolled.province_code,
         "pathway": enrolled.pathway.value,
@@ -153,12 +168,12 @@ async def learner_enrolled(tx: Transaction, *, enrolled: LearnerEnrolled) -> Non
 
 
 async def learner_updated(tx: Transaction, *, updated: LearnerUpdated) -> None:
-    """Apply a correction of the learner's names to every enrollment's copy; diplomas already
-    rendered are dropped so that the next print shows the corrected names."""
+    """Apply a correction of what a diploma shows of the learner (names, sex, birth) to every
+    enrollment's copy; diplomas already rendered are dropped so that the next print shows it."""
     if await _is_erased(tx.session, updated.learner_id):
         return
     copies = col(LearnerCopy.learner_id) == updated.learner_id
-    await tx.session.execute(update(LearnerCopy).where(copies).values(_names(updated.pii)))
+    await tx.session.execute(update(LearnerCopy).where(copies).values(_personal(updated.pii)))
     await _drop_rendered_diplomas(tx.session, learner_id=updated.learner_id)
 
 
@@ -174,7 +189,7 @@ async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: Kern
             (col(LearnerCopy.learner_id) == erased.learner_id)
             | col(LearnerCopy.enrollment_id).in_(erased.enrollment_ids)
         )
-        .values(dict.fromkeys(_NAME_COLUMNS))
+        .values(dict.fromkeys(_PERSONAL_COLUMNS))
     )
     await _drop_rendered_diplomas(session, learner_id=erased.learner_id)
     dead_letter = tables.dead_letter
@@ -259,6 +274,11 @@ async def issue_certificate(
     kind = domain.kind_for(pathway)
     serial = await _next_serial(session, region_code=learner.region_code, year=issued_on.year)
     status_index = await _next_status_index(session, issued_at=issued_at)
+    signatory_name, signatory_title = await signatory_of(
+        session,
+        region_code=learner.region_code,
+        default=(issuer.signatory_name, issuer.signatory_title),
+    )
     certificate_id = str(uuid6.uuid7())
     number = domain.certificate_number(
         region_code=learner.region_code, year=issued_on.year, serial=serial
@@ -291,10 +311,10 @@ async def issue_certificate(
         status=CertificateStatus.ACTIVE.value,
         replaces=replaces.id if replaces else None,
         verification_token=domain.new_verification_token(),
-        signatory_name_ar=issuer.signatory_name.ar,
-        signatory_name_fr=issuer.signatory_name.fr,
-        signatory_title_ar=issuer.signatory_title.ar,
-        signatory_title_fr=issuer.signatory_title.fr,
+        signatory_name_ar=signatory_name.ar,
+        signatory_name_fr=signatory_name.fr,
+        signatory_title_ar=signatory_title.ar,
+        signatory_title_fr=signatory_title.fr,
         credential=credential,
         signing_key_id=issuer.keys.current_key_id,
         status_index=status_index,
@@ -649,96 +669,6 @@ async def _holder(session: AsyncSession, certificate: Certificate) -> Holder:
     )
 
 
-async def diploma_pdf(
-    db: Database, *, number: str, viewer: Principal, public_base_url: str
-) -> bytes:
-    """A certificate's diploma as PDF: rendered on first demand (in a worker thread, off the
-    issuance path), then served from the cache."""
-    async with db.read() as session:
-        certificate = (
-            await session.exec(select(Certificate).where(col(Certificate.number) == number))
-        ).first()
-        if certificate is None or not viewer.sees(**certificate.placement()):
-            raise NotFoundError(number)
-        if certificate.status != CertificateStatus.ACTIVE:
-            raise CertificationRuleError("certificate_revoked")
-        cached = await session.get(DiplomaPdf, certificate.id)
-        if cached is not None:
-            return cached.pdf
-        diploma = await _diploma(session, certificate, public_base_url)
-    pdf = await asyncio.to_thread(render_pdf, [diploma])
-    async with db.transaction() as session:
-        await _KEEP_PDF.execute(
-            session, certificate_id=certificate.id, pdf=pdf, rendered_at=utcnow()
-        )
-    return pdf
-
-
-async def cohort_pdf(
-    db: Database,
-    *,
-    center_id: str,
-    school_year: str | None,
-    viewer: Principal,
-    public_base_url: str,
-) -> bytes:
-    """The active diplomas of a center's cohort as one printable PDF (a page each, by number)."""
-    query = (
-        select(Certificate)
-        .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Certificate.enrollment_id))
-        .where(
-            col(Certificate.center_id) == center_id,
-            col(Certificate.status) == CertificateStatus.ACTIVE.value,
-            col(LearnerCopy.first_name_latin).is_not(None),
-            visible_to(viewer),
-        )
-        .order_by(col(Certificate.number))
-    )
-    if school_year is not None:
-        query = query.where(col(LearnerCopy.school_year) == school_year)
-    async with db.read() as session:
-        certificates = (await session.exec(query)).all()
-        if not certificates:
-            raise NotFoundError(center_id)
-        diplomas = [
-            await _diploma(session, certificate, public_base_url) for certificate in certificates
-        ]
-    return await asyncio.to_thread(render_pdf, diplomas)
-
-
-async def _diploma(
-    session: AsyncSession, certificate: Certificate, public_base_url: str
-) -> Diploma:
-    learner = await session.get(LearnerCopy, certificate.enrollment_id)
-    completion = await session.get(Completion, certificate.enrollment_id)
-    assert learner is not None, "a certificate is issued only to a known learner"
-    name_ar = _full_name(learner.first_name_ar, learner.last_name_ar)
-    name_latin = _full_name(learner.first_name_latin, learner.last_name_latin)
-    if name_ar is None or name_latin is None:
-        raise CertificationRuleError("personal_data_erased")
-    return Diploma(
-        number=certificate.number,
-        kind=domain.KINDS[CertificateKind(certificate.kind)],
-        pathway=domain.PATHWAYS[Pathway(certificate.pathway)],
-        workshops=[
-            domain.workshop_name(code)
-            for code in (json.loads(completion.workshops) if completion else [])
-        ],
-        holder_ar=name_ar,
-        holder_latin=name_latin,
-        center_name=learner.center_name or "—",
-        region=domain.region_name(certificate.region_code),
-        school_year=learner.school_year,
-        completed_on=completion.completed_on if completion else certificate.issued_on,
-        issued_on=certificate.issued_on,
-        signatory_name=Bilingual(certificate.signatory_name_ar, certificate.signatory_name_fr),
-        signatory_title=Bilingual(certificate.signatory_title_ar, certificate.signatory_title_fr),
-        holder_url=domain.holder_verification_url(
-            public_base_url, certificate.number, certificate.verification_token
-        ),
-    )
-
-
 async def _active_certificate(session: AsyncSession, *, enrollment_id: str) -> Certificate | None:
     result = await session.exec(
         select(Certificate).where(
@@ -872,9 +802,6 @@ _RECORD_COMPLETION = Upsert(
         .returning(col(Completion.enrollment_id))
     )
 )
-_KEEP_PDF = Upsert(
-    lambda insert: insert(DiplomaPdf).values(placeholders(DiplomaPdf)).on_conflict_do_nothing()
-)
 # The region and year's first number creates the row at 1; every later one increments it
 # under the row's lock (racing first inserts meet the unique key).
 _NEXT_SERIAL = Upsert(
@@ -887,7 +814,6 @@ _NEXT_SERIAL = Upsert(
         .returning(col(NumberCounter.last))
     )
 )
-
 # The first index creates the row at 0; every later one increments it under the row's lock.
 _NEXT_STATUS_INDEX = Upsert(
     lambda insert: (

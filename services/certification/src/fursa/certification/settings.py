@@ -27,11 +27,12 @@ class CertificationSettings(ServiceSettings):
     signing_keys: SecretStr | None = None
     # Development only: where the generated development key is kept between runs.
     signing_keys_file: Path = Path("var/certification-signing-keys.json")
-    # Who signs the diplomas, as printed on them (the regional coordinator of Entraide Nationale).
-    signatory_name_ar: str = "المنسق الجهوي"
-    signatory_name_fr: str = "Le coordinateur régional"
+    # Who signs the diplomas of a region that has no signatory of its own (`PUT /signatories`):
+    # the title printed, and the name (empty: a line for the name to be written by hand).
+    signatory_name_ar: str = ""
+    signatory_name_fr: str = ""
     signatory_title_ar: str = "المنسق الجهوي للتعاون الوطني"
-    signatory_title_fr: str = "Coordinateur régional de l'Entraide Nationale"
+    signatory_title_fr: str = "Le Coordinateur régional de l'Entraide Nationale"
     # Public verification requests allowed per client address (the `limits` notation), counted
     # apart: people's pages (one request a page; a mobile operator's address serves many
     # phones) and machines' JSON and credentials (a registrar's batch, which backs off on
