@@ -1,204 +1,309 @@
-"""N learners through the whole platform, beside raw JetStream in the same run.
+"""N learners through the whole platform, a fixed amount of work each, beside the same work
+done with the bare drivers in the same run.
 
-Starts the platform (nats-server with the project's settings, the four services as processes),
-enrolls N learners over HTTP, takes each class of open trainings through its sessions and
-assessments to completion (``complete_trainings``), and waits for every certificate. Then, on
-the same nats-server, raw nats-py JetStream: publish 5,000 messages of the same size
-(pipelined, every PubAck awaited) while a pull consumer fetches and acks them, three rounds,
-the median round as the baseline.
+The platform (nats-server with the project's settings, the four services forked by the
+launcher, SQLite or PostgreSQL) takes N learners from enrolment to the messages about their
+certificates:
 
-Latency is enrollment committed → certificate committed, from the CloudEvents ``time`` of each
-learner's learner-enrolled and certificate-issued events (stamped inside the committing
-transaction). It includes the sessions, assessments and completion calls this benchmark makes
-as soon as a class of trainings is open; ``completion_to_certificate_*`` is the machine-only
-part.
+* **The work per learner is fixed**, whatever the machine's speed: enrolments over HTTP
+  (``POST /enrollments``, CONCURRENCY in flight, or open loop with ``--rate``); an educator
+  loop pages through the trainings opened since the last one it holds and, each time
+  ``--class-size`` of them are waiting (25, a center's real class; the last class takes the
+  rest), takes exactly that class through its sessions and assessments to completion
+  (``fursa.cli.demo.complete_trainings``: one call per session and per assessment for the
+  whole class, then each training's completion).
+* **The run ends when the platform is done**: every certificate issued; every durable
+  consumer caught up; every service's outbox published (the partner feed included); notify's
+  summaries show no message pending to guardians or associations and a certificate message
+  sent to every consenting guardian. The CPU window — each process's user + system time from
+  ``/proc/<pid>/stat`` — runs from the first enrolment to that moment.
+* **The load generator is lean** (``bench/keepalive.py``, ~60 µs a request) and its CPU,
+  nats-server's and the SMTP sink's are reported apart from the services'.
+* **Counts**, per learner: HTTP calls by service, events published (stream message deltas),
+  deliveries pulled and acked (durable consumers' deltas), and per service the SQL statements
+  (reads, writes, other), rows written and transactions, counted by ``bench/sqlprobe`` (a
+  ``sitecustomize`` put on the services' path: no service code changes; it costs the services
+  a few µs per statement, included in their CPU).
+* **The same-work floor** (``bench/floor.py``): those counts done by raw nats-py on the same
+  nats-server and by ``sqlite3`` (or ``asyncpg``) with the same settings, in this process
+  after the run; its CPU per learner and the services' ratio to it.
 
-CPU per learner: each process's CPU time (user + system, from ``/proc``) over the drive, divided
-by the learners — the four services, nats-server and this process (the load generator) — beside
-what the 0.05 ratio target leaves per learner on this machine's cores at the measured raw rate.
+The last line is one JSON object with every figure.
 
-The last line is one JSON object: learners_per_s, p50_ms, p99_ms, raw_msgs_per_s, ratio,
-cpu_ms_per_learner, target_cpu_ms_per_learner.
-With ``--rate R`` the enrolments are offered open-loop at R per second (latency under a fixed
-load); without it, closed-loop at CONCURRENCY in flight (throughput).
-
-Usage: python bench/pipeline.py [--learners 2000] [--rate 20]
+Usage: python bench/pipeline.py [--learners 500] [--class-size 25] [--rate 20]
+       [--database sqlite|postgres]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
-from datetime import datetime
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import nats
+import uvloop
+from floor import SqlWork, broker_floor, postgres_floor, sqlite_floor
+from keepalive import KeepAlive  # bench/ is this script's directory
 from nats.js import JetStreamContext
+from prometheus_client.parser import text_string_to_metric_families
 
-from fursa.cli.demo import CLASS_SIZE, complete_trainings, enrollment_body
-from fursa.cli.platform import Platform
+from fursa.cli.demo import complete_trainings, consents, enrollment_body
+from fursa.cli.platform import SERVICES, Platform
 from fursa.shared.auth import dev_authorization
-from fursa.shared.messaging.streams import StreamSpec, Topology, provision
+from fursa.shared.messaging.streams import CERTIFICATE_ISSUED, STREAMS
 
-# Concurrent HTTP calls of each kind (enrolments, completions).
-CONCURRENCY = 32
-
-# The issue's pipeline target: learners/s ÷ raw JetStream msgs/s.
-TARGET_RATIO = 0.05
-
-
-async def drive(platform: Platform, learners: int, rate: float | None = None) -> float:
-    """Enroll everyone while taking each class of open trainings to completion; wait for
-    every certificate. Returns the seconds from the first enrolment to the last certificate.
-
-    Closed loop (``rate`` None): at most CONCURRENCY enrolments in flight. Open loop: enrolment
-    n starts at n / rate seconds whatever the platform's state, so a slow platform builds a
-    queue that shows in the latency instead of slowing the generator down."""
-    limits = httpx.Limits(max_connections=4 * CONCURRENCY + 4)
-    async with httpx.AsyncClient(timeout=120, headers=dev_authorization(), limits=limits) as http:
-
-        async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
-            # A pooled connection the server closed after its keep-alive timeout fails on
-            # reuse: try again.
-            for attempt in range(3):
-                try:
-                    response = await http.request(method, url, **kwargs)
-                except httpx.TransportError:
-                    if attempt == 2:
-                        raise
-                    continue
-                return response.raise_for_status()
-            raise AssertionError("unreachable")
-
-        center_id = (await call("GET", f"{platform.url('enrollment')}/centers")).json()[0]["id"]
-        started = time.perf_counter()
-        enrolling = asyncio.Semaphore(CONCURRENCY if rate is None else learners)
-        completing = asyncio.Semaphore(CONCURRENCY)
-
-        async def enroll(n: int) -> None:
-            if rate is not None:
-                await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
-            async with enrolling:
-                body = enrollment_body(n, center_id)
-                await call("POST", f"{platform.url('enrollment')}/enrollments", json=body)
-
-        async def completer() -> None:
-            # What an educator's screen does: list the trainings opened since the last one it
-            # holds and, once a class is full (or no one new arrived), take it through its
-            # sessions to completion.
-            seen = 0
-            last: str | None = None
-            waiting: list[dict[str, Any]] = []
-            tasks: list[asyncio.Task[int]] = []
-            while seen < learners:
-                params: dict[str, Any] = {"status": "open", "limit": 1000}
-                if last is not None:
-                    params["after"] = last
-                fresh = (
-                    await call("GET", f"{platform.url('training')}/trainings", params=params)
-                ).json()
-                if fresh:
-                    last = fresh[-1]["id"]
-                seen += len(fresh)
-                waiting += fresh
-                if waiting and (len(waiting) >= CLASS_SIZE or not fresh):
-                    tasks.append(asyncio.create_task(take(waiting)))
-                    waiting = []
-                if not fresh:
-                    await asyncio.sleep(0.05)
-            if waiting:
-                tasks.append(asyncio.create_task(take(waiting)))
-            await asyncio.gather(*tasks)
-
-        async def take(trainings: list[dict[str, Any]]) -> int:
-            return await complete_trainings(
-                http, platform.url("training"), trainings, limits=completing
-            )
-
-        await asyncio.gather(completer(), *(enroll(n) for n in range(learners)))
-        while True:
-            issued = (
-                await call("GET", f"{platform.url('certification')}/certificates/summary")
-            ).json()["issued"]
-            if issued >= learners:
-                return time.perf_counter() - started
-            await asyncio.sleep(0.05)
+# Enrolments in flight in the closed loop.
+CONCURRENCY = 16
+# Connections per service.
+CONNECTIONS = 16
+CLASS_SIZE = 25
+# Seconds of idle platform measured before the run: what the services cost doing nothing.
+IDLE_S = 3.0
+SETTLE_POLL_S = 0.5
+PG_ADMIN_URL = os.environ.get("FURSA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PROBE_DIR = Path(__file__).parent / "sqlprobe"
 
 
-async def event_times(js: JetStreamContext, stream: str, key: str) -> dict[str, datetime]:
-    """``data[key]`` → event time for every event in ``stream`` (an ephemeral consumer reads)."""
-    info = await js.stream_info(stream)
-    sub = await js.pull_subscribe(f"fursa.{stream.lower()}.>", stream=stream)
-    times: dict[str, datetime] = {}
-    remaining = info.state.messages
-    while remaining > 0:
-        for msg in await sub.fetch(min(500, remaining), timeout=10):
-            event = json.loads(msg.data)
-            times[event["data"][key]] = datetime.fromisoformat(event["time"])
-            remaining -= 1
-            await msg.ack()
-    await sub.unsubscribe()
-    return times
+class Clients:
+    """One keep-alive pool per service."""
+
+    def __init__(self, platform: Platform) -> None:
+        headers = dev_authorization()
+        self.of = {
+            name: KeepAlive(platform.url(name), headers, CONNECTIONS) for name in platform.ports
+        }
+
+    def calls(self) -> dict[str, int]:
+        return {name: client.calls for name, client in self.of.items()}
+
+    async def close(self) -> None:
+        for client in self.of.values():
+            await client.close()
 
 
-# The raw baseline: this many messages a round, the median of this many rounds. One short
-# round of N messages moved by a third from run to run, and the ratio with it.
-RAW_MESSAGES = 5_000
-RAW_ROUNDS = 3
+def training_request(client: KeepAlive, origin: str) -> Any:
+    """``complete_trainings``'s ``request(method, path, **kwargs)`` over the lean client."""
 
-
-async def raw_msgs_per_s(js: JetStreamContext, size: int) -> float:
-    """Raw nats-py JetStream msgs/s for messages of ``size`` bytes: the median round."""
-    rates = [
-        RAW_MESSAGES / await raw_jetstream(js, RAW_MESSAGES, size, round_=n)
-        for n in range(RAW_ROUNDS)
-    ]
-    return statistics.median(rates)
-
-
-async def raw_jetstream(js: JetStreamContext, count: int, size: int, *, round_: int) -> float:
-    """Raw nats-py publish + consume of ``count`` messages of ``size`` bytes, concurrently,
-    on a stream of the round's own; returns the seconds taken."""
-    stream, subjects = f"BENCHRAW{round_}", f"benchraw{round_}.>"
-    await provision(js, Topology(streams=[StreamSpec(stream, (subjects,))], consumers=[]))
-    payload = b"x" * size
-    sub = await js.pull_subscribe(subjects, durable=f"benchraw{round_}", stream=stream)
-
-    async def consume() -> None:
-        seen = 0
-        while seen < count:
-            try:
-                msgs = await sub.fetch(500, timeout=5)
-            except TimeoutError:
-                continue
-            for msg in msgs:
-                await msg.ack()
-            seen += len(msgs)
-
-    started = time.perf_counter()
-    consumer = asyncio.create_task(consume())
-    acks = [
-        await js.publish_async(
-            f"benchraw{round_}.m", payload, headers={"Nats-Msg-Id": f"raw-{round_}-{i}"}
+    async def request(
+        method: str, path: str, *, json: Any = None, params: Any = None
+    ) -> httpx.Response:
+        answer = await client.request(method, path, json, params=params)
+        return httpx.Response(
+            answer.status, content=answer.body, request=httpx.Request(method, origin + path)
         )
-        for i in range(count)
-    ]
-    await asyncio.gather(*acks)
-    await consumer
-    return time.perf_counter() - started
+
+    return request
 
 
-def percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+async def drive(
+    platform: Platform,
+    learners: int,
+    *,
+    class_size: int = CLASS_SIZE,
+    rate: float | None = None,
+    clients: Clients | None = None,
+) -> dict[str, Any]:
+    """Enroll ``learners`` while taking each full class to completion; returns when every
+    certificate is issued, with the educator's polls (how many, how many found nothing)."""
+    own = clients is None
+    clients = clients or Clients(platform)
+    enrollment, training = clients.of["enrollment"], clients.of["training"]
+    certification = clients.of["certification"]
+    request = training_request(training, platform.url("training"))
+    center_id = (await enrollment.request("GET", "/centers")).checked().json()[0]["id"]
+    polls = Counter[str]()
+    enrolled = 0
+    arrived = asyncio.Event()
+    started = time.perf_counter()
+    gate = asyncio.Semaphore(CONCURRENCY if rate is None else learners)
+
+    async def enroll(n: int) -> None:
+        nonlocal enrolled
+        if rate is not None:
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+        async with gate:
+            body = enrollment_body(n, center_id)
+            (await enrollment.request("POST", "/enrollments", body)).checked()
+        enrolled += 1
+        arrived.set()
+
+    async def take(trainings: list[dict[str, Any]]) -> None:
+        done = await complete_trainings(
+            cast(httpx.AsyncClient, None),  # unused: ``request`` makes every call
+            platform.url("training"),
+            trainings,
+            request=request,
+        )
+        if done != len(trainings):
+            raise RuntimeError(f"a class of {len(trainings)} completed only {done}")
+
+    async def educator() -> None:
+        # Lists the trainings opened since the last one it holds once a class's worth of
+        # enrolments has been answered (or all of them), and takes each full class.
+        seen, last = 0, None
+        waiting: list[dict[str, Any]] = []
+        classes: list[asyncio.Task[None]] = []
+        while seen < learners:
+            if enrolled - seen < class_size and enrolled < learners:
+                arrived.clear()
+                await arrived.wait()
+                continue
+            params: dict[str, Any] = {"status": "open", "limit": 1000}
+            if last is not None:
+                params["after"] = last
+            fresh = (await training.request("GET", "/trainings", params=params)).checked().json()
+            polls["polls"] += 1
+            if not fresh:
+                polls["empty"] += 1
+                await asyncio.sleep(0.1)
+                continue
+            last = fresh[-1]["id"]
+            seen += len(fresh)
+            waiting += fresh
+            while len(waiting) >= class_size or (waiting and seen >= learners):
+                classes.append(asyncio.create_task(take(waiting[:class_size])))
+                waiting = waiting[class_size:]
+        await asyncio.gather(*classes)
+
+    await asyncio.gather(educator(), *(enroll(n) for n in range(learners)))
+    while True:
+        summary = (await certification.request("GET", "/certificates/summary")).checked()
+        if summary.json()["issued"] >= learners:
+            break
+        await asyncio.sleep(SETTLE_POLL_S)
+    if own:
+        await clients.close()
+    return dict(polls)
+
+
+# ---- what the platform did: JetStream and the services' counters ----------------------------
+
+
+async def stream_states(js: JetStreamContext) -> dict[str, Any]:
+    """Messages and bytes per stream; delivered, acked and redelivered per durable consumer."""
+    states: dict[str, Any] = {"streams": {}, "consumers": {}}
+    for spec in STREAMS:
+        info = await js.stream_info(spec.name)
+        states["streams"][spec.name] = {
+            "messages": info.state.messages,
+            "last_seq": info.state.last_seq,
+        }
+        for consumer in await js.consumers_info(spec.name):
+            name = consumer.name
+            states["consumers"][name] = {
+                "delivered": consumer.delivered.consumer_seq if consumer.delivered else 0,
+                "acked": consumer.ack_floor.consumer_seq if consumer.ack_floor else 0,
+                "redelivered": consumer.num_redelivered or 0,
+                "pending": (consumer.num_pending or 0) + (consumer.num_ack_pending or 0),
+            }
+    return states
+
+
+async def mean_event_size(js: JetStreamContext, published: dict[str, int]) -> int:
+    """The mean size (data and headers) of the run's last events, weighted by stream."""
+    sizes: list[tuple[int, int]] = []
+    for stream, count in published.items():
+        if count <= 0:
+            continue
+        last = (await js.stream_info(stream)).state.last_seq
+        sample = [await js.get_msg(stream, seq) for seq in range(max(1, last - 9), last + 1)]
+        mean = statistics.fmean(
+            len(m.data or b"") + sum(len(k) + len(v) + 4 for k, v in (m.headers or {}).items())
+            for m in sample
+        )
+        sizes.append((count, round(mean)))
+    total = sum(count for count, _ in sizes)
+    return round(sum(count * size for count, size in sizes) / total) if total else 0
+
+
+async def sql_counters(clients: Clients) -> dict[str, dict[str, float]]:
+    """Each service's ``fursa_bench_sql_*`` counters from its /metrics (bench/sqlprobe)."""
+    counters: dict[str, dict[str, float]] = {}
+    for name, client in clients.of.items():
+        text = (await client.request("GET", "/metrics")).checked().body.decode()
+        mine: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name.startswith("fursa_bench_sql_") and sample.name.endswith("_total"):
+                    labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                    mine[f"{sample.name}{{{labels}}}"] = sample.value
+        counters[name] = mine
+    return counters
+
+
+def sql_work(before: dict[str, float], after: dict[str, float]) -> SqlWork:
+    def delta(key: str) -> int:
+        return round(after.get(key, 0.0) - before.get(key, 0.0))
+
+    def ended(wrote: str) -> int:
+        return sum(
+            delta(f"fursa_bench_sql_transactions_total{{end={end},wrote={wrote}}}")
+            for end in ("commit", "rollback")
+        )
+
+    reads = delta("fursa_bench_sql_statements_total{kind=read}")
+    in_writes = delta("fursa_bench_sql_reads_in_writes_total{}")
+    return SqlWork(
+        write_transactions=ended("yes"),
+        read_transactions=ended("no"),
+        reads_in_writes=in_writes,
+        reads_elsewhere=reads - in_writes,
+        writes=delta("fursa_bench_sql_statements_total{kind=write}"),
+        rows_written=delta("fursa_bench_sql_rows_written_total{}"),
+    )
+
+
+async def settle(clients: Clients, js: JetStreamContext, learners: int) -> None:
+    """Wait until the platform has nothing left to do for the run (see the module's doc)."""
+    notify = clients.of["notify"]
+    expected = sum(consents(n) for n in range(learners))
+
+    async def summary(**params: str) -> dict[str, int]:
+        answer = await notify.request("GET", "/deliveries/summary", params=params)
+        counts: dict[str, int] = answer.checked().json()
+        return counts
+
+    while True:
+        await asyncio.sleep(SETTLE_POLL_S)
+        first = await stream_states(js)
+        if any(c["pending"] for c in first["consumers"].values()):
+            continue
+        sent = await summary(recipient_kind="guardian", cause_type=CERTIFICATE_ISSUED)
+        if sent["sent"] + sent["failed"] < expected:
+            continue
+        if (await summary(recipient_kind="guardian"))["pending"]:
+            continue
+        if (await summary(recipient_kind="association"))["pending"]:
+            continue
+        if any(await outbox_unsent(clients)):
+            continue
+        again = await stream_states(js)
+        if again["streams"] == first["streams"] and not any(
+            c["pending"] for c in again["consumers"].values()
+        ):
+            return
+
+
+async def outbox_unsent(clients: Clients) -> list[float]:
+    unsent = []
+    for client in clients.of.values():
+        text = (await client.request("GET", "/metrics")).checked().body.decode()
+        for family in text_string_to_metric_families(text):
+            if family.name == "fursa_outbox_unsent":
+                unsent += [sample.value for sample in family.samples]
+    return unsent
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
@@ -213,81 +318,272 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     return seconds
 
 
-async def measure(platform: Platform, learners: int, rate: float | None) -> dict[str, Any]:
+def per_learner_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {name: round((after[name] - before[name]) / n * 1000, 2) for name in before}
+
+
+def process_ids(platform: Platform) -> dict[str, int]:
     assert platform.nats is not None
     assert platform.nats.process is not None
     pids = {name: process.pid for name, process in platform.processes.items()}
-    pids |= {"nats-server": platform.nats.process.pid, "load generator": os.getpid()}
-    cpu_before = cpu_seconds(pids)
-    elapsed = await drive(platform, learners, rate)
-    cpu_after = cpu_seconds(pids)
-    cpu_ms = {
-        name: round((cpu_after[name] - cpu_before[name]) / learners * 1000, 1) for name in pids
-    }
+    pids["nats-server"] = platform.nats.process.pid
+    if platform.smtp_sink is not None:
+        pids["smtp sink"] = platform.smtp_sink.pid
+    pids["load generator"] = os.getpid()
+    return pids
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+
+async def measure(
+    platform: Platform,
+    learners: int,
+    *,
+    class_size: int,
+    rate: float | None,
+    database_urls: dict[str, str] | None,
+    workdir: Path,
+) -> dict[str, Any]:
+    assert platform.nats is not None
+    clients = Clients(platform)
     nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
     try:
         js = nc.jetstream()
-        enrolled = await event_times(js, "ENROLLMENT", "enrollment_id")
-        completed = await event_times(js, "TRAINING", "enrollment_id")
-        certified = await event_times(js, "CERTIFICATION", "enrollment_id")
-        sample = await js.get_msg("ENROLLMENT", 1)
-        raw_per_s = await raw_msgs_per_s(js, len(sample.data or b""))
+        centers = (await clients.of["enrollment"].request("GET", "/centers")).checked().json()
+        (
+            await clients.of["notify"].request(
+                "PUT",
+                f"/associations/{centers[0]['association_id']}/contact",
+                {"email": "suivi@association-demo.ma", "preferred_language": "fr"},
+            )
+        ).checked()
+        pids = process_ids(platform)
+        idle_before = cpu_seconds(pids)
+        await asyncio.sleep(IDLE_S)
+        idle_after = cpu_seconds(pids)
+        idle = {
+            name: round((idle_after[name] - idle_before[name]) / IDLE_S * 1000, 1) for name in pids
+        }
+        streams_before = await stream_states(js)
+        sql_before = await sql_counters(clients)
+        calls_before = clients.calls()
+        wall = time.perf_counter()
+        cpu_before = cpu_seconds(pids)
+        polls = await drive(platform, learners, class_size=class_size, rate=rate, clients=clients)
+        calls_driven = clients.calls()
+        await settle(clients, js, learners)
+        cpu_after = cpu_seconds(pids)
+        wall = time.perf_counter() - wall
+        calls_after = clients.calls()
+        streams_after = await stream_states(js)
+        sql_after = await sql_counters(clients)
+        published = {
+            stream: streams_after["streams"][stream]["messages"] - state["messages"]
+            for stream, state in streams_before["streams"].items()
+        }
+        consumers = {
+            name: {
+                key: streams_after["consumers"][name][key] - state[key]
+                for key in ("delivered", "acked", "redelivered")
+            }
+            for name, state in streams_before["consumers"].items()
+        }
+        size = await mean_event_size(js, published)
     finally:
         await nc.close()
-    latencies = [
-        (certified[e] - enrolled[e]).total_seconds() * 1000 for e in certified if e in enrolled
-    ]
-    machine = [
-        (certified[e] - completed[e]).total_seconds() * 1000 for e in certified if e in completed
-    ]
-    learners_per_s = learners / elapsed
+        await clients.close()
+
+    cpu_ms = per_learner_ms(cpu_before, cpu_after, learners)
+    services_ms = round(sum(cpu_ms[name] for name in SERVICES), 2)
+    work = {name: sql_work(sql_before[name], sql_after[name]) for name in SERVICES}
+    events = sum(published.values())
+    deliveries = sum(c["delivered"] for c in consumers.values())
+    acks = sum(c["acked"] for c in consumers.values())
+
+    nats_before = cpu_seconds({"nats-server": pids["nats-server"]})
+    floor_s: dict[str, float] = {
+        "jetstream": await broker_floor(
+            platform.nats.url,
+            "admin",
+            platform.passwords["admin"],
+            published=events,
+            consumed=deliveries,
+            size=size,
+        )
+    }
+    nats_floor = cpu_seconds({"nats-server": pids["nats-server"]})
+    for name, service_work in work.items():
+        if database_urls is None:
+            floor_s[name] = sqlite_floor(workdir / f"floor-{name}.db", service_work)
+        else:
+            floor_s[name] = await postgres_floor(database_urls[name], service_work)
+    floor_ms = {name: round(s / learners * 1000, 2) for name, s in floor_s.items()}
+    floor_total = round(sum(floor_ms.values()), 2)
+
+    def each(value: float) -> float:
+        return round(value / learners, 2)
+
     return {
         "learners": learners,
-        "learners_per_s": round(learners_per_s, 1),
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p99_ms": round(percentile(latencies, 99), 1),
-        "completion_to_certificate_p50_ms": round(percentile(machine, 50), 1),
-        "completion_to_certificate_p99_ms": round(percentile(machine, 99), 1),
-        "raw_msgs_per_s": round(raw_per_s, 1),
-        "ratio": round(learners_per_s / raw_per_s, 4),
+        "class_size": class_size,
+        "database": "sqlite" if database_urls is None else "postgres",
         "offered_rate_per_s": rate,
-        "cpu_ms_per_learner": {**cpu_ms, "total": round(sum(cpu_ms.values()), 1)},
-        # All of this machine's cores, for the learners/s the target asks at this raw rate.
-        "target_cpu_ms_per_learner": round(
-            (os.cpu_count() or 1) * 1000 / (TARGET_RATIO * raw_per_s), 1
+        "wall_s": round(wall, 1),
+        "learners_per_s": round(learners / wall, 1),
+        "cpu_ms_per_learner": {**cpu_ms, "services": services_ms},
+        "idle_cpu_ms_per_s": idle,
+        "floor_cpu_ms_per_learner": {**floor_ms, "total": floor_total},
+        "floor_nats_server_ms_per_learner": round(
+            (nats_floor["nats-server"] - nats_before["nats-server"]) / learners * 1000, 2
         ),
+        "ratio": round(services_ms / floor_total, 1) if floor_total else None,
+        "per_learner": {
+            "http_calls": {
+                name: each(calls_driven[name] - calls_before[name]) for name in calls_before
+            },
+            "settle_http_calls": sum(calls_after[n] - calls_driven[n] for n in calls_after),
+            "educator_polls": polls,
+            "events_published": each(events),
+            "events_by_stream": {stream: each(n) for stream, n in published.items()},
+            "event_bytes": size,
+            "deliveries": each(deliveries),
+            "acks": each(acks),
+            "redeliveries": each(sum(c["redelivered"] for c in consumers.values())),
+            "sql": {
+                name: {
+                    "reads": each(w.reads_in_writes + w.reads_elsewhere),
+                    "writes": each(w.writes),
+                    "rows_written": each(w.rows_written),
+                    "write_transactions": each(w.write_transactions),
+                    "read_transactions": each(w.read_transactions),
+                    "other_statements": each(_delta(sql_before[name], sql_after[name], "other")),
+                }
+                for name, w in work.items()
+            },
+        },
     }
+
+
+def _delta(before: dict[str, float], after: dict[str, float], kind: str) -> float:
+    key = f"fursa_bench_sql_statements_total{{kind={kind}}}"
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+# ---- PostgreSQL: a database per service, made for the run and dropped after it ---------------
+
+
+@contextlib.asynccontextmanager
+async def _admin() -> AsyncIterator[Any]:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@contextlib.contextmanager
+def postgres_databases() -> Iterator[dict[str, str]]:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    names = {service: f"fursa_bench_{service}_{uuid.uuid4().hex[:8]}" for service in SERVICES}
+
+    async def run(statement: str) -> None:
+        async with _admin() as admin:
+            for name in names.values():
+                await admin.execute(statement.format(name=name))
+
+    asyncio.run(run("CREATE DATABASE {name}"))
+    try:
+        yield {service: f"{base}/{name}" for service, name in names.items()}
+    finally:
+        asyncio.run(run("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+# ---- output ----------------------------------------------------------------------------------
+
+
+def report(result: dict[str, Any]) -> None:
+    cpu, floor = result["cpu_ms_per_learner"], result["floor_cpu_ms_per_learner"]
+    counts = result["per_learner"]
+    mode = (
+        f"open loop at {result['offered_rate_per_s']}/s"
+        if result["offered_rate_per_s"]
+        else "closed loop"
+    )
+    print(
+        f"pipeline ({result['database']}, {mode}): {result['learners']} learners in classes of "
+        f"{result['class_size']}, {result['wall_s']} s ({result['learners_per_s']} learners/s)"
+    )
+    print(
+        "services' CPU per learner: "
+        + ", ".join(f"{name} {cpu[name]} ms" for name in SERVICES)
+        + f" | total {cpu['services']} ms"
+    )
+    print(
+        f"apart: load generator {cpu['load generator']} ms, nats-server {cpu['nats-server']} ms"
+        + (f", SMTP sink {cpu['smtp sink']} ms" if "smtp sink" in cpu else "")
+        + f" per learner; idle services' CPU ms/s: {result['idle_cpu_ms_per_s']}"
+    )
+    print(
+        "same-work floor per learner: "
+        + ", ".join(f"{name} {ms} ms" for name, ms in floor.items())
+        + f" (nats-server during the floor: {result['floor_nats_server_ms_per_learner']} ms)"
+    )
+    print(f"ratio services ÷ floor: {result['ratio']}")
+    http = counts["http_calls"]
+    print(
+        f"per learner: HTTP calls {round(sum(http.values()), 2)} {http}; events published "
+        f"{counts['events_published']} ({counts['event_bytes']} bytes); deliveries "
+        f"{counts['deliveries']}, acks {counts['acks']}, redeliveries {counts['redeliveries']}"
+    )
+    for name, sql in counts["sql"].items():
+        print(f"  SQL {name}: {sql}")
+    print(json.dumps(result))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--learners", type=int, default=2000)
+    parser.add_argument("--learners", type=int, default=500)
+    parser.add_argument("--class-size", type=int, default=CLASS_SIZE)
     parser.add_argument(
         "--rate", type=float, default=None, help="open loop: enrolments started per second"
     )
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        platform = Platform.on_free_ports(Path(workdir) / "var")
+    # The SQL probe, in every process the platform starts (see bench/sqlprobe).
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROBE_DIR), os.environ.get("PYTHONPATH")) if p
+    )
+    os.environ["FURSA_BENCH_SQL_PROBE"] = "1"
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        urls = stack.enter_context(postgres_databases()) if args.database == "postgres" else None
+        env = {f"FURSA_{s.upper()}_DATABASE_URL": url for s, url in (urls or {}).items()}
+        platform = Platform.on_free_ports(workdir / "var", **env)
         try:
             platform.start(timeout_s=180)
-            result = asyncio.run(measure(platform, args.learners, args.rate))
+            result = uvloop.run(
+                measure(
+                    platform,
+                    args.learners,
+                    class_size=args.class_size,
+                    rate=args.rate,
+                    database_urls=urls,
+                    workdir=workdir,
+                )
+            )
         finally:
             platform.stop()
-    mode = f"open loop at {args.rate}/s" if args.rate else "closed loop"
-    print(
-        f"pipeline ({mode}): {result['learners_per_s']} learners/s, enrollment→certificate "
-        f"p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms | raw JetStream publish+consume "
-        f"{result['raw_msgs_per_s']} msgs/s | ratio {result['ratio']}"
-    )
-    cpu = result["cpu_ms_per_learner"]
-    print(
-        "CPU per learner: "
-        + ", ".join(f"{name} {ms} ms" for name, ms in cpu.items())
-        + f" | the {TARGET_RATIO} ratio allows {result['target_cpu_ms_per_learner']} ms on "
-        f"{os.cpu_count()} cores at this raw rate"
-    )
-    print(json.dumps(result))
+    report(result)
+
+
+def percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
