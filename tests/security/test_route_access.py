@@ -69,6 +69,7 @@ EXTRA_IDS = {
     "endpoint_id": str(uuid.UUID(int=3)),
     "delivery_id": str(uuid.UUID(int=4)),
     "event_type": "fursa.partner.learner-enrolled.v1",
+    "earlier_learner_id": str(uuid.UUID(int=5)),
 }
 # The seeded learner's ids, which the demo association's own staff may read.
 ASSOCIATION_IDS = {"enrollment_id", "learner_id", "training_id", "number", "center_id"}

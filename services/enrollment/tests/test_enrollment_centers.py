@@ -40,10 +40,13 @@ async def test_development_seeds_the_demo_center_once(
         {
             "id": DEMO_CENTER_ID,
             "name": "Centre Al-Nasr",
+            "name_ar": "مركز النصر",
             "commune": "Gueliz",
             "province_code": "071",
             "region_code": "07",
             "association_id": DEMO_ASSOCIATION_ID,
+            "latitude": 31.6346,
+            "longitude": -8.0103,
         }
     ]
 

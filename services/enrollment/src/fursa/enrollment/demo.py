@@ -24,6 +24,8 @@ def demo_center() -> Center:
         province_code="071",
         region_code="07",
         association_id=DEMO_ASSOCIATION_ID,
+        latitude=31.6346,
+        longitude=-8.0103,
     )
 
 

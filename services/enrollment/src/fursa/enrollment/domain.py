@@ -73,6 +73,12 @@ class NotHoldingAPlace(EnrollmentError):  # noqa: N818 - a rule, named as such
     rule = "not_holding_a_place"
 
 
+class NotWaiting(EnrollmentError):  # noqa: N818 - a rule, named as such
+    """Only a learner on a waiting list takes a place offered at another center."""
+
+    rule = "not_waiting"
+
+
 class SameCenter(EnrollmentError):  # noqa: N818 - a rule, named as such
     """A transfer goes to another center."""
 
@@ -137,6 +143,21 @@ def transfer(enrollment: EnrollmentRecord, *, to_center_id: str) -> str:
         raise SameCenter("the enrollment is already in that center")
     left = enrollment.center_id
     enrollment.center_id = to_center_id
+    enrollment.version += 1
+    return left
+
+
+def take_place_elsewhere(enrollment: EnrollmentRecord, *, to_center_id: str, on: date) -> str:
+    """A waiting learner takes a place offered at another center (the same pathway and school
+    year): enrolled there at once, out of the line it waited in. Returns the center it left."""
+    if enrollment.status is not EnrollmentStatus.WAITLISTED:
+        raise NotWaiting(f"a place elsewhere is for a waitlisted learner, not {enrollment.status}")
+    if to_center_id == enrollment.center_id:
+        raise SameCenter("the learner already waits at that center")
+    left = enrollment.center_id
+    enrollment.center_id = to_center_id
+    enrollment.status = EnrollmentStatus.ENROLLED
+    enrollment.enrolled_on = on
     enrollment.version += 1
     return left
 

@@ -205,10 +205,12 @@ class ReferenceData:
         province_code: str,
         region_code: str,
         association_id: str,
+        latitude: float | None = None,
+        longitude: float | None = None,
         by: Principal,
     ) -> Center:
         """Open a center run by an association (administrators), named in French and in
-        Arabic."""
+        Arabic, located when its coordinates are known."""
         center = Center(
             id=str(uuid.uuid4()),
             name=name,
@@ -217,6 +219,8 @@ class ReferenceData:
             province_code=province_code,
             region_code=region_code,
             association_id=association_id,
+            latitude=latitude,
+            longitude=longitude,
         )
         async with self.uow.begin() as tx:
             if await tx.session.get(Association, association_id) is None:
@@ -251,6 +255,28 @@ class ReferenceData:
                 entity="center",
                 entity_id=center_id,
                 details={"from": before, "to": {"name": name, "name_ar": name_ar}},
+            )
+        return center
+
+    async def locate_center(
+        self, center_id: str, *, latitude: float, longitude: float, by: Principal
+    ) -> Center:
+        """Set where a center stands (administrators): waiting learners of its province are
+        offered the nearest places first."""
+        async with self.uow.begin() as tx:
+            center = await tx.session.get(Center, center_id)
+            if center is None:
+                raise CenterNotFound(center_id)
+            before = {"latitude": center.latitude, "longitude": center.longitude}
+            center.latitude, center.longitude = latitude, longitude
+            tx.session.add(center)
+            audit.record(
+                tx.session,
+                by,
+                "center.located",
+                entity="center",
+                entity_id=center_id,
+                details={"from": before, "to": {"latitude": latitude, "longitude": longitude}},
             )
         return center
 

@@ -10,7 +10,8 @@ from fursa.enrollment.api.imports import router as imports
 from fursa.enrollment.api.learners import router as learners
 from fursa.enrollment.api.reference import router as reference
 from fursa.enrollment.api.statistics import router as statistics
+from fursa.enrollment.api.waiting_lists import router as waiting_lists
 
-ROUTERS = (reference, enrollments, learners, imports, statistics)
+ROUTERS = (reference, enrollments, waiting_lists, learners, imports, statistics)
 
 __all__ = ["ROUTERS"]

@@ -87,6 +87,12 @@ problems.register_messages(
             "fr": "L'apprenant est sur liste d'attente : il n'occupe pas de place.",
             "ar": "المتعلم في لائحة الانتظار: لا يشغل مقعدا.",
         },
+        "not_waiting": {
+            "fr": "L'apprenant n'est pas sur liste d'attente : une place ailleurs ne se propose "
+            "qu'à un apprenant qui attend (un apprenant inscrit est transféré).",
+            "ar": "المتعلم ليس في لائحة الانتظار: لا يُقترح مقعد في مركز آخر إلا على متعلم "
+            "ينتظر (أما المسجَّل فيُحوَّل).",
+        },
         "transfer_to_same_center": {
             "fr": "Le transfert doit se faire vers un autre centre.",
             "ar": "يجب أن يكون التحويل إلى مركز آخر.",

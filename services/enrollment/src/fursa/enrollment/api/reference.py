@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from fursa.enrollment.api.common import Admin, Id, References, Writer, refused
 from fursa.enrollment.domain import Refused
@@ -87,11 +87,31 @@ class AssociationPublic(BaseModel):
         return cls.model_validate(association, from_attributes=True)
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS 84, decimal degrees")]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS 84, decimal degrees")]
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: Latitude
+    longitude: Longitude
+
+
 class CenterIn(NamesIn):
     commune: Annotated[str, Field(min_length=1, max_length=100)]
     province_code: AdminCode
     region_code: AdminCode
     association_id: Uuid
+    latitude: Latitude | None = None
+    longitude: Annotated[Longitude | None, Field(validate_default=True)] = None
+
+    @field_validator("longitude")
+    @classmethod
+    def located_by_both(cls, longitude: float | None, info: ValidationInfo) -> float | None:
+        if (info.data.get("latitude") is None) != (longitude is None):
+            raise ValueError("latitude and longitude go together: give both or neither")
+        return longitude
 
 
 class PlacesPublic(BaseModel):
@@ -110,6 +130,8 @@ class CenterPublic(BaseModel):
     province_code: str
     region_code: str
     association_id: str
+    latitude: float | None
+    longitude: float | None
 
     @classmethod
     def of(cls, center: Center) -> CenterPublic:
@@ -269,6 +291,21 @@ async def rename_center(
     try:
         center = await service.rename_center(
             center_id, name=body.name, name_ar=body.name_ar, by=principal
+        )
+    except CenterNotFound:
+        raise Problem.not_found() from None
+    return CenterPublic.of(center)
+
+
+@router.put("/centers/{center_id}/location")
+async def locate_center(
+    center_id: Id, body: LocationIn, principal: Admin, service: References
+) -> CenterPublic:
+    """Set where a center stands (administrators): learners waiting at the centers of its
+    province are offered its places nearest first."""
+    try:
+        center = await service.locate_center(
+            center_id, latitude=body.latitude, longitude=body.longitude, by=principal
         )
     except CenterNotFound:
         raise Problem.not_found() from None
