@@ -83,8 +83,9 @@ pytest: $(VENV)/.synced system-deps node_modules/.installed
 test-fast: $(VENV)/.synced
 	$(PYTEST) -m "not slow" shared/tests services
 
-# Sizes are knobs: make bench LEARNERS=2000 RATE=20 REQUESTS=2000 MARKS="10000 100000"
+# Sizes are knobs: make bench LEARNERS=2000 CLASS_SIZE=25 RATE=20 REQUESTS=2000 MARKS="10000 100000"
 LEARNERS ?= 2000
+CLASS_SIZE ?= 25
 RATE ?= 20
 REQUESTS ?= 2000
 MARKS ?= 10000 100000
@@ -94,8 +95,9 @@ bench: $(VENV)/.synced
 	$(RUN)/python bench/relay.py
 	$(RUN)/python bench/consumer.py
 	$(RUN)/python bench/upsert.py
-	$(RUN)/python bench/pipeline.py --learners $(LEARNERS)
-	$(RUN)/python bench/pipeline.py --learners $(LEARNERS) --rate $(RATE)
+	$(RUN)/python bench/pipeline.py --learners $(LEARNERS) --class-size $(CLASS_SIZE)
+	$(RUN)/python bench/pipeline.py --learners $(LEARNERS) --class-size $(CLASS_SIZE) --database postgres
+	$(RUN)/python bench/pipeline.py --learners $(LEARNERS) --class-size $(CLASS_SIZE) --rate $(RATE)
 	$(RUN)/python bench/api.py --requests $(REQUESTS)
 	$(RUN)/python bench/memory.py --marks $(MARKS)
 	$(RUN)/python bench/import.py --rows $(ROWS)

@@ -1,10 +1,13 @@
-"""The enrollment API (POST /enrollments) and the certificate lookup (GET /certificates/{number})
-beside a bare ASGI app answering the same routes, measured in the same run.
+"""The enrollment API (POST /enrollments, GET /enrollments/{id}) and the certificate lookup
+(GET /certificates/{number}) beside a bare ASGI app answering the same routes, same run.
 
-Starts the platform (nats-server and the four services as processes, SQLite), issues one
-certificate to have a number to look up, and the bare app (bench/bare_app.py) under the same
-uvicorn flags. Each route is then called N times, CONCURRENCY at a time, from one httpx client;
-requests/s and p50/p99 latency are printed for the service and the baseline.
+Starts the platform (nats-server and the four services as processes, SQLite), takes one learner
+to a certificate to have an enrollment and a number to look up, and the bare app
+(bench/bare_app.py) under the same uvicorn flags; its GET /enrollments/{id} answers the very
+bytes the enrollment service answered. Each route is then called N times, CONCURRENCY at a time,
+from the lean keep-alive client (bench/keepalive.py): requests/s, p50/p99 latency and the
+server's CPU per request (user + system from /proc, over the calls) for the service and the
+baseline, and their ratio.
 
 The last line is one JSON object. Usage: python bench/api.py [--requests 2000]
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +28,9 @@ from typing import Any
 
 import httpx
 import nats
-from pipeline import drive, percentile  # bench/ is this script's directory
+import uvloop
+from keepalive import KeepAlive
+from pipeline import cpu_seconds, drive, percentile  # bench/ is this script's directory
 
 from fursa.cli.demo import enrollment_body
 from fursa.cli.platform import Platform
@@ -34,32 +40,36 @@ from fursa.shared.natsserver import free_port
 CONCURRENCY = 32
 
 
-async def load(method: str, url: str, requests: int, body: Any = None) -> dict[str, float]:
-    """``requests`` calls, CONCURRENCY in flight; requests/s and latency percentiles."""
-    limits = httpx.Limits(max_connections=CONCURRENCY)
+async def load(
+    origin: str, method: str, path: str, requests: int, pid: int, body: Any = None
+) -> dict[str, float]:
+    """``requests`` calls, CONCURRENCY in flight: requests/s, latency percentiles and the CPU
+    per request of the process ``pid`` that answers them."""
+    client = KeepAlive(origin, dev_authorization(), CONCURRENCY)
     latencies: list[float] = []
-    async with httpx.AsyncClient(timeout=60, headers=dev_authorization(), limits=limits) as http:
-        gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def one(n: int) -> None:
-            payload = body(n) if callable(body) else body
-            async with gate:
-                started = time.perf_counter()
-                response = await http.request(method, url, json=payload)
-                latencies.append((time.perf_counter() - started) * 1000)
-            response.raise_for_status()
-
+    async def one(n: int) -> None:
+        payload = body(n) if callable(body) else body
         started = time.perf_counter()
-        await asyncio.gather(*(one(n) for n in range(requests)))
-        elapsed = time.perf_counter() - started
+        answer = await client.request(method, path, payload)
+        latencies.append((time.perf_counter() - started) * 1000)
+        answer.checked()
+
+    cpu = cpu_seconds({"server": pid})["server"]
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(requests)))
+    elapsed = time.perf_counter() - started
+    cpu = cpu_seconds({"server": pid})["server"] - cpu
+    await client.close()
     return {
         "per_s": round(requests / elapsed, 1),
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
+        "cpu_us_per_request": round(cpu / requests * 1e6),
     }
 
 
-def start_bare_app(port: int, logs: Path) -> subprocess.Popen[bytes]:
+def start_bare_app(port: int, logs: Path, enrollment: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -78,6 +88,7 @@ def start_bare_app(port: int, logs: Path) -> subprocess.Popen[bytes]:
         ],
         stdout=logs.open("ab"),
         stderr=subprocess.STDOUT,
+        env={**os.environ, "FURSA_BENCH_ENROLLMENT_JSON": str(enrollment)},
     )
     deadline = time.monotonic() + 60
     while True:
@@ -90,38 +101,56 @@ def start_bare_app(port: int, logs: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
 
 
-async def certificate_number(platform: Platform) -> str:
+async def first_learner(platform: Platform) -> tuple[str, str]:
+    """One learner taken to a certificate: their enrollment id and certificate number."""
     await drive(platform, 1)
     assert platform.nats is not None
     nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
     try:
-        message = await nc.jetstream().get_msg("CERTIFICATION", 1)
-        number: str = json.loads(message.data or b"")["data"]["certificate_number"]
-        return number
+        js = nc.jetstream()
+        enrolled = json.loads((await js.get_msg("ENROLLMENT", 1)).data or b"")
+        issued = json.loads((await js.get_msg("CERTIFICATION", 1)).data or b"")
+        return enrolled["data"]["enrollment_id"], issued["data"]["certificate_number"]
     finally:
         await nc.close()
 
 
-async def measure(platform: Platform, bare_url: str, requests: int) -> dict[str, Any]:
-    number = await certificate_number(platform)
+async def measure(platform: Platform, workdir: Path, requests: int) -> dict[str, Any]:
+    enrollment_id, number = await first_learner(platform)
     async with httpx.AsyncClient(headers=dev_authorization(), timeout=30) as http:
         centers = await http.get(f"{platform.url('enrollment')}/centers")
+        enrollment = await http.get(f"{platform.url('enrollment')}/enrollments/{enrollment_id}")
     center_id = centers.raise_for_status().json()[0]["id"]
+    (workdir / "enrollment.json").write_bytes(enrollment.raise_for_status().content)
+    port = free_port()
+    bare = start_bare_app(port, workdir / "bare.log", workdir / "enrollment.json")
+    try:
 
-    def body(n: int) -> dict[str, Any]:
-        return enrollment_body(n, center_id)
+        def body(n: int) -> dict[str, Any]:
+            return enrollment_body(n, center_id)
 
-    return {
-        "requests": requests,
-        "enrollment": await load(
-            "POST", f"{platform.url('enrollment')}/enrollments", requests, body
-        ),
-        "enrollment_bare_asgi": await load("POST", f"{bare_url}/enrollments", requests, body),
-        "certificate": await load(
-            "GET", f"{platform.url('certification')}/certificates/{number}", requests
-        ),
-        "certificate_bare_asgi": await load("GET", f"{bare_url}/certificates/{number}", requests),
-    }
+        routes = {
+            "enrollment": ("enrollment", "POST", "/enrollments", body),
+            "enrollment_get": ("enrollment", "GET", f"/enrollments/{enrollment_id}", None),
+            "certificate": ("certification", "GET", f"/certificates/{number}", None),
+        }
+        result: dict[str, Any] = {"requests": requests}
+        for name, (service, method, path, payload) in routes.items():
+            result[name] = await load(
+                platform.url(service),
+                method,
+                path,
+                requests,
+                platform.processes[service].pid,
+                payload,
+            )
+            result[f"{name}_bare_asgi"] = await load(
+                f"http://127.0.0.1:{port}", method, path, requests, bare.pid, payload
+            )
+        return result
+    finally:
+        bare.terminate()
+        bare.wait()
 
 
 def main() -> None:
@@ -130,19 +159,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         platform = Platform.on_free_ports(Path(workdir) / "var")
-        port = free_port()
-        bare = None
         try:
             platform.start(timeout_s=180)
-            bare = start_bare_app(port, Path(workdir) / "bare.log")
-            result = asyncio.run(measure(platform, f"http://127.0.0.1:{port}", args.requests))
+            result = uvloop.run(measure(platform, Path(workdir), args.requests))
         finally:
-            if bare is not None:
-                bare.terminate()
-                bare.wait()
             platform.stop()
     for route, service, baseline in (
         ("POST /enrollments", "enrollment", "enrollment_bare_asgi"),
+        ("GET /enrollments/{id}", "enrollment_get", "enrollment_get_bare_asgi"),
         ("GET /certificates/{number}", "certificate", "certificate_bare_asgi"),
     ):
         mine, bare_figures = result[service], result[baseline]
@@ -150,7 +174,9 @@ def main() -> None:
             f"{route}: {mine['per_s']} req/s (p50 {mine['p50_ms']} ms, p99 {mine['p99_ms']} ms)"
             f" | bare ASGI {bare_figures['per_s']} req/s (p50 {bare_figures['p50_ms']} ms,"
             f" p99 {bare_figures['p99_ms']} ms) | ratio "
-            f"{round(mine['per_s'] / bare_figures['per_s'], 3)}"
+            f"{round(mine['per_s'] / bare_figures['per_s'], 3)} | CPU per request "
+            f"{mine['cpu_us_per_request']} µs vs {bare_figures['cpu_us_per_request']} µs: × "
+            f"{round(mine['cpu_us_per_request'] / max(bare_figures['cpu_us_per_request'], 1), 1)}"
         )
     print(json.dumps(result))
 

@@ -5,7 +5,9 @@ validation, authentication or a database. Run by bench/api.py under the same uvi
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -36,6 +38,12 @@ CERTIFICATE = json.dumps(
 ).encode()
 
 
+# GET /enrollments/{id} answers the body the enrollment service gave bench/api.py for the same
+# enrollment, byte for byte (the file it names).
+_ENROLLMENT_FILE = os.environ.get("FURSA_BENCH_ENROLLMENT_JSON")
+ENROLLMENT = Path(_ENROLLMENT_FILE).read_bytes() if _ENROLLMENT_FILE else b"{}"
+
+
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
@@ -45,6 +53,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         more = message.get("more_body", False)
     if scope["method"] == "POST" and scope["path"] == "/enrollments":
         status, body = 201, ENROLLED
+    elif scope["method"] == "GET" and scope["path"].startswith("/enrollments/"):
+        status, body = 200, ENROLLMENT
     elif scope["method"] == "GET" and scope["path"].startswith("/certificates/"):
         status, body = 200, CERTIFICATE
     else:

@@ -372,6 +372,7 @@ async def measure(
         cpu_before = cpu_seconds(pids)
         polls = await drive(platform, learners, class_size=class_size, rate=rate, clients=clients)
         calls_driven = clients.calls()
+        generator_driven = cpu_seconds({"load generator": pids["load generator"]})
         await settle(clients, js, learners)
         cpu_after = cpu_seconds(pids)
         wall = time.perf_counter() - wall
@@ -433,6 +434,11 @@ async def measure(
         "learners_per_s": round(learners / wall, 1),
         "cpu_ms_per_learner": {**cpu_ms, "services": services_ms},
         "idle_cpu_ms_per_s": idle,
+        # The load generator's share before the end-of-run checks (enrolments, classes and
+        # the certificate count), the rest being those checks' HTTP and JetStream reads.
+        "load_generator_drive_ms_per_learner": per_learner_ms(
+            {"load generator": cpu_before["load generator"]}, generator_driven, learners
+        )["load generator"],
         "floor_cpu_ms_per_learner": {**floor_ms, "total": floor_total},
         "floor_nats_server_ms_per_learner": round(
             (nats_floor["nats-server"] - nats_before["nats-server"]) / learners * 1000, 2
@@ -522,7 +528,8 @@ def report(result: dict[str, Any]) -> None:
         + f" | total {cpu['services']} ms"
     )
     print(
-        f"apart: load generator {cpu['load generator']} ms, nats-server {cpu['nats-server']} ms"
+        f"apart: load generator {cpu['load generator']} ms (enrolments and classes "
+        f"{result['load_generator_drive_ms_per_learner']} ms), nats-server {cpu['nats-server']} ms"
         + (f", SMTP sink {cpu['smtp sink']} ms" if "smtp sink" in cpu else "")
         + f" per learner; idle services' CPU ms/s: {result['idle_cpu_ms_per_s']}"
     )
