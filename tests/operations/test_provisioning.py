@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fursa.cli.main import app
-from fursa.shared.messaging.streams import CONSUMERS, STREAMS
+from fursa.shared.messaging.streams import CONSUMERS, ERASURE_LEDGER, STREAMS
 from fursa.shared.natsauth import ADMIN, DEV_CONFIG_NAME, PARTNER_ADMIN, USERS, write_dev_config
 from fursa.shared.natsserver import NatsServer
 
@@ -48,7 +48,8 @@ async def _check_provisioned(url: str) -> None:
     partner_admin = await nats.connect(url, user=PARTNER_ADMIN, password=PASSWORDS[PARTNER_ADMIN])
     try:
         js = admin.jetstream()
-        assert {info.config.name for info in await js.streams_info()} == {s.name for s in STREAMS}
+        provisioned = {info.config.name for info in await js.streams_info()}
+        assert provisioned == {s.name for s in STREAMS} | {ERASURE_LEDGER}
         for spec in CONSUMERS:
             assert (await js.consumer_info(spec.stream, spec.durable)).name == spec.durable
         [mirror] = await partner_admin.jetstream().streams_info()

@@ -33,6 +33,8 @@ from nats.js.api import ConsumerConfig, StreamConfig
 from fursa.shared.contracts.registry import SERVICES, registry, stream_for
 from fursa.shared.messaging.streams import (
     CONSUMERS,
+    ERASURE_LEDGER,
+    LEARNER_ERASED,
     STREAMS,
     ConsumerSpec,
     Topology,
@@ -185,7 +187,8 @@ def test_grants_follow_the_topology() -> None:
     for service in SERVICES:
         grants = service_grants(service)
         publish = {grant.subject for grant in grants.publish}
-        expected = {f"fursa.{service}.>"} | ({"fursa.partner.>"} if service == "notify" else set())
+        expected = {f"fursa.{service}.>", f"$JS.API.DIRECT.GET.{ERASURE_LEDGER}"}
+        expected |= {"fursa.partner.>"} if service == "notify" else set()
         for spec in consumers_of(service):
             expected.add(f"$JS.API.CONSUMER.MSG.NEXT.{spec.stream}.{spec.durable}")
             expected.add(f"$JS.ACK.{spec.stream}.{spec.durable}.>")
@@ -441,6 +444,35 @@ async def test_service_cannot_manage_jetstream(platform: Platform, service: str)
     assert await _state(platform) == before
 
 
+@pytest.mark.parametrize("service", SERVICES)
+async def test_service_reads_the_erasure_ledger_and_cannot_change_it(
+    platform: Platform, service: str
+) -> None:
+    await platform.admin_js.publish(LEARNER_ERASED, b"erasure", headers=msg_id())
+
+    async def copied() -> bool:
+        return await platform.count(ERASURE_LEDGER) == 1
+
+    assert await eventually(copied)
+    conn = await platform.connect(service)
+    read = await conn.js.get_msg(
+        ERASURE_LEDGER, seq=1, subject=LEARNER_ERASED, next=True, direct=True
+    )
+    assert read.data == b"erasure"
+    calls = {
+        f"$JS.API.STREAM.INFO.{ERASURE_LEDGER}": lambda: conn.js.stream_info(ERASURE_LEDGER),
+        f"$JS.API.STREAM.MSG.DELETE.{ERASURE_LEDGER}": lambda: conn.js.delete_msg(
+            ERASURE_LEDGER, 1
+        ),
+        f"$JS.API.STREAM.PURGE.{ERASURE_LEDGER}": lambda: conn.js.purge_stream(ERASURE_LEDGER),
+    }
+    for api, call in calls.items():
+        with pytest.raises(nats.errors.TimeoutError):
+            await call()
+        assert await conn.saw("publish", api), api
+    assert await platform.count(ERASURE_LEDGER) == 1
+
+
 # -- (e) the admin provisions, and may do what the services may not ------------------------------
 
 
@@ -448,7 +480,7 @@ async def test_admin_provisions_and_may_manage_jetstream(platform: Platform) -> 
     js = platform.admin_js
     await provision(js, Topology())  # again: idempotent
     provisioned = await _state(platform, counts=False)
-    assert set(provisioned) == {s.name for s in STREAMS}
+    assert set(provisioned) == {s.name for s in STREAMS} | {ERASURE_LEDGER}
     for name, (_subjects, _age, _count, consumers) in provisioned.items():
         assert [c[0] for c in consumers] == sorted(s.durable for s in CONSUMERS if s.stream == name)
     # Control for the refusals: the admin's very same calls succeed, then provisioning repairs.

@@ -15,6 +15,8 @@ Two accounts, both with JetStream. ``FURSA`` holds every stream and these users:
   - publish ``$JS.ACK.<STREAM>.<DURABLE>.>`` for each of its durables: a pulled message's reply
     subject (``$JS.ACK.<STREAM>.<DURABLE>.<delivered>.<sseq>.<cseq>.<ts>.<pending>``) where
     ``ack``, ``nak(delay)``, ``term`` and ``ack_sync`` publish;
+  - publish ``$JS.API.DIRECT.GET.ERASURES``: a direct get of the erasure ledger, which it
+    reads at start (:mod:`fursa.shared.erasures`); the answer holds ids only;
   - subscribe ``_INBOX_<service>.>`` only: its own reply inbox (``inbox_prefix``), where
     PubAcks, JetStream replies and the messages a pull delivers arrive.
 
@@ -73,6 +75,7 @@ import bcrypt
 
 from fursa.shared.contracts.registry import SERVICES, stream_for, stream_subject
 from fursa.shared.messaging.streams import (
+    ERASURE_LEDGER,
     PARTNER_FEED_API,
     PARTNER_FEED_DELIVER,
     PARTNER_STREAM,
@@ -154,6 +157,12 @@ def service_grants(service: str) -> Grants:
             # A pulled message's reply subject: ack, nak(delay), term, ack_sync publish there.
             Grant(f"$JS.ACK.{where}.>", f"ack / nak / term what {spec.durable} delivered"),
         ]
+    publish.append(
+        Grant(
+            f"$JS.API.DIRECT.GET.{ERASURE_LEDGER}",
+            "read the erasure ledger at start, to re-apply it to a restored database",
+        )
+    )
     subscribe = [
         Grant(
             f"{inbox_prefix(service)}.>",

@@ -35,6 +35,7 @@ from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import INT64_MAX, Database
+from fursa.shared.erasures import ErasureLedger, reapply_erasures
 from fursa.shared.messaging.consumer import EventConsumer, Handler
 from fursa.shared.messaging.deadletters import DeadLetter, list_dead_letters
 from fursa.shared.messaging.outbox import UnitOfWork
@@ -140,8 +141,12 @@ class ServiceRuntime:
         tables: KernelTables,
         handlers: Mapping[str, Handler],
         migrations: FilePath | None = None,
+        erasures: ErasureLedger | None = None,
     ) -> None:
+        """``erasures``: a service that holds personal data names how it re-applies the erasure
+        ledger (:mod:`fursa.shared.erasures`), which it then does at every start."""
         self.name = name
+        self.erasures = erasures
         self.migrations = migrations
         self.settings = settings
         self.tables = tables
@@ -231,6 +236,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         await self.broker.connect()
         js = self.broker.connection.jetstream()
+        if self.erasures is not None:
+            # Before anything reads or publishes the database: it may be a restored backup.
+            await reapply_erasures(self.uow, js, self.erasures)
         self.relay = OutboxRelay(
             self.db,
             self.tables,

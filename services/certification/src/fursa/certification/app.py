@@ -8,14 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlmodel import col
 
 from fursa.certification import api, public_documents, verification
 from fursa.certification.consumers import handlers
 from fursa.certification.credentials import IssuerKeys
 from fursa.certification.domain import Bilingual
-from fursa.certification.models import KERNEL, Base
+from fursa.certification.models import KERNEL, Base, ErasedLearner
 from fursa.certification.service import Issuer
 from fursa.certification.settings import CertificationSettings
+from fursa.shared.erasures import ErasureLedger
+from fursa.shared.messaging.streams import LEARNER_ERASED
 from fursa.shared.runtime import ServiceRuntime
 
 # The service's Alembic history, run to head at every start.
@@ -39,13 +43,17 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
     """Wire the certification service; nothing connects until the app's lifespan starts."""
     settings = settings or CertificationSettings()
     issuer = issuer_of(settings)
+    consumed = handlers(settings, issuer)
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
         metadata=Base.metadata,
         tables=KERNEL,
-        handlers=handlers(settings, issuer),
+        handlers=consumed,
         migrations=MIGRATIONS,
+        erasures=ErasureLedger(
+            erased=select(col(ErasedLearner.learner_id)), forget=consumed[LEARNER_ERASED]
+        ),
     )
     app = runtime.app(
         [

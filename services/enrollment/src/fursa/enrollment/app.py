@@ -12,6 +12,7 @@ from fursa.enrollment.api import ROUTERS
 from fursa.enrollment.audit import AuditLog
 from fursa.enrollment.consumers import HANDLERS
 from fursa.enrollment.duplicate_reviews import DuplicateReviews
+from fursa.enrollment.erasure import LEDGER
 from fursa.enrollment.learners import LearnerRecords
 from fursa.enrollment.models import KERNEL, EnrollmentModel
 from fursa.enrollment.reference import ReferenceData
@@ -33,6 +34,7 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         tables=KERNEL,
         handlers=HANDLERS,
         migrations=MIGRATIONS,
+        erasures=LEDGER,
     )
     reference = ReferenceData(runtime.uow)
     app = runtime.app(list(ROUTERS), title="Fursa enrollment")

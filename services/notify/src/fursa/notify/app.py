@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlmodel import col
 
 from fursa.notify import api, partner_admin
 from fursa.notify.channels import (
@@ -21,10 +23,12 @@ from fursa.notify.channels import (
 )
 from fursa.notify.consumers import handlers
 from fursa.notify.domain import RetryPolicy
-from fursa.notify.models import KERNEL, Base
+from fursa.notify.models import KERNEL, Base, ErasedLearner
 from fursa.notify.settings import NotifySettings
 from fursa.notify.smpp import SmppAccount, SmppSms
 from fursa.notify.worker import DeliveryWorker
+from fursa.shared.erasures import ErasureLedger
+from fursa.shared.messaging.streams import LEARNER_ERASED
 from fursa.shared.runtime import ServiceRuntime
 
 # The service's Alembic history, run to head at every start.
@@ -82,13 +86,17 @@ def smpp_account(settings: NotifySettings) -> SmppAccount:
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     """Wire the notify service; nothing connects until the app's lifespan starts."""
     settings = settings or NotifySettings()
+    consumed = handlers()
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
         metadata=Base.metadata,
         tables=KERNEL,
-        handlers=handlers(),
+        handlers=consumed,
         migrations=MIGRATIONS,
+        erasures=ErasureLedger(
+            erased=select(col(ErasedLearner.learner_id)), forget=consumed[LEARNER_ERASED]
+        ),
     )
     # Redirects are not followed: a webhook answers where it was registered, or fails.
     http = httpx.AsyncClient(timeout=settings.delivery_send_timeout_s, follow_redirects=False)

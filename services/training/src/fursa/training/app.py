@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlmodel import col
 
+from fursa.shared.erasures import ErasureLedger
 from fursa.shared.runtime import ServiceRuntime
 from fursa.training import correction_api, curriculum_api, follow_up_api, roster_api
 from fursa.training.api import router
 from fursa.training.center_curricula import CenterCurricula
-from fursa.training.consumers import HANDLERS
+from fursa.training.consumers import HANDLERS, learner_erased
 from fursa.training.correcting import Corrections
 from fursa.training.follow_up_reminders import FollowUpReminders, ReminderWorker
-from fursa.training.models import KERNEL, TrainingModel
+from fursa.training.models import KERNEL, ErasedLearner, TrainingModel
 from fursa.training.rosters import Rosters
 from fursa.training.service import TrainingService
 from fursa.training.settings import TrainingSettings
@@ -33,6 +36,7 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
         tables=KERNEL,
         handlers=HANDLERS,
         migrations=MIGRATIONS,
+        erasures=ErasureLedger(erased=select(col(ErasedLearner.learner_id)), forget=learner_erased),
     )
     routers = [
         router,

@@ -140,6 +140,31 @@ def consumers_of(service: str) -> tuple[ConsumerSpec, ...]:
     return tuple(spec for spec in CONSUMERS if spec.service == service)
 
 
+ERASURE_LEDGER = "ERASURES"
+"""Every learner-erased ever published (ids only), kept without an age limit: what a service
+re-applies to a restored database (:mod:`fursa.shared.erasures`)."""
+ERASURE_SOURCE = "ENROLLMENT"
+
+
+def erasure_ledger(replicas: int = 1) -> StreamConfig:
+    """Stream ``ERASURES``: JetStream copies learner-erased from ``ENROLLMENT`` into it itself
+    (a source), so the ledger is written by the same outbox row as the event, by no service.
+
+    No age limit (an erasure must outlive every backup) and direct gets, which the services'
+    users may send to read it (and nothing else of it)."""
+    return StreamConfig(
+        name=ERASURE_LEDGER,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=0.0,
+        duplicate_window=float(15 * 60),
+        num_replicas=replicas,
+        allow_direct=True,
+        sources=[StreamSource(name=ERASURE_SOURCE, filter_subject=LEARNER_ERASED)],
+    )
+
+
 PARTNER_STREAM = "PARTNER"
 PARTNER_FEED_API = "$JS.FURSA.API"
 """Where account PARTNER sees account FURSA's consumer API for stream PARTNER (an import)."""
@@ -182,7 +207,8 @@ async def provision_partner_feed(js: JetStreamContext, replicas: int = 1) -> Non
 
 @dataclass
 class Topology:
-    """What :func:`provision` creates; tests build smaller ones."""
+    """What :func:`provision` creates; tests build smaller ones. A topology with stream
+    ``ENROLLMENT`` also gets the erasure ledger that copies from it."""
 
     streams: Iterable[StreamSpec] = STREAMS
     consumers: Iterable[ConsumerSpec] = CONSUMERS
@@ -192,15 +218,22 @@ class Topology:
 async def provision(js: JetStreamContext, topology: Topology | None = None) -> None:
     """Create or update every stream and durable consumer of ``topology`` (idempotent)."""
     topology = topology or Topology()
-    for spec in topology.streams:
+    streams = list(topology.streams)
+    for spec in streams:
         config = spec.config()
         if topology.replicas is not None:
             config.num_replicas = topology.replicas
-        try:
-            await js.stream_info(spec.name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            await js.update_stream(config)
+        await _create_or_update(js, config)
+    if any(spec.name == ERASURE_SOURCE for spec in streams):
+        await _create_or_update(js, erasure_ledger(topology.replicas or 1))
     for consumer in topology.consumers:
         await js.add_consumer(consumer.stream, consumer.config())
+
+
+async def _create_or_update(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(str(config.name))
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)
