@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.enrollment import audit, events, names
+from fursa.enrollment.erasure import forget_person
 from fursa.enrollment.domain import ACTIVE, EnrollmentStatus, Refused
 from fursa.enrollment.models import (
     AuditEntry,
@@ -74,21 +75,6 @@ IDENTIFYING = frozenset(
         "massar_code",
         "guardian_phone",
     }
-)
-PERSONAL = (
-    "first_name_ar",
-    "last_name_ar",
-    "first_name_latin",
-    "last_name_latin",
-    "birth_date",
-    "birth_place_ar",
-    "birth_place_fr",
-    "massar_code",
-    "special_needs",
-    "guardian_name",
-    "guardian_phone",
-    "guardian_email",
-    "search_key",
 )
 
 
@@ -443,17 +429,8 @@ class LearnerRecords:
             active = [e.id for e in enrollments if e.status in ACTIVE]
             if active:
                 raise ActiveEnrollmentBlocksErasure(enrollment_ids=active)
-            for column in PERSONAL:
-                setattr(learner, column, None)
-            learner.erased_at = utcnow()
-            learner.version += 1
-            session.add(learner)
             ids = [enrollment.id for enrollment in enrollments]
-            await session.execute(
-                update(Referral).where(col(Referral.enrollment_id).in_(ids)).values(reference="")
-            )
-            await audit.forget_details(session, learner_id)
-            await _forget_published_pii(tx, [learner_id, *ids])
+            await forget_person(tx, learner, ids, erased_at=utcnow(), published=False)
             await tx.emit(
                 LearnerErased(
                     learner_id=learner_id, enrollment_ids=ids, erased_at=learner.erased_at
@@ -471,31 +448,6 @@ class LearnerRecords:
             )
         log.info("learner %s erased", learner_id)
         return LearnerView(learner, ids)
-
-
-async def _forget_published_pii(tx: Transaction, subjects: list[str]) -> None:
-    """Empty the ``pii`` block of the learner's events that the relay already published.
-
-    Unsent rows keep theirs until published: consumers need it, and learner-erased follows
-    them on the same stream.
-    """
-    outbox = tx.tables.outbox
-    rows = (
-        await tx.session.execute(
-            select(outbox.c.position, outbox.c.payload).where(
-                outbox.c.subject.in_(subjects), outbox.c.sent_at.is_not(None)
-            )
-        )
-    ).all()
-    for position, payload in rows:
-        event = json.loads(payload)
-        if event.get("data", {}).get("pii") is not None:
-            event["data"]["pii"] = None
-            await tx.session.execute(
-                outbox.update()
-                .where(outbox.c.position == position)
-                .values(payload=json.dumps(event, ensure_ascii=False).encode())
-            )
 
 
 def _audit_json(entry: AuditEntry) -> dict[str, Any]:
