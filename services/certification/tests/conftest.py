@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from fursa.certification.app import MIGRATIONS, create_app
+from fursa.certification.domain import IssuancePolicy
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.auth import dev_authorization
+from fursa.shared.contracts import Pathway
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
 
@@ -45,6 +47,9 @@ def settings(database_url: str, nats_server: NatsServer, tmp_path: Path) -> Cert
         public_base_url=PUBLIC_BASE_URL,
         retry_delays_s=(0.1,),
         consumer_fetch_timeout_s=FETCH_TIMEOUT_S,
+        # Issued on completion, so that tests of what a certificate is need no officer; the
+        # officers' tests (test_certification_officers.py) run with the programme's default.
+        issuance_policy={Pathway.VOCATIONAL_TRAINING: IssuancePolicy.AUTOMATIC},
     )
 
 

@@ -95,11 +95,18 @@ def test_approval_policy_keeps_a_passed_training_waiting_for_an_officer() -> Non
     assert domain.state_after_completion(IssuancePolicy.AUTOMATIC) is CompletionState.ISSUED
 
 
-def test_policy_is_set_per_pathway_and_automatic_by_default() -> None:
-    settings = CertificationSettings(
-        issuance_policy={Pathway.VOCATIONAL_TRAINING: IssuancePolicy.APPROVAL}
-    )
+def test_diplomas_await_an_officer_and_attestations_issue_at_once_by_default() -> None:
+    settings = CertificationSettings()
     assert settings.policy_for(Pathway.VOCATIONAL_TRAINING) is IssuancePolicy.APPROVAL
+    assert settings.policy_for(Pathway.SCHOOL_REINTEGRATION) is IssuancePolicy.AUTOMATIC
+    assert settings.policy_for(Pathway.SOCIO_PROFESSIONAL_INSERTION) is IssuancePolicy.AUTOMATIC
+
+
+def test_automatic_issuance_of_diplomas_is_an_explicit_setting() -> None:
+    settings = CertificationSettings(
+        issuance_policy={Pathway.VOCATIONAL_TRAINING: IssuancePolicy.AUTOMATIC}
+    )
+    assert settings.policy_for(Pathway.VOCATIONAL_TRAINING) is IssuancePolicy.AUTOMATIC
     assert settings.policy_for(Pathway.SCHOOL_REINTEGRATION) is IssuancePolicy.AUTOMATIC
 
 

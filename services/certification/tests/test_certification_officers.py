@@ -2,7 +2,7 @@
 a center's whole cohort), revoke with a reason code and re-issue; who may do it; bad input.
 On SQLite and on PostgreSQL, against the running service.
 
-Vocational training here needs an officer's approval; the other pathways stay automatic.
+Vocational training needs an officer's approval by default; the other pathways are automatic.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from fursa.certification import service
-from fursa.certification.domain import IssuancePolicy
 from fursa.certification.models import KERNEL
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.auth import Role
@@ -39,8 +38,8 @@ OFFICER_07 = {"region_code": "07"}
 
 @pytest.fixture
 def settings(settings: CertificationSettings) -> CertificationSettings:
-    policy = {Pathway.VOCATIONAL_TRAINING: IssuancePolicy.APPROVAL}
-    return settings.model_copy(update={"issuance_policy": policy})
+    """The programme's default policy: nothing configured."""
+    return settings.model_copy(update={"issuance_policy": {}})
 
 
 def completion(n: int, pathway: Pathway) -> TrainingCompleted:

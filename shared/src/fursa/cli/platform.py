@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -22,6 +23,7 @@ import httpx
 import nats
 
 from fursa.cli.launcher import ServiceProcess, shared_launcher
+from fursa.shared.contracts import Pathway
 from fursa.shared.messaging.streams import Topology, provision, provision_partner_feed
 from fursa.shared.natsauth import (
     ADMIN,
@@ -178,6 +180,11 @@ class Platform:
         assert self.nats is not None
         prefix = f"FURSA_{service.upper()}_"
         env = {
+            # Diplomas await an officer's approval wherever this is not set (production's
+            # default). A local platform issues every certificate on completion, so that the
+            # demo, the cross-service tests and the benchmarks see them without an officer; a
+            # policy in the environment (e.g. '{}' for the default) takes precedence.
+            "FURSA_CERTIFICATION_ISSUANCE_POLICY": json.dumps(dict.fromkeys(Pathway, "automatic")),
             **os.environ,
             f"{prefix}DATABASE_URL": f"sqlite:///{self.var_dir / f'{service}.db'}",
             f"{prefix}NATS_URL": self.nats.url,

@@ -112,6 +112,15 @@ def kind_for(pathway: Pathway) -> CertificateKind:
     return CertificateKind.ATTESTATION
 
 
+def default_policy(pathway: Pathway) -> IssuancePolicy:
+    """How a pathway is certified unless configured otherwise: Entraide Nationale's graduation
+    diploma waits for one of its officers; an attestation of completion is issued at once.
+    Automatic issuance of diplomas is an explicit setting, never something one falls into."""
+    if kind_for(pathway) == CertificateKind.DIPLOMA:
+        return IssuancePolicy.APPROVAL
+    return IssuancePolicy.AUTOMATIC
+
+
 def state_after_completion(policy: IssuancePolicy) -> CompletionState:
     """Where a passed training stands once recorded: issued at once, or awaiting an officer."""
     if policy == IssuancePolicy.APPROVAL:

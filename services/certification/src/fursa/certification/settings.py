@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from fursa.certification.domain import IssuancePolicy
+from fursa.certification.domain import IssuancePolicy, default_policy
 from fursa.shared.contracts import Pathway
 from fursa.shared.settings import ServiceSettings
 
@@ -19,7 +19,9 @@ class CertificationSettings(ServiceSettings):
     database_url: str = "sqlite:///var/certification.db"
     # Where the public verification pages live: printed on diplomas and sent to guardians.
     public_base_url: str = "http://127.0.0.1:8003"
-    # Per pathway, e.g. '{"vocational_training": "approval"}'; a pathway not named is automatic.
+    # Per pathway, e.g. '{"vocational_training": "automatic"}'. A pathway not named follows the
+    # programme's default: diplomas (vocational training) await an officer's approval,
+    # attestations are issued at once (`domain.default_policy`).
     issuance_policy: dict[Pathway, IssuancePolicy] = Field(default_factory=dict)
     # The issuer's Ed25519 keys as a JWK Set (JSON). The first key signs new credentials; every
     # key is published, so that credentials signed before a rotation still verify. A retired
@@ -46,7 +48,7 @@ class CertificationSettings(ServiceSettings):
 
     def policy_for(self, pathway: Pathway) -> IssuancePolicy:
         """Whether a passed training on this pathway is certified at once or on approval."""
-        return self.issuance_policy.get(pathway, IssuancePolicy.AUTOMATIC)
+        return self.issuance_policy.get(pathway) or default_policy(pathway)
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()
