@@ -40,7 +40,7 @@ from fursa.shared.contracts import (
     new_event,
     to_json_bytes,
 )
-from fursa.shared.erasures import read_ledger
+from fursa.shared.erasures import ErasureLedgerUnavailable, read_ledger
 from fursa.shared.messaging.streams import CONSUMERS, ERASURE_LEDGER, LEARNER_ERASED
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
@@ -341,3 +341,12 @@ async def test_restored_enrollment_erases_the_learner_again_and_publishes_no_per
     messages = [(await js.get_msg("ENROLLMENT", seq)).data or b"" for seq in range(start, last + 1)]
     published = "\n".join(json.dumps(json.loads(m), ensure_ascii=False) for m in messages)
     assert [trace for trace in traces(1) if trace in published] == []
+
+
+async def test_a_service_that_cannot_read_the_ledger_does_not_start(
+    sqlite_url: str, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    app = CONSUMING_SERVICES["training"](sqlite_url, nats_server, tmp_path)  # nothing provisioned
+    with pytest.raises(ErasureLedgerUnavailable, match=ERASURE_LEDGER):
+        async with running(app):
+            pass

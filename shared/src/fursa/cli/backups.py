@@ -69,7 +69,8 @@ def restore_command(
         restore_database(url, backup)
     except BackupError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    print(f"restored {service} from {backup}")
+    # The service re-applies the erasure ledger at start, before serving (fursa.shared.erasures).
+    print(f"restored {service} from {backup}: at start it erases again who was erased since")
     if rewind:
         durables = asyncio.run(_rewind(service, nats_url, admin_password))
         print(f"rewound {', '.join(durables)}: start {service} to catch up")

@@ -11,7 +11,8 @@ durable consumers (delete, then create again with the provisioned configuration,
 delivers from the start of the stream) makes JetStream deliver every retained event again;
 the inbox and the applied sequences turn those already applied into no-ops, so the service
 comes back to where it was without applying anything twice. Streams keep 30 days: a backup
-older than the stream's retention cannot be caught up this way.
+older than the stream's retention cannot be caught up this way. Erasures are not lost with
+it: a service re-applies the erasure ledger at start (:mod:`fursa.shared.erasures`).
 """
 
 from __future__ import annotations
