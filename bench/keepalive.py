@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+# A connection idle longer than this is closed rather than reused: the services close theirs
+# after 75 s (uvicorn's --timeout-keep-alive), and a request sent as they do would be lost.
+MAX_IDLE_S = 30.0
 
 
 class HttpError(RuntimeError):
@@ -50,7 +55,7 @@ class KeepAlive:
         self.port = parts.port or 80
         lines = [f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers.items())]
         self._headers = "\r\n".join(lines) + "\r\n"
-        self._idle: list[Connection] = []
+        self._idle: list[tuple[float, Connection]] = []
         self._slots = asyncio.Semaphore(connections)
         self.calls = 0
 
@@ -70,21 +75,26 @@ class KeepAlive:
             head += "Content-Type: application/json\r\n"
         message = head.encode() + b"\r\n" + payload
         async with self._slots:
-            reader, writer = self._idle.pop() if self._idle else await self._connect()
+            reader, writer = await self._connection()
             writer.write(message)
             status, data, keep = await _read_response(reader)
             if keep:
-                self._idle.append((reader, writer))
+                self._idle.append((time.monotonic(), (reader, writer)))
             else:
                 writer.close()
         self.calls += 1
         return Response(status, data)
 
-    async def _connect(self) -> Connection:
+    async def _connection(self) -> Connection:
+        while self._idle:
+            since, connection = self._idle.pop()
+            if time.monotonic() - since < MAX_IDLE_S:
+                return connection
+            connection[1].close()
         return await asyncio.open_connection(self.host, self.port)
 
     async def close(self) -> None:
-        for _reader, writer in self._idle:
+        for _since, (_reader, writer) in self._idle:
             writer.close()
         self._idle.clear()
 
