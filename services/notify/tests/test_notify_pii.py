@@ -48,7 +48,7 @@ SENTINEL_PII = LearnerPII(
         email="sentinel.qwv@leak.test",
         preferred_language=Language.FR,
     ),
-    consent=Consent(data_use=True, notifications=True),
+    consent=Consent(data_use=True, notifications=True, partner_sharing=True),
 )
 # Every value of the pii block that can be unique (sex and language are enums, consent bools).
 SENTINELS = [

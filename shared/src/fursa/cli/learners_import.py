@@ -43,6 +43,7 @@ COLUMNS = (
     "guardian_language",
     "consent_data_use",
     "consent_notifications",
+    "consent_partner_sharing",
     "center_id",
     "pathway",
     "school_year",
@@ -50,7 +51,7 @@ COLUMNS = (
 )
 OPTIONAL = frozenset(
     {"nationality", "massar_code", "year_left_school", "special_needs", "guardian_email"}
-    | {"referral_id"}
+    | {"referral_id", "consent_partner_sharing"}
 )
 REQUIRED = tuple(column for column in COLUMNS if column not in OPTIONAL)
 IMPORTED = frozenset({"enrolled", "waitlisted", "already_imported"})

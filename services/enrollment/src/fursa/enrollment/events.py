@@ -38,7 +38,9 @@ def pii_of(learner: Learner) -> LearnerPII:
                 preferred_language=learner.guardian_language,
             ),
             "consent": Consent(
-                data_use=learner.consent_data_use, notifications=learner.consent_notifications
+                data_use=learner.consent_data_use,
+                notifications=learner.consent_notifications,
+                partner_sharing=learner.consent_partner_sharing,
             ),
         }
     )

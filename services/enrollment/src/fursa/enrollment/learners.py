@@ -21,8 +21,8 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.enrollment import audit, events, names
-from fursa.enrollment.erasure import forget_person
 from fursa.enrollment.domain import ACTIVE, EnrollmentStatus, Refused
+from fursa.enrollment.erasure import forget_person
 from fursa.enrollment.models import (
     AuditEntry,
     Center,
@@ -39,7 +39,7 @@ from fursa.enrollment.service import (
 )
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
-from fursa.shared.contracts import LearnerErased, LearnerUpdated, Pathway
+from fursa.shared.contracts import Consent, LearnerErased, LearnerUpdated, Pathway
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -280,11 +280,12 @@ class LearnerRecords:
         return await self.get(learner_id, scope=scope)
 
     async def change_consent(
-        self, learner_id: str, *, data_use: bool, notifications: bool, scope: Principal
+        self, learner_id: str, *, consent: Consent, scope: Principal
     ) -> LearnerView:
-        """Record the guardian's consent as it now stands (today, by the caller).
+        """Record the consent as it now stands (today, by the caller); audited.
 
-        Publishes learner-updated naming the consents that changed.
+        Publishes learner-updated naming the consents that changed, through which every
+        service applies it (see :mod:`fursa.shared.consent`).
         """
         async with self.uow.begin() as tx:
             session = tx.session
@@ -294,13 +295,23 @@ class LearnerRecords:
             changed = [
                 name
                 for name, before, after in (
-                    ("consent.data_use", learner.consent_data_use, data_use),
-                    ("consent.notifications", learner.consent_notifications, notifications),
+                    ("consent.data_use", learner.consent_data_use, consent.data_use),
+                    (
+                        "consent.notifications",
+                        learner.consent_notifications,
+                        consent.notifications,
+                    ),
+                    (
+                        "consent.partner_sharing",
+                        learner.consent_partner_sharing,
+                        consent.partner_sharing,
+                    ),
                 )
                 if before != after
             ]
-            learner.consent_data_use = data_use
-            learner.consent_notifications = notifications
+            learner.consent_data_use = consent.data_use
+            learner.consent_notifications = consent.notifications
+            learner.consent_partner_sharing = consent.partner_sharing
             learner.consent_recorded_on = local_today()
             learner.consent_recorded_by = scope.subject
             session.add(learner)
@@ -313,7 +324,7 @@ class LearnerRecords:
                 entity="learner",
                 entity_id=learner.id,
                 learner_id=learner.id,
-                details={"data_use": data_use, "notifications": notifications},
+                details={**consent.model_dump(), "changed": changed},
             )
         return await self.get(learner_id, scope=scope)
 

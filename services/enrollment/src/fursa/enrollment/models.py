@@ -162,6 +162,7 @@ class Learner(EnrollmentModel, table=True):
     guardian_language: Language = enum_field(Language)
     consent_data_use: bool
     consent_notifications: bool
+    consent_partner_sharing: bool = False
     consent_recorded_on: date
     consent_recorded_by: str = Field(max_length=200)
     # The names normalised for a search by name (``names.search_key``): personal data too.

@@ -242,6 +242,7 @@ def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) 
         guardian_language=pii.guardian.preferred_language,
         consent_data_use=pii.consent.data_use,
         consent_notifications=pii.consent.notifications,
+        consent_partner_sharing=pii.consent.partner_sharing,
         consent_recorded_on=local_today(),
         consent_recorded_by=recorded_by,
     )

@@ -42,6 +42,13 @@ class Contact(Base, table=True):
     email: str | None = Field(default=None, max_length=254)
     preferred_language: str = Field(max_length=2)
     consent_notifications: bool
+    # What the learner's partner events need (see ``fursa.shared.consent``): not given unless
+    # an event said so.
+    consent_data_use: bool = False
+    consent_partner_sharing: bool = False
+    # A partner event about the learner was published: their erasure is then told to partners
+    # too (never for a learner partners never heard of).
+    known_to_partners: bool = False
     # When enrollment published what this row holds: an older event redelivered late (across
     # aggregates, so the kernel's sequence check cannot see it) never undoes a newer one,
     # e.g. a withdrawn consent.

@@ -26,12 +26,14 @@ from fursa.notify.models import (
     PartnerEndpoint,
     PartnerFeedPosition,
 )
-from fursa.notify.partner_feed import partner_form
+from fursa.notify.partner_feed import PartnerEvent, partner_form
 from fursa.shared.clock import utcnow
+from fursa.shared.consent import Use, allows
 from fursa.shared.contracts import (
     CertificateIssued,
     CertificateRevoked,
     CloudEvent,
+    Consent,
     Language,
     LearnerAtRisk,
     LearnerEnrolled,
@@ -83,10 +85,11 @@ async def _keep_contact(
         "region_code": enrollment.region_code,
         "province_code": enrollment.province_code,
         **_pii_values(enrollment.pii),
+        "known_to_partners": False,
         "as_of": as_of,
     }
     await _KEEP_CONTACT.execute(tx.session, **values)
-    if not enrollment.pii.consent.notifications:
+    if not allows(enrollment.pii.consent, Use.MESSAGES):
         await _cancel_pending(tx, learner_id=enrollment.learner_id)
     return await _addressees(tx, enrollment.learner_id)
 
@@ -136,7 +139,7 @@ async def learner_updated(tx: Transaction, *, event: CloudEvent[LearnerUpdated])
         .where(col(Contact.learner_id) == updated.learner_id, _older_than(event.time))
         .values(**_pii_values(updated.pii), as_of=event.time)
     )
-    if not updated.pii.consent.notifications:
+    if not allows(updated.pii.consent, Use.MESSAGES):
         await _cancel_pending(tx, learner_id=updated.learner_id)
 
 
@@ -159,14 +162,19 @@ async def learner_transferred(tx: Transaction, *, event: CloudEvent[LearnerTrans
 
 async def learner_erased(tx: Transaction, *, event: CloudEvent[LearnerErased]) -> None:
     """Forget the guardian's contact and every message to them (rendered texts included),
-    keep a tombstone, drop the learner's events from the dead letters, tell partners."""
+    keep a tombstone, drop the learner's events from the dead letters, and tell partners if
+    they heard of the learner (so that they forget too, consent withdrawn or not)."""
     learner_id = event.data.learner_id
+    contact = await _contact(tx, learner_id)
+    known_to_partners = contact is not None and contact.known_to_partners
     await tx.session.execute(delete(Delivery).where(col(Delivery.learner_id) == learner_id))
     await tx.session.execute(delete(Contact).where(col(Contact.learner_id) == learner_id))
     if not await _erased(tx, learner_id):
         tx.session.add(ErasedLearner(learner_id=learner_id, erased_at=event.data.erased_at))
     await _forget_dead_letters(tx, learner_id=learner_id)
-    await publish_to_partners(tx, event=event)
+    form = partner_form(event.data)
+    if known_to_partners and form is not None:
+        await _publish_partner_form(tx, form)
 
 
 # ---- what guardians and associations are told ----------------------------------------------
@@ -231,7 +239,7 @@ async def _addressees(tx: Transaction, learner_id: str) -> _Addressees | None:
 async def _tell_guardian(
     tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
 ) -> list[Delivery]:
-    if not contact.consent_notifications:
+    if not allows(consent_of(contact), Use.MESSAGES):
         return []
     language = Language(contact.preferred_language)
     text = domain.render(topic, language, **values(language))
@@ -366,12 +374,38 @@ async def certificate_revoked(tx: Transaction, *, event: CloudEvent[CertificateR
 # ---- the partner feed ----------------------------------------------------------------------
 
 
+def consent_of(contact: Contact) -> Consent:
+    """The consent a contact holds, as enrollment last published it."""
+    return Consent(
+        data_use=contact.consent_data_use,
+        notifications=contact.consent_notifications,
+        partner_sharing=contact.consent_partner_sharing,
+    )
+
+
 async def publish_to_partners(tx: Transaction, *, event: CloudEvent[Any]) -> None:
     """Republish the partner form of ``event`` to the PARTNER stream (through the outbox) and
-    queue it for every enabled endpoint subscribed to its type."""
+    queue it for every enabled endpoint subscribed to its type — only while the learner's
+    consent allows sharing with partners (nothing about an erased learner). Raises
+    :class:`ContactNotYetKnownError` while the learner's enrollment (their consent) has not
+    arrived."""
     form = partner_form(event.data)
     if form is None:
         return
+    learner_id: str = event.data.learner_id
+    contact = await _contact(tx, learner_id)
+    if contact is None:
+        if await _erased(tx, learner_id):
+            return
+        raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
+    if not allows(consent_of(contact), Use.PARTNER_SHARING):
+        return
+    contact.known_to_partners = True
+    tx.session.add(contact)
+    await _publish_partner_form(tx, form)
+
+
+async def _publish_partner_form(tx: Transaction, form: PartnerEvent) -> None:
     sequence = await _next_feed_sequence(tx, subject=form.subject)
     published = await tx.emit(form.data, subject=form.subject, sequence=sequence)
     endpoints = await tx.session.exec(
@@ -417,7 +451,11 @@ def _keep_contact_statement(insert: InsertOf) -> Insert:
     newer = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=["learner_id"],
-        set_={name: newer[name] for name in placeholders(Contact) if name != "learner_id"},
+        set_={
+            name: newer[name]
+            for name in placeholders(Contact)
+            if name not in ("learner_id", "known_to_partners")
+        },
         where=or_(col(Contact.as_of).is_(None), col(Contact.as_of) <= newer.as_of),
     )
 
@@ -462,6 +500,8 @@ def _pii_values(pii: LearnerPII) -> dict[str, Any]:
         "email": guardian.email,
         "preferred_language": guardian.preferred_language.value,
         "consent_notifications": pii.consent.notifications,
+        "consent_data_use": pii.consent.data_use,
+        "consent_partner_sharing": pii.consent.partner_sharing,
     }
 
 
@@ -483,6 +523,16 @@ async def _cancel_pending(tx: Transaction, *, learner_id: str) -> None:
         )
         .values(status=DeliveryStatus.CANCELLED.value, last_error="consent_withdrawn")
     )
+
+
+async def _contact(tx: Transaction, learner_id: str) -> Contact | None:
+    """The learner's contact as the database holds it now (upserts bypass the session)."""
+    query = (
+        select(Contact)
+        .where(col(Contact.learner_id) == learner_id)
+        .execution_options(populate_existing=True)
+    )
+    return (await tx.session.exec(query)).first()
 
 
 async def _erased(tx: Transaction, learner_id: str) -> bool:

@@ -90,10 +90,23 @@ class Guardian(ContractModel):
 
 
 class Consent(ContractModel):
-    """What the guardian agreed to."""
+    """What the guardian (or the adult learner) agreed to; docs/consent.md says what each
+    consent allows."""
 
-    data_use: bool
-    notifications: bool
+    data_use: Annotated[
+        bool,
+        Field(description="Use of the learner's data beyond running their own enrolment."),
+    ]
+    notifications: Annotated[
+        bool, Field(description="Messages about the learner to their contact (SMS, e-mail).")
+    ]
+    partner_sharing: Annotated[
+        bool,
+        Field(
+            description="The learner's enrolment may be shared with the programme's partners "
+            "(the partner feed, which carries no personal data); absent: not given."
+        ),
+    ] = False
 
 
 class LearnerPII(ContractModel):

@@ -23,7 +23,7 @@ def uuid_of(kind: str, n: int) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{kind}-{n}"))
 
 
-def learner_pii(n: int, *, notifications: bool = True) -> LearnerPII:
+def learner_pii(n: int, *, notifications: bool = True, partner_sharing: bool = True) -> LearnerPII:
     return LearnerPII(
         first_name_ar="سلمى",
         last_name_ar="بنعلي",
@@ -36,7 +36,9 @@ def learner_pii(n: int, *, notifications: bool = True) -> LearnerPII:
             phone=f"+2126{n % 100_000_000:08d}",
             preferred_language=Language.AR if n % 3 else Language.FR,
         ),
-        consent=Consent(data_use=True, notifications=notifications),
+        consent=Consent(
+            data_use=True, notifications=notifications, partner_sharing=partner_sharing
+        ),
     )
 
 

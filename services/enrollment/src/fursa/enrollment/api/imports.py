@@ -51,6 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "guardian_language": ("guardian", "preferred_language"),
     "consent_data_use": ("consent", "data_use"),
     "consent_notifications": ("consent", "notifications"),
+    "consent_partner_sharing": ("consent", "partner_sharing"),
     "center_id": ("center_id",),
     "pathway": ("pathway",),
     "school_year": ("school_year",),

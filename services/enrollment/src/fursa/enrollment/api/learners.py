@@ -29,7 +29,7 @@ from fursa.enrollment.eligibility import SchoolLevel
 from fursa.enrollment.learners import LearnerFound, LearnerNotFound, LearnerSearch, LearnerView
 from fursa.enrollment.models import DuplicateDecision, DuplicateReview
 from fursa.shared.auth import Staff
-from fursa.shared.contracts import Language, Pathway, Sex
+from fursa.shared.contracts import Consent, Language, Pathway, Sex
 from fursa.shared.contracts.common import SchoolYear
 from fursa.shared.contracts.enrollment import ArabicName, ArabicPlace, LatinName, LatinPlace
 from fursa.shared.db import INT64_MAX
@@ -91,11 +91,10 @@ CLEARABLE = frozenset(
 )
 
 
-class ConsentChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConsentChange(Consent):
+    """The consent as it now stands, all of it (``partner_sharing`` left out: not given)."""
 
-    data_use: bool
-    notifications: bool
+    model_config = ConfigDict(extra="forbid")
 
 
 class GuardianPublic(BaseModel):
@@ -108,6 +107,7 @@ class GuardianPublic(BaseModel):
 class ConsentPublic(BaseModel):
     data_use: bool
     notifications: bool
+    partner_sharing: bool
     recorded_on: date
     recorded_by: str
 
@@ -166,6 +166,7 @@ class LearnerPublic(BaseModel):
             consent=ConsentPublic(
                 data_use=learner.consent_data_use,
                 notifications=learner.consent_notifications,
+                partner_sharing=learner.consent_partner_sharing,
                 recorded_on=learner.consent_recorded_on,
                 recorded_by=learner.consent_recorded_by,
             ),
@@ -389,12 +390,11 @@ async def correct_learner(
 async def change_consent(
     learner_id: Id, body: ConsentChange, principal: Writer, learners: Learners
 ) -> LearnerPublic:
-    """Record the guardian's consent as it stands today; publishes learner-updated when it
-    changed."""
+    """Record the consent as it stands today (audited); publishes learner-updated when it
+    changed, and each service applies it from then on: no message without ``notifications``,
+    nothing to partners without ``data_use`` and ``partner_sharing``."""
     try:
-        view = await learners.change_consent(
-            learner_id, data_use=body.data_use, notifications=body.notifications, scope=principal
-        )
+        view = await learners.change_consent(learner_id, consent=body, scope=principal)
     except LearnerNotFound:
         raise Problem.not_found() from None
     except Refused as exc:
