@@ -8,7 +8,8 @@ counts, as Prometheus counters that the services' own ``/metrics`` already serve
 
 * ``fursa_bench_sql_statements_total{kind}``: ``read`` (SELECT, WITH), ``write`` (INSERT,
   UPDATE, DELETE, REPLACE) and ``other`` (BEGIN, SAVEPOINT, RELEASE, PRAGMA…);
-* ``fursa_bench_sql_rows_written_total``: the rows the writes changed (the cursor's rowcount);
+* ``fursa_bench_sql_rows_written_total``: the rows the writes changed (the cursor's rowcount;
+  for an executemany whose driver reports none, asyncpg's, one row per parameter set);
 * ``fursa_bench_sql_transactions_total{end, wrote}``: transactions ended by ``commit`` or
   ``rollback``, and whether they wrote;
 * ``fursa_bench_sql_reads_in_writes_total``: reads inside transactions that wrote.
@@ -53,7 +54,7 @@ def _install() -> None:
         return "other"
 
     @event.listens_for(Engine, "after_cursor_execute")
-    def after(conn: Any, cursor: Any, statement: str, _p: Any, _c: Any, _many: bool) -> None:
+    def after(conn: Any, cursor: Any, statement: str, params: Any, _c: Any, many: bool) -> None:
         kind = kind_of(statement)
         counted[kind].inc()
         info = conn.info
@@ -61,6 +62,8 @@ def _install() -> None:
             info["bench_wrote"] = True
             if cursor.rowcount and cursor.rowcount > 0:
                 rows.inc(cursor.rowcount)
+            elif many:  # asyncpg reports no rowcount for executemany: one row per parameter set
+                rows.inc(len(params))
         elif kind == "read":
             info["bench_reads"] = info.get("bench_reads", 0) + 1
 
