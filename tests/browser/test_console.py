@@ -1,0 +1,279 @@
+"""The staff console in a real browser, signed in through a real OpenID provider.
+
+npm's OpenID-certified ``oidc-provider`` runs as the programme's identity provider
+(services/console/tests/oidc_provider.mjs); the four services verify its access tokens against
+its published keys, and the console forwards them. Debian's Chromium, driven by Playwright,
+signs in (authorization code + PKCE), enrols a learner, finds them by their Arabic name, sees
+the possible-duplicate warning, in Arabic on a 360 px phone and in French on a 1280 px screen;
+a person of another association sees none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from fursa.cli.platform import CONSOLE, SERVICES, Platform
+from fursa.enrollment.demo import DEMO_ASSOCIATION_ID
+from fursa.shared.natsserver import free_port
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+PROVIDER_SCRIPT = Path(__file__).parents[2] / "services/console/tests/oidc_provider.mjs"
+SCREENSHOTS = Path(__file__).parents[2] / "docs/console"
+CLIENT_SECRET = secrets.token_urlsafe(24)
+OTHER_ASSOCIATION_ID = "5d0c6a3e-1f2b-4c8d-9e7f-0a1b2c3d4e5f"
+ACCOUNTS = {
+    "amal-staff": {
+        "name": "Khadija Amrani",
+        "role": "association_staff",
+        "association_id": DEMO_ASSOCIATION_ID,
+    },
+    "other-staff": {
+        "name": "Rachid Tazi",
+        "role": "association_staff",
+        "association_id": OTHER_ASSOCIATION_ID,
+    },
+}
+PHONE = (360, 740)
+SCREEN = (1280, 900)
+
+
+@pytest.fixture(scope="module")
+def console_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def identity_provider(tmp_path_factory: pytest.TempPathFactory, console_port: int) -> Iterator[str]:
+    """The identity provider's issuer URL, once it listens."""
+    config = tmp_path_factory.mktemp("oidc") / "provider.json"
+    config.write_text(
+        json.dumps(
+            {
+                "port": 0,
+                "client": {
+                    "client_id": "fursa-console",
+                    "client_secret": CLIENT_SECRET,
+                    "redirect_uris": [f"http://127.0.0.1:{console_port}/sign-in/callback"],
+                },
+                "accounts": ACCOUNTS,
+            }
+        )
+    )
+    provider = subprocess.Popen(
+        ["node", str(PROVIDER_SCRIPT), str(config)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert provider.stdout is not None
+        ready = provider.stdout.readline().split()
+        assert ready[:1] == ["ready"], f"the OpenID provider did not start: {ready}"
+        yield ready[1]
+    finally:
+        provider.terminate()
+        provider.wait(10)
+
+
+@pytest.fixture(scope="module")
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, identity_provider: str, console_port: int
+) -> Iterator[Platform]:
+    """The four services trusting the identity provider, and the console."""
+    env = {f"FURSA_{service.upper()}_AUTH_OIDC_ISSUER": identity_provider for service in SERVICES}
+    env |= {
+        "FURSA_CONSOLE_OIDC_ISSUER": identity_provider,
+        "FURSA_CONSOLE_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+    }
+    running = Platform(
+        var_dir=tmp_path_factory.mktemp("var"),
+        ports={**{name: free_port() for name in SERVICES}, CONSOLE: console_port},
+        extra_env=env,
+    )
+    try:
+        running.start(timeout_s=180)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def new_context(browser: Browser, *, locale: str, size: tuple[int, int]) -> BrowserContext:
+    context = browser.new_context(
+        locale=locale, viewport={"width": size[0], "height": size[1]}, device_scale_factor=1
+    )
+    context.set_default_timeout(30_000)
+    return context
+
+
+def watched(context: BrowserContext) -> tuple[Page, list[str]]:
+    """A page, and the Content-Security-Policy violations it reports."""
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return page, violations
+
+
+def sign_in(page: Page, console: str, login: str, button: str) -> None:
+    page.goto(f"{console}/learners")
+    page.get_by_role("link", name=button).click()
+    page.locator('input[name="login"]').fill(login)
+    page.locator('input[name="password"]').fill("any")
+    page.locator('button[type="submit"]').click()
+    page.wait_for_url(f"{console}/learners")
+
+
+def fits(page: Page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def fill_enrolment(page: Page, *, first_ar: str, first_latin: str, phone: str) -> None:
+    page.locator("#first_name_ar").fill(first_ar)
+    page.locator("#last_name_ar").fill("بنعلي")
+    page.locator("#first_name_latin").fill(first_latin)
+    page.locator("#last_name_latin").fill("Benali")
+    page.locator("#birth_date").fill("2011-03-14")
+    page.locator('input[name="sex"][value="female"]').check()
+    page.locator("#last_school_level").select_option("primary_6")
+    page.locator("#year_left_school").fill("2023")
+    page.locator("#guardian_name").fill("Fatima Benali")
+    page.locator("#guardian_phone").fill(phone)
+    page.locator('input[name="consent_data_use"]').check()
+    page.locator('input[name="consent_notifications"]').check()
+
+
+def test_association_staff_enrol_and_find_a_learner_in_arabic_on_a_phone(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    expect(page.get_by_role("heading", level=1)).to_have_text("المتعلمون")
+    assert page.evaluate("document.cookie") == "", "the session must be out of scripts' reach"
+
+    page.get_by_role("link", name="تسجيل متعلم").first.click()
+    expect(page.get_by_role("heading", name="من يمكن تسجيله")).to_be_visible()
+    fill_enrolment(page, first_ar="سلمى", first_latin="Salma", phone="06 11 22 33 44")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "enrol-ar-360.png"), full_page=True)
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("سلمى بنعلي")
+    expect(page.get_by_role("status")).to_be_visible()
+    fits(page, PHONE[0])
+
+    # The same girl, her first name spelled otherwise, another phone: enrolled, with a warning
+    # that names the earlier record.
+    page.goto(f"{console}/enrol")
+    fill_enrolment(page, first_ar="سلمى", first_latin="Selma", phone="0655667788")
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    warning = page.get_by_role("alert")
+    expect(warning).to_contain_text("تكرار محتمل")
+    expect(warning.get_by_role("link")).to_contain_text("Salma")
+    page.screenshot(path=str(SCREENSHOTS / "learner-ar-360.png"), full_page=True)
+
+    # Searching in Arabic script, as staff type it (no hamza, no vowels).
+    page.goto(f"{console}/learners")
+    page.get_by_label("الاسم").fill("سلمى")
+    page.wait_for_url("**/learners?name=*")
+    cards = page.locator("#results .card")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_contain_text("بنعلي")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "learners-ar-360.png"), full_page=True)
+
+    # A refused enrolment says why, in Arabic, beside the field.
+    page.goto(f"{console}/enrol")
+    fill_enrolment(page, first_ar="هدى", first_latin="Houda", phone="0612121212")
+    page.locator("#birth_date").fill("2020-01-01")
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    expect(page.get_by_role("alert")).to_contain_text("الحد الأدنى")
+
+    page.get_by_role("button", name="تسجيل الخروج").click()
+    page.goto(f"{console}/learners")
+    expect(page).to_have_url(f"{console}/sign-in")
+    assert violations == []
+    context.close()
+
+
+def test_french_on_a_wide_screen_and_the_language_switch(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apprenants")
+    # Latin script, whatever the spelling: Salma finds Selma too.
+    page.get_by_label("Nom", exact=True).fill("salma benali")
+    page.wait_for_url("**/learners?name=*")
+    expect(page.locator("#results .card")).to_have_count(2)
+    page.get_by_label("Nom", exact=True).fill("")
+    page.wait_for_url(re.compile(r"/learners\?name=&"))
+    page.screenshot(path=str(SCREENSHOTS / "learners-fr-1280.png"), full_page=True)
+
+    page.locator("#results .card a").first.click()
+    expect(page.get_by_role("heading", name="Inscriptions")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "learner-fr-1280.png"), full_page=True)
+    page.get_by_role("link", name="Inscrire un apprenant").first.click()
+    page.screenshot(path=str(SCREENSHOTS / "enrol-fr-1280.png"), full_page=True)
+
+    # The switch keeps the person on the page they were reading, and the choice stays.
+    page.get_by_role("button", name="العربية").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("تسجيل متعلم")
+    page.goto(f"{console}/learners")
+    assert page.locator("html").get_attribute("lang") == "ar"
+    page.get_by_role("button", name="Français").click()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert violations == []
+    context.close()
+
+
+def test_staff_of_another_association_see_none_of_its_learners(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    amal = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, _ = watched(amal)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    page.locator("#results .card a").first.click()
+    learner_url = page.url
+    amal.close()
+
+    other = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, _ = watched(other)
+    sign_in(page, console, "other-staff", "Se connecter avec son compte du programme")
+    expect(page.locator("#results")).to_contain_text("Aucun apprenant ne correspond.")
+    response = page.goto(learner_url)
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Introuvable")
+    other.close()
