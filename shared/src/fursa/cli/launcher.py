@@ -31,8 +31,8 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-# The services whose application modules the launcher imports before forking.
-APPLICATIONS = ("enrollment", "training", "certification", "notify")
+# The applications whose modules the launcher imports before forking: the services, the console.
+APPLICATIONS = ("enrollment", "training", "certification", "notify", "console")
 
 
 class ServiceProcess:

@@ -30,7 +30,7 @@ from fursa.cli import learners_import
 from fursa.cli.backups import backup_command, restore_command
 from fursa.cli.demo import DemoFailed, run_demo
 from fursa.cli.partners import partner_app, running_nats_server
-from fursa.cli.platform import SERVICES, Platform
+from fursa.cli.platform import CONSOLE, CONSOLE_PORT, SERVICES, Platform
 from fursa.cli.provisioning import provision_command
 from fursa.shared.auth import Role, dev_authorization, mint_dev_token
 from fursa.shared.problems import Problem
@@ -56,6 +56,7 @@ def up(
     training_port: Annotated[int, typer.Option(envvar="FURSA_TRAINING_PORT")] = 8002,
     certification_port: Annotated[int, typer.Option(envvar="FURSA_CERTIFICATION_PORT")] = 8003,
     notify_port: Annotated[int, typer.Option(envvar="FURSA_NOTIFY_PORT")] = 8004,
+    console_port: Annotated[int, typer.Option(envvar="FURSA_CONSOLE_PORT")] = CONSOLE_PORT,
     nats_port: Annotated[
         int,
         typer.Option(
@@ -67,7 +68,8 @@ def up(
         ),
     ] = DEFAULT_NATS_PORT,
 ) -> None:
-    """Start nats-server, provision streams, start the four services; Ctrl-C stops it all.
+    """Start nats-server, provision streams, start the four services and the staff console;
+    Ctrl-C stops it all.
 
     A taken port (a service's or NATS's) is replaced by a free one, and the output says so;
     "Fursa is up" comes only once every service's own process answers /readyz with 200.
@@ -89,6 +91,7 @@ def up(
             "training": training_port,
             "certification": certification_port,
             "notify": notify_port,
+            CONSOLE: console_port,
         },
         nats_port=nats_port,
     )
@@ -103,7 +106,7 @@ def up(
     failed = False
     try:
         try:
-            with console.status("starting nats-server and the four services…"):
+            with console.status("starting nats-server, the four services and the console…"):
                 platform.start()
         except (RuntimeError, TimeoutError) as exc:  # NatsServerError is a RuntimeError
             _notices(platform)
@@ -118,6 +121,7 @@ def up(
         for service in SERVICES:
             url = platform.url(service)
             _line(f"  {service:<14} {url}  (docs: {url}/docs)")
+        _line(f"Staff console: {platform.url(CONSOLE)}  (development sign-in: one person per role)")
         _line(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
         _line(
             f"SMTP sink: 127.0.0.1:{platform.smtp_port} "

@@ -49,6 +49,11 @@ SERVICES: dict[str, int] = {
     "notify": 8004,
 }
 
+# The staff console: a web application over the four services' APIs (no database, no NATS).
+# A platform starts it when its ports name it (``fursa up`` does).
+CONSOLE = "console"
+CONSOLE_PORT = 8005
+
 
 @dataclass
 class Platform:
@@ -177,6 +182,8 @@ class Platform:
             await nc.close()
 
     def service_env(self, service: str) -> dict[str, str]:
+        if service == CONSOLE:
+            return self.console_env()
         assert self.nats is not None
         prefix = f"FURSA_{service.upper()}_"
         env = {
@@ -200,6 +207,17 @@ class Platform:
         }
         if self.smtp_port is not None:
             env["FURSA_NOTIFY_SMTP_PORT"] = str(self.smtp_port)
+        env.update(self.extra_env)
+        return env
+
+    def console_env(self) -> dict[str, str]:
+        """The console reaches the services where this platform runs them."""
+        env = {
+            **os.environ,
+            "FURSA_CONSOLE_PORT": str(self.ports[CONSOLE]),
+            "FURSA_CONSOLE_PUBLIC_BASE_URL": self.url(CONSOLE),
+            **{f"FURSA_CONSOLE_{name.upper()}_URL": self.url(name) for name in SERVICES},
+        }
         env.update(self.extra_env)
         return env
 
