@@ -81,9 +81,7 @@ class Clients:
 
     def __init__(self, platform: Platform) -> None:
         headers = dev_authorization()
-        self.of = {
-            name: KeepAlive(platform.url(name), headers, CONNECTIONS) for name in platform.ports
-        }
+        self.of = {name: KeepAlive(platform.url(name), headers, CONNECTIONS) for name in SERVICES}
 
     def calls(self) -> dict[str, int]:
         return {name: client.calls for name, client in self.of.items()}
