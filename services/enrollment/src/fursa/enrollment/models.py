@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from fursa.enrollment.domain import FIRST_VERSION, EnrollmentStatus
 from fursa.enrollment.eligibility import SchoolLevel
-from fursa.shared.contracts import Language, Pathway, Sex, WithdrawalReason
+from fursa.shared.contracts import Language, OutcomeStatus, Pathway, Sex, WithdrawalReason
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
@@ -264,6 +264,20 @@ class AuditEntry(EnrollmentModel, table=True):
     entity_id: str = Field(max_length=36, index=True)
     learner_id: str | None = Field(default=None, max_length=36, index=True)
     details: str | None = Field(default=None, sa_type=Text)
+
+
+class FollowUpSituation(EnrollmentModel, table=True):
+    """Where a learner stood at a follow-up after the programme, as training's
+    learner-outcome-recorded last told it (a correction replaces it): the reintegration and
+    placement indicators count it. Only the situation: the school or institution it names
+    stays in training."""
+
+    __tablename__ = "follow_up_situation"
+
+    enrollment_id: str = Field(foreign_key="enrollment.id", primary_key=True, max_length=36)
+    months_after: int = Field(primary_key=True)
+    status: OutcomeStatus = enum_field(OutcomeStatus)
+    recorded_on: date
 
 
 KERNEL = kernel_tables(EnrollmentModel.metadata)

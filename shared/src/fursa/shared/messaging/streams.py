@@ -107,7 +107,7 @@ CERTIFICATE_REVOKED = "fursa.certification.certificate-revoked.v1"
 # Who consumes what. notify hears every event a guardian, an association or a partner must
 # hear of (it also republishes the partner-visible ones, without personal data, to PARTNER).
 CONSUMERS: tuple[ConsumerSpec, ...] = (
-    ConsumerSpec("enrollment", "TRAINING", (TRAINING_COMPLETED,)),
+    ConsumerSpec("enrollment", "TRAINING", (TRAINING_COMPLETED, LEARNER_OUTCOME_RECORDED)),
     ConsumerSpec(
         "training",
         "ENROLLMENT",

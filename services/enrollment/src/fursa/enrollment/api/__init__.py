@@ -7,11 +7,12 @@ answers 404, exactly like one that does not exist.
 
 from fursa.enrollment.api.enrollments import router as enrollments
 from fursa.enrollment.api.imports import router as imports
+from fursa.enrollment.api.indicators import router as indicators
 from fursa.enrollment.api.learners import router as learners
 from fursa.enrollment.api.reference import router as reference
 from fursa.enrollment.api.statistics import router as statistics
 from fursa.enrollment.api.waiting_lists import router as waiting_lists
 
-ROUTERS = (reference, enrollments, waiting_lists, learners, imports, statistics)
+ROUTERS = (reference, enrollments, waiting_lists, learners, imports, statistics, indicators)
 
 __all__ = ["ROUTERS"]
