@@ -262,6 +262,28 @@ async def test_a_corrected_follow_up_replaces_the_situation(
     assert await kept_follow_ups(app) == 1
 
 
+async def test_an_erased_learner_still_counts_anonymously(
+    app: FastAPI, desk: Desk, js: JetStreamContext, enrollment_body: Body
+) -> None:
+    boy = enrollment_body()
+    boy["learner"].update(sex="male", nationality="SN")
+    enrolled = await desk.enroll(boy)
+    await follow_up(app, js, [outcome_recorded(enrolled, 6, S.APPRENTICED)])
+    params = {"by": ["sex", "nationality"], "lang": "fr"}
+    before = (await desk.client.get("/indicators", params=params)).json()
+    withdrawal = await desk.client.post(
+        f"/enrollments/{enrolled['enrollment_id']}/withdrawal", json={"reason": "work"}
+    )
+    assert withdrawal.status_code == 200, withdrawal.text
+
+    erased = await desk.client.post(f"/learners/{enrolled['learner_id']}/erasure")
+
+    assert erased.status_code == 200, erased.text
+    after = (await desk.client.get("/indicators", params=params)).json()
+    assert after == before
+    assert after["rows"][0]["moments"]["6_months"]["placed"] == 1
+
+
 async def test_a_follow_up_of_an_unknown_enrollment_is_dead_lettered(
     app: FastAPI, js: JetStreamContext
 ) -> None:
