@@ -22,8 +22,11 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
+    Text,
     TypeDecorator,
     create_engine,
     pool,
@@ -135,3 +138,54 @@ def drop_aggregate_holds() -> None:
     with op.batch_alter_table("applied_position", schema=None) as batch_op:
         for column in reversed(_HOLD_COLUMNS):
             batch_op.drop_column(column)
+
+
+# The audit trail's columns (:class:`fursa.shared.audit.AuditEntryFields`), table ``auditentry``.
+_AUDIT_PLACE_COLUMNS = (
+    ("reason", 64),
+    ("association_id", 36),
+    ("center_id", 36),
+    ("province_code", 8),
+    ("region_code", 8),
+)
+_AUDIT_INDEXED = ("at", "entity_id", "learner_id")
+
+
+def create_audit_trail() -> None:
+    """Upgrade step: the service's audit trail (each service's revision that adds it)."""
+    op.create_table(
+        "auditentry",
+        Column("id", Integer(), nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("actor", String(length=200), nullable=False),
+        Column("role", String(length=32), nullable=False),
+        Column("action", String(length=64), nullable=False),
+        Column("entity", String(length=32), nullable=False),
+        Column("entity_id", String(length=36), nullable=False),
+        Column("learner_id", String(length=36), nullable=True),
+        *(Column(name, String(length=n), nullable=True) for name, n in _AUDIT_PLACE_COLUMNS),
+        Column("details", Text(), nullable=True),
+        PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("auditentry", schema=None) as batch_op:
+        for name in _AUDIT_INDEXED:
+            batch_op.create_index(batch_op.f(f"ix_auditentry_{name}"), [name], unique=False)
+
+
+def drop_audit_trail() -> None:
+    """Downgrade step of :func:`create_audit_trail`."""
+    op.drop_table("auditentry")
+
+
+def add_audit_reason_and_place() -> None:
+    """Upgrade step of a trail made before reasons and places (enrollment's)."""
+    with op.batch_alter_table("auditentry", schema=None) as batch_op:
+        for name, length in _AUDIT_PLACE_COLUMNS:
+            batch_op.add_column(Column(name, String(length=length), nullable=True))
+
+
+def drop_audit_reason_and_place() -> None:
+    """Downgrade step of :func:`add_audit_reason_and_place`."""
+    with op.batch_alter_table("auditentry", schema=None) as batch_op:
+        for name, _length in reversed(_AUDIT_PLACE_COLUMNS):
+            batch_op.drop_column(name)

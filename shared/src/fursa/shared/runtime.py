@@ -28,9 +28,11 @@ from faststream.security import SASLPlaintext
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.shared import observability, problems
-from fursa.shared.auth import Role, TokenVerifier, allow
+from fursa.shared.audit import AuditTrail, audit_routes
+from fursa.shared.auth import CurrentPrincipal, Role, TokenVerifier, allow
 from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.contracts import CloudEvent
 from fursa.shared.contracts.registry import registry as registered_events
@@ -142,10 +144,13 @@ class ServiceRuntime:
         handlers: Mapping[str, Handler],
         migrations: FilePath | None = None,
         erasures: ErasureLedger | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         """``erasures``: a service that holds personal data names how it re-applies the erasure
-        ledger (:mod:`fursa.shared.erasures`), which it then does at every start."""
+        ledger (:mod:`fursa.shared.erasures`), which it then does at every start. ``audit``:
+        the service's trail, served as ``GET /audit`` and holding the dead letters replayed."""
         self.name = name
+        self.audit = audit
         self.erasures = erasures
         self.migrations = migrations
         self.settings = settings
@@ -365,6 +370,8 @@ class ServiceRuntime:
             return self.asyncapi()
 
         app.include_router(self.dead_letter_routes())
+        if self.audit is not None:
+            app.include_router(audit_routes(self.audit, self.db))
         for router in routers:
             app.include_router(router)
         serve_docs(app)
@@ -393,13 +400,26 @@ class ServiceRuntime:
 
         @router.post("/{dead_letter_id}/replay")
         async def replay(
+            operator: CurrentPrincipal,
             dead_letter_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
             consumer: Annotated[str, Query(max_length=100)],
         ) -> dict[str, str]:
             if consumer not in consumers:
                 raise Problem.not_found()
+
+            def audit(session: AsyncSession, event: CloudEvent[Any]) -> None:
+                if self.audit is not None:
+                    self.audit.record(
+                        session,
+                        operator,
+                        "dead_letter.replayed",
+                        entity="dead_letter",
+                        entity_id=str(dead_letter_id),
+                        details={"consumer": consumer, "event_id": event.id, "type": event.type},
+                    )
+
             try:
-                event = await consumers[consumer].replay(dead_letter_id)
+                event = await consumers[consumer].replay(dead_letter_id, audit=audit)
             except LookupError as exc:
                 raise Problem.not_found() from exc
             except Exception as exc:

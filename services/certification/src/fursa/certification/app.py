@@ -15,7 +15,7 @@ from fursa.certification import api, public_documents, verification
 from fursa.certification.consumers import handlers
 from fursa.certification.credentials import IssuerKeys
 from fursa.certification.domain import Bilingual
-from fursa.certification.models import KERNEL, Base, ErasedLearner
+from fursa.certification.models import AUDIT, KERNEL, Base, ErasedLearner
 from fursa.certification.service import Issuer
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.erasures import ErasureLedger
@@ -54,6 +54,7 @@ def create_app(settings: CertificationSettings | None = None) -> FastAPI:
         erasures=ErasureLedger(
             erased=select(col(ErasedLearner.learner_id)), forget=consumed[LEARNER_ERASED]
         ),
+        audit=AUDIT,
     )
     app = runtime.app(
         [

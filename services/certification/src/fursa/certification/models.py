@@ -9,6 +9,7 @@ from sqlalchemy import Column, Index, LargeBinary, Text, text
 from sqlmodel import Field, SQLModel
 
 from fursa.certification.domain import CertificateStatus
+from fursa.shared.audit import AuditEntryFields, AuditTrail
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
@@ -190,3 +191,11 @@ class StatusList(Base, table=True):
     purpose: str = Field(primary_key=True, max_length=20)
     number: int = Field(primary_key=True)
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class AuditEntry(AuditEntryFields, Base, table=True):
+    """Who approved, revoked, re-issued, named a signatory or erased, when and why (the
+    kernel's audit trail, read by officers within their region)."""
+
+
+AUDIT = AuditTrail(AuditEntry, service="certification")

@@ -40,6 +40,7 @@ from fursa.certification.domain import (
     IssuancePolicy,
 )
 from fursa.certification.models import (
+    AUDIT,
     Certificate,
     Completion,
     DiplomaPdf,
@@ -50,6 +51,7 @@ from fursa.certification.models import (
     StatusList,
 )
 from fursa.certification.signatories import signatory_of
+from fursa.shared.audit import Place
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import (
@@ -183,6 +185,20 @@ async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: Kern
     verify, without the name."""
     session = tx.session
     await _KEEP_TOMBSTONE.execute(session, learner_id=erased.learner_id, erased_at=utcnow())
+    copy = (
+        await session.exec(
+            select(LearnerCopy).where(col(LearnerCopy.learner_id) == erased.learner_id).limit(1)
+        )
+    ).first()
+    AUDIT.record(
+        session,
+        None,
+        "learner.erased",
+        entity="learner",
+        entity_id=erased.learner_id,
+        learner_id=erased.learner_id,
+        place=place_of(copy) if copy else None,
+    )
     await session.execute(
         update(LearnerCopy)
         .where(
@@ -241,9 +257,12 @@ async def training_completed(
     )
     if inserted.first() is None or state != CompletionState.ISSUED:
         return None
-    return await issue_certificate(
+    certificate = await issue_certificate(
         tx, enrollment_id=completion.enrollment_id, pathway=completion.pathway, issuer=issuer
     )
+    if certificate is not None:
+        _audit(tx, None, "certificate.issued", certificate, reason=IssuancePolicy.AUTOMATIC)
+    return certificate
 
 
 async def issue_certificate(
@@ -366,7 +385,7 @@ async def approve_cohort(
     before a graduation ceremony), in one transaction: all are issued, or none."""
     async with uow.begin() as tx:
         pending = await _pending(tx.session, officer, center_id=center_id, school_year=school_year)
-        return await _issue_approved(tx, pending, officer=officer, issuer=issuer)
+        return await _issue_approved(tx, pending, officer=officer, issuer=issuer, cohort=True)
 
 
 async def _issue_approved(
@@ -375,6 +394,7 @@ async def _issue_approved(
     *,
     officer: Principal,
     issuer: Issuer,
+    cohort: bool = False,
 ) -> list[Certificate]:
     issued = []
     for completion, _learner in pending:
@@ -388,6 +408,7 @@ async def _issue_approved(
             issuer=issuer,
         )
         if certificate is not None:
+            _audit(tx, officer, "certificate.approved", certificate, cohort=cohort)
             issued.append(certificate)
     return issued
 
@@ -484,6 +505,7 @@ async def revoke(
             subject=certificate.id,
             sequence=REVOKED_SEQUENCE,
         )
+        _audit(tx, officer, "certificate.revoked", certificate, reason=reason)
         tx.after_commit(partial(record_certificate, "revoked"))
         return certificate
 
@@ -507,6 +529,7 @@ async def reissue(
         )
         if certificate is None:
             raise CertificationRuleError("certificate_already_replaced")
+        _audit(tx, officer, "certificate.reissued", certificate, replaces=revoked.number)
         return certificate
 
 
@@ -520,6 +543,41 @@ async def _certificate_for_update(
     if certificate is None or not viewer.sees(**certificate.placement()):
         raise NotFoundError(number)
     return certificate
+
+
+def place_of(row: Certificate | LearnerCopy) -> Place:
+    """Where a certificate or a learner's enrollment sits: who may read its audit entries."""
+    return Place(
+        association_id=row.association_id,
+        center_id=row.center_id,
+        province_code=row.province_code,
+        region_code=row.region_code,
+    )
+
+
+def _audit(
+    tx: Transaction,
+    by: Principal | None,
+    action: str,
+    certificate: Certificate,
+    *,
+    reason: str | None = None,
+    **details: object,
+) -> None:
+    """An entry of the audit trail about a certificate (its number and enrollment, never a
+    name)."""
+    AUDIT.record(
+        tx.session,
+        by,
+        action,
+        entity="certificate",
+        entity_id=certificate.id,
+        learner_id=certificate.learner_id,
+        place=place_of(certificate),
+        reason=reason,
+        details={"number": certificate.number, "enrollment_id": certificate.enrollment_id}
+        | details,
+    )
 
 
 def visible_to(viewer: Principal) -> ColumnElement[bool]:

@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.certification import domain
 from fursa.certification.domain import Bilingual
-from fursa.certification.models import Signatory
+from fursa.certification.models import AUDIT, Signatory
+from fursa.shared.audit import Place
 from fursa.shared.auth import Principal
 from fursa.shared.clock import utcnow
 from fursa.shared.db import Database
@@ -68,4 +69,12 @@ async def set_signatory(
         updated_by=by.subject,
     )
     async with uow.begin() as tx:
+        AUDIT.record(
+            tx.session,
+            by,
+            "signatory.set",
+            entity="signatory",
+            entity_id=region_code,
+            place=Place(region_code=region_code),
+        )
         return await tx.session.merge(signatory)

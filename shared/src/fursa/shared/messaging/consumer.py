@@ -440,11 +440,17 @@ class EventConsumer:
             await handler(Transaction(session, self.tables, self.source, cause=event), event)
         return Applied("applied", position=(position or Position(0)).advanced_by(event))
 
-    async def replay(self, dead_letter_id: int) -> CloudEvent[Any]:
+    async def replay(
+        self,
+        dead_letter_id: int,
+        *,
+        audit: Callable[[AsyncSession, CloudEvent[Any]], None] | None = None,
+    ) -> CloudEvent[Any]:
         """Apply a dead-lettered message again from its stored row, and mark it replayed.
 
         Republishing would not work: the stream drops a message id it has already seen. A
-        failure raises and leaves the row as it was.
+        failure raises and leaves the row as it was. ``audit`` records who replayed it, in the
+        replay's own transaction.
         """
         dead_letter = self.tables.dead_letter
         async with self.db.transaction() as session:
@@ -476,6 +482,8 @@ class EventConsumer:
                 .where(dead_letter.c.id == dead_letter_id)
                 .values(replayed_at=utcnow())
             )
+            if audit is not None:
+                audit(session, event)
         for outcome, count in batch.counts.items():
             self._count(outcome, count)
         if self.on_commit:
