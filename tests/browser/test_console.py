@@ -277,3 +277,48 @@ def test_staff_of_another_association_see_none_of_its_learners(
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Introuvable")
     other.close()
+
+
+def test_a_learners_page_tells_everything_and_staff_correct_withdraw_and_erase(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    page.goto(f"{console}/enrol")
+    fill_enrolment(page, first_ar="نورة", first_latin="Noura", phone="0677889900")
+    page.locator("#last_name_latin").fill("Idrissi")
+    page.get_by_role("button", name="Inscrire l'apprenant").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Noura Idrissi")
+    learner_url = page.url
+    # Attendance comes from training, messages from notify, the history from enrollment (an
+    # association's staff may not read it today: the page says so instead of failing).
+    expect(page.get_by_role("heading", name="Messages envoyés")).to_be_visible()
+    expect(page.get_by_role("heading", name="Historique du dossier")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Assiduité", timeout=15_000)
+
+    page.get_by_role("link", name="Corriger les informations").click()
+    page.get_by_label("Prénom en lettres latines").fill("Nora")
+    page.get_by_role("button", name="Enregistrer la correction").click()
+    expect(page.get_by_role("status")).to_contain_text("Les informations sont corrigées.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nora Idrissi")
+
+    page.get_by_role("link", name="Retirer").click()
+    page.get_by_label("déménagement").check()
+    page.get_by_role("button", name="Enregistrer le retrait").click()
+    expect(page.get_by_role("status")).to_contain_text("Le retrait est enregistré.")
+    expect(page.locator(".history")).to_contain_text("Motif : déménagement")
+    page.screenshot(path=str(SCREENSHOTS / "learner-changes-fr-1280.png"), full_page=True)
+
+    # Erasure asks for a confirmation first, then forgets the person everywhere.
+    page.get_by_role("link", name="Demander l'effacement").click()
+    page.get_by_role("button", name="Effacer les données personnelles").click()
+    expect(page.get_by_role("alert")).to_contain_text("Cochez la case")
+    page.get_by_label("Je confirme").check()
+    page.get_by_role("button", name="Effacer les données personnelles").click()
+    expect(page.get_by_role("status")).to_contain_text("sont effacées")
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("Nora")
+    assert page.url == learner_url
+    assert violations == []
+    context.close()

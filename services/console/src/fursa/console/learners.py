@@ -5,13 +5,15 @@ renders what it answered."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from fursa.console.clients import Certification, Enrollment, Notify, Training
 from fursa.console.i18n import Language
 from fursa.console.pages import CheckedForm, PagesDep, Person
 from fursa.console.services import EnrollmentClient, ServiceProblem
@@ -35,19 +37,6 @@ SCHOOL_LEVELS = (
     "middle_3",
     "high_school",
 )
-
-
-def enrollment_client(request: Request, person: CurrentPerson, pages: PagesDep) -> EnrollmentClient:
-    """The enrollment service, called as the signed-in person, in their language."""
-    return EnrollmentClient(
-        request.app.state.http,
-        request.app.state.settings.enrollment_url,
-        person.token,
-        pages.language(request),
-    )
-
-
-Enrollment = Annotated[EnrollmentClient, Depends(enrollment_client)]
 
 
 def center_names(centers: list[dict[str, Any]], language: Language) -> dict[str, str]:
@@ -117,6 +106,9 @@ async def learner_page(
     person: CurrentPerson,
     pages: PagesDep,
     enrollment: Enrollment,
+    training: Training,
+    certification: Certification,
+    notify: Notify,
 ) -> Response:
     language = pages.language(request)
     learner, listed, centers, pathways = await asyncio.gather(
@@ -129,21 +121,50 @@ async def learner_page(
     enrollments = await asyncio.gather(
         *(enrollment.enrollment(item["enrollment_id"]) for item in listed)
     )
+    ids = [item["enrollment_id"] for item in enrollments]
+    trainings, certificates, messages, audit = await asyncio.gather(
+        asyncio.gather(*(seen(training.trainings_of(e)) for e in ids)),
+        asyncio.gather(*(seen(certification.certificates_of(e)) for e in ids)),
+        seen(notify.deliveries_to(learner_id)),
+        seen(enrollment.audit_of(learner_id)),
+    )
     outcome = request.session.pop("enrolled", None)
     duplicates: list[dict[str, Any]] = []
     if isinstance(outcome, dict):
         duplicates = await _possible_duplicates(enrollment, outcome.get("possible_duplicates", []))
+    by_enrollment = [
+        {
+            **item,
+            "training": (found or [None])[0],
+            "certificates": issued or [],
+        }
+        for item, found, issued in zip(enrollments, trainings, certificates, strict=True)
+    ]
     return pages.render(
         request,
         "learner.html",
         person=person,
         learner=learner,
-        enrollments=sorted(enrollments, key=lambda item: item["school_year"], reverse=True),
+        enrollments=sorted(by_enrollment, key=lambda item: item["school_year"], reverse=True),
         centers=center_names(centers, language),
         pathways=pathway_names(pathways, language),
+        messages=messages,
+        audit=audit,
+        done=request.session.pop("done", None),
         outcome=outcome,
         duplicates=duplicates,
     )
+
+
+async def seen(call: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
+    """What a service shows this person, or ``None`` when their role may not read it (the
+    page says so rather than fail: each service decides who reads what)."""
+    try:
+        return await call
+    except ServiceProblem as refusal:
+        if refusal.status == 403:
+            return None
+        raise
 
 
 async def _possible_duplicates(

@@ -99,3 +99,112 @@ class EnrollmentClient(ServiceClient):
     async def pathways(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self.call("GET", "/pathways")
         return found
+
+    async def audit_of(self, learner_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", "/audit", params={"learner_id": learner_id, "limit": 200}
+        )
+        return found
+
+    async def correct(self, learner_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        corrected: dict[str, Any] = await self.call(
+            "PATCH", f"/learners/{learner_id}", json=changes
+        )
+        return corrected
+
+    async def erase(self, learner_id: str) -> dict[str, Any]:
+        erased: dict[str, Any] = await self.call("POST", f"/learners/{learner_id}/erasure")
+        return erased
+
+    async def transfer(self, enrollment_id: str, to_center_id: str) -> dict[str, Any]:
+        moved: dict[str, Any] = await self.call(
+            "POST", f"/enrollments/{enrollment_id}/transfer", json={"to_center_id": to_center_id}
+        )
+        return moved
+
+    async def withdraw(self, enrollment_id: str, reason: str) -> dict[str, Any]:
+        withdrawn: dict[str, Any] = await self.call(
+            "POST", f"/enrollments/{enrollment_id}/withdrawal", json={"reason": reason}
+        )
+        return withdrawn
+
+    async def places_nearby(self, enrollment_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call(
+            "GET", f"/enrollments/{enrollment_id}/places-nearby"
+        )
+        return found
+
+    async def place_elsewhere(self, enrollment_id: str, center_id: str) -> dict[str, Any]:
+        placed: dict[str, Any] = await self.call(
+            "POST", f"/enrollments/{enrollment_id}/place-elsewhere", json={"center_id": center_id}
+        )
+        return placed
+
+
+class TrainingClient(ServiceClient):
+    """Trainings, classes, sessions and their attendance in the training service."""
+
+    async def trainings_of(self, enrollment_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", "/trainings", params={"enrollment_id": enrollment_id}
+        )
+        return found
+
+    async def corrections_of(self, training_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", f"/trainings/{training_id}/corrections"
+        )
+        return found
+
+    async def classes(self, center_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", f"/centers/{center_id}/classes")
+        return found
+
+    async def roster(self, center_id: str, class_name: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", f"/centers/{center_id}/classes/{class_name}"
+        )
+        return found
+
+    async def curriculum(self) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", "/curriculum")
+        return found
+
+    async def record_session(self, body: dict[str, Any]) -> dict[str, Any]:
+        recorded: dict[str, Any] = await self.call("POST", "/sessions", json=body)
+        return recorded
+
+    async def session(self, session_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", f"/sessions/{session_id}")
+        return found
+
+    async def correct_mark(
+        self, session_id: str, training_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        corrected: dict[str, Any] = await self.call(
+            "PUT", f"/sessions/{session_id}/attendance/{training_id}", json=body
+        )
+        return corrected
+
+    async def follow_ups_due(self, center_id: str) -> Any:
+        return await self.call("GET", "/follow-ups/due", params={"center_id": center_id})
+
+
+class CertificationClient(ServiceClient):
+    """Certificates as the certification service shows them."""
+
+    async def certificates_of(self, enrollment_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", "/certificates", params={"enrollment_id": enrollment_id}
+        )
+        return found
+
+
+class NotifyClient(ServiceClient):
+    """Messages the notify service sent about learners."""
+
+    async def deliveries_to(self, learner_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", "/deliveries", params={"learner_id": learner_id}
+        )
+        return found

@@ -1,0 +1,41 @@
+"""Each service's client as a route receives it: called as the signed-in person, in their
+language. Routes declare the ones they use (``enrollment: Enrollment``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+
+from fursa.console.pages import PagesDep
+from fursa.console.services import (
+    CertificationClient,
+    EnrollmentClient,
+    NotifyClient,
+    ServiceClient,
+    TrainingClient,
+)
+from fursa.console.signin import CurrentPerson
+
+C = TypeVar("C", bound=ServiceClient)
+
+
+def _client(kind: type[C], service: str) -> Callable[[Request, CurrentPerson, PagesDep], C]:
+    def client(request: Request, person: CurrentPerson, pages: PagesDep) -> C:
+        return kind(
+            request.app.state.http,
+            request.app.state.settings.service_urls[service],
+            person.token,
+            pages.language(request),
+        )
+
+    return client
+
+
+Enrollment = Annotated[EnrollmentClient, Depends(_client(EnrollmentClient, "enrollment"))]
+Training = Annotated[TrainingClient, Depends(_client(TrainingClient, "training"))]
+Certification = Annotated[
+    CertificationClient, Depends(_client(CertificationClient, "certification"))
+]
+Notify = Annotated[NotifyClient, Depends(_client(NotifyClient, "notify"))]
