@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from fursa.enrollment.api import ROUTERS
-from fursa.enrollment.audit import AuditLog
+from fursa.enrollment.audit import AUDIT
 from fursa.enrollment.consumers import HANDLERS
 from fursa.enrollment.duplicate_reviews import DuplicateReviews
 from fursa.enrollment.erasure import LEDGER
@@ -35,13 +35,13 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         migrations=MIGRATIONS,
         erasures=LEDGER,
+        audit=AUDIT,
     )
     reference = ReferenceData(runtime.uow)
     app = runtime.app(list(ROUTERS), title="Fursa enrollment")
     app.state.enrollments = EnrollmentService(runtime.uow)
     app.state.reference = reference
     app.state.learners = LearnerRecords(runtime.uow)
-    app.state.audit = AuditLog(runtime.uow)
     app.state.duplicates = DuplicateReviews(runtime.uow)
     if settings.mode == "development":
         _seed_demo_data_on_startup(app, reference)

@@ -1,26 +1,78 @@
-"""The audit log: every change to the service's records says who made it, what, and when.
+"""The audit log: every change to the service's records says who made it, what, and when (the
+kernel's trail, :mod:`fursa.shared.audit`, served as ``GET /audit``).
 
 Entries are written in the transaction of the change they describe, so there is no change
-without its entry and no entry without its change.
+without its entry and no entry without its change. Each is placed where its record sits, so
+that officers, the directorate and associations read the entries of their own scope: the
+place is read from this service's tables by the entry's own insert (a learner's latest
+enrollment, an enrollment's or a center's center, an association, an agreement's or a
+referral's association), so that no caller has to carry it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from fursa.enrollment.models import AuditEntry
+from fursa.enrollment.models import (
+    AuditEntry,
+    Center,
+    Enrollment,
+    Learner,
+    PartnershipAgreement,
+    Referral,
+)
+from fursa.shared.audit import AuditTrail, Place
 from fursa.shared.auth import Principal
-from fursa.shared.clock import utcnow
-from fursa.shared.messaging.outbox import UnitOfWork
 
-SYSTEM_ACTOR = ("fursa/enrollment", "system")
-"""Who makes the changes the service makes by itself (on another service's event)."""
+AUDIT = AuditTrail(AuditEntry, service="enrollment")
+
+
+def _of_center(center_id: ColumnElement[Any]) -> Place:
+    def part(column: Any) -> ColumnElement[Any]:
+        return select(column).where(col(Center.id) == center_id).scalar_subquery()
+
+    return Place(
+        association_id=part(Center.association_id),
+        center_id=center_id,
+        province_code=part(Center.province_code),
+        region_code=part(Center.region_code),
+    )
+
+
+def place_of(entity: str, entity_id: str, learner_id: str | None) -> Place | None:
+    """Where the record an entry is about sits, as SQL the entry's insert evaluates."""
+    if entity == "association":
+        return Place(association_id=entity_id)
+    if entity == "center":
+        return _of_center(literal(entity_id))
+    if entity == "enrollment":
+        enrollment_center = select(Enrollment.center_id).where(col(Enrollment.id) == entity_id)
+        return _of_center(enrollment_center.scalar_subquery())
+    if entity in ("agreement", "referral"):
+        owner = PartnershipAgreement if entity == "agreement" else Referral
+        association = select(owner.association_id).where(col(owner.id) == entity_id)
+        return Place(association_id=association.scalar_subquery())
+    if learner_id is not None:
+        latest = (
+            select(Enrollment.center_id)
+            .where(col(Enrollment.learner_id) == learner_id)
+            .order_by(col(Enrollment.queued_at).desc(), col(Enrollment.id).desc())
+            .limit(1)
+        )
+        place = _of_center(latest.scalar_subquery())
+        association = select(Learner.association_id).where(col(Learner.id) == learner_id)
+        return Place(
+            association_id=association.scalar_subquery(),
+            center_id=place.center_id,
+            province_code=place.province_code,
+            region_code=place.region_code,
+        )
+    return None
 
 
 def record(
@@ -31,58 +83,33 @@ def record(
     entity: str,
     entity_id: str,
     learner_id: str | None = None,
+    reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry to the log, inside the change's own transaction (``by`` None: the service)."""
-    actor, role = (by.subject, str(by.role)) if by else SYSTEM_ACTOR
-    session.add(
-        AuditEntry(
-            at=utcnow(),
-            actor=actor,
-            role=role,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            learner_id=learner_id,
-            details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
-        )
+    AUDIT.record(
+        session,
+        by,
+        action,
+        entity=entity,
+        entity_id=entity_id,
+        learner_id=learner_id,
+        place=place_of(entity, entity_id, learner_id),
+        reason=reason,
+        details=details,
     )
 
 
 async def forget_details(session: AsyncSession, learner_id: str) -> None:
     """Empty the details of a learner's entries (an erasure); who, what and when stay."""
-    await session.execute(
-        update(AuditEntry).where(col(AuditEntry.learner_id) == learner_id).values(details=None)
+    await AUDIT.forget_details(session, learner_id)
+
+
+async def entries_of_learner(session: AsyncSession, learner_id: str) -> Sequence[AuditEntry]:
+    """Every entry about a learner, oldest first (the learner's own export)."""
+    query = (
+        select(AuditEntry)
+        .where(col(AuditEntry.learner_id) == learner_id)
+        .order_by(col(AuditEntry.id))
     )
-
-
-async def entries(
-    session: AsyncSession,
-    *,
-    entity_id: str | None = None,
-    learner_id: str | None = None,
-    actor: str | None = None,
-    after_id: int = 0,
-    limit: int = 100,
-) -> Sequence[AuditEntry]:
-    """Entries oldest first, filtered; page on with ``after_id`` (the last id seen)."""
-    query = select(AuditEntry).where(col(AuditEntry.id) > after_id)
-    if entity_id is not None:
-        query = query.where(col(AuditEntry.entity_id) == entity_id)
-    if learner_id is not None:
-        query = query.where(col(AuditEntry.learner_id) == learner_id)
-    if actor is not None:
-        query = query.where(col(AuditEntry.actor) == actor)
-    return (await session.exec(query.order_by(col(AuditEntry.id)).limit(limit))).all()
-
-
-class AuditLog:
-    """The log as administrators read it."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-
-    async def entries(self, **filters: Any) -> Sequence[AuditEntry]:
-        """Entries oldest first (see :func:`entries` for the filters)."""
-        async with self.uow.read() as session:
-            return await entries(session, **filters)
+    return (await session.exec(query)).all()

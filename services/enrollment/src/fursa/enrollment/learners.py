@@ -275,7 +275,8 @@ class LearnerRecords:
                     entity="learner",
                     entity_id=learner.id,
                     learner_id=learner.id,
-                    details={"changed": changed},
+                    # The fields, not their values: the trail is read beyond the association.
+                    details={"changed": sorted(changed)},
                 )
         return await self.get(learner_id, scope=scope)
 
@@ -385,7 +386,7 @@ class LearnerRecords:
                 .scalars()
                 .all()
             )
-            entries = await audit.entries(session, learner_id=learner_id, limit=10_000)
+            entries = await audit.entries_of_learner(session, learner_id)
             outbox = tx.tables.outbox
             published = (
                 await session.execute(

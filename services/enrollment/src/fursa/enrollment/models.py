@@ -12,11 +12,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy import Index, Text
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from fursa.enrollment.domain import FIRST_VERSION, EnrollmentStatus
 from fursa.enrollment.eligibility import SchoolLevel
+from fursa.shared.audit import AuditEntryFields
 from fursa.shared.contracts import Language, OutcomeStatus, Pathway, Sex, WithdrawalReason
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
@@ -252,18 +253,9 @@ class ImportedRow(EnrollmentModel, table=True):
     imported_at: datetime = instant_field()
 
 
-class AuditEntry(EnrollmentModel, table=True):
-    """Who changed what, when. ``details`` may name personal data: an erasure empties it."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = instant_field(index=True)
-    actor: str = Field(max_length=200)
-    role: str = Field(max_length=32)
-    action: str = Field(max_length=64)
-    entity: str = Field(max_length=32)
-    entity_id: str = Field(max_length=36, index=True)
-    learner_id: str | None = Field(default=None, max_length=36, index=True)
-    details: str | None = Field(default=None, sa_type=Text)
+class AuditEntry(AuditEntryFields, EnrollmentModel, table=True):
+    """Who changed what, when and why, and where the record sits (the kernel's audit trail).
+    An erasure empties the details of the learner's entries."""
 
 
 class FollowUpSituation(EnrollmentModel, table=True):

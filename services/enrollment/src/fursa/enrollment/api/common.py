@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from fursa.enrollment.audit import AuditLog
 from fursa.enrollment.domain import Refused
 from fursa.enrollment.duplicate_reviews import DuplicateReviews
 from fursa.enrollment.eligibility import SchoolLevel
@@ -220,12 +219,6 @@ def _learners(request: Request) -> LearnerRecords:
     return service
 
 
-def _audit(request: Request) -> AuditLog:
-    service = _state(request, "audit")
-    assert isinstance(service, AuditLog)
-    return service
-
-
 def _duplicates(request: Request) -> DuplicateReviews:
     service = _state(request, "duplicates")
     assert isinstance(service, DuplicateReviews)
@@ -236,4 +229,3 @@ Enrollments = Annotated[EnrollmentService, Depends(_enrollments)]
 Duplicates = Annotated[DuplicateReviews, Depends(_duplicates)]
 References = Annotated[ReferenceData, Depends(_reference)]
 Learners = Annotated[LearnerRecords, Depends(_learners)]
-AuditTrail = Annotated[AuditLog, Depends(_audit)]

@@ -1,9 +1,8 @@
 """Learners' records over HTTP: reading, corrections, consent, subject-access export,
-erasure; and the audit log for administrators."""
+erasure (the audit log is the kernel's ``GET /audit``)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -11,8 +10,6 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.enrollment.api.common import (
-    Admin,
-    AuditTrail,
     Duplicates,
     Id,
     Learners,
@@ -251,23 +248,6 @@ class DuplicateDecisionIn(BaseModel):
     same_person: bool
 
 
-# The audit log's ids are an INTEGER column: 32 bits on PostgreSQL (64 on SQLite). A larger
-# ``after_id`` can name no entry, and PostgreSQL would refuse to compare with it.
-AUDIT_ID_MAX = 2**31 - 1
-
-
-class AuditEntryPublic(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    entity: str
-    entity_id: str
-    learner_id: str | None
-    details: dict[str, Any] | None
-
-
 @router.get("/learners")
 async def find_learners(
     principal: Staff,
@@ -421,26 +401,3 @@ async def erase_learner(learner_id: Id, principal: Writer, learners: Learners) -
     except Refused as exc:
         raise refused(exc) from None
     return LearnerPublic.of(view)
-
-
-@router.get("/audit", tags=["audit"])
-async def audit_log(
-    _principal: Admin,
-    log: AuditTrail,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    learner_id: Annotated[str | None, Query(max_length=64)] = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
-    after_id: Annotated[int, Query(ge=0, le=AUDIT_ID_MAX)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[AuditEntryPublic]:
-    """Who changed what, when (administrators); page on with ``after_id``."""
-    found = await log.entries(
-        entity_id=entity_id, learner_id=learner_id, actor=actor, after_id=after_id, limit=limit
-    )
-    return [
-        AuditEntryPublic(
-            **entry.model_dump(exclude={"details"}),
-            details=json.loads(entry.details) if entry.details else None,
-        )
-        for entry in found
-    ]
