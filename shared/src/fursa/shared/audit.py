@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Text, inspect, update
+from sqlalchemy import ColumnElement, Text, inspect, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,14 +47,19 @@ SYSTEM_ROLE = "system"
 AUDIT_ID_MAX = 2**31 - 1
 
 
+# A place's part: a value, or an SQL expression the entry's insert evaluates (for a service
+# whose record's place is in its tables, not at hand where the change is made).
+PlacePart = str | ColumnElement[Any] | None
+
+
 @dataclass(frozen=True)
 class Place:
     """Where the record an entry is about sits: what decides who may read the entry."""
 
-    association_id: str | None = None
-    center_id: str | None = None
-    province_code: str | None = None
-    region_code: str | None = None
+    association_id: PlacePart = None
+    center_id: PlacePart = None
+    province_code: PlacePart = None
+    region_code: PlacePart = None
 
 
 class AuditEntryFields(SQLModel):
@@ -99,7 +104,7 @@ class AuditTrail:
         """Add an entry inside the change's own transaction (``by`` None: the service itself,
         reacting to another service's event)."""
         actor, role = (by.subject, str(by.role)) if by else (self.system_actor, SYSTEM_ROLE)
-        place = place or Place()
+        where: dict[str, Any] = vars(place) if place else {}
         session.add(
             self.model(
                 at=utcnow(),
@@ -110,11 +115,8 @@ class AuditTrail:
                 entity_id=entity_id,
                 learner_id=learner_id,
                 reason=reason,
-                association_id=place.association_id,
-                center_id=place.center_id,
-                province_code=place.province_code,
-                region_code=place.region_code,
                 details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
+                **where,
             )
         )
 
