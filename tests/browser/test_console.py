@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
-from fursa.enrollment.demo import DEMO_ASSOCIATION_ID
+from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 from fursa.shared.natsserver import free_port
 
 pytestmark = pytest.mark.slow
@@ -38,6 +38,7 @@ ACCOUNTS = {
         "role": "association_staff",
         "association_id": DEMO_ASSOCIATION_ID,
     },
+    "amal-educator": {"name": "Hassan Alaoui", "role": "educator", "center_id": DEMO_CENTER_ID},
     "other-staff": {
         "name": "Rachid Tazi",
         "role": "association_staff",
@@ -320,5 +321,66 @@ def test_a_learners_page_tells_everything_and_staff_correct_withdraw_and_erase(
     expect(page.get_by_role("status")).to_contain_text("sont effacées")
     expect(page.get_by_role("heading", level=1)).not_to_contain_text("Nora")
     assert page.url == learner_url
+    assert violations == []
+    context.close()
+
+
+def test_an_educator_calls_a_class_offline_and_each_mark_arrives_once(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    staff = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, _ = watched(staff)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    for first_ar, first_latin, phone in (
+        ("أمينة", "Amina", "0661000001"),
+        ("ياسمين", "Yasmine", "0661000002"),
+    ):
+        page.goto(f"{console}/enrol")
+        fill_enrolment(page, first_ar=first_ar, first_latin=first_latin, phone=phone)
+        page.get_by_role("button", name="Inscrire l'apprenant").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(first_latin)
+    staff.close()
+
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-educator", "الدخول بحساب البرنامج")
+    page.get_by_role("link", name="الأقسام").click()
+    # The training service opens their trainings when it hears of the enrolments.
+    start = page.get_by_role("button", name="إدراجهم في هذا القسم")
+    for _ in range(30):
+        if start.count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    start.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("القسم A")
+    expect(page.locator(".call")).to_contain_text("أمينة")
+    # Once the service worker holds the page, it opens without a connection.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("القسم A")
+    class_url = page.url
+    called = page.locator(".call > li").count()
+
+    context.set_offline(True)
+    page.locator(".mark", has_text="أمينة").get_by_role("radio", name="غائب").check()
+    page.get_by_role("button", name="تسجيل الحضور").click()
+    outbox = page.locator("#outbox")
+    expect(outbox).to_contain_text(f"علامات في انتظار الإرسال: {called}")
+    # Called again while still offline: the same session replaces its waiting copy.
+    page.get_by_role("button", name="تسجيل الحضور").click()
+    expect(outbox).to_contain_text(f"علامات في انتظار الإرسال: {called}")
+    page.goto(class_url)
+    expect(outbox).to_contain_text(f"علامات في انتظار الإرسال: {called}")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "attendance-offline-ar-360.png"), full_page=True)
+
+    context.set_offline(False)
+    expect(outbox).to_contain_text("أُرسل الحضور إلى البرنامج.")
+    # The same session sent again is refused by the training service's key, and said so.
+    page.get_by_role("button", name="تسجيل الحضور").click()
+    expect(outbox).to_contain_text("لم يُسجَّل مرتين")
+    page.screenshot(path=str(SCREENSHOTS / "attendance-conflict-ar-360.png"), full_page=True)
     assert violations == []
     context.close()

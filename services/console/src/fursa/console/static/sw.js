@@ -1,0 +1,39 @@
+// Keeps the class pages and the console's own files on the device, so that an educator can
+// open a class and call it while the connection is down (attendance.js queues the marks).
+// Pages: from the network when it answers (then kept), else the copy kept. Files: kept copy.
+"use strict";
+var CACHE = "fursa-console-v1";
+var FILES = ["/static/console.css", "/static/htmx.min.js", "/static/attendance.js",
+  "/static/fonts/NotoSansArabic-Regular.woff2", "/static/fonts/NotoSansArabic-Bold.woff2"];
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(FILES); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(self.clients.claim());
+});
+
+function classPage(url) {
+  return url.origin === self.location.origin && /^\/(classes$|centers\/[^/]+\/classes\/)/.test(url.pathname);
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) { return; }
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(caches.match(request).then(function (kept) { return kept || fetch(request); }));
+  } else if (classPage(url)) {
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.match(request).then(function (kept) { return kept || Response.error(); });
+    }));
+  }
+});
