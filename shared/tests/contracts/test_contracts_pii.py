@@ -71,6 +71,7 @@ def test_the_pii_block_holds_the_personal_data() -> None:
         "nationality",
         "massar_code",
         "guardian",
+        "contact",
         "consent",
     } == set(LearnerPII.model_fields)
 

@@ -41,6 +41,9 @@ COLUMNS = (
     "guardian_phone",
     "guardian_email",
     "guardian_language",
+    "learner_phone",
+    "learner_email",
+    "learner_language",
     "consent_data_use",
     "consent_notifications",
     "consent_partner_sharing",
@@ -52,6 +55,9 @@ COLUMNS = (
 OPTIONAL = frozenset(
     {"nationality", "massar_code", "year_left_school", "special_needs", "guardian_email"}
     | {"referral_id", "consent_partner_sharing"}
+    # A guardian is optional from 18, when the learner gives their own phone.
+    | {"guardian_name", "guardian_phone", "guardian_language"}
+    | {"learner_phone", "learner_email", "learner_language"}
 )
 REQUIRED = tuple(column for column in COLUMNS if column not in OPTIONAL)
 IMPORTED = frozenset({"enrolled", "waitlisted", "already_imported"})

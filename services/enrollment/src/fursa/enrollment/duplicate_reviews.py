@@ -57,6 +57,8 @@ _PERSONAL = (
     "guardian_name",
     "guardian_phone",
     "guardian_email",
+    "phone",
+    "email",
     "search_key",
 )
 

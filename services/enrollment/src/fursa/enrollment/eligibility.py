@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from fursa.enrollment.domain import Refused
+from fursa.shared.adulthood import age_on, is_adult
 
 
 class SchoolLevel(StrEnum):
@@ -47,12 +48,6 @@ class NotEligible(Refused):
         self.rule = rule
 
 
-def age_on(birth_date: date, day: date) -> int:
-    """Age in completed years on ``day``."""
-    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - before_birthday
-
-
 def check_eligibility(
     *,
     birth_date: date,
@@ -84,3 +79,19 @@ def check_eligibility(
     if year_left_school < birth_date.year + 5:
         raise NotEligible("year_left_school_before_school_age", year_left_school=year_left_school)
     return age
+
+
+class ContactMissing(Refused):
+    """A minor's contact is their guardian; an adult is their own contact."""
+
+    rule = "contact_missing"
+
+
+def check_contact(*, birth_date: date, on: date, guardian: bool, own_phone: bool) -> None:
+    """Refuse a record without the contact the learner's age on ``on`` needs: a guardian
+    under 18, the learner's own phone from 18 (a guardian is then optional)."""
+    if is_adult(birth_date, on):
+        if not own_phone:
+            raise ContactMissing(field="contact.phone", age=age_on(birth_date, on))
+    elif not guardian:
+        raise ContactMissing(field="guardian", age=age_on(birth_date, on))

@@ -40,6 +40,8 @@ PERSONAL = (
     "guardian_name",
     "guardian_phone",
     "guardian_email",
+    "phone",
+    "email",
     "search_key",
 )
 

@@ -9,10 +9,41 @@ from fursa.enrollment.models import Center, Enrollment, Learner
 from fursa.shared.contracts import (
     Consent,
     Guardian,
+    LearnerContact,
     LearnerEnrolled,
     LearnerPII,
     LearnerWaitlisted,
 )
+
+
+def contact_of(learner: Learner) -> LearnerContact | None:
+    """The learner's own contact, if recorded."""
+    if learner.phone is None:
+        return None
+    return LearnerContact(
+        phone=learner.phone,
+        email=learner.email,
+        preferred_language=learner.preferred_language or learner.guardian_language,
+    )
+
+
+def guardian_of(learner: Learner) -> Guardian:
+    """The guardian block of v1 events, which requires one: for an adult enrolled without a
+    guardian, the learner's own name and contact."""
+    if learner.guardian_phone is None:
+        assert learner.phone is not None
+        return Guardian(
+            name=f"{learner.first_name_latin} {learner.last_name_latin}",
+            phone=learner.phone,
+            email=learner.email,
+            preferred_language=learner.preferred_language or learner.guardian_language,
+        )
+    return Guardian(
+        name=learner.guardian_name or "",
+        phone=learner.guardian_phone,
+        email=learner.guardian_email,
+        preferred_language=learner.guardian_language,
+    )
 
 
 def pii_of(learner: Learner) -> LearnerPII:
@@ -31,12 +62,8 @@ def pii_of(learner: Learner) -> LearnerPII:
             "sex": learner.sex,
             "nationality": learner.nationality,
             "massar_code": learner.massar_code,
-            "guardian": Guardian(
-                name=learner.guardian_name or "",
-                phone=learner.guardian_phone or "",
-                email=learner.guardian_email,
-                preferred_language=learner.guardian_language,
-            ),
+            "guardian": guardian_of(learner),
+            "contact": contact_of(learner),
             "consent": Consent(
                 data_use=learner.consent_data_use,
                 notifications=learner.consent_notifications,

@@ -63,6 +63,9 @@ CORRECTABLE: dict[str, str] = {
     "guardian.phone": "guardian_phone",
     "guardian.email": "guardian_email",
     "guardian.preferred_language": "guardian_language",
+    "contact.phone": "phone",
+    "contact.email": "email",
+    "contact.preferred_language": "preferred_language",
 }
 # Changing one of these changes who the learner is known as (the duplicate check's keys).
 IDENTIFYING = frozenset(
@@ -74,6 +77,7 @@ IDENTIFYING = frozenset(
         "birth_date",
         "massar_code",
         "guardian_phone",
+        "phone",
     }
 )
 

@@ -160,7 +160,12 @@ class Learner(EnrollmentModel, table=True):
     guardian_name: str | None = Field(default=None, max_length=200)
     guardian_phone: str | None = Field(default=None, max_length=16)
     guardian_email: str | None = Field(default=None, max_length=254)
+    # The language of messages: the guardian's, or the adult learner's own without a guardian.
     guardian_language: Language = enum_field(Language)
+    # The learner's own contact: an adult (18+) is their own contact; optional for a minor.
+    phone: str | None = Field(default=None, max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    preferred_language: Language | None = enum_field(Language, default=None)
     consent_data_use: bool
     consent_notifications: bool
     consent_partner_sharing: bool = False

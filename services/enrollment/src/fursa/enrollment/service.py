@@ -20,7 +20,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.enrollment import audit, domain, duplicates, events, names, places
 from fursa.enrollment.domain import EnrollmentStatus, Refused, Summary
-from fursa.enrollment.eligibility import AgeBounds, SchoolLevel, check_eligibility
+from fursa.enrollment.eligibility import (
+    AgeBounds,
+    SchoolLevel,
+    check_contact,
+    check_eligibility,
+)
 from fursa.enrollment.models import (
     ActiveIdentity,
     Center,
@@ -133,6 +138,9 @@ class Applicant:
     last_school_level: SchoolLevel
     year_left_school: int | None = None
     special_needs: str | None = None
+    # False for an adult enrolled without a guardian (``pii.guardian`` then repeats the
+    # learner's own contact, as v1 events carry it).
+    has_guardian: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,14 +173,15 @@ class EnrollmentView:
 
 def identity_keys(learner: Learner) -> list[str]:
     assert learner.birth_date is not None
-    assert learner.guardian_phone is not None
+    phone = learner.guardian_phone or learner.phone
+    assert phone is not None
     return names.identity_keys(
         first_name_ar=learner.first_name_ar or "",
         last_name_ar=learner.last_name_ar or "",
         first_name_latin=learner.first_name_latin or "",
         last_name_latin=learner.last_name_latin or "",
         birth_date=learner.birth_date,
-        guardian_phone=learner.guardian_phone,
+        guardian_phone=phone,
         massar_code=learner.massar_code,
     )
 
@@ -236,10 +245,13 @@ def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) 
         last_school_level=applicant.last_school_level,
         year_left_school=applicant.year_left_school,
         special_needs=applicant.special_needs,
-        guardian_name=pii.guardian.name,
-        guardian_phone=pii.guardian.phone,
-        guardian_email=pii.guardian.email,
+        guardian_name=pii.guardian.name if applicant.has_guardian else None,
+        guardian_phone=pii.guardian.phone if applicant.has_guardian else None,
+        guardian_email=pii.guardian.email if applicant.has_guardian else None,
         guardian_language=pii.guardian.preferred_language,
+        phone=pii.contact.phone if pii.contact else None,
+        email=pii.contact.email if pii.contact else None,
+        preferred_language=pii.contact.preferred_language if pii.contact else None,
         consent_data_use=pii.consent.data_use,
         consent_notifications=pii.consent.notifications,
         consent_partner_sharing=pii.consent.partner_sharing,
@@ -355,6 +367,12 @@ class EnrollmentService:
         referral = None
         if placement.referral_id is not None:
             referral, bounds = await self._referral(session, placement.referral_id, center, bounds)
+        check_contact(
+            birth_date=applicant.pii.birth_date,
+            on=local_today(),
+            guardian=applicant.has_guardian,
+            own_phone=applicant.pii.contact is not None,
+        )
         age = check_eligibility(
             birth_date=applicant.pii.birth_date,
             last_school_level=applicant.last_school_level,

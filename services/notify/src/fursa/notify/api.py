@@ -130,7 +130,8 @@ async def summary(
     viewer: Staff,
     cause_type: Annotated[str | None, Query(pattern=EVENT_TYPE_PATTERN)] = None,
     recipient_kind: Annotated[
-        Literal[RecipientKind.GUARDIAN, RecipientKind.ASSOCIATION], Query()
+        Literal[RecipientKind.GUARDIAN, RecipientKind.LEARNER, RecipientKind.ASSOCIATION],
+        Query(),
     ] = RecipientKind.GUARDIAN,
 ) -> DeliverySummaryPublic:
     """How many messages about learners within the caller's scope, to guardians (or to their

@@ -164,10 +164,11 @@ class _Addresses:
         for delivery in deliveries:
             if delivery.endpoint_id is None:
                 by_kind.setdefault(delivery.recipient_kind, set()).add(delivery.recipient)
+        learners = by_kind.get(RecipientKind.GUARDIAN.value, set()) | by_kind.get(
+            RecipientKind.LEARNER.value, set()
+        )
         return cls(
-            await _current(
-                session, Contact, "learner_id", by_kind.get(RecipientKind.GUARDIAN.value)
-            ),
+            await _current(session, Contact, "learner_id", learners),
             await _current(
                 session,
                 AssociationContact,
@@ -217,14 +218,19 @@ async def _message_for(
     contact = addresses.contacts.get(delivery.recipient)
     if contact is None or not contact.consent_notifications:
         return None
-    address = contact.phone if delivery.channel == Channel.SMS.value else contact.email
+    phone, email, language = (
+        (contact.learner_phone, contact.learner_email, contact.learner_language)
+        if delivery.recipient_kind == RecipientKind.LEARNER.value
+        else (contact.phone, contact.email, contact.preferred_language)
+    )
+    address = phone if delivery.channel == Channel.SMS.value else email
     if not address:
         return None
     return Message(
         id=delivery.id,
         to=address,
         text=delivery.body,
-        language=Language(contact.preferred_language),
+        language=Language(language or contact.preferred_language),
         subject=delivery.title,
     )
 

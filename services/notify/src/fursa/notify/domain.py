@@ -1,10 +1,11 @@
 """What notify tells whom and when to try again, in plain code.
 
 Messages are template files, one per topic, audience and language: ``templates/<topic>.
-<language>.txt`` for guardians, ``templates/association/<topic>.<language>.txt`` for the
-learner's association (the e-mail subject on the first line, a blank line, then the text, with
-``{placeholders}``), rendered in the recipient's preferred language. Deliveries are retried
-with exponential backoff and jitter.
+<language>.txt`` for guardians, ``templates/learner/…`` for an adult learner (their own
+contact, addressed as such), ``templates/association/…`` for the learner's association (the
+e-mail subject on the first line, a blank line, then the text, with ``{placeholders}``),
+rendered in the recipient's preferred language. Deliveries are retried with exponential
+backoff and jitter.
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ class Template:
 
 # Where each audience's templates are, under templates/ (guardians' at the top); a template's
 # id is its path with dots, e.g. ``association.learner-at-risk.fr``.
-_FOLDERS = {RecipientKind.GUARDIAN: (), RecipientKind.ASSOCIATION: ("association",)}
+_FOLDERS = {
+    RecipientKind.GUARDIAN: (),
+    RecipientKind.LEARNER: ("learner",),
+    RecipientKind.ASSOCIATION: ("association",),
+}
 
 
 @cache

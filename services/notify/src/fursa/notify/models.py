@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
@@ -41,6 +41,11 @@ class Contact(Base, table=True):
     phone: str = Field(max_length=16)
     email: str | None = Field(default=None, max_length=254)
     preferred_language: str = Field(max_length=2)
+    # The learner's birth date and own contact: from 18 the learner is their own contact.
+    birth_date: date | None = None
+    learner_phone: str | None = Field(default=None, max_length=16)
+    learner_email: str | None = Field(default=None, max_length=254)
+    learner_language: str | None = Field(default=None, max_length=2)
     consent_notifications: bool
     # What the learner's partner events need (see ``fursa.shared.consent``): not given unless
     # an event said so.

@@ -27,7 +27,8 @@ from fursa.notify.models import (
     PartnerFeedPosition,
 )
 from fursa.notify.partner_feed import PartnerEvent, partner_form
-from fursa.shared.clock import utcnow
+from fursa.shared.adulthood import is_adult
+from fursa.shared.clock import local_today, utcnow
 from fursa.shared.consent import Use, allows
 from fursa.shared.contracts import (
     CertificateIssued,
@@ -206,7 +207,7 @@ async def _tell(
 ) -> list[Delivery]:
     contact, association = addressees
     return [
-        *await _tell_guardian(tx, event=event, contact=contact, topic=topic, values=values),
+        *await _tell_contact(tx, event=event, contact=contact, topic=topic, values=values),
         *await _tell_association(
             tx, event=event, contact=contact, association=association, topic=topic, values=values
         ),
@@ -236,21 +237,42 @@ async def _addressees(tx: Transaction, learner_id: str) -> _Addressees | None:
     return None if row is None else _Addressees(*row)
 
 
-async def _tell_guardian(
+class _Addressee(NamedTuple):
+    kind: RecipientKind
+    language: Language
+    email: str | None
+
+
+def addressee(contact: Contact) -> _Addressee:
+    """Whom messages about the learner go to today (the message's date): the guardian of a
+    minor; from 18 the learner, at their own phone, in words addressed to them. A learner who
+    came of age during the programme without their own phone recorded is still reached
+    through the guardian their enrolment gave, until staff record it."""
+    if (
+        contact.birth_date is not None
+        and contact.learner_phone is not None
+        and is_adult(contact.birth_date, local_today())
+    ):
+        language = Language(contact.learner_language or contact.preferred_language)
+        return _Addressee(RecipientKind.LEARNER, language, contact.learner_email)
+    return _Addressee(RecipientKind.GUARDIAN, Language(contact.preferred_language), contact.email)
+
+
+async def _tell_contact(
     tx: Transaction, *, event: CloudEvent[Any], contact: Contact, topic: Topic, values: Values
 ) -> list[Delivery]:
     if not allows(consent_of(contact), Use.MESSAGES):
         return []
-    language = Language(contact.preferred_language)
-    text = domain.render(topic, language, **values(language))
-    channels = [ChannelKind.SMS] + ([ChannelKind.EMAIL] if contact.email else [])
+    to = addressee(contact)
+    text = domain.render(topic, to.language, to.kind, **values(to.language))
+    channels = [ChannelKind.SMS] + ([ChannelKind.EMAIL] if to.email else [])
     queued = []
     for channel in channels:
         delivery = _delivery(
             event,
             text,
             learner_id=contact.learner_id,
-            kind=RecipientKind.GUARDIAN,
+            kind=to.kind,
             recipient=contact.learner_id,
             channel=channel,
         )
@@ -491,7 +513,7 @@ def _older_than(as_of: datetime) -> ColumnElement[bool]:
 
 
 def _pii_values(pii: LearnerPII) -> dict[str, Any]:
-    guardian = pii.guardian
+    guardian, own = pii.guardian, pii.contact
     return {
         "learner_name_ar": f"{pii.first_name_ar} {pii.last_name_ar}",
         "learner_name_latin": f"{pii.first_name_latin} {pii.last_name_latin}",
@@ -499,6 +521,10 @@ def _pii_values(pii: LearnerPII) -> dict[str, Any]:
         "phone": guardian.phone,
         "email": guardian.email,
         "preferred_language": guardian.preferred_language.value,
+        "birth_date": pii.birth_date,
+        "learner_phone": own.phone if own else None,
+        "learner_email": own.email if own else None,
+        "learner_language": own.preferred_language.value if own else None,
         "consent_notifications": pii.consent.notifications,
         "consent_data_use": pii.consent.data_use,
         "consent_partner_sharing": pii.consent.partner_sharing,
@@ -513,12 +539,15 @@ async def _queue(tx: Transaction, delivery: Delivery) -> Delivery | None:
 
 
 async def _cancel_pending(tx: Transaction, *, learner_id: str) -> None:
-    """Cancel the messages to the guardian not yet sent (the association's are not theirs)."""
+    """Cancel the messages to the learner's contact (guardian or adult learner) not yet sent
+    (the association's are not theirs)."""
     await tx.session.execute(
         update(Delivery)
         .where(
             col(Delivery.learner_id) == learner_id,
-            col(Delivery.recipient_kind) == RecipientKind.GUARDIAN.value,
+            col(Delivery.recipient_kind).in_(
+                [RecipientKind.GUARDIAN.value, RecipientKind.LEARNER.value]
+            ),
             col(Delivery.status) == DeliveryStatus.PENDING.value,
         )
         .values(status=DeliveryStatus.CANCELLED.value, last_error="consent_withdrawn")

@@ -77,9 +77,24 @@ class Language(StrEnum):
 
 
 class Guardian(ContractModel):
-    """The learner's guardian: learners are minors, so the guardian is the contact."""
+    """The learner's guardian, the contact of a minor learner. From 18 a guardian is optional:
+    for an adult enrolled without one, v1 (which requires this block) repeats here the
+    learner's own name and `contact`."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Annotated[
+        str, Field(pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164, e.g. +212612345678.")
+    ]
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = (
+        None
+    )
+    preferred_language: Language
+
+
+class LearnerContact(ContractModel):
+    """The learner's own phone and e-mail: an adult learner (18 or over on the day a message
+    is sent) is their own contact."""
+
     phone: Annotated[
         str, Field(pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164, e.g. +212612345678.")
     ]
@@ -135,6 +150,10 @@ class LearnerPII(ContractModel):
         ),
     ] = None
     guardian: Guardian
+    contact: Annotated[
+        LearnerContact | None,
+        Field(description="The learner's own contact (required from 18 at enrolment)."),
+    ] = None
     consent: Consent
 
 

@@ -13,6 +13,7 @@ class RecipientKind(StrEnum):
     """Who a notification was for."""
 
     GUARDIAN = "guardian"
+    LEARNER = "learner"  # an adult learner, their own contact
     ASSOCIATION = "association"
     PARTNER = "partner"
 

@@ -13,6 +13,7 @@ from fursa.enrollment.api.common import (
     Enrollments,
     GuardianIn,
     Id,
+    LearnerContactIn,
     LearnerIn,
     Writer,
     applicant_of,
@@ -39,7 +40,8 @@ class EnrollmentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     learner: LearnerIn
-    guardian: GuardianIn
+    guardian: GuardianIn | None = None
+    contact: LearnerContactIn | None = None
     consent: ConsentIn
     center_id: Uuid
     pathway: Pathway
@@ -147,7 +149,7 @@ async def enroll(
     try:
         view = await service.enroll(
             scope=principal,
-            applicant=applicant_of(body.learner, body.guardian, body.consent),
+            applicant=applicant_of(body.learner, body.guardian, body.consent, body.contact),
             placement=Placement(
                 center_id=body.center_id,
                 pathway=body.pathway,

@@ -49,6 +49,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "guardian_phone": ("guardian", "phone"),
     "guardian_email": ("guardian", "email"),
     "guardian_language": ("guardian", "preferred_language"),
+    "learner_phone": ("contact", "phone"),
+    "learner_email": ("contact", "email"),
+    "learner_language": ("contact", "preferred_language"),
     "consent_data_use": ("consent", "data_use"),
     "consent_notifications": ("consent", "notifications"),
     "consent_partner_sharing": ("consent", "partner_sharing"),
@@ -63,12 +66,12 @@ _COLUMN_OF = {path: column for column, path in COLUMNS.items()}
 def enrollment_request(cells: dict[str, str]) -> EnrollmentRequest:
     """The enrollment a row asks for; a :class:`ValidationError` names every cell at fault
     (by the request's field paths, see :func:`column_of`)."""
-    body: dict[str, Any] = {"learner": {}, "guardian": {}, "consent": {}}
+    body: dict[str, Any] = {"learner": {}, "consent": {}}
     for column, value in cells.items():
         path = COLUMNS.get(column, (column,))
         target = body
         for part in path[:-1]:
-            target = target[part]
+            target = target.setdefault(part, {})
         target[path[-1]] = value
     return EnrollmentRequest.model_validate(body)
 
@@ -82,7 +85,7 @@ def to_import(line: int, key: str, request: EnrollmentRequest) -> ImportRow:
     return ImportRow(
         line=line,
         key=key,
-        applicant=applicant_of(request.learner, request.guardian, request.consent),
+        applicant=applicant_of(request.learner, request.guardian, request.consent, request.contact),
         placement=Placement(
             center_id=request.center_id,
             pathway=request.pathway,

@@ -47,6 +47,14 @@ class GuardianCorrection(BaseModel):
     preferred_language: Language | None = None
 
 
+class ContactCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: Phone | None = None
+    email: Email | None = None
+    preferred_language: Language | None = None
+
+
 class LearnerCorrection(BaseModel):
     """The fields to correct, and only those (a field left out stays as it is)."""
 
@@ -66,12 +74,15 @@ class LearnerCorrection(BaseModel):
     year_left_school: YearLeftSchool | None = None
     special_needs: SpecialNeeds | None = None
     guardian: GuardianCorrection | None = None
+    contact: ContactCorrection | None = None
 
     def changes(self) -> dict[str, Any]:
-        """Field → new value, with the guardian's fields as ``guardian.<field>``."""
+        """Field → new value, with the guardian's and the learner's own contact fields as
+        ``guardian.<field>`` and ``contact.<field>``."""
         given = self.model_dump(exclude_unset=True)
-        guardian = given.pop("guardian", None) or {}
-        given.update({f"guardian.{name}": value for name, value in guardian.items()})
+        for block in ("guardian", "contact"):
+            fields = given.pop(block, None) or {}
+            given.update({f"{block}.{name}": value for name, value in fields.items()})
         return given
 
 
@@ -84,6 +95,7 @@ CLEARABLE = frozenset(
         "year_left_school",
         "special_needs",
         "guardian.email",
+        "contact.email",
     }
 )
 
@@ -99,6 +111,14 @@ class GuardianPublic(BaseModel):
     phone: str | None
     email: str | None
     preferred_language: Language
+
+
+class ContactPublic(BaseModel):
+    """The learner's own contact (an adult is their own contact)."""
+
+    phone: str | None
+    email: str | None
+    preferred_language: Language | None
 
 
 class ConsentPublic(BaseModel):
@@ -127,6 +147,7 @@ class LearnerPublic(BaseModel):
     year_left_school: int | None
     special_needs: str | None
     guardian: GuardianPublic
+    contact: ContactPublic
     consent: ConsentPublic
     enrollment_ids: list[str]
     erased_at: datetime | None
@@ -159,6 +180,11 @@ class LearnerPublic(BaseModel):
                 phone=learner.guardian_phone,
                 email=learner.guardian_email,
                 preferred_language=learner.guardian_language,
+            ),
+            contact=ContactPublic(
+                phone=learner.phone,
+                email=learner.email,
+                preferred_language=learner.preferred_language,
             ),
             consent=ConsentPublic(
                 data_use=learner.consent_data_use,
