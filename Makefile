@@ -29,7 +29,11 @@ test: $(VENV)/.synced system-deps lint typecheck generated manifests pytest
 # Node.js and npm (the Node.js tools' runtime) only when no npm is on the PATH: NodeSource's
 # nodejs package carries its own npm, which Debian's npm package would conflict with.
 SYSTEM_PACKAGES := fonts-hosny-amiri fonts-noto-core poppler-utils chromium
-# The SMSC side of notify's SMPP tests: node-smpp's server, locked in its package-lock.json.
+# The Redis and RabbitMQ that the Jasmin SMS gateway (the SMSC of notify's SMPP tests) needs;
+# the tests start instances of their own, the system services are not used.
+SYSTEM_PACKAGES += redis-server rabbitmq-server
+# The carrier behind the SMSC of notify's SMPP tests: node-smpp's server, locked in its
+# package-lock.json.
 SMSC := services/notify/tests/smsc
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
@@ -75,7 +79,16 @@ manifests: $(VENV)/.synced
 WORKERS ?= auto
 PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-pytest: $(VENV)/.synced system-deps node_modules/.installed
+# The SMSC of notify's SMPP tests: the Jasmin SMS gateway, in a virtualenv of its own (its
+# Twisted stack stays out of uv.lock), exactly as the hashes of its requirements.txt pin it.
+JASMIN := .tools/jasmin
+$(JASMIN)/.installed: $(SMSC)/requirements.txt
+	rm -rf $(JASMIN)
+	$(PYTHON) -m venv $(JASMIN)
+	$(JASMIN)/bin/pip install --quiet --require-hashes --no-deps -r $<
+	touch $@
+
+pytest: $(VENV)/.synced system-deps node_modules/.installed $(JASMIN)/.installed
 	$(PYTEST)
 
 # The inner loop: the kernel's and the services' own tests, without the fault-injection,

@@ -1,11 +1,12 @@
-// The SMSC side of notify's SMPP tests, run on node-smpp's server (npm `smpp`): it accepts
-// one account's transceiver binds, answers enquire_link, accepts every submit_sm with a fresh
-// message id, writes what it received to a JSON-lines file, and sends the delivery receipt
-// asked for, in the usual `id:… stat:…` text form. The receipt's state follows the
-// destination, as SMSC simulators do: a number ending in 0666 is undeliverable, one ending
-// in 0777 expires, any other is delivered.
+// The carrier behind the SMSC of notify's SMPP tests (the Jasmin SMS gateway, see jasmin.py),
+// run on node-smpp's server (npm `smpp`): the mobile network that Jasmin's SMPP client connector
+// binds to. It accepts one account's transceiver binds, answers enquire_link, accepts every
+// submit_sm with a fresh message id, writes what reached it to a JSON-lines file, and sends
+// the delivery receipt asked for, in the usual `id:… stat:…` text form, which Jasmin relays to
+// its own user. The receipt's state follows the destination, as SMSC simulators do: a number
+// ending in 0666 is undeliverable, one ending in 0777 expires, any other is delivered.
 //
-// usage: node smsc.js PORT SYSTEM_ID PASSWORD RECEIVED_JSONL
+// usage: node carrier.js PORT SYSTEM_ID PASSWORD RECEIVED_JSONL
 "use strict";
 const fs = require("fs");
 const crypto = require("crypto");
