@@ -45,6 +45,7 @@ ACCOUNTS = {
         "association_id": OTHER_ASSOCIATION_ID,
     },
 }
+AXE = Path(__file__).parents[2] / "node_modules/axe-core/axe.min.js"
 PHONE = (360, 740)
 SCREEN = (1280, 900)
 
@@ -383,4 +384,53 @@ def test_an_educator_calls_a_class_offline_and_each_mark_arrives_once(
     expect(outbox).to_contain_text("لم يُسجَّل مرتين")
     page.screenshot(path=str(SCREENSHOTS / "attendance-conflict-ar-360.png"), full_page=True)
     assert violations == []
+    context.close()
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it stands."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize(("locale", "size"), [("ar-MA", PHONE), ("fr-FR", SCREEN)])
+def test_the_main_pages_have_no_serious_accessibility_violation(
+    platform: Platform, browser: Browser, locale: str, size: tuple[int, int]
+) -> None:
+    console = platform.url(CONSOLE)
+    button = {
+        "ar-MA": "الدخول بحساب البرنامج",
+        "fr-FR": "Se connecter avec son compte du programme",
+    }
+    # axe is injected as an inline script, which the console's CSP rightly refuses.
+    context = browser.new_context(
+        locale=locale, viewport={"width": size[0], "height": size[1]}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.goto(f"{console}/sign-in")
+    assert serious_violations(page) == [], "sign-in"
+    sign_in(page, console, "amal-staff", button[locale])
+    learner = page.locator("#results .card a").first.get_attribute("href")
+    enrollment = None
+    pages = ["/learners", learner, "/enrol", "/classes"]
+    for path in pages:
+        page.goto(f"{console}{path}")
+        assert serious_violations(page) == [], path
+        link = page.locator('a[href$="/withdrawal"]')
+        if enrollment is None and link.count():
+            enrollment = link.first.get_attribute("href")
+    assert enrollment is not None
+    for path in (enrollment, f"{learner}/correction", f"{learner}/erasure"):
+        page.goto(f"{console}{path}")
+        assert serious_violations(page) == [], path
+    page.get_by_role("button", name=re.compile("Effacer|محو")).click()
+    assert serious_violations(page) == [], "a refused erasure"
+    page.goto(f"{console}/classes")
+    page.locator(".card a").first.click()
+    assert serious_violations(page) == [], "a class roster"
     context.close()
