@@ -12,6 +12,7 @@ from fursa.shared.erasures import ErasureLedger
 from fursa.shared.runtime import ServiceRuntime
 from fursa.training import correction_api, curriculum_api, follow_up_api, roster_api
 from fursa.training.api import router
+from fursa.training.audit import AUDIT
 from fursa.training.center_curricula import CenterCurricula
 from fursa.training.consumers import HANDLERS, learner_erased
 from fursa.training.correcting import Corrections
@@ -37,6 +38,7 @@ def create_app(settings: TrainingSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         migrations=MIGRATIONS,
         erasures=ErasureLedger(erased=select(col(ErasedLearner.learner_id)), forget=learner_erased),
+        audit=AUDIT,
     )
     routers = [
         router,

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from fursa.shared.audit import Place
 from fursa.shared.auth import Principal
 from fursa.shared.clock import utcnow
 from fursa.shared.contracts import Pathway
 from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.training import audit
 from fursa.training.curriculum import Curriculum, PathwayPlan
 from fursa.training.models import CenterCurriculum, TrainingCenter, TrainingRecord
 
@@ -111,6 +113,7 @@ class CenterCurricula:
             row.updated_by = scope.subject
             row.updated_at = utcnow()
             tx.session.add(row)
+            await _audit(tx.session, scope, "curriculum.set", center_id, pathway)
         return PlanInForce(pathway, plan, own=True)
 
     async def reset(self, center_id: str, pathway: Pathway, *, scope: Principal) -> PlanInForce:
@@ -121,4 +124,20 @@ class CenterCurricula:
             row = await tx.session.get(CenterCurriculum, (center_id, pathway))
             if row is not None:
                 await tx.session.delete(row)
+                await _audit(tx.session, scope, "curriculum.reset", center_id, pathway)
         return PlanInForce(pathway, self.default[pathway], own=False)
+
+
+async def _audit(
+    session: AsyncSession, scope: Principal, action: str, center_id: str, pathway: Pathway
+) -> None:
+    center = await session.get(TrainingCenter, center_id)
+    audit.AUDIT.record(
+        session,
+        scope,
+        action,
+        entity="curriculum",
+        entity_id=center_id,
+        place=audit.place_of(center) if center else Place(center_id=center_id),
+        details={"pathway": pathway},
+    )

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.shared.auth import Principal
 from fursa.shared.clock import utcnow
-from fursa.training import domain
+from fursa.training import audit, domain
 from fursa.training.center_curricula import plans_for, visible_center
 from fursa.training.corrections import CorrectionKind, CorrectionReason, Mark, changed
 from fursa.training.follow_up import FollowUp
@@ -45,7 +45,8 @@ class EntryNotFound(LookupError):  # noqa: N818 - reads as what happened
     """An assessment or follow-up training does not know (or outside the caller's scope)."""
 
 
-def _history(
+def _keep_history(
+    session: AsyncSession,
     record: TrainingRecord,
     kind: CorrectionKind,
     entry_id: str,
@@ -53,17 +54,24 @@ def _history(
     current: dict[str, Any],
     reason: CorrectionReason,
     scope: Principal,
-) -> Correction:
-    return Correction(
-        id=str(uuid.uuid4()),
-        training_id=record.id,
-        kind=kind,
-        entry_id=entry_id,
-        previous=previous,
-        current=current,
-        reason=reason,
-        corrected_by=scope.subject,
-        corrected_at=utcnow(),
+) -> None:
+    """The entry's history (its previous and current values), and the audit trail's entry
+    (who corrected what, and why: the values stay in the history)."""
+    session.add(
+        Correction(
+            id=str(uuid.uuid4()),
+            training_id=record.id,
+            kind=kind,
+            entry_id=entry_id,
+            previous=previous,
+            current=current,
+            reason=reason,
+            corrected_by=scope.subject,
+            corrected_at=utcnow(),
+        )
+    )
+    audit.record(
+        session, scope, f"{kind}.corrected", record, entity=kind, entity_id=entry_id, reason=reason
     )
 
 
@@ -128,16 +136,15 @@ class Corrections:
             attendance.present, attendance.excused = mark.present, mark.excused
             attendance.recorded_by = scope.subject
             tx.session.add(attendance)
-            tx.session.add(
-                _history(
-                    record,
-                    CorrectionKind.ATTENDANCE,
-                    session_id,
-                    previous,
-                    mark.as_dict(),
-                    reason,
-                    scope,
-                )
+            _keep_history(
+                tx.session,
+                record,
+                CorrectionKind.ATTENDANCE,
+                session_id,
+                previous,
+                mark.as_dict(),
+                reason,
+                scope,
             )
             await tx.session.flush()
             alerts = await self.trainings.warn(tx, [record])
@@ -174,16 +181,15 @@ class Corrections:
             assessment.score, assessment.passed = score, score >= pass_mark
             assessment.recorded_by = scope.subject
             tx.session.add(assessment)
-            tx.session.add(
-                _history(
-                    record,
-                    CorrectionKind.ASSESSMENT,
-                    assessment.id,
-                    previous,
-                    current,
-                    reason,
-                    scope,
-                )
+            _keep_history(
+                tx.session,
+                record,
+                CorrectionKind.ASSESSMENT,
+                assessment.id,
+                previous,
+                current,
+                reason,
+                scope,
             )
         return assessment
 
@@ -213,16 +219,15 @@ class Corrections:
             tx.session.add(outcome)
             record.version += 1
             tx.session.add(record)
-            tx.session.add(
-                _history(
-                    record,
-                    CorrectionKind.FOLLOW_UP,
-                    outcome.id,
-                    previous,
-                    current,
-                    reason,
-                    scope,
-                )
+            _keep_history(
+                tx.session,
+                record,
+                CorrectionKind.FOLLOW_UP,
+                outcome.id,
+                previous,
+                current,
+                reason,
+                scope,
             )
             await tx.emit(
                 outcome_recorded(record, outcome), subject=record.id, sequence=record.version

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
+from fursa.shared.audit import AuditEntryFields
 from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
@@ -229,3 +230,8 @@ class FollowUpReminder(TrainingModel, table=True):
 
 
 KERNEL = kernel_tables(TrainingModel.metadata)
+
+
+class AuditEntry(AuditEntryFields, TrainingModel, table=True):
+    """Who recorded or corrected attendance, scores, completions and follow-ups, set a
+    curriculum or erased, when and why (the kernel's audit trail)."""

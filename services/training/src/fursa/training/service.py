@@ -41,7 +41,7 @@ from fursa.shared.contracts import (
     TrainingResult,
 )
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
-from fursa.training import domain
+from fursa.training import audit, domain
 from fursa.training.center_curricula import plans_for
 from fursa.training.corrections import CorrectionKind, Mark
 from fursa.training.curriculum import (
@@ -390,6 +390,19 @@ class TrainingService:
                 for record in records:
                     if record.class_name is None:
                         record.class_name = command.class_name
+                audit.AUDIT.record(
+                    tx.session,
+                    scope,
+                    "attendance.recorded",
+                    entity="class_session",
+                    entity_id=session_row.id,
+                    place=audit.place_of(records[0]),
+                    details={
+                        "module": command.module,
+                        "held_on": command.held_on,
+                        "learners": len(ids),
+                    },
+                )
                 alerts = await self.warn(tx, records)
         except IntegrityError:
             raise AlreadyRecorded("this class's session is already recorded") from None
@@ -482,7 +495,9 @@ class TrainingService:
         pass_mark = self.rules.completion.pass_mark
         try:
             async with self.uow.begin() as tx:
-                await self.class_records(tx.session, ids, command.module, scope, entries="scores")
+                records = await self.class_records(
+                    tx.session, ids, command.module, scope, entries="scores"
+                )
                 taken = select(Assessment.training_id).where(
                     col(Assessment.training_id).in_(ids),
                     col(Assessment.module) == command.module,
@@ -504,6 +519,17 @@ class TrainingService:
                     for training_id, score in command.scores
                 ]
                 tx.session.add_all(assessments)
+                trainings = {record.id: record for record in records}
+                for assessment in assessments:
+                    audit.record(
+                        tx.session,
+                        scope,
+                        "assessment.recorded",
+                        trainings[assessment.training_id],
+                        entity="assessment",
+                        entity_id=assessment.id,
+                        module=command.module,
+                    )
         except IntegrityError:
             raise AlreadyRecorded("an assessment of this day is already recorded") from None
         return assessments
@@ -543,6 +569,15 @@ class TrainingService:
             today = local_today()
             domain.complete(record, completion, on=today)
             tx.session.add(record)
+            audit.record(
+                tx.session,
+                scope,
+                "training.completed",
+                record,
+                entity="training",
+                entity_id=record.id,
+                result=completion.result,
+            )
             await tx.emit(
                 TrainingCompleted(
                     training_id=record.id,
@@ -596,6 +631,15 @@ class TrainingService:
                 tx.session.add(outcome)
                 record.version += 1
                 tx.session.add(record)
+                audit.record(
+                    tx.session,
+                    scope,
+                    "follow_up.recorded",
+                    record,
+                    entity="follow_up",
+                    entity_id=outcome.id,
+                    months_after=outcome.months_after,
+                )
                 await tx.emit(
                     outcome_recorded(record, outcome), subject=record.id, sequence=record.version
                 )
@@ -817,6 +861,20 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
     if not await _erased(session, erased.learner_id):
         session.add(ErasedLearner(learner_id=erased.learner_id, erased_at=erased.erased_at))
     trainings = select(TrainingRecord.id).where(col(TrainingRecord.learner_id) == erased.learner_id)
+    training = (
+        await session.exec(
+            select(TrainingRecord).where(col(TrainingRecord.learner_id) == erased.learner_id)
+        )
+    ).first()
+    audit.AUDIT.record(
+        session,
+        None,
+        "learner.erased",
+        entity="learner",
+        entity_id=erased.learner_id,
+        learner_id=erased.learner_id,
+        place=audit.place_of(training) if training else None,
+    )
     await session.execute(
         update(TrainingRecord)
         .where(col(TrainingRecord.learner_id) == erased.learner_id)
