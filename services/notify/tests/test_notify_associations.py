@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from fursa.notify import associations
-from fursa.shared.auth import Role
+from fursa.shared.auth import Principal, Role
 from fursa.shared.contracts import Language
 from fursa.shared.testing.builders import uuid_of
 from fursa.shared.testing.kernel import wait_until
@@ -26,9 +26,17 @@ OTHER_ASSOCIATION = uuid_of("association", 2)
 ADDRESS = "suivi@association-amal.ma"
 
 
+def staff(association_id: str) -> Principal:
+    return Principal("staff-1", Role.ASSOCIATION_STAFF, association_id=association_id)
+
+
 async def reachable(notify: Notify, language: Language = Language.FR) -> None:
     await associations.set_contact(
-        notify.uow, association_id=ASSOCIATION, email=ADDRESS, language=language, by="staff-1"
+        notify.uow,
+        association_id=ASSOCIATION,
+        email=ADDRESS,
+        language=language,
+        by=staff(ASSOCIATION),
     )
 
 
@@ -110,7 +118,7 @@ async def test_a_transferred_learner_is_told_of_to_the_new_association(
         association_id=OTHER_ASSOCIATION,
         email="contact@association-nour.ma",
         language=Language.FR,
-        by="staff-2",
+        by=staff(OTHER_ASSOCIATION),
     )
     await notify.hear(journey.enrolled(1))
     await notify.hear(journey.transferred(1))  # to association 2
@@ -137,8 +145,9 @@ async def test_removing_the_address_cancels_the_notices_not_yet_sent(
     await reachable(notify)
     await notify.hear(journey.enrolled(1))
 
-    assert await associations.remove_contact(notify.uow, association_id=ASSOCIATION)
-    assert not await associations.remove_contact(notify.uow, association_id=ASSOCIATION)
+    by = staff(ASSOCIATION)
+    assert await associations.remove_contact(notify.uow, association_id=ASSOCIATION, by=by)
+    assert not await associations.remove_contact(notify.uow, association_id=ASSOCIATION, by=by)
     [notice] = to_association(await notify.deliveries(1))
     assert (notice.status, notice.last_error) == ("cancelled", "address_removed")
     await notify.hear(journey.at_risk(1))

@@ -88,9 +88,9 @@ async def emitted(notify: Notify, model: type) -> list[Any]:
 async def endpoint(notify: Notify, url: str, types: list[str] | None = None) -> Any:
     # Partner names are unique: one partner per endpoint here.
     name = f"Relais Addictologie {uuid.uuid4().hex[:8]}"
-    partner = await partners.register_partner(notify.uow, name=name)
+    partner = await partners.register_partner(notify.uow, name=name, by=ADMIN)
     return await partners.add_endpoint(
-        notify.uow, partner_id=partner.id, url=url, event_types=types or [FEED]
+        notify.uow, partner_id=partner.id, url=url, event_types=types or [FEED], by=ADMIN
     )
 
 
@@ -258,6 +258,7 @@ async def test_after_a_rotation_old_and_new_secrets_both_sign_until_the_old_expi
         partner_id=created.endpoint.partner_id,
         endpoint_id=created.endpoint.id,
         grace=timedelta(hours=1),
+        by=ADMIN,
     )
     assert rotation is not None
     await notify.hear(journey.enrolled(1))
@@ -275,6 +276,7 @@ async def test_after_a_rotation_old_and_new_secrets_both_sign_until_the_old_expi
         partner_id=created.endpoint.partner_id,
         endpoint_id=created.endpoint.id,
         grace=timedelta(0),
+        by=ADMIN,
     )
     assert expired is not None
     await notify.hear(journey.enrolled(2))
@@ -325,6 +327,7 @@ async def test_a_410_disables_the_endpoint_until_its_partner_switches_it_on_agai
         partner_id=created.endpoint.partner_id,
         endpoint_id=created.endpoint.id,
         enabled=True,
+        by=ADMIN,
     )
     assert switched is not None
     assert switched.disabled_at is None

@@ -230,7 +230,7 @@ async def set_association_contact(
         association_id=association_id,
         email=body.email,
         language=body.preferred_language,
-        by=viewer.subject,
+        by=viewer,
     )
     return AssociationContactPublic.model_validate(contact, from_attributes=True)
 
@@ -246,9 +246,11 @@ async def show_association_contact(
 
 
 @associations_router.delete("", status_code=204)
-async def remove_association_contact(uow: UowDep, association_id: OwnAssociation) -> None:
+async def remove_association_contact(
+    uow: UowDep, viewer: AssociationManager, association_id: OwnAssociation
+) -> None:
     """Stop the association's notices, those still waiting to be sent included."""
-    if not await associations.remove_contact(uow, association_id=association_id):
+    if not await associations.remove_contact(uow, association_id=association_id, by=viewer):
         raise Problem.not_found()
 
 
@@ -380,10 +382,12 @@ async def _endpoint(db: DatabaseDep, partner: ManagedPartner, endpoint_id: IdPat
 ManagedEndpoint = Annotated[str, Depends(_endpoint)]
 
 
-@partners_router.post("", status_code=201, dependencies=[Depends(_admin)])
-async def register_partner(uow: UowDep, body: PartnerCreate) -> PartnerPublic:
+@partners_router.post("", status_code=201)
+async def register_partner(
+    uow: UowDep, admin: Annotated[Principal, Depends(_admin)], body: PartnerCreate
+) -> PartnerPublic:
     """Register a partner organisation (admins)."""
-    partner = await partners.register_partner(uow, name=body.name)
+    partner = await partners.register_partner(uow, name=body.name, by=admin)
     return PartnerPublic(partner_id=partner.id, name=partner.name)
 
 
@@ -394,13 +398,17 @@ async def show_partner(partner: ManagedPartner) -> PartnerPublic:
 
 @partners_router.post("/{partner_id}/endpoints", status_code=201)
 async def add_endpoint(
-    uow: UowDep, settings: SettingsDep, partner: ManagedPartner, body: EndpointCreate
+    uow: UowDep,
+    settings: SettingsDep,
+    manager: Manager,
+    partner: ManagedPartner,
+    body: EndpointCreate,
 ) -> EndpointCreated:
     """Register a webhook endpoint for chosen partner event types; the answer shows its
     signing secret, once."""
     _require_https(settings, body.url)
     created = await partners.add_endpoint(
-        uow, partner_id=partner.id, url=body.url, event_types=body.event_types
+        uow, partner_id=partner.id, url=body.url, event_types=body.event_types, by=manager
     )
     return EndpointCreated(
         **EndpointPublic.of(created.endpoint).model_dump(), secret=created.secret
@@ -411,6 +419,7 @@ async def add_endpoint(
 async def update_endpoint(
     uow: UowDep,
     settings: SettingsDep,
+    manager: Manager,
     partner: ManagedPartner,
     endpoint_id: ManagedEndpoint,
     body: EndpointUpdate,
@@ -427,6 +436,7 @@ async def update_endpoint(
         url=body.url,
         event_types=body.event_types,
         enabled=body.enabled,
+        by=manager,
     )
     if endpoint is None:
         raise Problem.not_found()
@@ -445,7 +455,11 @@ async def list_endpoints(db: DatabaseDep, partner: ManagedPartner) -> list[Endpo
 
 @partners_router.post("/{partner_id}/endpoints/{endpoint_id}/secret")
 async def rotate_secret(
-    uow: UowDep, settings: SettingsDep, partner: ManagedPartner, endpoint_id: ManagedEndpoint
+    uow: UowDep,
+    settings: SettingsDep,
+    manager: Manager,
+    partner: ManagedPartner,
+    endpoint_id: ManagedEndpoint,
 ) -> SecretRotated:
     """A new signing secret (shown once); the previous ones keep signing beside it for the
     grace period, so the receiver can switch without losing a message."""
@@ -454,6 +468,7 @@ async def rotate_secret(
         partner_id=partner.id,
         endpoint_id=endpoint_id,
         grace=timedelta(seconds=settings.webhook_secret_grace_s),
+        by=manager,
     )
     if rotation is None:
         raise Problem.not_found()
@@ -479,12 +494,12 @@ async def endpoint_deliveries(
     "/{partner_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202
 )
 async def redeliver(
-    uow: UowDep, endpoint_id: ManagedEndpoint, delivery_id: IdPath
+    uow: UowDep, manager: Manager, endpoint_id: ManagedEndpoint, delivery_id: IdPath
 ) -> WebhookDeliveryPublic:
     """Send an event to the endpoint again (same webhook-id: the receiver may drop a copy)."""
     try:
         delivery = await delivery_log.redeliver(
-            uow, endpoint_id=endpoint_id, delivery_id=delivery_id
+            uow, endpoint_id=endpoint_id, delivery_id=delivery_id, by=manager
         )
     except NotResendableError as exc:
         raise Problem.rule("not_resendable", 409, state=str(exc)) from exc

@@ -23,7 +23,7 @@ from fursa.notify.channels import (
 )
 from fursa.notify.consumers import handlers
 from fursa.notify.domain import RetryPolicy
-from fursa.notify.models import KERNEL, Base, ErasedLearner
+from fursa.notify.models import AUDIT, KERNEL, Base, ErasedLearner
 from fursa.notify.settings import NotifySettings
 from fursa.notify.smpp import SmppAccount, SmppSms
 from fursa.notify.worker import DeliveryWorker
@@ -97,6 +97,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         erasures=ErasureLedger(
             erased=select(col(ErasedLearner.learner_id)), forget=consumed[LEARNER_ERASED]
         ),
+        audit=AUDIT,
     )
     # Redirects are not followed: a webhook answers where it was registered, or fails.
     http = httpx.AsyncClient(timeout=settings.delivery_send_timeout_s, follow_redirects=False)

@@ -14,7 +14,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from fursa.notify.deliveries import send_again
 from fursa.notify.domain import DeliveryStatus
-from fursa.notify.models import Contact, Delivery
+from fursa.notify.models import AUDIT, Contact, Delivery
+from fursa.shared.audit import Place
 from fursa.shared.auth import Principal
 from fursa.shared.contracts import RecipientKind
 from fursa.shared.db import Database
@@ -94,13 +95,43 @@ async def resend(uow: UnitOfWork, *, delivery_id: str, viewer: Principal) -> Del
         delivery = result.first()
         if delivery is None:
             return None
+        contact = await tx.session.get(Contact, delivery.learner_id)
+        AUDIT.record(
+            tx.session,
+            viewer,
+            "delivery.resent",
+            entity="delivery",
+            entity_id=delivery.id,
+            learner_id=delivery.learner_id,
+            place=place_of(contact) if contact else None,
+        )
         return await send_again(tx, delivery=delivery)
 
 
-async def redeliver(uow: UnitOfWork, *, endpoint_id: str, delivery_id: str) -> Delivery | None:
+async def redeliver(
+    uow: UnitOfWork, *, endpoint_id: str, delivery_id: str, by: Principal
+) -> Delivery | None:
     """Send a partner event to an endpoint again (``None`` if not one of its deliveries)."""
     async with uow.begin() as tx:
         delivery = await tx.session.get(Delivery, delivery_id)
         if delivery is None or delivery.endpoint_id != endpoint_id:
             return None
+        AUDIT.record(
+            tx.session,
+            by,
+            "delivery.redelivered",
+            entity="delivery",
+            entity_id=delivery.id,
+            details={"endpoint_id": endpoint_id},
+        )
         return await send_again(tx, delivery=delivery)
+
+
+def place_of(contact: Contact) -> Place:
+    """Where a learner's messages sit: their enrollment's association, center and territory."""
+    return Place(
+        association_id=contact.association_id,
+        center_id=contact.center_id,
+        province_code=contact.province_code,
+        region_code=contact.region_code,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from fursa.notify.domain import DeliveryStatus
+from fursa.shared.audit import AuditEntryFields, AuditTrail
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
@@ -196,3 +197,11 @@ class PartnerFeedPosition(Base, table=True):
 
     subject: str = Field(primary_key=True, max_length=128)
     sequence: int
+
+
+class AuditEntry(AuditEntryFields, Base, table=True):
+    """Who onboarded a partner or changed its webhooks, set or removed an association's
+    address, sent a message again or erased, when and why (the kernel's audit trail)."""
+
+
+AUDIT = AuditTrail(AuditEntry, service="notify")

@@ -28,7 +28,7 @@ from fursa.notify.api import (
     UtcInstant,
 )
 from fursa.notify.settings import NotifySettings
-from fursa.shared.auth import Role, allow
+from fursa.shared.auth import Principal, Role, allow
 from fursa.shared.problems import MEDIA_TYPE as PROBLEM_JSON
 from fursa.shared.problems import Problem, register_messages
 from fursa.shared.runtime import DatabaseDep
@@ -41,6 +41,8 @@ register_messages(
         },
     }
 )
+
+Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
 
 router = APIRouter(
     prefix="/partners",
@@ -99,7 +101,9 @@ async def list_partners(db: DatabaseDep) -> list[PartnerListed]:
 
 
 @router.post("/onboarding", status_code=201, responses=_TAKEN)
-async def onboard_partner(uow: UowDep, settings: SettingsDep, body: OnboardingCreate) -> Onboarded:
+async def onboard_partner(
+    uow: UowDep, settings: SettingsDep, admin: Admin, body: OnboardingCreate
+) -> Onboarded:
     """Register a partner and, when given, its webhook endpoint, in one transaction (admins):
     a refusal (a taken name: 409; an invalid endpoint: 422 naming the field) registers
     nothing. The answer shows the endpoint's signing secret, once."""
@@ -107,7 +111,7 @@ async def onboard_partner(uow: UowDep, settings: SettingsDep, body: OnboardingCr
     if body.webhook is not None:
         _require_https(settings, body.webhook.url)
         webhook = partners.WebhookRequest(body.webhook.url, body.webhook.event_types)
-    done = await partners.onboard_partner(uow, name=body.name, webhook=webhook)
+    done = await partners.onboard_partner(uow, name=body.name, webhook=webhook, by=admin)
     endpoint = None
     if done.endpoint is not None:
         endpoint = EndpointCreated(

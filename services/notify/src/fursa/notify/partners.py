@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from fursa.notify.deliveries import disable_endpoint
-from fursa.notify.models import Delivery, EndpointSecret, Partner, PartnerEndpoint
+from fursa.notify.models import AUDIT, Delivery, EndpointSecret, Partner, PartnerEndpoint
 from fursa.shared.auth import Principal, Role
 from fursa.shared.clock import as_utc, utcnow
 from fursa.shared.db import Database
@@ -68,14 +68,24 @@ class Onboarded:
     endpoint: NewEndpoint | None
 
 
-async def register_partner(uow: UnitOfWork, *, name: str) -> Partner:
+async def register_partner(uow: UnitOfWork, *, name: str, by: Principal) -> Partner:
     """Register a partner organisation; raises :class:`PartnerNameTaken` for a taken name."""
-    onboarded = await onboard_partner(uow, name=name, webhook=None)
+    onboarded = await onboard_partner(uow, name=name, webhook=None, by=by)
     return onboarded.partner
 
 
+def _audit(
+    tx: Transaction, by: Principal, action: str, *, entity: str, entity_id: str, **details: object
+) -> None:
+    """An entry of the trail about a partner or its endpoint: placed nowhere (partners belong
+    to no association or territory), so administrators read it; never a URL or a secret."""
+    AUDIT.record(
+        tx.session, by, action, entity=entity, entity_id=entity_id, details=details or None
+    )
+
+
 async def onboard_partner(
-    uow: UnitOfWork, *, name: str, webhook: WebhookRequest | None
+    uow: UnitOfWork, *, name: str, webhook: WebhookRequest | None, by: Principal
 ) -> Onboarded:
     """Register a partner and, when asked, its webhook endpoint with its first secret — all in
     one transaction: either everything is registered, or nothing (a taken name raises
@@ -103,6 +113,14 @@ async def onboard_partner(
                 await tx.session.flush()
                 tx.session.add(_secret_row(endpoint.id, secret, now))
                 created = NewEndpoint(endpoint, secret)
+            _audit(
+                tx,
+                by,
+                "partner.registered",
+                entity="partner",
+                entity_id=partner.id,
+                endpoint_id=created.endpoint.id if created else None,
+            )
     except IntegrityError as exc:
         # Another registration of the same name committed between the check and this insert.
         raise PartnerNameTaken(name) from exc
@@ -141,7 +159,7 @@ async def find_partner(db: Database, *, partner_id: str, viewer: Principal) -> P
 
 
 async def add_endpoint(
-    uow: UnitOfWork, *, partner_id: str, url: str, event_types: list[str]
+    uow: UnitOfWork, *, partner_id: str, url: str, event_types: list[str], by: Principal
 ) -> NewEndpoint:
     """Register a webhook endpoint of a partner with its first signing secret."""
     now = utcnow()
@@ -157,6 +175,15 @@ async def add_endpoint(
         tx.session.add(endpoint)
         await tx.session.flush()
         tx.session.add(_secret_row(endpoint.id, secret, now))
+        _audit(
+            tx,
+            by,
+            "endpoint.added",
+            entity="endpoint",
+            entity_id=endpoint.id,
+            partner_id=partner_id,
+            event_types=endpoint.event_types,
+        )
     return NewEndpoint(endpoint, secret)
 
 
@@ -192,6 +219,7 @@ async def update_endpoint(
     url: str | None = None,
     event_types: list[str] | None = None,
     enabled: bool | None = None,
+    by: Principal,
 ) -> PartnerEndpoint | None:
     """Change an endpoint's URL or event types, or switch it on or off. Switching it on again
     (e.g. after its receiver answered 410) sends the events that come from then on; those
@@ -212,6 +240,17 @@ async def update_endpoint(
         if enabled is False and endpoint.disabled_at is None:
             await disable_endpoint(tx, endpoint_id=endpoint_id, reason=SWITCHED_OFF)
             await tx.session.refresh(endpoint)
+        _audit(
+            tx,
+            by,
+            "endpoint.updated",
+            entity="endpoint",
+            entity_id=endpoint_id,
+            partner_id=partner_id,
+            url_changed=url is not None,
+            event_types=event_types,
+            enabled=enabled,
+        )
     return endpoint
 
 
@@ -222,7 +261,7 @@ class Rotation:
 
 
 async def rotate_secret(
-    uow: UnitOfWork, *, partner_id: str, endpoint_id: str, grace: timedelta
+    uow: UnitOfWork, *, partner_id: str, endpoint_id: str, grace: timedelta, by: Principal
 ) -> Rotation | None:
     """Give the endpoint a new secret; its current ones keep signing for ``grace``."""
     now = utcnow()
@@ -240,6 +279,14 @@ async def rotate_secret(
                 row.expires_at = expire_at
                 tx.session.add(row)
         tx.session.add(_secret_row(endpoint_id, secret, now))
+        _audit(
+            tx,
+            by,
+            "endpoint.secret_rotated",
+            entity="endpoint",
+            entity_id=endpoint_id,
+            partner_id=partner_id,
+        )
     return Rotation(secret, expire_at)
 
 

@@ -17,8 +17,10 @@ from sqlalchemy import ColumnElement, Insert, bindparam, delete, or_, update
 from sqlmodel import col, select
 
 from fursa.notify import domain
+from fursa.notify.delivery_log import place_of
 from fursa.notify.domain import DeliveryStatus, Topic
 from fursa.notify.models import (
+    AUDIT,
     AssociationContact,
     Contact,
     Delivery,
@@ -168,6 +170,15 @@ async def learner_erased(tx: Transaction, *, event: CloudEvent[LearnerErased]) -
     learner_id = event.data.learner_id
     contact = await _contact(tx, learner_id)
     known_to_partners = contact is not None and contact.known_to_partners
+    AUDIT.record(
+        tx.session,
+        None,
+        "learner.erased",
+        entity="learner",
+        entity_id=learner_id,
+        learner_id=learner_id,
+        place=place_of(contact) if contact else None,
+    )
     await tx.session.execute(delete(Delivery).where(col(Delivery.learner_id) == learner_id))
     await tx.session.execute(delete(Contact).where(col(Contact.learner_id) == learner_id))
     if not await _erased(tx, learner_id):
