@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -91,6 +92,41 @@ async def test_expired_token_is_refused() -> None:
     response = await get("/centers/c1", expired)
     assert response.status_code == 401
     assert "expired" in response.json()["detail"].lower()
+
+
+def dev_token(**claims: object) -> str:
+    return jwt.encode(
+        {"iss": "fursa-development", "aud": "fursa", "sub": "x", "role": "admin", **claims},
+        KEY,
+        algorithm="HS256",
+    )
+
+
+def test_a_token_is_remembered_until_it_expires_and_a_refusal_never() -> None:
+    verifier = TokenVerifier(dev_secret=KEY)
+    now = int(time.time())
+    expiring = dev_token(exp=now + 2)
+    not_yet_valid = dev_token(exp=now + 60, nbf=now + 2)
+    assert verifier.verify(expiring) == verifier.verify(expiring) == Principal("x", Role.ADMIN)
+    with pytest.raises(Problem):
+        verifier.verify(not_yet_valid)
+    time.sleep(max(now + 2.1 - time.time(), 0))
+    with pytest.raises(Problem, match="expired"):
+        verifier.verify(expiring)
+    assert verifier.verify(not_yet_valid) == Principal("x", Role.ADMIN)
+
+
+def test_the_verifier_remembers_a_bounded_number_of_tokens() -> None:
+    verifier = TokenVerifier(dev_secret=KEY, cache_size=2)
+    tokens = [mint_dev_token(KEY, role=Role.ADMIN, subject=f"admin-{n}") for n in range(3)]
+    assert [verifier.verify(token).subject for token in tokens] == ["admin-0", "admin-1", "admin-2"]
+    assert list(verifier._verified) == tokens[1:]  # the oldest was forgotten
+    assert verifier.verify(tokens[0]).subject == "admin-0"
+
+
+def test_role_checks_run_on_the_event_loop_not_in_a_worker_thread() -> None:
+    """FastAPI runs a plain function dependency in a thread per request; a coroutine it awaits."""
+    assert inspect.iscoroutinefunction(allow(Role.ADMIN))
 
 
 async def test_association_staff_see_their_center_and_another_association_gets_404() -> None:

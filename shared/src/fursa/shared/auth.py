@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -144,8 +144,19 @@ class Principal:
             raise Problem.not_found()
 
 
+# How many verified tokens a service remembers (a few hundred bytes each): more than the callers
+# active within a token's lifetime, so that each token is verified about once.
+VERIFIED_TOKENS_KEPT = 4096
+
+
 class TokenVerifier:
-    """Verifies bearer tokens: a JWKS (production) or the development key."""
+    """Verifies bearer tokens: a JWKS (production) or the development key.
+
+    A caller sends the same token with every request until it expires, so a token verified once
+    is remembered, by its exact text, until its ``exp`` (at most ``cache_size`` tokens, the
+    oldest forgotten first): the signature and claims are checked once per token, not once per
+    request. A refused token is never remembered: it is checked again each time it comes.
+    """
 
     def __init__(
         self,
@@ -154,13 +165,18 @@ class TokenVerifier:
         jwks_url: str | None = None,
         issuer: str | None = None,
         audience: str = AUDIENCE,
+        cache_size: int = VERIFIED_TOKENS_KEPT,
     ) -> None:
         if not dev_secret and not jwks_url:
             raise ValueError("a token verifier needs a JWKS URL or a development key")
+        if cache_size < 1:
+            raise ValueError("a token verifier remembers at least one token")
         self.dev_secret = dev_secret
         self.issuer = issuer
         self.audience = audience
+        self.cache_size = cache_size
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600) if jwks_url else None
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_oidc_issuer(cls, issuer: str, audience: str = AUDIENCE) -> TokenVerifier:
@@ -171,6 +187,20 @@ class TokenVerifier:
         return cls(jwks_url=discovery.json()["jwks_uri"], issuer=issuer, audience=audience)
 
     def verify(self, token: str) -> Principal:
+        """The caller a token names, or :meth:`Problem.unauthorized` (expired, forged, …)."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires_at = remembered
+            if time.time() < expires_at:
+                return principal
+            del self._verified[token]
+        principal, expires_at = self._check(token)
+        if len(self._verified) >= self.cache_size:
+            del self._verified[next(iter(self._verified))]  # the oldest remembered
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key
@@ -188,7 +218,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Problem.unauthorized(str(exc)) from exc
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -260,11 +290,13 @@ async def authenticate(
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def allow(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only ``roles`` (403 otherwise: the route itself is not secret)."""
+def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only ``roles`` (403 otherwise: the route itself is not secret).
+
+    A coroutine, so that FastAPI runs it on the event loop rather than in a worker thread."""
     allowed = frozenset(roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             raise Problem.forbidden(principal.role, sorted(allowed))
         return principal

@@ -105,7 +105,7 @@ def serve_docs(app: FastAPI) -> None:
         )
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     db: Database = request.app.state.runtime.db
     return db
 
