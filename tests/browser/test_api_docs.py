@@ -7,16 +7,15 @@ services of the running platform (real processes, real HTTP)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route
 
 from fursa.cli.platform import Platform
-from tests.browser.test_verification_page import CHROMIUM, CHROMIUM_FLAGS
+from fursa.shared.testing.browser import chromium
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +35,8 @@ REDOC_ATTRIBUTION = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 async def offline_page(browser: Browser) -> tuple[Page, list[str]]:

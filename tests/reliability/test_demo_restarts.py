@@ -26,10 +26,26 @@ LEARNERS = 40
 FURSA = Path(sys.executable).parent / "fursa"
 
 
-async def _restart(platform: Platform, service: str) -> None:
+async def _restart(
+    platform: Platform, service: str, noticed: Callable[[], bool] | None = None
+) -> None:
+    """kill -9 ``service`` and start it again — once ``noticed()`` holds, when given: a
+    service comes back in a fraction of a second, quicker than a client may call it."""
     platform.kill(service)
+    if noticed is not None:
+        await asyncio.wait_for(_until(noticed), 300)
     platform.start_service(service)
     await asyncio.to_thread(platform.wait_ready, 180, [service])
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.05)
+
+
+async def _lines(stream: asyncio.StreamReader, into: list[str]) -> None:
+    while line := await stream.readline():
+        into.append(line.decode())
 
 
 @pytest.mark.slow
@@ -48,6 +64,11 @@ async def test_demo_waits_for_restarted_services_and_prints_exact_counts(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+    assert demo.stdout is not None
+    assert demo.stderr is not None
+    said: list[str] = []
+    reading = asyncio.create_task(_lines(demo.stderr, said))
+    printed = asyncio.create_task(demo.stdout.read())
     try:
         async with admin_client() as http:
             journey = journey_of(platform, http)
@@ -68,19 +89,23 @@ async def test_demo_waits_for_restarted_services_and_prints_exact_counts(
                     await asyncio.sleep(0.05)
                 return False
 
-            # Training is killed as soon as it opens the first record: the demo still has to
-            # wait for every other record and take the class through its sessions there.
+            # Training is killed as soon as it opens the first record, and stays down until the
+            # demo has found it gone: the demo still has to wait for every other record and
+            # take the class through its sessions there.
+            gone = f"{platform.url('training')} does not answer"
             if await asyncio.wait_for(demo_running_until(trainings_opened), 300):
-                await _restart(platform, "training")
+                await _restart(platform, "training", lambda: any(gone in line for line in said))
             # notify while the demo waits for certificates and reads deliveries.
             if await asyncio.wait_for(demo_running_until(certificate_issued), 300):
                 await _restart(platform, "notify")
-        stdout, stderr = await asyncio.wait_for(demo.communicate(), timeout=700)
+        await asyncio.wait_for(demo.wait(), timeout=700)
+        await reading
+        output = (await printed).decode()
     finally:
         if demo.returncode is None:
             demo.kill()
             await demo.wait()
-    output, errors = stdout.decode(), stderr.decode()
+    errors = "".join(said)
     assert demo.returncode == 0, output + errors
     assert "Traceback" not in errors
     # The demo saw training go away and come back (the restart did land on its calls).

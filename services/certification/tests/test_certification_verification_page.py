@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import shutil
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from fursa.certification import service
 from fursa.certification.app import create_app
@@ -33,25 +32,11 @@ from fursa.certification.verification_page import TEXT
 from fursa.shared.auth import Principal, Role
 from fursa.shared.contracts import Pathway, RevocationReason
 from fursa.shared.natsserver import NatsServer, free_port
+from fursa.shared.testing.browser import chromium
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 from fursa.shared.testing.kernel import wait_until
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-# The machine notes' flags for a headless Chromium in a container without a GPU or a network.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # How far an element's text stands from the element's right and left edges, in pixels.
 TEXT_GAPS = """e => {
@@ -68,14 +53,8 @@ OFFICER = Principal(subject="officer", role=Role.ENTRAIDE_OFFICER, region_code="
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
