@@ -123,6 +123,22 @@ problems.register_messages(
             "ar": "جهة الاتصال ناقصة ({field}): للقاصر ولي أمر؛ ومن 18 سنة يكون المتعلم "
             "جهة الاتصال بنفسه ويعطي رقم هاتفه.",
         },
+        "enrollment_still_open": {
+            "fr": "L'apprenant n'a pas quitté le programme : la situation à la sortie se "
+            "note au retrait, ou une fois la formation achevée.",
+            "ar": "لم يغادر المتعلم البرنامج: تُسجَّل الوضعية عند الخروج عند الانسحاب أو "
+            "بعد إتمام التكوين.",
+        },
+        "exit_outcome_contradicts_reason": {
+            "fr": "Le motif du retrait ({reason}) indique déjà la situation à la sortie "
+            "({implied}).",
+            "ar": "سبب الانسحاب ({reason}) يحدد الوضعية عند الخروج ({implied}).",
+        },
+        "correction_reason_required": {
+            "fr": "Corriger une situation à la sortie déjà notée ({previous}) demande un "
+            "motif ({field}).",
+            "ar": "تصحيح وضعية عند الخروج سبق تسجيلها ({previous}) يتطلب ذكر السبب ({field}).",
+        },
         "min_age_above_max_age": {
             "fr": "L'âge minimum dépasse l'âge maximum.",
             "ar": "السن الأدنى يتجاوز السن الأقصى.",
