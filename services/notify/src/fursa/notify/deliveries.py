@@ -10,6 +10,7 @@ receivers drop that rare repeat (webhook-id, Message-ID, SMS reference).
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -307,7 +308,8 @@ async def record_sent(uow: UnitOfWork, claim: Claim, cost: Sent | None = None) -
 
 async def _keep_segments(tx: Transaction, claim: Claim, sent: Sent, at: datetime) -> None:
     """One row per segment the SMSC (or gateway) accepted, counted for the learner's
-    association; a gateway that names no segment gets ids of notify's own."""
+    association; a gateway that names no segment gets ids of notify's own, unique to this
+    send (a message sent again starts its attempts from zero)."""
     row = (
         await tx.session.execute(
             select(Delivery.attempts, Contact.association_id)
@@ -318,8 +320,9 @@ async def _keep_segments(tx: Transaction, claim: Claim, sent: Sent, at: datetime
     if row is None:
         return
     attempts, association_id = row
+    send = secrets.token_hex(6)
     references = sent.references or tuple(
-        f"{claim.delivery_id}:{attempts + 1}:{number}" for number in range(1, sent.segments + 1)
+        f"{claim.delivery_id}:{send}:{number}" for number in range(1, sent.segments + 1)
     )
     for number, reference in enumerate(references, start=1):
         tx.session.add(
