@@ -15,10 +15,10 @@ from fursa.shared.contracts.notify import Channel
 from fursa.shared.metrics import (
     CERTIFICATES,
     DELIVERIES,
-    HttpMetrics,
     record_certificate,
     record_delivery,
 )
+from fursa.shared.observability import RequestMiddleware
 from fursa.shared.runtime import ServiceRuntime
 from fursa.shared.settings import ServiceSettings
 from fursa.shared.testing.kernel import effect_metadata
@@ -35,7 +35,7 @@ async def test_http_requests_are_counted_by_route_template_never_by_path() -> No
     async def learner(learner_id: str) -> dict[str, str]:
         return {"id": learner_id}
 
-    app.add_middleware(HttpMetrics, service="metrics-test")
+    app.add_middleware(RequestMiddleware, service="metrics-test", max_body_bytes=1000)
     labels = {"service": "metrics-test", "method": "GET", "route": "/learners/{learner_id}"}
     before = sample("fursa_http_requests_total", **labels, status="200")
     unmatched = {"service": "metrics-test", "method": "GET", "route": "unmatched"}

@@ -3,6 +3,7 @@ or the service's default language, when the caller names neither)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fursa.shared import problems
+from fursa.shared.observability import RequestMiddleware
 from fursa.shared.problems import Problem
 from fursa.shared.settings import ServiceSettings
 
@@ -24,7 +26,8 @@ class Learner(BaseModel):
 
 def build_app(**install: Any) -> FastAPI:
     app = FastAPI()
-    problems.install(app, max_body_bytes=1000, **install)
+    problems.install(app, **install)
+    app.add_middleware(RequestMiddleware, service="problems-test", max_body_bytes=1000)
     problems.register_messages(
         {"center_full": {"fr": "Le centre {center} est complet.", "ar": "المركز {center} ممتلئ."}}
     )
@@ -131,6 +134,23 @@ async def test_oversized_body_is_refused_with_413() -> None:
     response = await post(None, content=b'{"name": "' + b"x" * 2000 + b'"}')
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+async def test_oversized_body_streamed_without_a_length_is_refused_with_413() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(20):
+            yield b"x" * 100
+        yield b'", "birth_date": "2011-03-01"}'
+
+    transport = httpx.ASGITransport(build_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post(
+            "/learners", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json()["params"] == {"limit": 1000}
 
 
 async def test_unexpected_error_is_a_500_problem_without_internals() -> None:

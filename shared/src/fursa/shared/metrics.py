@@ -4,7 +4,7 @@ A label value is a service, consumer, route template, method, status, or one of 
 words (channels, outcomes): never a path as requested, an id, a name or a phone number. The
 functions below refuse any other word, so a careless call cannot turn a label into a leak.
 
-Kernel metrics are recorded by the kernel itself (HTTP by :class:`HttpMetrics`, events by the
+Kernel metrics are recorded by the kernel itself (HTTP by its request middleware, events by the
 consumer and the relay, outbox and dead-letter gauges at each scrape). Two belong to services
 and are one call each where the effect commits: :func:`record_delivery`, :func:`record_sms` and
 :func:`record_sms_receipt` (notify) and :func:`record_certificate` (certification).
@@ -12,10 +12,8 @@ and are one call each where the effect commits: :func:`record_delivery`, :func:`
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from fursa.shared.contracts.notify import Channel
 
@@ -116,41 +114,17 @@ def record_certificate(action: str = "issued") -> None:
     CERTIFICATES.labels(_known(action, _CERTIFICATE_ACTIONS, "action")).inc()
 
 
-class HttpMetrics:
-    """ASGI middleware counting requests and timing them by route *template*.
-
-    The template (``/learners/{learner_id}``) is known only once the router has matched, so it
-    is read from the scope after the application ran; a request no route matched is counted
-    as ``unmatched`` rather than by its path.
-    """
-
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # an exception before the response started is what the client gets
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            route = _route_template(scope)
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_DURATION.labels(self.service, method, route).observe(time.perf_counter() - started)
+def record_http_request(service: str, method: str, route: str, status: int, seconds: float) -> None:
+    """One HTTP request answered (by the kernel's request middleware): its route *template*
+    (:func:`route_template`), never the path as requested."""
+    method = method if method in _METHODS else "OTHER"
+    HTTP_REQUESTS.labels(service, method, route, str(status)).inc()
+    HTTP_DURATION.labels(service, method, route).observe(seconds)
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (``/learners/{learner_id}``), read from the scope
+    once the router has matched; ``unmatched`` when no route did."""
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE

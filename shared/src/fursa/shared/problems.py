@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 MEDIA_TYPE = "application/problem+json"
 LANGUAGES = ("fr", "ar")
@@ -224,11 +224,10 @@ _STATUS_CODES = {
 }
 
 
-def install(
-    app: FastAPI, *, max_body_bytes: int = 1_048_576, default_language: Language = DEFAULT_LANGUAGE
-) -> None:
-    """Answer every error of ``app`` as problem+json and refuse bodies over ``max_body_bytes``;
-    in ``default_language`` when the caller's ``Accept-Language`` names neither language."""
+def install(app: FastAPI, *, default_language: Language = DEFAULT_LANGUAGE) -> None:
+    """Answer every error of ``app`` as problem+json, in ``default_language`` when the caller's
+    ``Accept-Language`` names neither language. Oversized bodies are refused by the kernel's
+    request middleware (:func:`limited_body`, :func:`refuse_body`)."""
     if default_language not in LANGUAGES:
         raise ValueError(f"default_language must be one of {LANGUAGES}, not {default_language!r}")
     app.state.default_language = default_language
@@ -243,6 +242,10 @@ def install(
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if isinstance(exc.__cause__, Problem):
+            # FastAPI answers 400 for any error while it reads a body, a streamed body passing
+            # the limit (:func:`limited_body`) included: answer the problem that stopped it.
+            return exc.__cause__.response(request)
         code = _STATUS_CODES.get(exc.status_code, "conflict" if exc.status_code == 409 else "")
         problem = Problem(
             exc.status_code,
@@ -259,41 +262,33 @@ def install(
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
 
-class BodyLimit:
-    """Refuse request bodies over a limit with 413, whether announced or streamed."""
+def payload_too_large(max_bytes: int) -> Problem:
+    return Problem(413, "payload_too_large", params={"limit": max_bytes})
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        received = 0
+async def refuse_body(scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    """Answer 413 to a request whose announced ``Content-Length`` exceeds ``max_bytes``."""
+    response = payload_too_large(max_bytes).response(Request(scope, receive))
+    await response(scope, receive, send)
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise Problem(413, "payload_too_large", params={"limit": self.max_bytes})
-            return message
 
-        await self.app(scope, limited_receive, send)
+def limited_body(receive: Receive, max_bytes: int) -> Receive:
+    """``receive`` that raises 413 (answered as problem+json by :func:`install`'s handlers) once
+    a streamed body passes ``max_bytes``."""
+    received = 0
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = Problem(413, "payload_too_large", params={"limit": self.max_bytes})
-        response = problem.response(Request(scope, receive))
-        await response(scope, receive, send)
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise payload_too_large(max_bytes)
+        return message
+
+    return limited_receive
 
 
 # ---- the problems in the OpenAPI document ----------------------------------------------------

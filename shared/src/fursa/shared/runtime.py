@@ -44,12 +44,7 @@ from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
 from fursa.shared.messaging.tables import KernelTables
-from fursa.shared.metrics import (
-    DEAD_LETTERS_WAITING,
-    OUTBOX_OLDEST_UNSENT_AGE,
-    OUTBOX_UNSENT,
-    HttpMetrics,
-)
+from fursa.shared.metrics import DEAD_LETTERS_WAITING, OUTBOX_OLDEST_UNSENT_AGE, OUTBOX_UNSENT
 from fursa.shared.migrations import upgrade_async
 from fursa.shared.natsauth import inbox_prefix
 from fursa.shared.problems import Problem
@@ -334,17 +329,24 @@ class ServiceRuntime:
                 await self.stop()
                 observability.shutdown_tracing()
 
-        observability.configure_tracing(self.name)
-        # /docs and /redoc are served below with their assets from the service itself.
-        app = FastAPI(title=title, lifespan=lifespan, docs_url=None, redoc_url=None)
-        app.state.runtime = self
-        observability.instrument(app)
-        problems.install(
-            app,
-            max_body_bytes=self.settings.max_body_bytes,
-            default_language=self.settings.default_language,
+        observability.configure_tracing(self.name, self.settings.traces_sampled())
+        app = FastAPI(
+            title=title,
+            lifespan=lifespan,
+            # /docs and /redoc are served below with their assets from the service itself.
+            docs_url=None,
+            redoc_url=None,
+            # The kernel's own middleware traces and counts each request once; FastAPI's would
+            # add spans for every dependency and serialisation.
+            telemetry={"tracing": False, "metrics": False, "logs": False},
         )
-        app.add_middleware(HttpMetrics, service=self.name)
+        app.state.runtime = self
+        problems.install(app, default_language=self.settings.default_language)
+        app.add_middleware(
+            observability.RequestMiddleware,
+            service=self.name,
+            max_body_bytes=self.settings.max_body_bytes,
+        )
 
         @app.get("/healthz", tags=["operations"])
         async def healthz() -> dict[str, str]:
