@@ -19,7 +19,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fursa.console import classes, enrolment_changes, learners, signin
+from fursa.console import (
+    approvals,
+    certificates,
+    classes,
+    enrolment_changes,
+    learners,
+    signatories,
+    signin,
+)
 from fursa.console.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, LANGUAGES
 from fursa.console.pages import CheckedForm, Pages
 from fursa.console.services import ServiceProblem
@@ -85,6 +93,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(learners.router)
     app.include_router(enrolment_changes.router)
     app.include_router(classes.router)
+    app.include_router(approvals.router)
+    app.include_router(certificates.router)
+    app.include_router(signatories.router)
     _errors(app)
     _operations(app, settings)
 

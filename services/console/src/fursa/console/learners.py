@@ -52,8 +52,8 @@ def pathway_names(pathways: list[dict[str, Any]], language: Language) -> dict[st
 
 
 @router.get("/")
-async def home(_person: CurrentPerson) -> Response:
-    return RedirectResponse("/learners", status_code=303)
+async def home(person: CurrentPerson) -> Response:
+    return RedirectResponse(person.home, status_code=303)
 
 
 @router.get("/learners")

@@ -51,6 +51,33 @@ class Person:
         """Whether the services let this person enrol learners (association staff, admin)."""
         return self.role in (Role.ASSOCIATION_STAFF, Role.ADMIN)
 
+    @property
+    def teaches(self) -> bool:
+        """Whether classes and attendance are this person's work (association staff,
+        educators, admin)."""
+        return self.role in (Role.ASSOCIATION_STAFF, Role.EDUCATOR, Role.ADMIN)
+
+    @property
+    def approves(self) -> bool:
+        """Whether the certification service lets this person approve and revoke diplomas and
+        name a region's signatory (Entraide Nationale officers, admin)."""
+        return self.role in (Role.ENTRAIDE_OFFICER, Role.ADMIN)
+
+    @property
+    def steers(self) -> bool:
+        """Whether the programme's dashboard is this person's work (the directorate, Entraide
+        Nationale officers, admin); the services scope its figures to their territory."""
+        return self.role in (Role.DIRECTORATE, Role.ENTRAIDE_OFFICER, Role.ADMIN)
+
+    @property
+    def home(self) -> str:
+        """The page a person starts from: their own work."""
+        if self.role is Role.ENTRAIDE_OFFICER:
+            return "/approvals"
+        if self.role is Role.DIRECTORATE:
+            return "/dashboard"
+        return "/learners"
+
 
 class Pages:
     """The console's templates, in each language."""

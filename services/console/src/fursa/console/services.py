@@ -61,6 +61,17 @@ class ServiceClient:
             raise ServiceProblem(response.status_code, problem if isinstance(problem, dict) else {})
         return response.json()
 
+    async def document(self, path: str, **params: str) -> bytes:
+        """A file the service renders (a PDF, a spreadsheet), as bytes."""
+        response = await self._http.get(
+            self._base_url + path,
+            headers=self._headers,
+            params={name: value for name, value in params.items() if value},
+        )
+        if response.status_code >= 400:
+            raise ServiceProblem(response.status_code, {"detail": response.reason_phrase})
+        return response.content
+
 
 class EnrollmentClient(ServiceClient):
     """Learners, enrolments and the reference data of the enrollment service."""
@@ -191,13 +202,60 @@ class TrainingClient(ServiceClient):
 
 
 class CertificationClient(ServiceClient):
-    """Certificates as the certification service shows them."""
+    """Certificates as the certification service shows them, and the officers' acts on them."""
 
     async def certificates_of(self, enrollment_id: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self.call(
             "GET", "/certificates", params={"enrollment_id": enrollment_id}
         )
         return found
+
+    async def certificate(self, number: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", f"/certificates/{number}")
+        return found
+
+    async def summary(self) -> dict[str, int]:
+        found: dict[str, int] = await self.call("GET", "/certificates/summary")
+        return found
+
+    async def pending_approvals(self, center_id: str | None = None) -> list[dict[str, Any]]:
+        params = {"center_id": center_id} if center_id else {}
+        found: list[dict[str, Any]] = await self.call("GET", "/approvals", params=params)
+        return found
+
+    async def approve(self, enrollment_id: str) -> dict[str, Any]:
+        issued: dict[str, Any] = await self.call("POST", f"/approvals/{enrollment_id}")
+        return issued
+
+    async def approve_cohort(self, center_id: str, school_year: str) -> list[dict[str, Any]]:
+        issued: list[dict[str, Any]] = await self.call(
+            "POST", "/approvals/cohort", json={"center_id": center_id, "school_year": school_year}
+        )
+        return issued
+
+    async def revoke(self, number: str, reason: str) -> dict[str, Any]:
+        revoked: dict[str, Any] = await self.call(
+            "POST", f"/certificates/{number}/revocation", json={"reason": reason}
+        )
+        return revoked
+
+    async def reissue(self, number: str) -> dict[str, Any]:
+        issued: dict[str, Any] = await self.call("POST", f"/certificates/{number}/reissue")
+        return issued
+
+    async def diploma(self, number: str) -> bytes:
+        return await self.document(f"/certificates/{number}/diploma.pdf")
+
+    async def cohort_diplomas(self, center_id: str, school_year: str) -> bytes:
+        return await self.document(f"/cohorts/{center_id}/diplomas.pdf", school_year=school_year)
+
+    async def signatories(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", "/signatories")
+        return found
+
+    async def set_signatory(self, region_code: str, body: dict[str, str]) -> dict[str, Any]:
+        saved: dict[str, Any] = await self.call("PUT", f"/signatories/{region_code}", json=body)
+        return saved
 
 
 class NotifyClient(ServiceClient):

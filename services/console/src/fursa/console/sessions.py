@@ -28,7 +28,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-class _Sealer:
+class Sealer:
     """What Starlette's session middleware calls a signer: here it encrypts as well."""
 
     def __init__(self, secret: str) -> None:
@@ -59,7 +59,7 @@ class EncryptedSessionMiddleware(SessionMiddleware):
             same_site="lax",
             https_only=True,
         )
-        self.signer = _Sealer(secret)  # type: ignore[assignment]
+        self.signer = Sealer(secret)  # type: ignore[assignment]
 
 
 def csrf_token(request: Request) -> str:

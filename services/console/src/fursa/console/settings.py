@@ -29,6 +29,9 @@ class ConsoleSettings(BaseSettings):
     training_url: str = "http://127.0.0.1:8002"
     certification_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
+    # Where the public reaches the certification service's verification pages (the address
+    # printed on diplomas); the service's own address when not set.
+    verification_url: str | None = None
     # The programme's identity provider (OpenID Connect) and the console's client there.
     oidc_issuer: str | None = None
     oidc_client_id: str = "fursa-console"
@@ -50,6 +53,10 @@ class ConsoleSettings(BaseSettings):
         """Signing in as a seeded person: in development, when the services trust the
         development key (no identity provider configured)."""
         return self.development and not self.oidc_issuer
+
+    @property
+    def verification_base_url(self) -> str:
+        return self.verification_url or self.certification_url
 
     @property
     def service_urls(self) -> dict[str, str]:

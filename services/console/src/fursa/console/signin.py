@@ -95,7 +95,7 @@ def _start_session(request: Request, *, token: str, name: str) -> None:
 @router.get("/sign-in")
 async def sign_in_page(request: Request, pages: PagesDep) -> Response:
     if signed_in(request) is not None:
-        return RedirectResponse("/learners", status_code=303)
+        return RedirectResponse("/", status_code=303)
     people = await development_people(request) if pages.settings.development_sign_in else []
     return pages.render(
         request,
@@ -134,7 +134,7 @@ async def finish_sign_in(request: Request, pages: PagesDep) -> Response:
     _start_session(
         request, token=token["access_token"], name=str(userinfo.get("name") or principal.subject)
     )
-    return RedirectResponse("/learners", status_code=303)
+    return RedirectResponse("/", status_code=303)
 
 
 async def _seeded_center(request: Request) -> dict[str, Any] | None:
@@ -215,7 +215,7 @@ async def development_sign_in(request: Request, form: CheckedForm) -> Response:
         **binding,
     )
     _start_session(request, token=token, name=f"dev-{role}")
-    return RedirectResponse("/learners", status_code=303)
+    return RedirectResponse("/", status_code=303)
 
 
 @router.post("/sign-out")

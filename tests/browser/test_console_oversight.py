@@ -1,0 +1,341 @@
+"""The staff console of the people who award diplomas and steer the programme, in a real
+browser over the four services.
+
+One platform for the module, diplomas awaiting an Entraide Nationale officer's approval (the
+programme's default policy, not the local platform's automatic one), a cohort of learners taken
+through their training to a pass over the services' APIs. Debian's Chromium, driven by
+Playwright, signs in with the console's development sign-in (one seeded person per role): the
+officer of the seeded center's region approves one learner, then the whole cohort, downloads
+the diplomas and checks them with pdftotext, revokes and re-issues a certificate; an officer of
+another region sees none of it. Arabic on a 360 px phone, French on a 1280 px screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from base64 import b64encode
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from fursa.cli.demo import complete_trainings, enrollment_body
+from fursa.cli.platform import CONSOLE, SERVICES, Platform
+from fursa.console.sessions import COOKIE, Sealer
+from fursa.console.settings import DEV_SESSION_KEY
+from fursa.enrollment.demo import DEMO_CENTER_ID
+from fursa.shared.auth import DEV_TOKEN_KEY, Role, dev_authorization, mint_dev_token
+from fursa.shared.natsserver import free_port
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parents[2] / "docs/console"
+PHONE = (360, 740)
+SCREEN = (1280, 900)
+COHORT = 6  # learners who pass their training at the seeded center, 2025/2026
+SCHOOL_YEAR = "2025/2026"
+PATIENCE_S = 120.0
+
+
+async def _graduate(platform: Platform) -> list[dict[str, Any]]:
+    """Enrol the cohort, take it through its training to a pass, and wait until every diploma
+    awaits an officer's approval; the learners as enrolled."""
+    async with httpx.AsyncClient(headers=dev_authorization(), timeout=30) as http:
+        enrolled = []
+        for n in range(COHORT):
+            response = await http.post(
+                platform.url("enrollment") + "/enrollments",
+                json=enrollment_body(n, DEMO_CENTER_ID),
+            )
+            enrolled.append(response.raise_for_status().json())
+        trainings = []
+        for learner in enrolled:
+            trainings.append(
+                await _eventually(
+                    http,
+                    platform.url("training") + "/trainings",
+                    params={"enrollment_id": learner["enrollment_id"]},
+                    until=lambda found: len(found) == 1,
+                )
+            )
+        await complete_trainings(http, platform.url("training"), [t[0] for t in trainings])
+        await _eventually(
+            http,
+            platform.url("certification") + "/approvals",
+            until=lambda found: len(found) == COHORT,
+        )
+    return enrolled
+
+
+async def _eventually(http: httpx.AsyncClient, url: str, *, until: Any, **kwargs: Any) -> Any:
+    deadline = time.monotonic() + PATIENCE_S
+    while True:
+        found = (await http.get(url, **kwargs)).raise_for_status().json()
+        if until(found):
+            return found
+        assert time.monotonic() < deadline, f"{url}: still {found}"
+        await asyncio.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The four services and the console, diplomas on approval, a cohort that passed."""
+    running = Platform(
+        var_dir=tmp_path_factory.mktemp("var"),
+        ports={**{name: free_port() for name in SERVICES}, CONSOLE: free_port()},
+        extra_env={"FURSA_CERTIFICATION_ISSUANCE_POLICY": "{}"},
+    )
+    try:
+        running.start(timeout_s=180)
+        running.cohort = asyncio.run(_graduate(running))  # type: ignore[attr-defined]
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def new_context(browser: Browser, *, locale: str, size: tuple[int, int]) -> BrowserContext:
+    context = browser.new_context(
+        locale=locale,
+        viewport={"width": size[0], "height": size[1]},
+        device_scale_factor=1,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(30_000)
+    return context
+
+
+def watched(context: BrowserContext) -> tuple[Page, list[str]]:
+    """A page, and the Content-Security-Policy violations it reports."""
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return page, violations
+
+
+def sign_in_as(page: Page, console: str, role: Role) -> None:
+    """The development sign-in: the seeded person of that role (bound to the seeded center's
+    region, province or association)."""
+    page.goto(f"{console}/sign-in")
+    page.locator(f'form:has(input[name="role"][value="{role}"]) button').click()
+    page.wait_for_load_state()
+
+
+def fits(page: Page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, name: str) -> str:
+    assert pdf.startswith(b"%PDF-")
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_an_officer_names_the_signatory_and_approves_one_learner_in_french(
+    platform: Platform, browser: Browser, tmp_path: Path
+) -> None:
+    console = platform.url(CONSOLE)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.ENTRAIDE_OFFICER)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Diplômes à approuver")
+
+    page.get_by_role("link", name="Signataires").click()
+    page.get_by_label("Nom en arabe").fill("محمد العلوي")
+    page.get_by_label("Nom en français").fill("Mohamed Alaoui")
+    page.get_by_label("Titre en arabe").fill("المنسق الجهوي للتعاون الوطني")
+    page.get_by_label("Titre en français").fill("Latin only")
+    page.get_by_label("Titre en arabe").fill("Coordinateur")
+    page.get_by_role("button", name="Enregistrer le signataire").click()
+    expect(page.locator(".field.invalid")).to_have_count(1)
+    expect(page.locator(".field.invalid")).to_contain_text("Titre en arabe")
+    page.get_by_label("Titre en arabe").fill("المنسق الجهوي للتعاون الوطني")
+    page.get_by_label("Titre en français").fill("Coordinateur régional de l'Entraide Nationale")
+    page.get_by_role("button", name="Enregistrer le signataire").click()
+    expect(page.get_by_role("status")).to_contain_text("Enregistré")
+    page.screenshot(path=str(SCREENSHOTS / "signatories-fr-1280.png"), full_page=True)
+
+    page.get_by_role("link", name="Diplômes").first.click()
+    cohort = page.locator(".card.cohort")
+    expect(cohort).to_have_count(1)
+    expect(cohort).to_contain_text(f"{COHORT} diplômes attendent votre approbation")
+    page.screenshot(path=str(SCREENSHOTS / "approvals-fr-1280.png"), full_page=True)
+    cohort.get_by_role("link").click()
+    previews = page.locator(".diploma-preview")
+    expect(previews).to_have_count(COHORT)
+    expect(page.locator(".signed")).to_contain_text("Mohamed Alaoui")
+    page.screenshot(path=str(SCREENSHOTS / "cohort-fr-1280.png"), full_page=True)
+
+    first = previews.first
+    name = first.get_by_role("heading").inner_text().strip()
+    first.get_by_role("button", name="Approuver ce diplôme").click()
+    expect(page.get_by_role("status")).to_contain_text("1 diplôme approuvé et délivré.")
+    expect(previews).to_have_count(COHORT - 1)
+    issued = page.locator(".log li", has_text=name)
+    expect(issued).to_have_count(1)
+    issued.get_by_role("link").first.click()
+    expect(page.locator(".facts")).to_contain_text("Valide")
+    page.screenshot(path=str(SCREENSHOTS / "certificate-fr-1280.png"), full_page=True)
+
+    diploma = context.request.get(page.url + "/diploma.pdf")
+    assert diploma.ok
+    assert diploma.headers["content-type"] == "application/pdf"
+    text = pdf_text(diploma.body(), tmp_path, "diploma.pdf")
+    assert name in " ".join(text.split())
+    assert "Mohamed Alaoui" in text
+    assert violations == []
+    context.close()
+
+
+def issued_certificate(platform: Platform) -> str:
+    """A certificate of the cohort already issued (one learner approved over the API when the
+    console has approved none yet)."""
+    with httpx.Client(headers=dev_authorization(), timeout=30) as http:
+        certification = platform.url("certification")
+        for learner in platform.cohort:  # type: ignore[attr-defined]
+            found = http.get(
+                certification + "/certificates",
+                params={"enrollment_id": learner["enrollment_id"]},
+            ).raise_for_status()
+            if found.json():
+                return str(found.json()[0]["number"])
+        approved = http.post(
+            f"{certification}/approvals/{platform.cohort[0]['enrollment_id']}"  # type: ignore[attr-defined]
+        ).raise_for_status()
+        return str(approved.json()["number"])
+
+
+def signed_in_elsewhere(context: BrowserContext, console: str, **binding: str) -> None:
+    """A session of the console for an officer bound elsewhere, as the development sign-in
+    makes one (a development token in the console's encrypted cookie): the seeded people all
+    work at the seeded center."""
+    token = mint_dev_token(
+        DEV_TOKEN_KEY, role=Role.ENTRAIDE_OFFICER, subject="dev-other-officer", **binding
+    )
+    session = {"token": token, "name": "dev-other-officer", "csrf": "other-officer-csrf"}
+    sealed = Sealer(DEV_SESSION_KEY).sign(b64encode(json.dumps(session).encode()))
+    context.add_cookies(
+        [
+            {
+                "name": COOKIE,
+                "value": sealed.decode(),
+                "url": console,
+                "httpOnly": True,
+                "secure": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+
+
+def test_an_officer_of_another_region_sees_nothing_of_this_one(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    number = issued_certificate(platform)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    signed_in_elsewhere(context, console, region_code="01")
+    page, _ = watched(context)
+    page.goto(console)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Diplômes à approuver")
+    expect(page.locator("main")).to_contain_text("Aucun diplôme n'attend votre approbation.")
+    cohort = f"/cohorts/{DEMO_CENTER_ID}?school_year={SCHOOL_YEAR}"
+    for path in (cohort, f"/certificates/{number}", f"/certificates/{number}/revocation"):
+        response = page.goto(console + path)
+        assert response is not None
+        assert response.status == 404, path
+        expect(page.get_by_role("heading", level=1)).to_have_text("Introuvable")
+    for path in (
+        f"/cohorts/{DEMO_CENTER_ID}/diplomas.pdf?school_year={SCHOOL_YEAR}",
+        f"/certificates/{number}/diploma.pdf",
+    ):
+        assert context.request.get(console + path).status == 404, path
+    revoked = context.request.post(
+        f"{console}/certificates/{number}/revocation",
+        form={"csrf_token": "other-officer-csrf", "reason": "fraud", "confirm": "yes"},
+    )
+    assert revoked.status == 404
+    context.close()
+
+
+def test_an_officer_approves_the_cohort_prints_it_and_revokes_a_diploma_in_arabic(
+    platform: Platform, browser: Browser, tmp_path: Path
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.ENTRAIDE_OFFICER)
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    expect(page.get_by_role("heading", level=1)).to_have_text("شهادات في انتظار المصادقة")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "approvals-ar-360.png"), full_page=True)
+    page.locator(".card.cohort a").click()
+    waiting = page.locator(".diploma-preview").count()
+    assert waiting > 0
+    fits(page, PHONE[0])
+    page.get_by_role("button", name="المصادقة على الفوج كاملاً").click()
+    expect(page.get_by_role("status")).to_contain_text("صودق")
+    expect(page.locator(".diploma-preview")).to_have_count(0)
+    expect(page.locator(".log li")).to_have_count(COHORT)
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "cohort-ar-360.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="تنزيل شهادات الفوج (PDF)").click()
+    text = " ".join(pdf_text(Path(download.value.path()).read_bytes(), tmp_path, "c.pdf").split())
+    for learner in platform.cohort:  # type: ignore[attr-defined]
+        assert learner["learner_id"] not in text
+    for name in ("Youssef El Alaoui", "Houda Amziane", "Ayoub El Idrissi", "Meryem Bouzid"):
+        assert name in text
+
+    page.locator(".log li a").first.click()
+    number = page.get_by_role("heading", level=1).inner_text().strip()
+    page.get_by_role("link", name="إلغاء", exact=True).click()
+    page.get_by_label("غش").check()
+    page.get_by_role("button", name="إلغاء الشهادة").click()
+    expect(page.get_by_role("alert")).to_contain_text("لم يُلغَ أي شيء")
+    page.get_by_label("غش").check()
+    page.get_by_label("أؤكد").check()
+    fits(page, PHONE[0])
+    page.get_by_role("button", name="إلغاء الشهادة").click()
+    expect(page.get_by_role("status")).to_contain_text("أُلغيت الشهادة")
+    expect(page.locator(".facts")).to_contain_text("غش")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "certificate-revoked-ar-360.png"), full_page=True)
+
+    page.get_by_role("link", name="كما يراها العموم").click()
+    expect(page.locator('#verdict[data-status="revoked"]')).to_be_visible()
+    page.go_back()
+
+    page.get_by_role("button", name="إعادة الإصدار").click()
+    expect(page.get_by_role("status")).to_contain_text("سُلِّمت شهادة جديدة")
+    assert page.get_by_role("heading", level=1).inner_text().strip() != number
+    expect(page.locator(".history li")).to_have_count(2)
+    expect(page.locator(".history")).to_contain_text(number)
+    assert violations == []
+    context.close()
