@@ -70,6 +70,18 @@ EXTRA_IDS = {
     "delivery_id": str(uuid.UUID(int=4)),
     "event_type": "fursa.partner.learner-enrolled.v1",
     "earlier_learner_id": str(uuid.UUID(int=5)),
+    "assessment_id": str(uuid.UUID(int=6)),
+    "session_id": str(uuid.UUID(int=7)),
+    "referral_id": str(uuid.UUID(int=8)),
+    "association_id": str(uuid.UUID(int=9)),
+    # Names rather than ids: a pathway, a class, a follow-up's month, a region, a kind of
+    # certificate (the routes behind them check the caller's scope all the same).
+    "pathway": "vocational_training",
+    "class_name": "A",
+    "months_after": "6",
+    "region_code": "07",
+    "kind": "diploma",
+    "month": "2026-01",  # a required query parameter (SMS usage)
 }
 # The seeded learner's ids, which the demo association's own staff may read.
 ASSOCIATION_IDS = {"enrollment_id", "learner_id", "training_id", "number", "center_id"}

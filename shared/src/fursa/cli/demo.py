@@ -23,11 +23,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
+from fursa.shared.adulthood import is_adult
 from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
 from fursa.shared.messaging.streams import CERTIFICATE_ISSUED
@@ -170,14 +171,15 @@ def consents(n: int) -> bool:
 
 def enrollment_body(n: int, center_id: str) -> dict[str, Any]:
     first_ar, last_ar, first_lat, last_lat = NAMES[n % len(NAMES)]
-    return {
+    # Aged 12 to 17 when the 2025/2026 school year starts, out of school since 2024.
+    born = date(2008 + n % 5, 1 + n % 9, 10 + n % 10)
+    body: dict[str, Any] = {
         "learner": {
             "first_name_ar": first_ar,
             "last_name_ar": last_ar,
             "first_name_latin": first_lat,
             "last_name_latin": last_lat,
-            # Aged 12 to 17 when the 2025/2026 school year starts, out of school since 2024.
-            "birth_date": f"{2008 + n % 5}-0{1 + n % 9}-1{n % 10}",
+            "birth_date": born.isoformat(),
             "sex": "female" if n % 2 else "male",
             "last_school_level": "primary_6",
             "year_left_school": 2024,
@@ -192,14 +194,28 @@ def enrollment_body(n: int, center_id: str) -> dict[str, Any]:
         "pathway": "vocational_training",
         "school_year": "2025/2026",
     }
+    if is_adult(born, local_today()):
+        # Of age by now: their own contact, which the enrolment desk asks for from 18.
+        body["contact"] = {
+            "phone": f"+2127{n % 100_000_000:08d}",
+            "preferred_language": body["guardian"]["preferred_language"],
+        }
+    return body
 
 
 def enrollment_cells(n: int, center_id: str) -> dict[str, str]:
     """:func:`enrollment_body` as the bulk import's cells (the columns of docs/import.md)."""
     body = enrollment_body(n, center_id)
     learner, guardian, consent = body["learner"], body["guardian"], body["consent"]
+    contact = body.get("contact")
+    own = (
+        {"learner_phone": contact["phone"], "learner_language": contact["preferred_language"]}
+        if contact
+        else {}
+    )
     return {
         **{name: str(value) for name, value in learner.items()},
+        **own,
         "guardian_name": guardian["name"],
         "guardian_phone": guardian["phone"],
         "guardian_language": guardian["preferred_language"],
