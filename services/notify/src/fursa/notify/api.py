@@ -152,7 +152,8 @@ class SmsUsagePublic(BaseModel):
     segments: int
 
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# A month of this century: year 0 or 9999 fall outside the dates Python can count.
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
 @deliveries_router.get("/sms-usage")
