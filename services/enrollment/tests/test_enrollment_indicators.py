@@ -269,12 +269,13 @@ async def test_an_erased_learner_still_counts_anonymously(
     boy["learner"].update(sex="male", nationality="SN")
     enrolled = await desk.enroll(boy)
     await follow_up(app, js, [outcome_recorded(enrolled, 6, S.APPRENTICED)])
-    params = {"by": ["sex", "nationality"], "lang": "fr"}
-    before = (await desk.client.get("/indicators", params=params)).json()
     withdrawal = await desk.client.post(
-        f"/enrollments/{enrolled['enrollment_id']}/withdrawal", json={"reason": "work"}
+        f"/enrollments/{enrolled['enrollment_id']}/withdrawal",
+        json={"reason": "work", "exit_outcome": "apprenticed"},
     )
     assert withdrawal.status_code == 200, withdrawal.text
+    params = {"by": ["sex", "nationality"], "lang": "fr"}
+    before = (await desk.client.get("/indicators", params=params)).json()
 
     erased = await desk.client.post(f"/learners/{enrolled['learner_id']}/erasure")
 
@@ -282,6 +283,7 @@ async def test_an_erased_learner_still_counts_anonymously(
     after = (await desk.client.get("/indicators", params=params)).json()
     assert after == before
     assert after["rows"][0]["moments"]["6_months"]["placed"] == 1
+    assert after["rows"][0]["moments"]["at_exit"]["placed"] == 1
 
 
 async def test_a_follow_up_of_an_unknown_enrollment_is_dead_lettered(
@@ -335,9 +337,10 @@ async def test_csv_names_centers_and_associations_in_french(
         "Association",
         "Centre",
         "Apprenants",
-        "Suivis à 6 mois",
-        "Réintégrés à 6 mois",
+        "Sortis du programme",
+        "Réintégrés à la sortie",
     ]
+    assert rows[0][8:10] == ["Suivis à 6 mois", "Réintégrés à 6 mois"]
     assert "Taux d'insertion à 12 mois" in rows[0]
     by_name = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     al_nasr = by_name["Centre Al-Nasr"]
@@ -369,7 +372,8 @@ async def test_arabic_xlsx_has_arabic_headings_and_names_right_to_left(
     assert sheet.sheet_view.rightToLeft is True
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     headings = rows[0]
-    assert headings[:5] == ["المركز", "الجمعية", "الجنس", "المتعلمون", "المتابَعون بعد 6 أشهر"]
+    assert headings[:5] == ["المركز", "الجمعية", "الجنس", "المتعلمون", "الخارجون من البرنامج"]
+    assert headings[9] == "المتابَعون بعد 6 أشهر"
     assert "نسبة إعادة الإدماج بعد 12 شهراً" in headings
     cells = [str(value) for row in rows for value in row if value is not None]
     assert not has_an_id(" ".join(cells), [*centers.values(), DEMO_CENTER_ID, DEMO_ASSOCIATION_ID])

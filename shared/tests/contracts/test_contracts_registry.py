@@ -19,6 +19,7 @@ def test_importing_the_package_registers_every_service_event() -> None:
     assert all_types() == [
         "fursa.certification.certificate-issued.v1",
         "fursa.certification.certificate-revoked.v1",
+        "fursa.enrollment.exit-outcome-recorded.v1",
         "fursa.enrollment.learner-enrolled.v1",
         "fursa.enrollment.learner-erased.v1",
         "fursa.enrollment.learner-transferred.v1",

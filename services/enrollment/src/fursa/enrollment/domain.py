@@ -6,7 +6,8 @@ layer applies them to its table rows and the unit tests to plain objects.
 An enrollment is *waitlisted* while its center's pathway is full, *enrolled* once it holds a
 place (it may move to another center: a transfer, with history kept), and ends *withdrawn*
 (with a reason) or *completed* (when its training completes). Waitlisted and enrolled are
-the active states: a learner holds at most one active enrollment.
+the active states: a learner holds at most one active enrollment. A closed enrollment may
+record where the learner went (its outcome at exit), with the withdrawal or afterwards.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
-from fursa.shared.contracts import WithdrawalReason
+from fursa.shared.contracts import ExitOutcome, WithdrawalReason
 
 FIRST_VERSION = 1
 """Version of a new enrollment: the sequence of its first event."""
@@ -79,6 +80,18 @@ class NotWaiting(EnrollmentError):  # noqa: N818 - a rule, named as such
     rule = "not_waiting"
 
 
+class EnrollmentStillOpen(EnrollmentError):  # noqa: N818 - a rule, named as such
+    """An outcome at exit is for a learner who left: withdrawn, or completed."""
+
+    rule = "enrollment_still_open"
+
+
+class OutcomeContradictsReason(Refused):
+    """A withdrawal whose reason says where the learner went records that outcome."""
+
+    rule = "exit_outcome_contradicts_reason"
+
+
 class SameCenter(EnrollmentError):  # noqa: N818 - a rule, named as such
     """A transfer goes to another center."""
 
@@ -92,6 +105,7 @@ class EnrollmentRecord(Protocol):
     completed_on: date | None
     withdrawn_on: date | None
     withdrawal_reason: WithdrawalReason | None
+    exit_outcome: ExitOutcome | None
     version: int
 
 
@@ -121,16 +135,66 @@ def complete(enrollment: EnrollmentRecord, *, on: date) -> bool:
     return True
 
 
-def withdraw(enrollment: EnrollmentRecord, *, reason: WithdrawalReason, on: date) -> bool:
-    """Close an active enrollment: the learner left. Returns whether a place was freed."""
+IMPLIED_OUTCOMES: Mapping[WithdrawalReason, ExitOutcome] = {
+    WithdrawalReason.RETURNED_TO_SCHOOL: ExitOutcome.BACK_IN_SCHOOL,
+    WithdrawalReason.VOCATIONAL_TRAINING: ExitOutcome.VOCATIONAL_TRAINING,
+}
+"""Withdrawal reasons that say where the learner went: a success, not a dropout."""
+
+
+def outcome_of_withdrawal(
+    reason: WithdrawalReason, outcome: ExitOutcome | None
+) -> ExitOutcome | None:
+    """The outcome a withdrawal records: the one given, else the one its reason implies.
+    Raises :class:`OutcomeContradictsReason` for an outcome its reason contradicts."""
+    implied = IMPLIED_OUTCOMES.get(reason)
+    if outcome is None:
+        return implied
+    if implied is not None and outcome != implied:
+        raise OutcomeContradictsReason(
+            field="exit_outcome", reason=reason, exit_outcome=outcome, implied=implied
+        )
+    return outcome
+
+
+def withdraw(
+    enrollment: EnrollmentRecord,
+    *,
+    reason: WithdrawalReason,
+    on: date,
+    outcome: ExitOutcome | None = None,
+) -> bool:
+    """Close an active enrollment: the learner left, for ``reason``, to ``outcome`` when
+    known (see :func:`outcome_of_withdrawal`). Returns whether a place was freed."""
     if enrollment.status not in ACTIVE:
         raise EnrollmentClosed(f"the enrollment is already {enrollment.status}")
+    exit_outcome = outcome_of_withdrawal(reason, outcome)
     held_a_place = enrollment.status is EnrollmentStatus.ENROLLED
     enrollment.status = EnrollmentStatus.WITHDRAWN
     enrollment.withdrawn_on = on
     enrollment.withdrawal_reason = reason
+    enrollment.exit_outcome = exit_outcome
     enrollment.version += 1
     return held_a_place
+
+
+def left_on(enrollment: EnrollmentRecord) -> date | None:
+    """When the learner left: the withdrawal or the training's completion (``None``: not)."""
+    return enrollment.withdrawn_on or enrollment.completed_on
+
+
+def record_exit_outcome(enrollment: EnrollmentRecord, outcome: ExitOutcome) -> bool:
+    """Record, or correct, where a learner who left went. Returns whether it changed.
+
+    A later record replaces the earlier one, whatever the withdrawal's reason said: it is
+    what the center learned since (the trail keeps both)."""
+    if enrollment.status in ACTIVE:
+        raise EnrollmentStillOpen(f"the enrollment is still {enrollment.status}")
+    if enrollment.exit_outcome == outcome:
+        return False
+    enrollment.exit_outcome = outcome
+    enrollment.version += 1
+    return True
 
 
 def transfer(enrollment: EnrollmentRecord, *, to_center_id: str) -> str:

@@ -49,7 +49,11 @@ FIGURES: tuple[tuple[str, dict[str, str]], ...] = (
 )
 RATES = frozenset({"reintegration_rate", "placement_rate"})
 
+# At exit, those counted are all who left (not those a follow-up reached): a heading of its own.
+LEFT = {"ar": "الخارجون من البرنامج", "fr": "Sortis du programme"}
+
 MOMENT_NAMES: dict[Moment, dict[str, str]] = {
+    Moment.AT_EXIT: {"ar": "عند الخروج", "fr": "à la sortie"},
     Moment.SIX_MONTHS: {"ar": "بعد 6 أشهر", "fr": "à 6 mois"},
     Moment.TWELVE_MONTHS: {"ar": "بعد 12 شهراً", "fr": "à 12 mois"},
 }
@@ -66,16 +70,20 @@ AGE_BANDS = {
 SHEET_TITLE = {"ar": "مؤشرات الإدماج", "fr": "Indicateurs d'insertion"}
 
 
+def heading(moment: Moment, figure: str, language: str) -> str:
+    """The heading of a moment's figure in ``language``."""
+    if moment is Moment.AT_EXIT and figure == "reached":
+        return LEFT[language]
+    label = dict(FIGURES)[figure][language]
+    return label.format(when=MOMENT_NAMES[moment][language])
+
+
 def headings(report: IndicatorReport, language: str) -> list[str]:
     """The table's column headings in ``language``."""
     return [
         *(DIMENSIONS[d][language] for d in report.by),
         LEARNERS[language],
-        *(
-            label[language].format(when=MOMENT_NAMES[moment][language])
-            for moment in MOMENTS
-            for _name, label in FIGURES
-        ),
+        *(heading(moment, name, language) for moment in MOMENTS for name, _label in FIGURES),
     ]
 
 

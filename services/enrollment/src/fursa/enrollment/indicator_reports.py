@@ -2,7 +2,8 @@
 the caller's scope, with the names of the centers and associations they count.
 
 Every enrollment that took a place counts (waiting ones never entered the programme), in the
-school year it was enrolled for (its cohort), whatever the date its follow-ups were recorded.
+school year it was enrolled for (its cohort), whatever the date its follow-ups were recorded;
+one that closed (withdrawn or completed) counts at exit too.
 """
 
 from __future__ import annotations
@@ -17,18 +18,22 @@ from sqlmodel import col
 
 from fursa.enrollment.domain import EnrollmentStatus, age_band
 from fursa.enrollment.indicators import (
-    MOMENTS,
+    FOLLOW_UPS,
     Dimension,
     IndicatorRow,
     LearnerSituations,
     Moment,
     indicator_rows,
+    situation_at_exit,
 )
 from fursa.enrollment.models import Association, Center, Enrollment, FollowUpSituation, Learner
 from fursa.enrollment.service import visible_enrollments
 from fursa.shared.auth import Principal
-from fursa.shared.contracts import OutcomeStatus
+from fursa.shared.contracts import ExitOutcome, OutcomeStatus
 from fursa.shared.messaging.outbox import UnitOfWork
+
+LEFT = frozenset({EnrollmentStatus.WITHDRAWN, EnrollmentStatus.COMPLETED})
+"""The enrollments whose learner left the programme: counted at exit."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ async def indicator_report(
             col(Enrollment.age_at_start),
             col(Learner.nationality),
             col(Enrollment.school_year),
+            col(Enrollment.status),
+            col(Enrollment.exit_outcome),
         )
         .join(Center, col(Center.id) == col(Enrollment.center_id))
         .join(Learner, col(Learner.id) == col(Enrollment.learner_id))
@@ -90,32 +97,33 @@ async def indicator_report(
         )
         .join(Enrollment, col(Enrollment.id) == col(FollowUpSituation.enrollment_id))
         .join(Center, col(Center.id) == col(Enrollment.center_id))
-        .where(
-            condition, col(FollowUpSituation.months_after).in_([m.months_after for m in MOMENTS])
-        )
+        .where(condition, col(FollowUpSituation.months_after).in_(FOLLOW_UPS))
     )
-    moment_at = {moment.months_after: moment for moment in MOMENTS}
     async with uow.read() as session:
         found = (await session.execute(enrollments)).all()
-        situations: dict[str, dict[Moment, OutcomeStatus]] = defaultdict(dict)
+        situations: dict[str, dict[Moment, OutcomeStatus | None]] = defaultdict(dict)
+        for row in found:
+            if row.status in LEFT:
+                outcome = None if row.exit_outcome is None else ExitOutcome(row.exit_outcome)
+                situations[row.id][Moment.AT_EXIT] = situation_at_exit(outcome)
         for enrollment_id, months_after, status in (await session.execute(follow_ups)).all():
-            situations[enrollment_id][moment_at[months_after]] = OutcomeStatus(status)
-        centers = await _names(session, Center, {row[1] for row in found})
-        associations = await _names(session, Association, {row[2] for row in found})
+            situations[enrollment_id][FOLLOW_UPS[months_after]] = OutcomeStatus(status)
+        centers = await _names(session, Center, {row.center_id for row in found})
+        associations = await _names(session, Association, {row.association_id for row in found})
     learners = [
         LearnerSituations(
             values={
-                Dimension.CENTER: center_id,
-                Dimension.ASSOCIATION: association_id,
-                Dimension.PATHWAY: str(pathway),
-                Dimension.SEX: str(sex),
-                Dimension.AGE_BAND: age_band(int(age)),
-                Dimension.NATIONALITY: str(nationality),
-                Dimension.SCHOOL_YEAR: str(year),
+                Dimension.CENTER: row.center_id,
+                Dimension.ASSOCIATION: row.association_id,
+                Dimension.PATHWAY: str(row.pathway),
+                Dimension.SEX: str(row.sex),
+                Dimension.AGE_BAND: age_band(int(row.age_at_start)),
+                Dimension.NATIONALITY: str(row.nationality),
+                Dimension.SCHOOL_YEAR: str(row.school_year),
             },
-            situations=situations.get(enrollment_id, {}),
+            situations=situations.get(row.id, {}),
         )
-        for enrollment_id, center_id, association_id, pathway, sex, age, nationality, year in found
+        for row in found
     ]
     return IndicatorReport(
         by=list(by),

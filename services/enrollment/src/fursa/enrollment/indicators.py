@@ -1,10 +1,13 @@
 """The reintegration and placement indicators: what counts, how a group's figures add up,
 and how they are published. Plain rules, no framework (docs/indicators.md defines them).
 
-A learner's situation is known at follow-ups after the programme (6 and 12 months after
-their training ended, recorded by training). At each moment:
+A learner's situation is known at three moments: at exit, where the learner went on leaving
+the programme (withdrawn or completed, recorded by enrollment's staff), and at follow-ups 6
+and 12 months after their training ended (recorded by training). At each moment:
 
-* reached — learners whose situation at that moment is recorded;
+* reached — at exit, every learner who left (with or without an outcome recorded: one not
+  recorded counts as neither reintegrated nor placed); at a follow-up, the learners whose
+  situation then is recorded;
 * reintegrated — back in the formal system: school, or a vocational training institution;
 * placed — in work: employed, or apprenticed;
 * reintegration rate = reintegrated / reached; placement rate = placed / reached.
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fursa.enrollment.domain import SMALL_CELL, publishable
-from fursa.shared.contracts import OutcomeStatus
+from fursa.shared.contracts import ExitOutcome, OutcomeStatus
 
 
 class Dimension(StrEnum):
@@ -36,17 +39,17 @@ class Dimension(StrEnum):
 
 
 class Moment(StrEnum):
-    """When a learner's situation is counted, named by the follow-up's months after the end."""
+    """When a learner's situation is counted: on leaving, or at a follow-up after the end."""
 
+    AT_EXIT = "at_exit"
     SIX_MONTHS = "6_months"
     TWELVE_MONTHS = "12_months"
 
-    @property
-    def months_after(self) -> int:
-        return {Moment.SIX_MONTHS: 6, Moment.TWELVE_MONTHS: 12}[self]
-
 
 MOMENTS = tuple(Moment)
+
+FOLLOW_UPS: dict[int, Moment] = {6: Moment.SIX_MONTHS, 12: Moment.TWELVE_MONTHS}
+"""The follow-ups counted, by their months after the end of the training."""
 
 REINTEGRATION = frozenset({OutcomeStatus.BACK_IN_SCHOOL, OutcomeStatus.VOCATIONAL_TRAINING})
 """Back in the formal system: a school, or a vocational training institution."""
@@ -55,13 +58,21 @@ PLACEMENT = frozenset({OutcomeStatus.EMPLOYED, OutcomeStatus.APPRENTICED})
 """In work: employed (or self-employed), or apprenticed with a master craftsman or a firm."""
 
 
+def situation_at_exit(outcome: ExitOutcome | None) -> OutcomeStatus | None:
+    """A learner's situation on leaving, as the follow-ups name it (``None``: not known)."""
+    if outcome is None or outcome is ExitOutcome.UNKNOWN:
+        return None
+    return OutcomeStatus(outcome.value)
+
+
 @dataclass(frozen=True)
 class LearnerSituations:
     """One enrollment in the programme (never a waiting one): the values of its dimensions and
-    its situation at each moment it was followed up."""
+    its situation at each moment it counts at: at exit once it left (``None`` when where the
+    learner went is not known), at each follow-up recorded."""
 
     values: dict[Dimension, str]
-    situations: dict[Moment, OutcomeStatus]
+    situations: dict[Moment, OutcomeStatus | None]
 
 
 @dataclass
@@ -72,14 +83,14 @@ class Tally:
     reintegrated: int = 0
     placed: int = 0
 
-    def add(self, status: OutcomeStatus) -> None:
+    def add(self, status: OutcomeStatus | None) -> None:
         self.reached += 1
         self.reintegrated += status in REINTEGRATION
         self.placed += status in PLACEMENT
 
     @property
     def elsewhere(self) -> int:
-        """Reached, but neither reintegrated nor placed (looking, at home, unknown place)."""
+        """Reached, but neither reintegrated nor placed (looking, at home, not known)."""
         return self.reached - self.reintegrated - self.placed
 
 

@@ -18,7 +18,14 @@ from sqlmodel import Field, SQLModel
 from fursa.enrollment.domain import FIRST_VERSION, EnrollmentStatus
 from fursa.enrollment.eligibility import SchoolLevel
 from fursa.shared.audit import AuditEntryFields
-from fursa.shared.contracts import Language, OutcomeStatus, Pathway, Sex, WithdrawalReason
+from fursa.shared.contracts import (
+    ExitOutcome,
+    Language,
+    OutcomeStatus,
+    Pathway,
+    Sex,
+    WithdrawalReason,
+)
 from fursa.shared.db import UtcDateTime, service_base
 from fursa.shared.messaging.tables import kernel_tables
 
@@ -206,6 +213,8 @@ class Enrollment(EnrollmentModel, table=True):
     completed_on: date | None = None
     withdrawn_on: date | None = None
     withdrawal_reason: WithdrawalReason | None = enum_field(WithdrawalReason, default=None)
+    # Where the learner went on leaving (withdrawn or completed), once recorded.
+    exit_outcome: ExitOutcome | None = enum_field(ExitOutcome, default=None)
     version: int = FIRST_VERSION
 
 

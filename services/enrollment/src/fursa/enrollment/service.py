@@ -41,6 +41,7 @@ from fursa.enrollment.places import Intake
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import (
+    ExitOutcome,
     LearnerPII,
     LearnerTransferred,
     LearnerWithdrawn,
@@ -328,6 +329,20 @@ async def find_possible_duplicates(
     return sorted(found, key=lambda duplicate: -duplicate.score)
 
 
+async def enrollment_for_change(
+    session: AsyncSession, enrollment_id: str, scope: Principal
+) -> Enrollment:
+    """The enrollment, locked for a change; raises :class:`EnrollmentNotFound`, also when
+    outside ``scope``."""
+    enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
+    if enrollment is None:
+        raise EnrollmentNotFound(enrollment_id)
+    center = await session.get(Center, enrollment.center_id)
+    if center is None or not sees_center(scope, center):
+        raise EnrollmentNotFound(enrollment_id)
+    return enrollment
+
+
 class EnrollmentService:
     """Enrolls learners and follows their enrollments to the end.
 
@@ -458,13 +473,7 @@ class EnrollmentService:
     async def _for_change(
         self, session: AsyncSession, enrollment_id: str, scope: Principal
     ) -> Enrollment:
-        enrollment = await session.get(Enrollment, enrollment_id, with_for_update=True)
-        if enrollment is None:
-            raise EnrollmentNotFound(enrollment_id)
-        center = await session.get(Center, enrollment.center_id)
-        if center is None or not sees_center(scope, center):
-            raise EnrollmentNotFound(enrollment_id)
-        return enrollment
+        return await enrollment_for_change(session, enrollment_id, scope)
 
     async def transfer(
         self, enrollment_id: str, *, to_center_id: str, scope: Principal
@@ -532,16 +541,24 @@ class EnrollmentService:
         return await self.get(enrollment_id, scope=scope)
 
     async def withdraw(
-        self, enrollment_id: str, *, reason: WithdrawalReason, scope: Principal
+        self,
+        enrollment_id: str,
+        *,
+        reason: WithdrawalReason,
+        scope: Principal,
+        exit_outcome: ExitOutcome | None = None,
     ) -> EnrollmentView:
-        """Close an active enrollment: the learner left, for ``reason``.
+        """Close an active enrollment: the learner left, for ``reason``, to ``exit_outcome``
+        when known (a reason that says where the learner went implies it).
 
         Publishes learner-withdrawn; a freed place goes to the next learner waiting.
         """
         async with self.uow.begin() as tx:
             session = tx.session
             enrollment = await self._for_change(session, enrollment_id, scope)
-            freed = domain.withdraw(enrollment, reason=reason, on=local_today())
+            freed = domain.withdraw(
+                enrollment, reason=reason, on=local_today(), outcome=exit_outcome
+            )
             assert enrollment.withdrawn_on is not None
             session.add(enrollment)
             await release_identity(session, enrollment.id)
@@ -554,6 +571,7 @@ class EnrollmentService:
                     pathway=enrollment.pathway,
                     reason=reason,
                     withdrawn_on=enrollment.withdrawn_on,
+                    exit_outcome=enrollment.exit_outcome,
                 ),
                 subject=enrollment.id,
                 sequence=enrollment.version,
@@ -565,7 +583,7 @@ class EnrollmentService:
                 entity="enrollment",
                 entity_id=enrollment.id,
                 learner_id=enrollment.learner_id,
-                details={"reason": reason},
+                details={"reason": reason, "exit_outcome": enrollment.exit_outcome},
             )
             if freed:
                 await places.fill_places(tx, Intake.of(enrollment))

@@ -1,5 +1,7 @@
 """Statistics for the directorate: how many learners are waitlisted, enrolled, withdrawn and
-completed, by center, pathway, sex, age band, nationality and school year.
+completed, by center, pathway, sex, age band, nationality and school year, and on request by
+where those who left went (their outcome at exit: a withdrawal back to school is a success,
+not a dropout).
 
 Counts cover the caller's scope only (a directorate its province or region). Published
 statistics suppress small cells: a count of 1 to 4 could single out a child.
@@ -30,7 +32,14 @@ class Dimension(StrEnum):
     AGE_BAND = "age_band"
     NATIONALITY = "nationality"
     SCHOOL_YEAR = "school_year"
+    EXIT_OUTCOME = "exit_outcome"
 
+
+DEFAULT_DIMENSIONS = tuple(d for d in Dimension if d is not Dimension.EXIT_OUTCOME)
+"""What the statistics are grouped by when the caller does not say."""
+
+NOT_RECORDED = "not_recorded"
+"""The exit outcome of an enrollment that has none: still open, or not recorded yet."""
 
 STATUSES = tuple(EnrollmentStatus)
 
@@ -59,6 +68,7 @@ async def statistics(
         Dimension.AGE_BAND: col(Enrollment.age_at_start),
         Dimension.NATIONALITY: col(Learner.nationality),
         Dimension.SCHOOL_YEAR: col(Enrollment.school_year),
+        Dimension.EXIT_OUTCOME: col(Enrollment.exit_outcome),
     }
     grouped: list[Any] = [columns[dimension] for dimension in by]
     query = (
@@ -75,8 +85,7 @@ async def statistics(
     counts: Counter[tuple[tuple[str, ...], str]] = Counter()
     for row in found:
         values = [
-            age_band(int(value)) if dimension is Dimension.AGE_BAND else str(value)
-            for dimension, value in zip(by, row[: len(by)], strict=True)
+            _value(dimension, value) for dimension, value in zip(by, row[: len(by)], strict=True)
         ]
         status, count = row[len(by)], row[len(by) + 1]
         counts[(tuple(values), str(status))] += int(count)
@@ -91,3 +100,11 @@ async def statistics(
         )
         for values in keys
     ]
+
+
+def _value(dimension: Dimension, value: Any) -> str:
+    if dimension is Dimension.AGE_BAND:
+        return age_band(int(value))
+    if value is None:
+        return NOT_RECORDED
+    return str(value)

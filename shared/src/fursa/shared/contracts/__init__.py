@@ -13,6 +13,8 @@ from fursa.shared.contracts.certification import (
 from fursa.shared.contracts.common import ContractModel, Pathway
 from fursa.shared.contracts.enrollment import (
     Consent,
+    ExitOutcome,
+    ExitOutcomeRecorded,
     Guardian,
     Language,
     LearnerContact,
@@ -78,6 +80,8 @@ __all__ = [
     "Consent",
     "ContractModel",
     "EventData",
+    "ExitOutcome",
+    "ExitOutcomeRecorded",
     "Guardian",
     "InvalidEvent",
     "Language",

@@ -238,7 +238,11 @@ class LearnerTransferred(EventData):
 
 
 class WithdrawalReason(StrEnum):
-    """Why a learner left before completing (a code: free text could carry personal data)."""
+    """Why a learner left before completing (a code: free text could carry personal data).
+
+    ``returned_to_school`` and ``vocational_training`` are a success, not a dropout: each
+    implies the learner's :class:`ExitOutcome` when none is recorded with it. ``work`` does
+    not: leaving to work is not always a placement (the outcome says when it is a job)."""
 
     MOVED = "moved"
     WORK = "work"
@@ -247,6 +251,21 @@ class WithdrawalReason(StrEnum):
     MARRIAGE = "marriage"
     LOST_CONTACT = "lost_contact"
     OTHER = "other"
+    RETURNED_TO_SCHOOL = "returned_to_school"
+    VOCATIONAL_TRAINING = "vocational_training"
+
+
+class ExitOutcome(StrEnum):
+    """Where a learner went on leaving the programme (withdrawn or completed). The values are
+    training's follow-up situations (:class:`~fursa.shared.contracts.training.OutcomeStatus`),
+    so that the indicators count exits and follow-ups alike, plus ``unknown``."""
+
+    BACK_IN_SCHOOL = "back_in_school"
+    VOCATIONAL_TRAINING = "vocational_training"
+    EMPLOYED = "employed"  # a job, or working on one's own account
+    APPRENTICED = "apprenticed"
+    NONE = "none"  # neither: at home, looking for work
+    UNKNOWN = "unknown"  # the center does not know where the learner went
 
 
 @register("fursa.enrollment.learner-withdrawn.v1", producer="enrollment", stable=True)
@@ -260,6 +279,31 @@ class LearnerWithdrawn(EventData):
     pathway: Pathway
     reason: WithdrawalReason
     withdrawn_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    exit_outcome: Annotated[
+        ExitOutcome | None,
+        Field(
+            description="Where the learner went, when known at the withdrawal (implied by "
+            "`returned_to_school` and `vocational_training`); absent: not recorded."
+        ),
+    ] = None
+
+
+@register("fursa.enrollment.exit-outcome-recorded.v1", producer="enrollment", stable=True)
+class ExitOutcomeRecorded(EventData):
+    """Staff recorded, or corrected, where a learner went on leaving the programme, after the
+    enrollment closed (a completed training, or a withdrawal recorded without it). A later
+    one replaces it (``sequence`` orders them with the enrollment's other events)."""
+
+    enrollment_id: Uuid
+    learner_id: Uuid
+    association_id: Uuid
+    center_id: Uuid
+    pathway: Pathway
+    exit_outcome: ExitOutcome
+    left_on: Annotated[
+        date, Field(description="When the enrollment closed (withdrawn or completed), local.")
+    ]
+    recorded_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
 
 
 @register("fursa.enrollment.learner-erased.v1", producer="enrollment", stable=True)

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field
 
 from fursa.shared.contracts.certification import CertificateKind, RevocationReason
 from fursa.shared.contracts.common import Pathway, SchoolYear, UtcDateTime, Uuid
-from fursa.shared.contracts.enrollment import AdminCode, WithdrawalReason
+from fursa.shared.contracts.enrollment import AdminCode, ExitOutcome, WithdrawalReason
 from fursa.shared.contracts.registry import EventData, register
 from fursa.shared.contracts.training import OutcomeStatus, TrainingResult
 
@@ -124,6 +124,7 @@ class PartnerLearnerWithdrawn(EventData):
         pathway="socio_professional_insertion",
         reason="work",
         withdrawn_on="2026-02-02",
+        exit_outcome="apprenticed",
     )
 
     enrollment_id: Uuid
@@ -132,6 +133,10 @@ class PartnerLearnerWithdrawn(EventData):
     pathway: Pathway
     reason: WithdrawalReason
     withdrawn_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    exit_outcome: Annotated[
+        ExitOutcome | None,
+        Field(description="Where the learner went, when known; absent: not recorded."),
+    ] = None
 
 
 @register("fursa.partner.enrollments-erased.v1", producer="notify", stable=True)

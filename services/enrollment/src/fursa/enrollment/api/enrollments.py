@@ -1,4 +1,5 @@
-"""Enrolling learners and following their enrollments: waiting list, transfers, withdrawal."""
+"""Enrolling learners and following their enrollments: waiting list, transfers, withdrawal,
+and where each learner went on leaving."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from fursa.enrollment.api.common import (
     ConsentIn,
@@ -20,6 +21,7 @@ from fursa.enrollment.api.common import (
     refused,
 )
 from fursa.enrollment.domain import EnrollmentStatus, Refused
+from fursa.enrollment.exits import OutcomeCorrection, record_exit_outcome
 from fursa.enrollment.models import Enrollment, Transfer
 from fursa.enrollment.service import (
     CenterNotFound,
@@ -28,7 +30,7 @@ from fursa.enrollment.service import (
     Placement,
 )
 from fursa.shared.auth import Staff
-from fursa.shared.contracts import Pathway, WithdrawalReason
+from fursa.shared.contracts import ExitOutcome, Pathway, WithdrawalReason
 from fursa.shared.contracts.common import SchoolYear, Uuid
 from fursa.shared.db import INT64_MAX
 from fursa.shared.problems import Problem
@@ -82,6 +84,7 @@ class EnrollmentPublic(BaseModel):
     completed_on: date | None
     withdrawn_on: date | None
     withdrawal_reason: WithdrawalReason | None
+    exit_outcome: ExitOutcome | None = None
     referral_id: str | None
     transfers: list[TransferPublic] = []
     possible_duplicates: list[PossibleDuplicatePublic] = []
@@ -101,6 +104,7 @@ class EnrollmentPublic(BaseModel):
             completed_on=enrollment.completed_on,
             withdrawn_on=enrollment.withdrawn_on,
             withdrawal_reason=enrollment.withdrawal_reason,
+            exit_outcome=enrollment.exit_outcome,
             referral_id=enrollment.referral_id,
         )
 
@@ -134,6 +138,23 @@ class WithdrawalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: WithdrawalReason
+    exit_outcome: Annotated[
+        ExitOutcome | None,
+        Field(
+            description="Where the learner went, when known (`returned_to_school` and "
+            "`vocational_training` imply it; another outcome contradicts them)."
+        ),
+    ] = None
+
+
+class ExitOutcomeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exit_outcome: ExitOutcome
+    reason: Annotated[
+        OutcomeCorrection | None,
+        Field(description="Why an outcome already recorded is replaced (required then)."),
+    ] = None
 
 
 @router.post("/enrollments", status_code=status.HTTP_201_CREATED)
@@ -237,12 +258,38 @@ async def transfer(
 async def withdraw(
     enrollment_id: Id, body: WithdrawalRequest, principal: Writer, service: Enrollments
 ) -> EnrollmentPublic:
-    """The learner left (or leaves the waiting list): publishes learner-withdrawn.
+    """The learner left (or leaves the waiting list): publishes learner-withdrawn, with
+    where the learner went when known (``exit_outcome``).
 
     A freed place goes to the next learner on the waiting list.
     """
     try:
-        view = await service.withdraw(enrollment_id, reason=body.reason, scope=principal)
+        view = await service.withdraw(
+            enrollment_id, reason=body.reason, exit_outcome=body.exit_outcome, scope=principal
+        )
+    except EnrollmentNotFound:
+        raise Problem.not_found() from None
+    except Refused as exc:
+        raise refused(exc) from None
+    return EnrollmentPublic.of_view(view)
+
+
+@router.put("/enrollments/{enrollment_id}/exit-outcome")
+async def put_exit_outcome(
+    enrollment_id: Id, body: ExitOutcomeRequest, principal: Writer, service: Enrollments
+) -> EnrollmentPublic:
+    """Where the learner of a closed enrollment (completed or withdrawn) went: recorded, or
+    corrected with a ``reason``; publishes exit-outcome-recorded and is kept in the audit
+    trail. 409 ``enrollment_still_open`` while the learner has not left."""
+    try:
+        await record_exit_outcome(
+            service.uow,
+            enrollment_id,
+            outcome=body.exit_outcome,
+            correction=body.reason,
+            scope=principal,
+        )
+        view = await service.get(enrollment_id, scope=principal)
     except EnrollmentNotFound:
         raise Problem.not_found() from None
     except Refused as exc:

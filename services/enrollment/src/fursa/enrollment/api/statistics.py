@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from fursa.enrollment.api.common import Enrollments
-from fursa.enrollment.statistics import STATUSES, Dimension, statistics
+from fursa.enrollment.statistics import DEFAULT_DIMENSIONS, STATUSES, Dimension, statistics
 from fursa.shared.auth import Staff
 from fursa.shared.contracts.common import SchoolYear
 
@@ -53,9 +53,11 @@ async def get_statistics(
 ) -> Statistics | Response:
     """Waitlisted, enrolled, withdrawn and completed learners within the caller's scope,
     grouped ``by`` center, pathway, sex, age band, nationality and/or school year (all six
-    by default). ``publication=true`` suppresses counts of 1 to 4 (``null``, ``<5`` in CSV).
+    by default), and ``exit_outcome`` (where those who left went; ``not_recorded`` for
+    enrollments still open or left without one). ``publication=true`` suppresses counts of 1 to 4
+    (``null``, ``<5`` in CSV).
     """
-    dimensions = list(dict.fromkeys(by or list(Dimension)))
+    dimensions = list(dict.fromkeys(by or DEFAULT_DIMENSIONS))
     rows = await statistics(
         service.uow,
         scope=principal,
