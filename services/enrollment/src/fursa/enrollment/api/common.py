@@ -19,6 +19,7 @@ from fursa.shared import problems
 from fursa.shared.auth import Principal, Role, allow
 from fursa.shared.contracts import Consent, Guardian, Language, LearnerContact, LearnerPII, Sex
 from fursa.shared.contracts.enrollment import ArabicName, ArabicPlace, LatinName, LatinPlace
+from fursa.shared.phones import MoroccanMobile
 from fursa.shared.problems import Problem
 
 # The enrollment service's rules, by code, in the programme's two languages.
@@ -191,8 +192,18 @@ class LearnerIn(BaseModel):
     special_needs: SpecialNeeds | None = None
 
 
+# A mobile phone as people type it (06 12 34 56 78, 00212…, +212 (0)6…), kept in E.164; a
+# landline or anything no SMS reaches is refused, naming the field.
+Mobile = Annotated[
+    MoroccanMobile,
+    Field(description="A Moroccan mobile number (06… or 07…), stored as +2126…/+2127…"),
+]
+
+
 class GuardianIn(Guardian):
     model_config = ConfigDict(extra="forbid")
+
+    phone: Mobile
 
 
 class LearnerContactIn(LearnerContact):
@@ -200,6 +211,8 @@ class LearnerContactIn(LearnerContact):
     contact (a guardian is then optional)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    phone: Mobile
 
 
 class ConsentIn(Consent):

@@ -14,6 +14,7 @@ from fursa.enrollment.api.common import (
     Id,
     Learners,
     MassarCode,
+    Mobile,
     Nationality,
     SpecialNeeds,
     Writer,
@@ -34,7 +35,7 @@ from fursa.shared.problems import FIELD_RULES, Problem, language_of
 
 router = APIRouter(tags=["learners"])
 
-Phone = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{7,14}$", description="E.164.")]
+
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -42,7 +43,7 @@ class GuardianCorrection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    phone: Phone | None = None
+    phone: Mobile | None = None
     email: Email | None = None
     preferred_language: Language | None = None
 
@@ -50,7 +51,7 @@ class GuardianCorrection(BaseModel):
 class ContactCorrection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: Phone | None = None
+    phone: Mobile | None = None
     email: Email | None = None
     preferred_language: Language | None = None
 
