@@ -13,6 +13,8 @@ another region sees none of it. Arabic on a 360 px phone, French on a 1280 px sc
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import subprocess
 import time
@@ -23,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from fursa.cli.demo import complete_trainings, enrollment_body
@@ -41,6 +44,9 @@ PHONE = (360, 740)
 SCREEN = (1280, 900)
 COHORT = 6  # learners who pass their training at the seeded center, 2025/2026
 SCHOOL_YEAR = "2025/2026"
+NEXT_YEAR = "2026/2027"
+PLACES = 3
+NEXT_INTAKE = (11, 12, 13, 14, 16)  # aged 14 to 17 in September 2026: two more than places
 PATIENCE_S = 120.0
 
 
@@ -71,6 +77,15 @@ async def _graduate(platform: Platform) -> list[dict[str, Any]]:
             platform.url("certification") + "/approvals",
             until=lambda found: len(found) == COHORT,
         )
+        # Next year's intake: more learners than places, for the unmet demand.
+        enrollment = platform.url("enrollment")
+        capacity = {"pathway": "vocational_training", "school_year": NEXT_YEAR, "places": PLACES}
+        (
+            await http.put(f"{enrollment}/centers/{DEMO_CENTER_ID}/capacity", json=capacity)
+        ).raise_for_status()
+        for n in NEXT_INTAKE:
+            body = {**enrollment_body(n, DEMO_CENTER_ID), "school_year": NEXT_YEAR}
+            (await http.post(f"{enrollment}/enrollments", json=body)).raise_for_status()
     return enrolled
 
 
@@ -337,5 +352,139 @@ def test_an_officer_approves_the_cohort_prints_it_and_revokes_a_diploma_in_arabi
     assert page.get_by_role("heading", level=1).inner_text().strip() != number
     expect(page.locator(".history li")).to_have_count(2)
     expect(page.locator(".history")).to_contain_text(number)
+    assert violations == []
+    context.close()
+
+
+DIRECTORATE = {"role": Role.DIRECTORATE, "province_code": "071"}
+
+
+def api(platform: Platform, service: str, path: str, **params: Any) -> httpx.Response:
+    """A service's own answer to the directorate the development sign-in makes."""
+    return httpx.get(
+        platform.url(service) + path,
+        params=params,
+        headers=dev_authorization(**DIRECTORATE),  # type: ignore[arg-type]
+        timeout=30,
+    ).raise_for_status()
+
+
+def downloaded(page: Page, link: str) -> bytes:
+    with page.expect_download() as download:
+        page.locator(link).click()
+    return Path(download.value.path()).read_bytes()
+
+
+def csv_rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def xlsx_sheet(content: bytes) -> Any:
+    return load_workbook(io.BytesIO(content)).active
+
+
+def test_the_directorate_filters_the_dashboard_and_its_exports_say_what_the_api_says(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.DIRECTORATE)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    page.get_by_label("Par", exact=True).select_option("pathway")
+    page.get_by_label("Année scolaire").select_option(NEXT_YEAR)
+    page.get_by_label("Chiffres").select_option("exact")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**/dashboard?by=pathway*")
+    expect(page.locator("#enrolments table")).to_contain_text("Formation professionnelle")
+    for table in ("#enrolments", "#demand"):
+        expect(page.locator(f"{table} .chart svg")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-fr-1280.png"), full_page=True)
+
+    statistics = api(platform, "enrollment", "/statistics", by="pathway", school_year=NEXT_YEAR)
+    assert [
+        [row["group"]["pathway"], row["waitlisted"], row["enrolled"], row["withdrawn"]]
+        for row in statistics.json()["rows"]
+    ] == [["vocational_training", len(NEXT_INTAKE) - PLACES, PLACES, 0]]
+    names = {p["code"]: p["fr"] for p in api(platform, "enrollment", "/pathways").json()}
+    expected = [
+        [
+            names[row["group"]["pathway"]],
+            row["waitlisted"],
+            row["enrolled"],
+            row["withdrawn"],
+            row["completed"],
+        ]
+        for row in statistics.json()["rows"]
+    ]
+    as_csv = csv_rows(downloaded(page, '#enrolments a[href*="enrolments.csv"]'))
+    assert as_csv[0] == ["Parcours", "Sur liste d'attente", "Inscrit", "Sorti", "Achevé"]
+    assert as_csv[1:] == [[str(cell) for cell in row] for row in expected]
+    sheet = xlsx_sheet(downloaded(page, '#enrolments a[href*="enrolments.xlsx"]'))
+    assert [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)] == expected
+    assert not sheet.sheet_view.rightToLeft
+
+    demand = api(platform, "enrollment", "/statistics/demand", school_year=NEXT_YEAR).json()
+    assert [(row["places"], row["waitlisted"]) for row in demand["centers"]] == [(PLACES, 2)]
+    sheet = xlsx_sheet(downloaded(page, '#demand a[href*="demand.xlsx"]'))
+    assert [row for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        ("Centre Al-Nasr", "Formation professionnelle", NEXT_YEAR, PLACES, PLACES, 2)
+    ]
+    indicators = api(
+        platform,
+        "enrollment",
+        "/indicators",
+        by="pathway",
+        school_year=NEXT_YEAR,
+        publication="false",
+        format="csv",
+        lang="fr",
+    )
+    assert downloaded(page, '#indicators a[href*="indicators.csv"]') == indicators.content
+    assert violations == []
+    context.close()
+
+
+def test_the_dashboard_in_arabic_on_a_phone_withholds_small_cells_as_the_api_does(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.DIRECTORATE)
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    expect(page.get_by_role("heading", level=1)).to_have_text("لوحة القيادة")
+    page.get_by_label("حسب").select_option("sex")
+    page.get_by_role("button", name="عرض").click()
+    page.wait_for_url("**/dashboard?by=sex*")
+    expect(page.locator("#enrolments table")).to_contain_text("أنثى")
+    fits(page, PHONE[0])
+
+    published = api(platform, "enrollment", "/statistics", by="sex", publication="true").json()
+    sexes = {"female": "أنثى", "male": "ذكر"}
+    expected = [
+        [
+            sexes[row["group"]["sex"]],
+            *(
+                "<5" if row[s] is None else str(row[s])
+                for s in ("waitlisted", "enrolled", "withdrawn", "completed")
+            ),
+        ]
+        for row in published["rows"]
+    ]
+    assert any("<5" in row for row in expected), "three girls and three boys: withheld"
+    assert csv_rows(downloaded(page, '#enrolments a[href*="enrolments.csv"]'))[1:] == expected
+    sheet = xlsx_sheet(downloaded(page, '#enrolments a[href*="enrolments.xlsx"]'))
+    assert sheet.sheet_view.rightToLeft
+    assert [[str(c) for c in row] for row in sheet.iter_rows(min_row=2, values_only=True)] == (
+        expected
+    )
+
+    page.get_by_label("حسب").select_option("center")
+    page.get_by_role("button", name="عرض").click()
+    expect(page.locator("#enrolments table")).to_contain_text("مركز النصر")
+    expect(page.locator("#enrolments rect[width]").first).to_be_attached()
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-ar-360.png"), full_page=True)
     assert violations == []
     context.close()

@@ -23,6 +23,7 @@ from fursa.console import (
     approvals,
     certificates,
     classes,
+    dashboard,
     enrolment_changes,
     learners,
     signatories,
@@ -96,6 +97,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(approvals.router)
     app.include_router(certificates.router)
     app.include_router(signatories.router)
+    app.include_router(dashboard.router)
     _errors(app)
     _operations(app, settings)
 

@@ -14,6 +14,7 @@ from fursa.console.services import (
     EnrollmentClient,
     NotifyClient,
     ServiceClient,
+    StatisticsClient,
     TrainingClient,
 )
 from fursa.console.signin import CurrentPerson
@@ -39,3 +40,4 @@ Certification = Annotated[
     CertificationClient, Depends(_client(CertificationClient, "certification"))
 ]
 Notify = Annotated[NotifyClient, Depends(_client(NotifyClient, "notify"))]
+Statistics = Annotated[StatisticsClient, Depends(_client(StatisticsClient, "enrollment"))]

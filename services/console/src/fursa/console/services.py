@@ -152,6 +152,31 @@ class EnrollmentClient(ServiceClient):
         return placed
 
 
+class StatisticsClient(ServiceClient):
+    """The enrollment service's figures for the directorate, within the caller's scope."""
+
+    async def statistics(self, **query: str | bool | None) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", "/statistics", params=_query(query))
+        return found
+
+    async def demand(self, **query: str | bool | None) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", "/statistics/demand", params=_query(query))
+        return found
+
+    async def indicators(self, **query: str | bool | None) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", "/indicators", params=_query(query))
+        return found
+
+    async def indicators_table(self, format: str, **query: str | bool | None) -> bytes:
+        """The indicators as the service exports them (CSV or XLSX, names in ``lang``)."""
+        params = {name: str(value).lower() for name, value in _query(query).items()}
+        return await self.document("/indicators", format=format, **params)
+
+
+def _query(query: dict[str, str | bool | None]) -> dict[str, str | bool]:
+    return {name: value for name, value in query.items() if value not in (None, "")}
+
+
 class TrainingClient(ServiceClient):
     """Trainings, classes, sessions and their attendance in the training service."""
 
