@@ -51,8 +51,10 @@ REFERENCE_DATA = {("GET", "/school-years"), ("GET", "/pathways")}
 # Routes for operators only.
 ADMIN_ONLY = re.compile(r"^/dead-letters")
 # Routes a partner organisation's system may call (with its own scope: another partner's ids
-# answer 404, which notify's own access tests prove).
+# answer 404, which notify's own access tests prove; another partner's referrals are never
+# listed, which enrollment's referral tests prove).
 PARTNER_ROUTES = {
+    ("GET", "/partner/referrals"),
     ("GET", "/partners/{partner_id}"),
     ("POST", "/partners/{partner_id}/endpoints"),
     ("GET", "/partners/{partner_id}/endpoints"),

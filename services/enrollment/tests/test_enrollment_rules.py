@@ -233,6 +233,7 @@ async def test_a_referral_through_an_agreement_applies_its_age_bounds_once(
     deal = await agreement(desk.client, min_age=15, max_age=22)
     sent = await referral(desk.client, deal["id"])
     older = with_learner(enrollment_body(), birth_date="2005-05-05", year_left_school=2020)
+    older["contact"] = {"phone": "+212600000117", "preferred_language": "fr"}  # an adult
     younger = with_learner(enrollment_body(), birth_date="2012-05-05")
 
     enrolled = await desk.enroll({**older, "referral_id": sent["id"]})

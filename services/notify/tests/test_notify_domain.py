@@ -155,7 +155,7 @@ def test_message_repr_hides_the_address_the_text_and_the_secrets() -> None:
 def test_no_partner_contract_has_a_field_of_personal_data() -> None:
     personal = {"pii", "learner_id", "guardian", *LearnerPII.model_fields, *Guardian.model_fields}
     partner_types = [spec for spec in registry().values() if spec.context == "partner"]
-    assert len(partner_types) == 9
+    assert len(partner_types) == 10
     for spec in partner_types:
         assert personal.isdisjoint(spec.model.model_fields), spec.type
         assert spec.producer == "notify"

@@ -23,6 +23,7 @@ from fursa.shared.contracts import (
     LearnerWithdrawn,
     NotificationFailed,
     NotificationSent,
+    ReferralStatusChanged,
     TrainingCompleted,
     all_types,
 )
@@ -202,6 +203,17 @@ def samples() -> dict[str, EventData]:
             learner_id=LEARNER_ID,
             reason="issued_in_error",
             revoked_on=date(2025, 7, 20),
+        ),
+        "fursa.enrollment.referral-status-changed.v1": ReferralStatusChanged(
+            referral_id=_id(),
+            agreement_id=_id(),
+            association_id=_id(),
+            partner_id=_id(),
+            reference="ADD-2025/117",
+            status="closed",
+            closing_reason="no_place",
+            changed_on=date(2025, 9, 30),
+            sharing="status",
         ),
         "fursa.notify.notification-failed.v1": NotificationFailed(
             delivery_id=_id(),

@@ -17,12 +17,16 @@ from sqlmodel import Field, SQLModel
 
 from fursa.enrollment.domain import FIRST_VERSION, EnrollmentStatus
 from fursa.enrollment.eligibility import SchoolLevel
+from fursa.enrollment.referrals import ConsentGiver
 from fursa.shared.audit import AuditEntryFields
 from fursa.shared.contracts import (
     ExitOutcome,
     Language,
     OutcomeStatus,
     Pathway,
+    ReferralClosingReason,
+    ReferralSharing,
+    ReferralStatus,
     Sex,
     WithdrawalReason,
 )
@@ -122,6 +126,9 @@ class PartnershipAgreement(EnrollmentModel, table=True):
     id: str = Field(primary_key=True, max_length=36)
     association_id: str = Field(foreign_key="association.id", max_length=36, index=True)
     partner_name: str = Field(max_length=200)
+    # The partner as onboarded in notify (`fursa partner add`), whose system follows the
+    # referrals made through this agreement; unset, the partner is told nothing.
+    partner_id: str | None = Field(default=None, max_length=36, index=True)
     purpose: str = Field(max_length=1000)
     starts_on: date
     ends_on: date | None = None
@@ -130,7 +137,12 @@ class PartnershipAgreement(EnrollmentModel, table=True):
 
 
 class Referral(EnrollmentModel, table=True):
-    """A learner referred through an agreement; ``reference`` is the partner's file number."""
+    """A learner referred through an agreement; ``reference`` is the partner's file number.
+
+    Its status follows the rules of ``referrals``; ``sharing`` is what the referring partner
+    may be told, as consented (by ``consent_given_by``) when it was received or since.
+    ``version`` orders its events (their ``sequence``).
+    """
 
     id: str = Field(primary_key=True, max_length=36)
     agreement_id: str = Field(foreign_key="partnershipagreement.id", max_length=36, index=True)
@@ -138,6 +150,14 @@ class Referral(EnrollmentModel, table=True):
     reference: str = Field(max_length=64)
     received_on: date
     enrollment_id: str | None = Field(default=None, max_length=36)
+    status: ReferralStatus = enum_field(ReferralStatus, default=ReferralStatus.REFERRED)
+    closing_reason: ReferralClosingReason | None = enum_field(ReferralClosingReason, default=None)
+    status_changed_on: date
+    sharing: ReferralSharing = enum_field(ReferralSharing, default=ReferralSharing.NONE)
+    consent_given_by: ConsentGiver | None = enum_field(ConsentGiver, default=None)
+    consent_recorded_on: date | None = None
+    consent_recorded_by: str | None = Field(default=None, max_length=200)
+    version: int = FIRST_VERSION
 
 
 class Learner(EnrollmentModel, table=True):

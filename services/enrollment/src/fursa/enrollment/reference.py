@@ -1,8 +1,8 @@
-"""Reference data: associations, centers (capacity, workshops), school years, partnership
-agreements and the referrals that arrive through them.
+"""Reference data: associations, centers (capacity, workshops), school years and partnership
+agreements (the referrals that arrive through them are the ``referral_desk``'s).
 
 Administrators set up associations, centers and school years; an association's staff set the
-capacity and workshops of its own centers and record its own agreements and referrals.
+capacity and workshops of its own centers and record its own agreements.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from fursa.enrollment.models import (
     CenterWorkshop,
     Enrollment,
     PartnershipAgreement,
-    Referral,
     SchoolYear,
 )
 from fursa.enrollment.places import Intake, fill_places
@@ -403,44 +402,34 @@ class ReferenceData:
                 "agreement.created",
                 entity="agreement",
                 entity_id=agreement.id,
-                details={"partner_name": agreement.partner_name},
+                details={
+                    "partner_name": agreement.partner_name,
+                    "partner_id": agreement.partner_id,
+                },
             )
         return agreement
 
-    async def receive_referral(
-        self, agreement_id: str, *, reference: str, received_on: date, by: Principal
-    ) -> Referral:
-        """Record a learner referred through an agreement (the partner's file reference)."""
-        agreement = await self.agreement(agreement_id, scope=by)
-        referral = Referral(
-            id=str(uuid.uuid4()),
-            agreement_id=agreement.id,
-            association_id=agreement.association_id,
-            reference=reference,
-            received_on=received_on,
-        )
+    async def name_partner(
+        self, agreement_id: str, *, partner_id: str | None, by: Principal
+    ) -> PartnershipAgreement:
+        """Name the onboarded partner (notify's id) whose system follows the agreement's
+        referrals, or none. Raises :class:`NotFound` outside ``by``'s scope."""
         async with self.uow.begin() as tx:
-            tx.session.add(referral)
+            agreement = await tx.session.get(PartnershipAgreement, agreement_id)
+            if agreement is None or not by.sees(association_id=agreement.association_id):
+                raise NotFound(agreement_id)
+            before = agreement.partner_id
+            agreement.partner_id = partner_id
+            tx.session.add(agreement)
             audit.record(
                 tx.session,
                 by,
-                "referral.received",
-                entity="referral",
-                entity_id=referral.id,
-                details={"agreement_id": agreement.id},
+                "agreement.partner_named",
+                entity="agreement",
+                entity_id=agreement_id,
+                details={"from": before, "to": partner_id},
             )
-        return referral
-
-    async def referrals(self, agreement_id: str, *, scope: Principal) -> Sequence[Referral]:
-        await self.agreement(agreement_id, scope=scope)
-        async with self.uow.read() as session:
-            return (
-                await session.exec(
-                    select(Referral)
-                    .where(col(Referral.agreement_id) == agreement_id)
-                    .order_by(col(Referral.received_on), col(Referral.id))
-                )
-            ).all()
+        return agreement
 
     # --- development seed -------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from fursa.enrollment.models import (
     Transfer,
 )
 from fursa.enrollment.places import Intake
+from fursa.enrollment.referral_desk import referral_enrolled
 from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import (
@@ -382,18 +383,19 @@ class EnrollmentService:
         referral = None
         if placement.referral_id is not None:
             referral, bounds = await self._referral(session, placement.referral_id, center, bounds)
-        check_contact(
-            birth_date=applicant.pii.birth_date,
-            on=local_today(),
-            guardian=applicant.has_guardian,
-            own_phone=applicant.pii.contact is not None,
-        )
+        # Whether the learner may come at all, before how to reach them.
         age = check_eligibility(
             birth_date=applicant.pii.birth_date,
             last_school_level=applicant.last_school_level,
             year_left_school=applicant.year_left_school,
             school_year_starts_on=year.starts_on,
             bounds=bounds,
+        )
+        check_contact(
+            birth_date=applicant.pii.birth_date,
+            on=local_today(),
+            guardian=applicant.has_guardian,
+            own_phone=applicant.pii.contact is not None,
         )
         learner = new_learner(
             applicant, association_id=center.association_id, recorded_by=scope.subject
@@ -424,8 +426,7 @@ class EnrollmentService:
         await hold_identity(session, learner, enrollment.id)
         possible_duplicates = await find_possible_duplicates(session, learner)
         if referral is not None:
-            referral.enrollment_id = enrollment.id
-            session.add(referral)
+            await referral_enrolled(tx, referral, enrollment.id)
         position = None
         if takes_a_place:
             await tx.emit(

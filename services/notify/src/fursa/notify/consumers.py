@@ -24,6 +24,7 @@ from fursa.shared.contracts import (
     LearnerUpdated,
     LearnerWaitlisted,
     LearnerWithdrawn,
+    ReferralStatusChanged,
     TrainingCompleted,
 )
 from fursa.shared.contracts import for_model as registration_of
@@ -59,6 +60,10 @@ def handlers() -> Mapping[str, Handler]:
             _on(LearnerTransferred, lambda tx, e: service.learner_transferred(tx, event=e)),
             _on(LearnerWithdrawn, lambda tx, e: service.publish_to_partners(tx, event=e)),
             _on(LearnerErased, lambda tx, e: service.learner_erased(tx, event=e)),
+            _on(
+                ReferralStatusChanged,
+                lambda tx, e: service.referral_status_changed(tx, event=e),
+            ),
             _on(LearnerAtRisk, lambda tx, e: service.learner_at_risk(tx, event=e)),
             _on(TrainingCompleted, lambda tx, e: service.training_completed(tx, event=e)),
             _on(LearnerOutcomeRecorded, lambda tx, e: service.publish_to_partners(tx, event=e)),

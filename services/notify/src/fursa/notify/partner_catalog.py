@@ -17,6 +17,7 @@ from typing import Any
 
 from fursa.shared.contracts import envelope_model
 from fursa.shared.contracts.envelope import event_schema
+from fursa.shared.contracts.partner import REFERRING_PARTNER_ONLY
 from fursa.shared.contracts.registry import Registration, registry
 from fursa.shared.messaging.streams import STREAMS
 
@@ -52,6 +53,12 @@ _SIGNATURE_NOTE = (
 )
 
 
+_REFERRING_PARTNER_NOTE = (
+    "Webhook only, and only to the partner that made the referral (the agreement names its "
+    "`partner_id`): never on the PARTNER stream, which every partner reads whole."
+)
+
+
 def partner_types() -> list[Registration]:
     """The partner event types, sorted."""
     return [spec for t, spec in sorted(registry().items()) if spec.context == "partner"]
@@ -60,7 +67,12 @@ def partner_types() -> list[Registration]:
 def example_event(spec: Registration) -> dict[str, Any]:
     """A whole example event of ``spec`` (validated against its model)."""
     data = spec.model.model_json_schema()["examples"][0]
-    subject = data.get("enrollment_id") or data.get("certificate_id") or data["enrollment_ids"][0]
+    subject = (
+        data.get("enrollment_id")
+        or data.get("certificate_id")
+        or data.get("referral_id")
+        or data["enrollment_ids"][0]
+    )
     example = {
         **_EXAMPLE_ENVELOPE,
         "type": spec.type,
@@ -137,10 +149,13 @@ def asyncapi_document() -> dict[str, Any]:
             "payload": {"$ref": _COMPONENTS + schema["title"]},
             "examples": [{"name": "example", "payload": schema["examples"][0]}],
         }
+        description = (spec.model.__doc__ or "").strip()
+        if spec.type in REFERRING_PARTNER_ONLY:
+            description += " " + _REFERRING_PARTNER_NOTE
         channels[key] = {
             "address": spec.type,
             "title": spec.type,
-            "description": (spec.model.__doc__ or "").strip(),
+            "description": description,
             "messages": {key: {"$ref": f"#/components/messages/{key}"}},
         }
         operations[f"receive_{key}"] = {
@@ -163,8 +178,10 @@ def asyncapi_document() -> dict[str, Any]:
                 "a consumer of your partner NATS account), or receive them on a webhook "
                 "endpoint registered with `POST /partners/{partner_id}/endpoints`. Every "
                 "message is a CloudEvents 1.0 structured JSON event; `subject` is the "
-                "enrollment or certificate it is about and `sequence` increases per subject "
-                "(ignore an event older than one already applied). " + _SIGNATURE_NOTE
+                "enrollment, certificate or referral it is about and `sequence` increases per "
+                "subject (ignore an event older than one already applied). A referral's status "
+                "reaches only its referring partner, by webhook (see its channel). "
+                + _SIGNATURE_NOTE
             ),
         },
         "defaultContentType": "application/cloudevents+json",

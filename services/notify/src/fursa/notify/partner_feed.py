@@ -1,5 +1,8 @@
 """The partner form of the programme's events, in plain code: which internal events partners
-hear of, and what of each they may know (nothing from a `pii` block, no learner id)."""
+hear of, and what of each they may know (nothing from a `pii` block, no learner id).
+
+A referral's status is for its referring partner alone (:func:`referring_partner_form`): it
+is never on the PARTNER stream, which every partner reads whole."""
 
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ from fursa.shared.contracts import (
     PartnerLearnerTransferred,
     PartnerLearnerWaitlisted,
     PartnerLearnerWithdrawn,
+    PartnerReferralStatusChanged,
     PartnerTrainingCompleted,
+    ReferralStatusChanged,
     TrainingCompleted,
 )
 
@@ -69,3 +74,9 @@ def partner_form(data: EventData) -> PartnerEvent | None:
         case CertificateRevoked():
             return PartnerEvent(_copy(data, PartnerCertificateRevoked), data.certificate_id)
     return None
+
+
+def referring_partner_form(data: ReferralStatusChanged) -> PartnerEvent:
+    """What the referring partner is told of its referral's new status: enrollment decided
+    what its consent lets the partner know (no center or pathway without the placement)."""
+    return PartnerEvent(_copy(data, PartnerReferralStatusChanged), data.referral_id)

@@ -28,7 +28,7 @@ from fursa.notify.models import (
     PartnerEndpoint,
     PartnerFeedPosition,
 )
-from fursa.notify.partner_feed import PartnerEvent, partner_form
+from fursa.notify.partner_feed import PartnerEvent, partner_form, referring_partner_form
 from fursa.shared.adulthood import is_adult
 from fursa.shared.clock import local_today, utcnow
 from fursa.shared.consent import Use, allows
@@ -46,7 +46,9 @@ from fursa.shared.contracts import (
     LearnerUpdated,
     LearnerWaitlisted,
     RecipientKind,
+    ReferralStatusChanged,
     TrainingCompleted,
+    new_event,
     to_json_bytes,
 )
 from fursa.shared.contracts import Channel as ChannelKind
@@ -438,11 +440,37 @@ async def publish_to_partners(tx: Transaction, *, event: CloudEvent[Any]) -> Non
     await _publish_partner_form(tx, form)
 
 
+async def referral_status_changed(
+    tx: Transaction, *, event: CloudEvent[ReferralStatusChanged]
+) -> None:
+    """Tell the referring partner, and no other, of its referral's new status: queued for
+    its own enabled endpoints subscribed to the type, never published to the PARTNER stream
+    (every partner reads that stream whole). The referral's version orders the messages."""
+    form = referring_partner_form(event.data)
+    told = new_event(
+        form.data,
+        source=tx.source,
+        subject=form.subject,
+        sequence=event.sequence,
+        correlationid=event.correlationid,
+        causationid=event.id,
+    )
+    await _queue_webhooks(tx, told, col(PartnerEndpoint.partner_id) == event.data.partner_id)
+
+
 async def _publish_partner_form(tx: Transaction, form: PartnerEvent) -> None:
     sequence = await _next_feed_sequence(tx, subject=form.subject)
     published = await tx.emit(form.data, subject=form.subject, sequence=sequence)
+    await _queue_webhooks(tx, published)
+
+
+async def _queue_webhooks(
+    tx: Transaction, published: CloudEvent[Any], *among: ColumnElement[bool]
+) -> None:
+    """A delivery of ``published`` for each enabled endpoint subscribed to its type (only
+    ``among`` those the conditions select)."""
     endpoints = await tx.session.exec(
-        select(PartnerEndpoint).where(col(PartnerEndpoint.disabled_at).is_(None))
+        select(PartnerEndpoint).where(col(PartnerEndpoint.disabled_at).is_(None), *among)
     )
     body = to_json_bytes(published).decode()
     for endpoint in endpoints.all():

@@ -25,6 +25,10 @@ from fursa.shared.contracts.enrollment import (
     LearnerUpdated,
     LearnerWaitlisted,
     LearnerWithdrawn,
+    ReferralClosingReason,
+    ReferralSharing,
+    ReferralStatus,
+    ReferralStatusChanged,
     Sex,
     WithdrawalReason,
 )
@@ -51,6 +55,7 @@ from fursa.shared.contracts.partner import (
     PartnerLearnerTransferred,
     PartnerLearnerWaitlisted,
     PartnerLearnerWithdrawn,
+    PartnerReferralStatusChanged,
     PartnerTrainingCompleted,
 )
 from fursa.shared.contracts.registry import (
@@ -106,9 +111,14 @@ __all__ = [
     "PartnerLearnerTransferred",
     "PartnerLearnerWaitlisted",
     "PartnerLearnerWithdrawn",
+    "PartnerReferralStatusChanged",
     "PartnerTrainingCompleted",
     "Pathway",
     "RecipientKind",
+    "ReferralClosingReason",
+    "ReferralSharing",
+    "ReferralStatus",
+    "ReferralStatusChanged",
     "Registration",
     "RevocationReason",
     "Sex",

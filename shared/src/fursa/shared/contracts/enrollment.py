@@ -314,3 +314,69 @@ class LearnerErased(EventData):
     learner_id: Uuid
     enrollment_ids: list[Uuid]
     erased_at: UtcDateTime
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral stands: received (`referred`), taken on by the association
+    (`accepted`), an enrolment opened through it (`enrolled`: a place or the waiting list),
+    or `closed` with a reason."""
+
+    REFERRED = "referred"
+    ACCEPTED = "accepted"
+    ENROLLED = "enrolled"
+    CLOSED = "closed"
+
+
+class ReferralClosingReason(StrEnum):
+    """Why a referral was closed (a code: free text could carry personal data, health
+    details above all, which never enter Fursa)."""
+
+    NOT_ELIGIBLE = "not_eligible"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    NO_PLACE = "no_place"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+    COMPLETED_PROGRAMME = "completed_programme"
+    LEFT_PROGRAMME = "left_programme"
+    OTHER = "other"
+
+
+class ReferralSharing(StrEnum):
+    """What the referring partner may be told of its referral, as consented when it was
+    received: nothing, its status, or its status and the enrolment's center and pathway.
+    Never a name, never a health detail."""
+
+    NONE = "none"
+    STATUS = "status"
+    STATUS_AND_PLACEMENT = "status_and_placement"
+
+
+PartnerReference = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.\-]{0,63}$",
+        description="The referring partner's own file number (never a name).",
+    ),
+]
+
+
+@register("fursa.enrollment.referral-status-changed.v1", producer="enrollment", stable=True)
+class ReferralStatusChanged(EventData):
+    """A referral's status changed and its referring partner may be told (its consented
+    `sharing` is not `none` and its agreement names the partner); notify tells that partner
+    only. No personal data: the partner's own `reference`, and with `status_and_placement`
+    the enrolment's center and pathway."""
+
+    referral_id: Uuid
+    agreement_id: Uuid
+    association_id: Uuid
+    partner_id: Annotated[Uuid, Field(description="The referring partner (notify's id).")]
+    reference: Annotated[
+        PartnerReference | None, Field(description="Absent once the learner was erased.")
+    ] = None
+    status: ReferralStatus
+    closing_reason: ReferralClosingReason | None = None
+    changed_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    sharing: ReferralSharing
+    center_id: Annotated[Uuid | None, Field(description="With `status_and_placement`.")] = None
+    pathway: Annotated[Pathway | None, Field(description="With `status_and_placement`.")] = None

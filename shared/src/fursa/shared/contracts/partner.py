@@ -7,6 +7,9 @@ learner or guardian. Free-text fields of internal events (school or institution 
 left out too, since free text can carry personal data. Attendance alerts (learner-at-risk) and
 corrections of a learner's record (learner-updated) stay internal.
 
+Referral status changes are told to the referring partner only, by webhook
+(:data:`REFERRING_PARTNER_ONLY`), never on the stream that every partner reads.
+
 Each model carries one example (in its JSON Schema), which the partner catalog publishes.
 """
 
@@ -17,7 +20,14 @@ from pydantic import ConfigDict, Field
 
 from fursa.shared.contracts.certification import CertificateKind, RevocationReason
 from fursa.shared.contracts.common import Pathway, SchoolYear, UtcDateTime, Uuid
-from fursa.shared.contracts.enrollment import AdminCode, ExitOutcome, WithdrawalReason
+from fursa.shared.contracts.enrollment import (
+    AdminCode,
+    ExitOutcome,
+    PartnerReference,
+    ReferralClosingReason,
+    ReferralStatus,
+    WithdrawalReason,
+)
 from fursa.shared.contracts.registry import EventData, register
 from fursa.shared.contracts.training import OutcomeStatus, TrainingResult
 
@@ -241,3 +251,40 @@ class PartnerCertificateRevoked(EventData):
     enrollment_id: Uuid
     reason: RevocationReason
     revoked_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+
+
+_REFERRAL = "0193a3c4-0000-7000-8000-0000000000d1"
+_AGREEMENT = "0193a3c4-0000-7000-8000-00000000a901"
+
+REFERRING_PARTNER_ONLY = frozenset({"fursa.partner.referral-status-changed.v1"})
+"""Partner events told only to one partner, by webhook: the PARTNER stream is one feed that
+every partner reads whole, so these never travel on it."""
+
+
+@register("fursa.partner.referral-status-changed.v1", producer="notify", stable=True)
+class PartnerReferralStatusChanged(EventData):
+    """One of your referrals changed status (told only to you, the referring partner, by
+    webhook, as far as the referral's consent allows): `reference` is your own file number,
+    `center_id` and `pathway` are there when the consent covers the placement."""
+
+    model_config = _example(
+        referral_id=_REFERRAL,
+        agreement_id=_AGREEMENT,
+        reference="ADD-2025-0042",
+        status="enrolled",
+        closing_reason=None,
+        changed_on="2025-10-01",
+        center_id=_CENTER,
+        pathway="school_reintegration",
+    )
+
+    referral_id: Uuid
+    agreement_id: Uuid
+    reference: Annotated[
+        PartnerReference | None, Field(description="Absent once the learner was erased.")
+    ] = None
+    status: ReferralStatus
+    closing_reason: ReferralClosingReason | None = None
+    changed_on: Annotated[date, Field(description="Local date (Africa/Casablanca).")]
+    center_id: Uuid | None = None
+    pathway: Pathway | None = None

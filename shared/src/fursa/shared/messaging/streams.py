@@ -98,6 +98,7 @@ LEARNER_UPDATED = "fursa.enrollment.learner-updated.v1"
 LEARNER_TRANSFERRED = "fursa.enrollment.learner-transferred.v1"
 LEARNER_WITHDRAWN = "fursa.enrollment.learner-withdrawn.v1"
 LEARNER_ERASED = "fursa.enrollment.learner-erased.v1"
+REFERRAL_STATUS_CHANGED = "fursa.enrollment.referral-status-changed.v1"
 TRAINING_COMPLETED = "fursa.training.training-completed.v1"
 LEARNER_AT_RISK = "fursa.training.learner-at-risk.v1"
 LEARNER_OUTCOME_RECORDED = "fursa.training.learner-outcome-recorded.v1"
@@ -127,6 +128,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
             LEARNER_TRANSFERRED,
             LEARNER_WITHDRAWN,
             LEARNER_ERASED,
+            REFERRAL_STATUS_CHANGED,
         ),
     ),
     ConsumerSpec(

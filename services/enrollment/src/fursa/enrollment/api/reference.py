@@ -1,5 +1,5 @@
 """Reference data over HTTP: associations, centers (capacity, workshops), school years,
-pathways, partnership agreements and referrals."""
+pathways and partnership agreements."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from fursa.enrollment.api.common import Admin, Id, References, Writer, refused
 from fursa.enrollment.domain import Refused
-from fursa.enrollment.models import (
-    Association,
-    Center,
-    PartnershipAgreement,
-    Referral,
-    SchoolYear,
-)
+from fursa.enrollment.models import Association, Center, PartnershipAgreement, SchoolYear
 from fursa.enrollment.reference import CenterView, NotFound
 from fursa.enrollment.service import CenterNotFound
 from fursa.shared.auth import CurrentPrincipal, Staff
@@ -195,6 +189,14 @@ class AgreementIn(BaseModel):
 
     association_id: Uuid
     partner_name: Name
+    partner_id: Annotated[
+        Uuid | None,
+        Field(
+            description="The partner as onboarded (`partner_id` of `fursa partner add`), "
+            "whose system follows the referrals made through the agreement; absent: it is "
+            "told nothing."
+        ),
+    ] = None
     purpose: Annotated[str, Field(min_length=1, max_length=1000)]
     starts_on: date
     ends_on: date | None = None
@@ -202,36 +204,16 @@ class AgreementIn(BaseModel):
     max_age: Age | None = None
 
 
+class AgreementPartnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partner_id: Uuid | None
+
+
 class AgreementPublic(AgreementIn):
     model_config = ConfigDict(extra="ignore")
 
     id: str
-
-
-class ReferralIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reference: Annotated[
-        str,
-        Field(
-            pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.\-]{0,63}$",
-            description="The partner's file number (never a name).",
-        ),
-    ]
-    received_on: date
-
-
-class ReferralPublic(BaseModel):
-    id: str
-    agreement_id: str
-    association_id: str
-    reference: str
-    received_on: date
-    enrollment_id: str | None
-
-    @classmethod
-    def of(cls, referral: Referral) -> ReferralPublic:
-        return cls.model_validate(referral, from_attributes=True)
 
 
 @router.get("/associations")
@@ -415,28 +397,16 @@ async def get_agreement(agreement_id: Id, principal: Staff, service: References)
     return AgreementPublic.model_validate(agreement, from_attributes=True)
 
 
-@router.post("/agreements/{agreement_id}/referrals", status_code=status.HTTP_201_CREATED)
-async def receive_referral(
-    agreement_id: Id, body: ReferralIn, principal: Writer, service: References
-) -> ReferralPublic:
-    """Record a learner referred through the agreement; enroll them with its ``referral_id``."""
+@router.put("/agreements/{agreement_id}/partner")
+async def name_partner(
+    agreement_id: Id, body: AgreementPartnerIn, principal: Writer, service: References
+) -> AgreementPublic:
+    """Name the onboarded partner whose system follows the agreement's referrals (the
+    ``partner_id`` of ``fursa partner add``), or none (``null``)."""
     try:
-        referral = await service.receive_referral(
-            agreement_id, reference=body.reference, received_on=body.received_on, by=principal
+        agreement = await service.name_partner(
+            agreement_id, partner_id=body.partner_id, by=principal
         )
     except NotFound:
         raise Problem.not_found() from None
-    return ReferralPublic.of(referral)
-
-
-@router.get("/agreements/{agreement_id}/referrals")
-async def list_referrals(
-    agreement_id: Id, principal: Staff, service: References
-) -> list[ReferralPublic]:
-    try:
-        return [
-            ReferralPublic.of(referral)
-            for referral in await service.referrals(agreement_id, scope=principal)
-        ]
-    except NotFound:
-        raise Problem.not_found() from None
+    return AgreementPublic.model_validate(agreement, from_attributes=True)
