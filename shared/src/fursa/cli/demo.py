@@ -438,7 +438,7 @@ async def run_demo(
             await asyncio.gather(*(certificate_of(e["enrollment_id"]) for e in enrollments))
         )
 
-        async def notified(learner_id: str, recipient_kind: str, expected: bool) -> int:
+        async def notified(learner_id: str, recipient_kinds: set[str], expected: bool) -> int:
             async def count() -> list[Any]:
                 found: list[Any] = await get(f"{urls['notify']}/deliveries", learner_id=learner_id)
                 # The message about the certificate, sent (others tell of the enrollment and
@@ -447,7 +447,7 @@ async def run_demo(
                     delivery
                     for delivery in found
                     if delivery["cause_type"] == CERTIFICATE_ISSUED
-                    and delivery["recipient_kind"] == recipient_kind
+                    and delivery["recipient_kind"] in recipient_kinds
                     and delivery["status"] == "sent"
                 ]
 
@@ -458,14 +458,15 @@ async def run_demo(
         notifications = sum(
             await asyncio.gather(
                 *(
-                    notified(e["learner_id"], "guardian", consents(n))
+                    # The learner's contact: the guardian, or an adult learner themself.
+                    notified(e["learner_id"], {"guardian", "learner"}, consents(n))
                     for n, e in enumerate(enrollments)
                 )
             )
         )
         association_notices = sum(
             await asyncio.gather(
-                *(notified(e["learner_id"], "association", True) for e in enrollments)
+                *(notified(e["learner_id"], {"association"}, True) for e in enrollments)
             )
         )
     return DemoResult(
