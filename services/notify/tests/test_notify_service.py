@@ -12,6 +12,7 @@ import pytest
 
 from fursa.notify import deliveries, partners, service
 from fursa.notify.models import KERNEL, Contact, ErasedLearner
+from fursa.shared.auth import Principal, Role
 from fursa.shared.clock import utcnow
 from fursa.shared.contracts import parse_event
 from fursa.shared.testing.builders import learner_pii, uuid_of
@@ -255,13 +256,17 @@ async def test_partner_events_are_recorded_without_personal_data(
     assert "Lycée" not in text  # free text of the outcome stays internal
 
 
+ADMIN = Principal(subject="admin", role=Role.ADMIN)
+
+
 async def test_endpoints_hear_only_the_event_types_they_chose(notify: Notify, journey: Any) -> None:
-    partner = await partners.register_partner(notify.uow, name="Association Relais")
+    partner = await partners.register_partner(notify.uow, name="Association Relais", by=ADMIN)
     await partners.add_endpoint(
         notify.uow,
         partner_id=partner.id,
         url="https://partner.example/hooks",
         event_types=["fursa.partner.certificate-issued.v1"],
+        by=ADMIN,
     )
     await notify.hear(journey.enrolled(1))
     await notify.hear(journey.issued(1))
