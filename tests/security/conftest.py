@@ -50,11 +50,16 @@ async def _seed(platform: Platform) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+def seeded_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """A platform with one learner taken to a certificate (see ``_seed``), stopped after."""
     platform = Platform.on_free_ports(Path(tmp_path_factory.mktemp("security")) / "var")
     try:
         platform.start(timeout_s=180)
         yield Seeded(platform, asyncio.run(_seed(platform)))
     finally:
         platform.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    yield from seeded_platform(tmp_path_factory)

@@ -42,7 +42,7 @@ from schemathesis.core.transport import Response
 
 from fursa.shared.auth import dev_authorization
 from tests.reliability.flow import SERVICES
-from tests.security.conftest import Seeded
+from tests.security.conftest import Seeded, seeded_platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -83,6 +83,13 @@ def session() -> Iterator[requests.Session]:
     cost more than the service's answer)."""
     with requests.Session() as opened:
         yield opened
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    """The fuzzing's own seeded platform: its linked sequences revoke, withdraw and erase what
+    they find, which the other security suites' seeded records must not suffer."""
+    yield from seeded_platform(tmp_path_factory)
 
 
 def openapi_of(seeded: Seeded, service: str) -> Any:
