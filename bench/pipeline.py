@@ -278,12 +278,18 @@ async def settle(clients: Clients, js: JetStreamContext, learners: int) -> None:
         first = await stream_states(js)
         if any(c["pending"] for c in first["consumers"].values()):
             continue
-        sent = await summary(recipient_kind="guardian", cause_type=CERTIFICATE_ISSUED)
-        if sent["sent"] + sent["failed"] < expected:
+        # Each learner's contact is the guardian, or the adult learner themself.
+        told = [
+            await summary(recipient_kind=kind, cause_type=CERTIFICATE_ISSUED)
+            for kind in ("guardian", "learner")
+        ]
+        if sum(sent["sent"] + sent["failed"] for sent in told) < expected:
             continue
-        if (await summary(recipient_kind="guardian"))["pending"]:
-            continue
-        if (await summary(recipient_kind="association"))["pending"]:
+        pending = [
+            (await summary(recipient_kind=kind))["pending"]
+            for kind in ("guardian", "learner", "association")
+        ]
+        if any(pending):
             continue
         if any(await outbox_unsent(clients)):
             continue

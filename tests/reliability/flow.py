@@ -31,9 +31,11 @@ SERVICES = ("enrollment", "training", "certification", "notify")
 STREAMS = ("ENROLLMENT", "TRAINING", "CERTIFICATION", "NOTIFY")
 ADMIN_READ_PATIENCE_S = 60.0
 T = TypeVar("T")
-# Each consenting guardian hears of the enrolment, the completion and the certificate (by SMS:
-# the demo's guardians have no e-mail address).
+# Each consenting learner's contact (the guardian, or an adult learner themself) hears of the
+# enrolment, the completion and the certificate (by SMS: the demo's contacts have no e-mail).
 MESSAGES_PER_GUARDIAN = 3
+# Who "the learner's contact" is, as notify's delivery summary names them.
+CONTACT_KINDS = ("guardian", "learner")
 
 
 @dataclass
@@ -199,7 +201,6 @@ async def ledger(
     enrolled = await journey.get("enrollment", "/enrollments/summary")
     trained = await journey.get("training", "/trainings/summary")
     issued = await journey.get("certification", "/certificates/summary")
-    sent = await journey.get("notify", "/deliveries/summary")
     numbers: list[int] = []
     for chunk in _chunks(enrollments, 64):
         found = await asyncio.gather(
@@ -218,7 +219,7 @@ async def ledger(
         trainings_completed=trained["completed"],
         certificates_issued=issued["issued"],
         certificate_numbers=tuple(sorted(numbers)),
-        notifications_sent=sent["sent"],
+        notifications_sent=await notifications_sent(journey),
         stream_messages=await stream_messages(platform),
         dead_letters=dead,
     )
@@ -299,11 +300,24 @@ async def wait_for(
         await asyncio.sleep(0.05)
 
 
-async def notifications_sent(journey: Journey) -> int:
-    """Messages notify has sent so far: the last thing a flow does, so the best sign that a
-    fault came before the flow ended (certification may issue every certificate from one
+async def notifications_sent(journey: Journey, **params: str) -> int:
+    """Messages notify has sent so far to learners' contacts (guardians and adult learners; only
+    about events of ``cause_type`` if given): the last thing a flow does, so the best sign that
+    a fault came before the flow ended (certification may issue every certificate from one
     prefetched batch, its certificate-issued events still waiting to cross the broker)."""
-    return int((await journey.get("notify", "/deliveries/summary"))["sent"])
+    return await contact_messages_sent(journey.get, **params)
+
+
+async def contact_messages_sent(get: Callable[..., Awaitable[Any]], **params: str) -> int:
+    """The summary's ``sent`` over both kinds of learner contact, read with ``get(service,
+    path, **params)``."""
+    summaries = await asyncio.gather(
+        *(
+            get("notify", "/deliveries/summary", recipient_kind=kind, **params)
+            for kind in CONTACT_KINDS
+        )
+    )
+    return sum(int(summary["sent"]) for summary in summaries)
 
 
 async def consumers_caught_up(platform: Platform) -> bool:

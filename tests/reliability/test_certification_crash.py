@@ -15,6 +15,7 @@ import pytest
 from fursa.cli.demo import complete_trainings, enrollment_body
 from fursa.cli.platform import Platform
 from fursa.shared.auth import dev_authorization
+from tests.reliability.flow import contact_messages_sent
 
 LEARNERS = 500
 
@@ -111,14 +112,16 @@ async def test_certification_killed_mid_issuance_issues_each_certificate_once(
         await nc.close()
 
     async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
+
+        async def get(service: str, path: str, **params: str) -> Any:
+            return (await http.get(f"{platform.url(service)}{path}", params=params)).json()
+
         deadline = time.monotonic() + 60
         while True:
-            sent = (
-                await http.get(
-                    f"{platform.url('notify')}/deliveries/summary",
-                    params={"cause_type": "fursa.certification.certificate-issued.v1"},
-                )
-            ).json()["sent"]
+            # Each learner's contact: the guardian, or the adult learner themself.
+            sent = await contact_messages_sent(
+                get, cause_type="fursa.certification.certificate-issued.v1"
+            )
             if sent >= LEARNERS or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)

@@ -27,6 +27,7 @@ from tests.reliability.flow import (
     admin_client,
     journey_of,
     ledger,
+    notifications_sent,
     settled,
     wait_for,
 )
@@ -44,7 +45,7 @@ def progress(journey: Journey) -> dict[str, Callable[[], Awaitable[int]]]:
         return int((await journey.get("certification", "/certificates/summary"))["issued"])
 
     async def sent() -> int:
-        return int((await journey.get("notify", "/deliveries/summary"))["sent"])
+        return await notifications_sent(journey)
 
     async def closed() -> int:
         return int((await journey.get("enrollment", "/enrollments/summary"))["completed"])
