@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
@@ -383,6 +384,23 @@ def test_an_educator_calls_a_class_offline_and_each_mark_arrives_once(
     page.get_by_role("button", name="تسجيل الحضور").click()
     expect(outbox).to_contain_text("لم يُسجَّل مرتين")
     page.screenshot(path=str(SCREENSHOTS / "attendance-conflict-ar-360.png"), full_page=True)
+
+    # Signed out, the class pages kept for offline use (learners' names) leave the device.
+    kept_pages = (
+        "caches.open('fursa-console-v1').then(c => c.keys()).then(keys => keys"
+        ".map(r => new URL(r.url).pathname).filter(p => !p.startsWith('/static/')))"
+    )
+    assert page.evaluate(kept_pages) != []
+    page.get_by_role("button", name="تسجيل الخروج").click()
+    page.wait_for_url(f"{console}/sign-in")
+    for _ in range(50):
+        if page.evaluate(kept_pages) == []:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(kept_pages) == []
+    context.set_offline(True)
+    with pytest.raises(PlaywrightError):
+        page.goto(class_url)
     assert violations == []
     context.close()
 
