@@ -75,9 +75,10 @@ manifests: $(VENV)/.synced
 	$(RUN)/python deploy/k8s/check.py deploy/k8s
 
 # One pytest-xdist worker per core; each worker has its own ports, stores and databases.
-# `make test WORKERS=0` runs everything in one process; PYTEST_ARGS adds options (--durations=30).
+# `make test WORKERS=0` runs everything in one process; PYTEST_ARGS adds options (-k, -x).
+# Every run prints its 30 slowest steps: where the suite's time goes is always in the log.
 WORKERS ?= auto
-PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
+PYTEST := $(RUN)/pytest --numprocesses $(WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 # The SMSC of notify's SMPP tests: the Jasmin SMS gateway, in a virtualenv of its own (its
 # Twisted stack stays out of uv.lock), exactly as the hashes of its requirements.txt pin it.
