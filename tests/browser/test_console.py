@@ -569,3 +569,15 @@ def test_staff_import_learners_then_decide_on_the_possible_duplicate_the_file_he
     expect(page.locator(".pairs > li", has_text="Zaynab")).to_have_count(0)
     assert violations == []
     context.close()
+
+    # Neither page is an educator's work: not in their menu, refused if typed.
+    educator = new_context(browser, locale="ar-MA", size=PHONE)
+    page, _ = watched(educator)
+    sign_in(page, console, "amal-educator", "الدخول بحساب البرنامج")
+    expect(page.get_by_role("link", name="التكرارات المحتملة")).to_have_count(0)
+    expect(page.get_by_role("link", name="استيراد المتعلمين")).to_have_count(0)
+    for path in ("/duplicates", "/imports"):
+        response = page.goto(f"{console}{path}")
+        assert response is not None
+        assert response.status == 403, path
+    educator.close()
