@@ -457,8 +457,9 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
 
 
 def learners_file(school_year: str) -> bytes:
-    """Two learners who may be one girl (Zineb, Zaynab: one Arabic name, one birth date, two
-    guardian phones), and a row whose birth date does not exist."""
+    """Two pairs of learners who may each be one girl (one Arabic name, one birth date, two
+    guardian phones): Zineb and Zaynab, Hajar and Hager; and a row whose birth date does not
+    exist."""
     common = {
         "last_name_ar": "العلمي",
         "last_name_latin": "Alami",
@@ -477,17 +478,18 @@ def learners_file(school_year: str) -> bytes:
     rows = [
         {"first_name_ar": "زينب", "first_name_latin": "Zineb", "guardian_phone": "+212662000001"},
         {"first_name_ar": "زينب", "first_name_latin": "Zaynab", "guardian_phone": "+212662000002"},
+        {"first_name_ar": "هاجر", "first_name_latin": "Hajar", "guardian_phone": "+212662000003"},
+        {"first_name_ar": "هاجر", "first_name_latin": "Hager", "guardian_phone": "+212662000004"},
         {
             "first_name_ar": "سناء",
             "first_name_latin": "Sanae",
-            "guardian_phone": "+212662000003",
+            "guardian_phone": "+212662000005",
             "birth_date": "2011-02-30",
         },
     ]
     text = io.StringIO()
-    writer = csv.DictWriter(
-        text, fieldnames=[*common, "first_name_ar", "first_name_latin", "guardian_phone"]
-    )
+    columns = [*common, "first_name_ar", "first_name_latin", "guardian_phone"]
+    writer = csv.DictWriter(text, fieldnames=columns)
     writer.writeheader()
     writer.writerows({**common, **row} for row in rows)
     return text.getvalue().encode()
@@ -500,7 +502,7 @@ def upload(page: Page, data: bytes) -> None:
     page.get_by_role("button", name="استيراد المتعلمين من الملف").click()
 
 
-def test_staff_import_learners_then_decide_on_the_possible_duplicate_the_file_held(
+def test_staff_import_learners_then_decide_on_the_possible_duplicates_the_file_held(
     platform: Platform, browser: Browser
 ) -> None:
     console = platform.url(CONSOLE)
@@ -520,25 +522,31 @@ def test_staff_import_learners_then_decide_on_the_possible_duplicate_the_file_he
     fits(page, PHONE[0])
     page.screenshot(path=str(SCREENSHOTS / "import-ar-360.png"), full_page=True)
     upload(page, data)
-    expect(page.get_by_role("status")).to_contain_text("سُجِّل متعلمان")
+    expect(page.get_by_role("status")).to_contain_text("سُجِّل 4 متعلمين")
     refused = page.locator(".refused > li")
     expect(refused).to_have_count(1)
     # The refused row by its line in the file, its column named as the enrol form names it.
-    expect(refused).to_contain_text("السطر 4")
+    expect(refused).to_contain_text("السطر 6")
     expect(refused).to_contain_text("تاريخ الازدياد: تاريخ غير صالح")
     fits(page, PHONE[0])
     page.screenshot(path=str(SCREENSHOTS / "import-result-ar-360.png"), full_page=True)
 
     page.get_by_role("link", name="التكرارات المحتملة").click()
-    pair = page.locator(".pairs > li", has_text="Zaynab")
-    expect(pair).to_contain_text("Zineb")
-    expect(pair).to_contain_text("نفس تاريخ الازدياد")
-    expect(pair).to_contain_text("أسماء متشابهة")
+    zaynab = page.locator(".pairs > li", has_text="Zaynab")
+    hager = page.locator(".pairs > li", has_text="Hager")
+    expect(zaynab).to_contain_text("Zineb")
+    expect(zaynab).to_contain_text("نفس تاريخ الازدياد")
+    expect(zaynab).to_contain_text("أسماء متشابهة")
+    expect(hager).to_contain_text("Hajar")
     fits(page, PHONE[0])
     page.screenshot(path=str(SCREENSHOTS / "duplicates-ar-360.png"), full_page=True)
 
+    hager.get_by_role("button", name="شخصان مختلفان").click()
+    expect(page.get_by_role("status")).to_contain_text("احتُفظ بالملفين باعتبارهما شخصين مختلفين")
+    expect(hager).to_have_count(0)
+
     # Merging says which record stays; the service refuses while both girls are enrolled.
-    pair.get_by_role("link", name="الشخص نفسه — دمج").click()
+    zaynab.get_by_role("link", name="الشخص نفسه — دمج").click()
     expect(page.locator("main")).to_contain_text("يبقى الملف المسجَّل أولا: زينب العلمي")
     merge_url = page.url
     page.get_by_role("button", name="الدمج في الملف المسجَّل أولا").click()
@@ -557,16 +565,19 @@ def test_staff_import_learners_then_decide_on_the_possible_duplicate_the_file_he
     other.goto(f"{console}/imports")
     upload(other, data)
     # The same file again enrols nobody twice.
-    expect(other.get_by_role("status")).to_contain_text("سطران سبق استيرادهما")
+    expect(other.get_by_role("status")).to_contain_text("4 أسطر سبق استيرادها")
     assert serious_violations(other) == [], "an import's result"
     checked.close()
 
-    page.get_by_role("link", name="إلغاء").click()
-    page.locator(".pairs > li", has_text="Zaynab").get_by_role(
-        "button", name="شخصان مختلفان"
-    ).click()
-    expect(page.get_by_role("status")).to_contain_text("احتُفظ بالملفين باعتبارهما شخصين مختلفين")
-    expect(page.locator(".pairs > li", has_text="Zaynab")).to_have_count(0)
+    # Once the later record's enrolment is withdrawn, it merges into the earlier one.
+    page.locator(".record", has_text="Zaynab").get_by_role("link").click()
+    page.get_by_role("link", name="انسحاب").click()
+    page.get_by_role("button", name="تسجيل الانسحاب").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    page.goto(merge_url)
+    page.get_by_role("button", name="الدمج في الملف المسجَّل أولا").click()
+    expect(page.get_by_role("status")).to_contain_text("تم دمج الملفين في الملف المسجَّل أولا")
+    expect(zaynab).to_have_count(0)
     assert violations == []
     context.close()
 
