@@ -10,6 +10,8 @@ a person of another association sees none of it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import secrets
@@ -435,7 +437,7 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
     sign_in(page, console, "amal-staff", button[locale])
     learner = page.locator("#results .card a").first.get_attribute("href")
     enrollment = None
-    pages = ["/learners", learner, "/enrol", "/classes"]
+    pages = ["/learners", learner, "/enrol", "/classes", "/imports", "/duplicates"]
     for path in pages:
         page.goto(f"{console}{path}")
         assert serious_violations(page) == [], path
@@ -452,3 +454,141 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
     page.locator(".card a").first.click()
     assert serious_violations(page) == [], "a class roster"
     context.close()
+
+
+def learners_file(school_year: str) -> bytes:
+    """Two pairs of learners who may each be one girl (one Arabic name, one birth date, two
+    guardian phones): Zineb and Zaynab, Hajar and Hager; and a row whose birth date does not
+    exist."""
+    common = {
+        "last_name_ar": "العلمي",
+        "last_name_latin": "Alami",
+        "birth_date": "2011-05-20",
+        "sex": "female",
+        "last_school_level": "primary_5",
+        "year_left_school": "2023",
+        "guardian_name": "Malika Alami",
+        "guardian_language": "ar",
+        "consent_data_use": "true",
+        "consent_notifications": "true",
+        "center_id": DEMO_CENTER_ID,
+        "pathway": "school_reintegration",
+        "school_year": school_year,
+    }
+    rows = [
+        {"first_name_ar": "زينب", "first_name_latin": "Zineb", "guardian_phone": "+212662000001"},
+        {"first_name_ar": "زينب", "first_name_latin": "Zaynab", "guardian_phone": "+212662000002"},
+        {"first_name_ar": "هاجر", "first_name_latin": "Hajar", "guardian_phone": "+212662000003"},
+        {"first_name_ar": "هاجر", "first_name_latin": "Hager", "guardian_phone": "+212662000004"},
+        {
+            "first_name_ar": "سناء",
+            "first_name_latin": "Sanae",
+            "guardian_phone": "+212662000005",
+            "birth_date": "2011-02-30",
+        },
+    ]
+    text = io.StringIO()
+    columns = [*common, "first_name_ar", "first_name_latin", "guardian_phone"]
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows({**common, **row} for row in rows)
+    return text.getvalue().encode()
+
+
+def upload(page: Page, data: bytes) -> None:
+    page.locator("#file").set_input_files(
+        files=[{"name": "learners.csv", "mimeType": "text/csv", "buffer": data}]
+    )
+    page.get_by_role("button", name="استيراد المتعلمين من الملف").click()
+
+
+def test_staff_import_learners_then_decide_on_the_possible_duplicates_the_file_held(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/enrol")
+    school_year = page.locator("#school_year option").first.get_attribute("value")
+    assert school_year is not None
+    data = learners_file(school_year)
+
+    page.get_by_role("link", name="استيراد المتعلمين").click()
+    with page.expect_download() as template:
+        page.get_by_role("link", name="تنزيل النموذج (CSV)").click()
+    header = Path(template.value.path()).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("first_name_ar,last_name_ar,first_name_latin,")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "import-ar-360.png"), full_page=True)
+    upload(page, data)
+    expect(page.get_by_role("status")).to_contain_text("سُجِّل 4 متعلمين")
+    refused = page.locator(".refused > li")
+    expect(refused).to_have_count(1)
+    # The refused row by its line in the file, its column named as the enrol form names it.
+    expect(refused).to_contain_text("السطر 6")
+    expect(refused).to_contain_text("تاريخ الازدياد: تاريخ غير صالح")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "import-result-ar-360.png"), full_page=True)
+
+    page.get_by_role("link", name="التكرارات المحتملة").click()
+    zaynab = page.locator(".pairs > li", has_text="Zaynab")
+    hager = page.locator(".pairs > li", has_text="Hager")
+    expect(zaynab).to_contain_text("Zineb")
+    expect(zaynab).to_contain_text("نفس تاريخ الازدياد")
+    expect(zaynab).to_contain_text("أسماء متشابهة")
+    expect(hager).to_contain_text("Hajar")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "duplicates-ar-360.png"), full_page=True)
+
+    hager.get_by_role("button", name="شخصان مختلفان").click()
+    expect(page.get_by_role("status")).to_contain_text("احتُفظ بالملفين باعتبارهما شخصين مختلفين")
+    expect(hager).to_have_count(0)
+
+    # Merging says which record stays; the service refuses while both girls are enrolled.
+    zaynab.get_by_role("link", name="الشخص نفسه — دمج").click()
+    expect(page.locator("main")).to_contain_text("يبقى الملف المسجَّل أولا: زينب العلمي")
+    merge_url = page.url
+    page.get_by_role("button", name="الدمج في الملف المسجَّل أولا").click()
+    expect(page.get_by_role("alert")).to_contain_text("الدمج غير ممكن")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "duplicate-merge-ar-360.png"), full_page=True)
+
+    # axe reads the pages this test reached (it is injected inline: CSP bypassed there only).
+    checked = browser.new_context(
+        locale="ar-MA", viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True
+    )
+    other = checked.new_page()
+    sign_in(other, console, "amal-staff", "الدخول بحساب البرنامج")
+    other.goto(merge_url)
+    assert serious_violations(other) == [], "the merge confirmation"
+    other.goto(f"{console}/imports")
+    upload(other, data)
+    # The same file again enrols nobody twice.
+    expect(other.get_by_role("status")).to_contain_text("4 أسطر سبق استيرادها")
+    assert serious_violations(other) == [], "an import's result"
+    checked.close()
+
+    # Once the later record's enrolment is withdrawn, it merges into the earlier one.
+    page.locator(".record", has_text="Zaynab").get_by_role("link").click()
+    page.get_by_role("link", name="انسحاب").click()
+    page.get_by_role("button", name="تسجيل الانسحاب").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    page.goto(merge_url)
+    page.get_by_role("button", name="الدمج في الملف المسجَّل أولا").click()
+    expect(page.get_by_role("status")).to_contain_text("تم دمج الملفين في الملف المسجَّل أولا")
+    expect(zaynab).to_have_count(0)
+    assert violations == []
+    context.close()
+
+    # Neither page is an educator's work: not in their menu, refused if typed.
+    educator = new_context(browser, locale="ar-MA", size=PHONE)
+    page, _ = watched(educator)
+    sign_in(page, console, "amal-educator", "الدخول بحساب البرنامج")
+    expect(page.get_by_role("link", name="التكرارات المحتملة")).to_have_count(0)
+    expect(page.get_by_role("link", name="استيراد المتعلمين")).to_have_count(0)
+    for path in ("/duplicates", "/imports"):
+        response = page.goto(f"{console}{path}")
+        assert response is not None
+        assert response.status == 403, path
+    educator.close()

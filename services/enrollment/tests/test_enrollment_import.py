@@ -241,6 +241,21 @@ async def test_a_row_with_an_unknown_column_is_invalid(client: httpx.AsyncClient
     assert result["errors"][0]["rule"] == "extra_forbidden"
 
 
+async def test_a_refused_row_says_its_rule_in_the_callers_language(
+    client: httpx.AsyncClient,
+) -> None:
+    row = {"line": 2, "key": "c" * 64, "cells": cells(1, birth_date="2016-01-01")}
+
+    response = await client.post(
+        "/imports/learners", json={"rows": [row]}, headers={"Accept-Language": "fr"}
+    )
+
+    [result] = response.json()["rows"]
+    assert result["rule"] == "age_below_minimum"
+    assert result["message"].startswith("Âge ")
+    assert "le minimum est" in result["message"]
+
+
 def test_the_command_refuses_a_malformed_file_naming_the_line(tmp_path: Path) -> None:
     broken = tmp_path / "learners.csv"
     broken.write_bytes(csv_bytes([cells(1)]) + "سلمى".encode("cp1256") + b"\n")

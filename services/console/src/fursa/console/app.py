@@ -24,7 +24,9 @@ from fursa.console import (
     certificates,
     classes,
     dashboard,
+    duplicates,
     enrolment_changes,
+    imports,
     learners,
     signatories,
     signin,
@@ -93,6 +95,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(signin.router)
     app.include_router(learners.router)
     app.include_router(enrolment_changes.router)
+    app.include_router(duplicates.router)
+    app.include_router(imports.router)
     app.include_router(classes.router)
     app.include_router(approvals.router)
     app.include_router(certificates.router)

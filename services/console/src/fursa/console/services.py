@@ -14,6 +14,9 @@ import httpx
 
 from fursa.console.i18n import Language
 
+IMPORT_TIMEOUT_S = 120.0
+"""A file of learners is enrolled row by row: far longer than a page's calls."""
+
 
 @dataclass
 class ServiceProblem(Exception):  # noqa: N818 - the service's answer, not the console's error
@@ -150,6 +153,29 @@ class EnrollmentClient(ServiceClient):
             "POST", f"/enrollments/{enrollment_id}/place-elsewhere", json={"center_id": center_id}
         )
         return placed
+
+    async def possible_duplicates(self, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", "/learners/duplicates", params={"limit": limit}
+        )
+        return found
+
+    async def decide_duplicate(
+        self, learner_id: str, earlier_learner_id: str, *, same_person: bool
+    ) -> dict[str, Any]:
+        decided: dict[str, Any] = await self.call(
+            "POST",
+            f"/learners/{learner_id}/duplicates/{earlier_learner_id}",
+            json={"same_person": same_person},
+        )
+        return decided
+
+    async def import_learners(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each row's outcome (``line``, ``key``, ``cells`` in; see docs/import.md)."""
+        answered: dict[str, list[dict[str, Any]]] = await self.call(
+            "POST", "/imports/learners", json={"rows": rows}, timeout=IMPORT_TIMEOUT_S
+        )
+        return answered["rows"]
 
 
 class StatisticsClient(ServiceClient):

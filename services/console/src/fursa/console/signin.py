@@ -86,6 +86,17 @@ def current_person(request: Request) -> Person:
 CurrentPerson = Annotated[Person, Depends(current_person)]
 
 
+def enrolling_person(person: CurrentPerson) -> Person:
+    """The person, if enrolling learners is their work (association staff, admin): the pages
+    of that work are not shown to others, whatever a service would let them read."""
+    if not person.enrols:
+        raise HTTPException(403)
+    return person
+
+
+EnrollingPerson = Annotated[Person, Depends(enrolling_person)]
+
+
 def _start_session(request: Request, *, token: str, name: str) -> None:
     # A new session at sign-in (a fresh CSRF token too): nothing from before survives it.
     request.session.clear()

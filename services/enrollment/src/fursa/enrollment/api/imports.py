@@ -15,7 +15,7 @@ from fursa.enrollment.api.common import Enrollments, Writer, applicant_of
 from fursa.enrollment.api.enrollments import EnrollmentRequest
 from fursa.enrollment.imports import ImportRow, RowOutcome, import_rows
 from fursa.enrollment.service import Placement
-from fursa.shared.problems import FIELD_RULES, language_of
+from fursa.shared.problems import FIELD_RULES, Problem, language_of
 
 router = APIRouter(tags=["imports"])
 
@@ -122,12 +122,22 @@ class RowResult(BaseModel):
     enrollment_id: str | None = None
     rule: str | None = None
     params: dict[str, Any] = {}
+    message: str | None = Field(
+        default=None, description="A refused row's rule, said in the caller's language."
+    )
     errors: list[dict[str, Any]] = []
     possible_duplicates: list[dict[str, Any]] = []
 
 
 class ImportResult(BaseModel):
     rows: list[RowResult]
+
+
+def _result(outcome: RowOutcome, language: str) -> RowResult:
+    result = RowResult.model_validate(outcome, from_attributes=True)
+    if outcome.rule:
+        result.message = Problem.rule(outcome.rule, **outcome.params).body(language)["title"]
+    return result
 
 
 def _errors(exc: ValidationError, language: str) -> list[dict[str, Any]]:
@@ -158,6 +168,4 @@ async def import_learners(
             invalid.append(RowOutcome(row.line, "invalid", errors=_errors(exc, language)))
     outcomes = await import_rows(service, valid, scope=principal) if valid else []
     ordered = sorted([*invalid, *outcomes], key=lambda outcome: outcome.line)
-    return ImportResult(
-        rows=[RowResult.model_validate(outcome, from_attributes=True) for outcome in ordered]
-    )
+    return ImportResult(rows=[_result(outcome, language) for outcome in ordered])
