@@ -39,14 +39,15 @@ class ServiceProcess:
     """A service process forked by the launcher, with the parts of ``subprocess.Popen`` the
     platform uses (``pid``, ``poll``, ``wait``, ``send_signal``, ``kill``, ``returncode``)."""
 
-    def __init__(self, launcher: Launcher, pid: int) -> None:
+    def __init__(self, launcher: Launcher, pid: int, child: int) -> None:
         self.launcher = launcher
         self.pid = pid
+        self.child = child
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            self.returncode = self.launcher.poll(self.pid)
+            self.returncode = self.launcher.poll(self.child)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -82,10 +83,11 @@ class Launcher:
     def start(self, argv: list[str], env: dict[str, str], log: Path) -> ServiceProcess:
         """Fork a process that runs uvicorn with ``argv`` and ``env``, writing to ``log``."""
         answer = self._ask({"start": argv, "env": env, "log": str(log)})
-        return ServiceProcess(self, int(answer["pid"]))
+        return ServiceProcess(self, int(answer["pid"]), int(answer["child"]))
 
-    def poll(self, pid: int) -> int | None:
-        code = self._ask({"poll": pid})["code"]
+    def poll(self, child: int) -> int | None:
+        """The exit code of the launcher's ``child``-th process, ``None`` while it runs."""
+        code = self._ask({"poll": child})["code"]
         return None if code is None else int(code)
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -182,6 +184,10 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
             importlib.import_module(f"fursa.{name}.app")
         except Exception:
             traceback.print_exc()
+    # Children are known by their start's serial number, not by pid: once a child is reaped
+    # the system hands its pid to a later process, which must not inherit its exit code (nor a
+    # signal meant for it — the platform only signals a child that has not been seen to exit).
+    pids: list[int] = []
     exited: dict[int, int] = {}
     for line in requests:
         request = json.loads(line)
@@ -190,15 +196,16 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
             pid = os.fork()
             if pid == 0:
                 _child(request["start"], request["env"], request["log"])
-            answer: dict[str, Any] = {"pid": pid}
+            pids.append(pid)
+            answer: dict[str, Any] = {"pid": pid, "child": len(pids) - 1}
         else:
-            pid = int(request["poll"])
-            if pid not in exited:
+            child = int(request["poll"])
+            if child not in exited:
                 with contextlib.suppress(ChildProcessError):
-                    done, status = os.waitpid(pid, os.WNOHANG)
-                    if done == pid:
-                        exited[pid] = os.waitstatus_to_exitcode(status)
-            answer = {"code": exited.get(pid)}
+                    done, status = os.waitpid(pids[child], os.WNOHANG)
+                    if done == pids[child]:
+                        exited[child] = os.waitstatus_to_exitcode(status)
+            answer = {"code": exited.get(child)}
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
 

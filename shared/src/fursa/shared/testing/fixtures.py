@@ -161,8 +161,12 @@ def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
 
 @pytest.fixture
 async def js(nats_client: NatsClient) -> JetStreamContext:
-    """JetStream with every stream and durable consumer provisioned, as ``fursa up`` does."""
-    context = nats_client.jetstream()
+    """JetStream with every stream and durable consumer provisioned, as ``fursa up`` does.
+
+    A test's publish waits up to 30 s for its acknowledgement (nats-py's default is 5 s): the
+    server fsyncs every write, and a fresh-clone run saw one fsync take longer than 5 s while
+    the machine was installing packages beside it. The test's instrument, not what it tests."""
+    context = nats_client.jetstream(timeout=30)
     await provision(context, Topology())
     return context
 
