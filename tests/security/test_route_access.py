@@ -63,6 +63,10 @@ PARTNER_ROUTES = {
     ("GET", "/partners/{partner_id}/endpoints/{endpoint_id}/deliveries"),
     ("POST", "/partners/{partner_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver"),
 }
+# Reads of an enrollment's object for Entraide Nationale officers only (within their region,
+# which certification's own tests prove): association staff, even the demo association's own,
+# are refused them.
+OFFICER_READS = {("GET", "/approvals/{enrollment_id}/preview.pdf")}
 # Path parameters the seeded ids do not name: objects no association owns.
 EXTRA_IDS = {
     "dead_letter_id": "1",
@@ -224,6 +228,10 @@ def test_another_associations_ids_are_answered_as_if_they_did_not_exist(seeded: 
             # Objects no association owns (agreements, partners): refused or not found.
             if response.status_code not in (403, 404):
                 wrong.append(f"{route}: {response.status_code}")
+        elif route.key in OFFICER_READS:
+            control = route.request(seeded.ids, own_staff)
+            if (response.status_code, control.status_code) != (403, 403):
+                wrong.append(f"{route}: {response.status_code}, own staff {control.status_code}")
         elif route.method == "GET" and route.path_parameters:
             control = route.request(seeded.ids, own_staff)
             if response.status_code != 404 or control.status_code != 200:

@@ -382,3 +382,90 @@ async def test_a_cohorts_pdf_lists_the_certificates_it_leaves_out_and_why(
     assert "المعطيات الشخصية لصاحب الشهادة" in erased_line
     assert "Certificats imprimés : 2 — Certificats non imprimés : 2" in text
     assert printed.number in text
+
+
+async def awaiting_approval(app: FastAPI, n: int) -> str:
+    """Learner n of the Al-Nasr center passed vocational training, whose diploma awaits an
+    officer's approval: the enrollment id."""
+    enrolled = learner_enrolled(n).model_copy(
+        update={"center_name": "Centre Al-Nasr", "center_name_ar": "مركز النصر"}
+    )
+    async with app.state.runtime.uow.begin() as tx:
+        await service.learner_enrolled(tx, enrolled=enrolled)
+        tx.session.add(
+            Completion(
+                enrollment_id=enrolled.enrollment_id,
+                training_id=uuid_of("training", n),
+                pathway=Pathway.VOCATIONAL_TRAINING.value,
+                workshops='["tailoring"]',
+                completed_on=date(2026, 6, 26),
+                state="awaiting_approval",
+            )
+        )
+    return enrolled.enrollment_id
+
+
+async def test_an_officer_previews_the_diploma_before_approving_it(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path, headers_for: AuthHeaders
+) -> None:
+    enrollment_id = await awaiting_approval(app, 1)
+    officer = headers_for(Role.ENTRAIDE_OFFICER, region_code="07")
+    signatory = {
+        "name_ar": "محمد العلوي",
+        "name_fr": "Mohamed Alaoui",
+        "title_ar": "المنسق الجهوي للتعاون الوطني",
+        "title_fr": "Coordinateur régional de l'Entraide Nationale",
+    }
+    assert (await client.put("/signatories/07", json=signatory, headers=officer)).status_code == 200
+
+    response = await client.get(f"/approvals/{enrollment_id}/preview.pdf", headers=officer)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert pdf_pages(response.content, tmp_path) == 1
+    (tmp_path / "preview.pdf").write_bytes(response.content)
+    text = " ".join(pdf_text(response.content, tmp_path).split())
+    for expected in [
+        "Salma Benali",
+        "سلمى بنعلي",
+        "Diplôme de fin de formation",
+        "Couture",
+        "Centre Al-Nasr",
+        "26 juin 2026",
+        "Mohamed Alaoui",
+        "محمد العلوي",
+        # The preview's mark across the page, and why there is no number.
+        "Aperçu",
+        "نسخة للمعاينة",
+        "Le numéro et le code de vérification sont attribués à la délivrance.",
+    ]:
+        assert expected in text, expected
+    assert not re.search(r"[A-Z]{2,3}-\d{4}-\d{6}", text)
+    assert "verify.fursa.test" not in text
+
+    # The diploma then issued says the same, with its number: the preview showed what it is.
+    approved = await client.post(f"/approvals/{enrollment_id}", headers=officer)
+    issued = pdf_text(
+        (await client.get(f"/certificates/{approved.json()['number']}/diploma.pdf")).content,
+        tmp_path,
+    )
+    assert "Mohamed Alaoui" in issued
+    assert "Aperçu" not in issued
+    assert approved.json()["number"] in issued
+    # Once issued, there is nothing left to preview.
+    gone = await client.get(f"/approvals/{enrollment_id}/preview.pdf", headers=officer)
+    assert gone.status_code == 404
+
+
+async def test_a_preview_is_for_the_regions_officers_only(
+    app: FastAPI, client: httpx.AsyncClient, headers_for: AuthHeaders
+) -> None:
+    enrollment_id = await awaiting_approval(app, 1)
+    path = f"/approvals/{enrollment_id}/preview.pdf"
+    elsewhere = headers_for(Role.ENTRAIDE_OFFICER, region_code="04")
+    educator = headers_for(Role.EDUCATOR, center_id=CENTER)
+    assert (await client.get(path, headers=elsewhere)).status_code == 404
+    assert (await client.get(path, headers=educator)).status_code == 403
+    unknown = f"/approvals/{uuid_of('enrollment', 9)}/preview.pdf"
+    officer = headers_for(Role.ENTRAIDE_OFFICER, region_code="07")
+    assert (await client.get(unknown, headers=officer)).status_code == 404

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fursa.certification import diplomas, service, signatories
 from fursa.certification.domain import Bilingual, CertificateStatus, CertificationRuleError
@@ -49,6 +49,18 @@ register_messages(
         "certificate_revoked": {
             "fr": "Un certificat révoqué ne s'imprime pas.",
             "ar": "لا تطبع شهادة ملغاة.",
+        },
+        "approval_held": {
+            "fr": "Ce diplôme est suspendu : levez la suspension avant de l'approuver.",
+            "ar": "هذه الشهادة معلقة: ارفعوا التعليق قبل المصادقة عليها.",
+        },
+        "approval_already_held": {
+            "fr": "Ce diplôme est déjà suspendu.",
+            "ar": "هذه الشهادة معلقة سلفًا.",
+        },
+        "approval_not_held": {
+            "fr": "Ce diplôme n'est pas suspendu.",
+            "ar": "هذه الشهادة غير معلقة.",
         },
         "personal_data_erased": {
             "fr": "Les données personnelles du titulaire ont été effacées.",
@@ -127,6 +139,22 @@ class PendingApprovalPublic(BaseModel):
     school_year: str
     pathway: Pathway
     completed_on: date
+    held: bool
+    held_on: date | None
+    held_by: str | None
+    hold_reason: str | None
+
+
+class HoldRequest(BaseModel):
+    """Why an officer holds a learner's diploma (e.g. a name to check with the center)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=3, max_length=500),
+        Field(examples=["Nom à vérifier avec le centre (acte de naissance)"]),
+    ]
 
 
 def _public(certificate: Certificate) -> CertificatePublic:
@@ -255,7 +283,8 @@ async def pending_approvals(
 async def approve_cohort(
     request: Request, officer: Officer, issuer: IssuerDep, body: CohortApproval
 ) -> list[CertificatePublic]:
-    """Approve a center's whole cohort at once: every pending certificate is issued."""
+    """Approve a center's whole cohort at once: every pending certificate is issued, except
+    the held ones."""
     certificates = await service.approve_cohort(
         request.app.state.runtime.uow,
         center_id=body.center_id,
@@ -266,11 +295,57 @@ async def approve_cohort(
     return [_public(certificate) for certificate in certificates]
 
 
+@approvals.get("/{enrollment_id}/preview.pdf", response_class=Response)
+async def preview(
+    db: DatabaseDep, officer: Officer, issuer: IssuerDep, enrollment_id: EnrollmentId
+) -> Response:
+    """The diploma as it would be issued today, marked as a preview, without number or QR
+    code: what the officer approves."""
+    with _as_problems():
+        pdf = await diplomas.preview_pdf(
+            db, enrollment_id=enrollment_id, viewer=officer, issuer=issuer
+        )
+    return Response(
+        pdf,
+        media_type=PDF,
+        headers={"Content-Disposition": f'inline; filename="preview-{enrollment_id}.pdf"'},
+    )
+
+
+@approvals.post("/{enrollment_id}/hold")
+async def hold(
+    request: Request, officer: Officer, enrollment_id: EnrollmentId, body: HoldRequest
+) -> PendingApprovalPublic:
+    """Hold one learner's pending certificate, with a reason: it stays in the queue, and is
+    approved neither with its cohort nor alone until released."""
+    with _as_problems():
+        held = await service.hold(
+            request.app.state.runtime.uow,
+            enrollment_id=enrollment_id,
+            reason=body.reason,
+            officer=officer,
+        )
+    return PendingApprovalPublic.model_validate(held)
+
+
+@approvals.delete("/{enrollment_id}/hold")
+async def release(
+    request: Request, officer: Officer, enrollment_id: EnrollmentId
+) -> PendingApprovalPublic:
+    """Release a held certificate: it awaits approval again."""
+    with _as_problems():
+        released = await service.release(
+            request.app.state.runtime.uow, enrollment_id=enrollment_id, officer=officer
+        )
+    return PendingApprovalPublic.model_validate(released)
+
+
 @approvals.post("/{enrollment_id}", status_code=201)
 async def approve(
     request: Request, officer: Officer, issuer: IssuerDep, enrollment_id: EnrollmentId
 ) -> CertificatePublic:
-    """Approve one learner's pending certificate, which is issued at once."""
+    """Approve one learner's pending certificate, which is issued at once (a held one is
+    refused with 409 until released)."""
     with _as_problems():
         certificate = await service.approve(
             request.app.state.runtime.uow,

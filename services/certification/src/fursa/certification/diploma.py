@@ -1,6 +1,9 @@
 """The diploma PDF: bilingual (Arabic right to left, and French), with a QR code to the
 verification page. Rendered on demand (never on the issuance path) and cached by the service.
 
+Before approval, an officer sees the same diploma as a preview: marked so across the page,
+with neither number nor QR code (it could not be taken for one that was issued).
+
 WeasyPrint shapes the Arabic through Pango/HarfBuzz with the Amiri font (Debian's
 `fonts-hosny-amiri`), so letters join, ligatures form and vowel marks stay.
 """
@@ -75,10 +78,23 @@ class BirthPlace:
 
 
 @dataclass(frozen=True)
-class Diploma:
-    """Everything one diploma prints."""
+class Issuance:
+    """What only an issued diploma prints: its number, and how to verify it."""
 
     number: str
+    holder_url: str  # the QR code's target (with the token that shows the holder's name)
+    verification_url: str  # printed under the QR code, for checking by number
+
+    @property
+    def qr_code(self) -> str:
+        """The QR code of the holder's verification page, as an SVG data URI."""
+        return str(segno.make(self.holder_url, error="m").svg_data_uri(scale=4, border=2))
+
+
+@dataclass(frozen=True)
+class Diploma:
+    """Everything one diploma prints; without its issuance, a preview before approval."""
+
     kind: CertificateKind
     pathway: Bilingual
     workshops: Sequence[Bilingual]
@@ -93,8 +109,7 @@ class Diploma:
     issued_on: date
     signatory_name: Bilingual
     signatory_title: Bilingual
-    holder_url: str  # the QR code's target (with the token that shows the holder's name)
-    verification_url: str  # printed under the QR code, for checking by number
+    issuance: Issuance | None
 
     @property
     def title(self) -> Bilingual:
@@ -107,11 +122,6 @@ class Diploma:
     @property
     def long_name(self) -> bool:
         return max(len(self.holder.ar), len(self.holder.fr)) > LONG_NAME
-
-    @property
-    def qr_code(self) -> str:
-        """The QR code of the holder's verification page, as an SVG data URI."""
-        return str(segno.make(self.holder_url, error="m").svg_data_uri(scale=4, border=2))
 
     @property
     def born(self) -> Bilingual | None:

@@ -1,21 +1,29 @@
 """Diplomas to print: one certificate's (rendered on first demand, then cached), or a center
-cohort's in one PDF that names the certificates it leaves out and why."""
+cohort's in one PDF that names the certificates it leaves out and why; and, before approval,
+the preview of one an officer is about to approve."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.certification import domain, wording
-from fursa.certification.diploma import BirthPlace, Diploma, Omission, render_pdf
-from fursa.certification.domain import Bilingual, CertificateStatus, CertificationRuleError
+from fursa.certification.diploma import BirthPlace, Diploma, Issuance, Omission, render_pdf
+from fursa.certification.domain import (
+    Bilingual,
+    CertificateStatus,
+    CertificationRuleError,
+    CompletionState,
+)
 from fursa.certification.models import Certificate, Completion, DiplomaPdf, LearnerCopy
-from fursa.certification.service import NotFoundError, visible_to
+from fursa.certification.service import Issuer, NotFoundError, learner_visible_to, visible_to
+from fursa.certification.signatories import signatory_of
 from fursa.shared.auth import Principal
-from fursa.shared.clock import utcnow
+from fursa.shared.clock import local_today, utcnow
 from fursa.shared.contracts import CertificateKind, Pathway, RevocationReason, Sex
 from fursa.shared.db import Database, Upsert, placeholders
 
@@ -46,6 +54,48 @@ async def diploma_pdf(
             session, certificate_id=certificate.id, pdf=pdf, rendered_at=utcnow()
         )
     return pdf
+
+
+async def preview_pdf(
+    db: Database, *, enrollment_id: str, viewer: Principal, issuer: Issuer
+) -> bytes:
+    """The diploma of a certificate awaiting approval as it would be issued today — same
+    words, the region's signatory — marked as a preview, without number or QR code. Never
+    cached: the officer checks what the learner's copy says now."""
+    async with db.read() as session:
+        found = (
+            await session.exec(
+                select(Completion, LearnerCopy)
+                .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Completion.enrollment_id))
+                .where(
+                    col(Completion.enrollment_id) == enrollment_id,
+                    col(Completion.state) == CompletionState.AWAITING_APPROVAL.value,
+                    learner_visible_to(viewer),
+                )
+            )
+        ).first()
+        if found is None:
+            raise NotFoundError(enrollment_id)
+        completion, learner = found
+        if holder_names(learner) is None:
+            raise CertificationRuleError("personal_data_erased")
+        signatory = await signatory_of(
+            session,
+            region_code=learner.region_code,
+            default=(issuer.signatory_name, issuer.signatory_title),
+        )
+    pathway = Pathway(completion.pathway)
+    diploma = _printed(
+        learner,
+        completion,
+        kind=domain.kind_for(pathway),
+        pathway=pathway,
+        region_code=learner.region_code,
+        issued_on=local_today(),
+        signatory=signatory,
+        issuance=None,
+    )
+    return await asyncio.to_thread(render_pdf, [diploma])
 
 
 async def cohort_pdf(
@@ -111,14 +161,48 @@ async def _replacement(session: AsyncSession, certificate: Certificate) -> str |
 async def _diploma(
     session: AsyncSession, certificate: Certificate, learner: LearnerCopy, public_base_url: str
 ) -> Diploma:
+    completion = await session.get(Completion, certificate.enrollment_id)
+    return _printed(
+        learner,
+        completion,
+        kind=CertificateKind(certificate.kind),
+        pathway=Pathway(certificate.pathway),
+        region_code=certificate.region_code,
+        issued_on=certificate.issued_on,
+        signatory=(
+            Bilingual(certificate.signatory_name_ar, certificate.signatory_name_fr),
+            Bilingual(certificate.signatory_title_ar, certificate.signatory_title_fr),
+        ),
+        issuance=Issuance(
+            number=certificate.number,
+            holder_url=domain.holder_verification_url(
+                public_base_url, certificate.number, certificate.verification_token
+            ),
+            verification_url=domain.verification_url(public_base_url, certificate.number),
+        ),
+    )
+
+
+def _printed(
+    learner: LearnerCopy,
+    completion: Completion | None,
+    *,
+    kind: CertificateKind,
+    pathway: Pathway,
+    region_code: str,
+    issued_on: date,
+    signatory: tuple[Bilingual, Bilingual],
+    issuance: Issuance | None,
+) -> Diploma:
+    """What a diploma prints of the holder, the training and the signatory (the region's,
+    the one the certificate kept)."""
     holder = holder_names(learner)
     assert holder is not None, "an erased holder's diploma is never rendered"
-    completion = await session.get(Completion, certificate.enrollment_id)
     center_fr = learner.center_name or "—"
+    signatory_name, signatory_title = signatory
     return Diploma(
-        number=certificate.number,
-        kind=CertificateKind(certificate.kind),
-        pathway=domain.PATHWAYS[Pathway(certificate.pathway)],
+        kind=kind,
+        pathway=domain.PATHWAYS[pathway],
         workshops=[
             domain.workshop_name(code)
             for code in (json.loads(completion.workshops) if completion else [])
@@ -129,16 +213,13 @@ async def _diploma(
         birth_place=BirthPlace(ar=learner.birth_place_ar, fr=learner.birth_place_fr),
         # Until the center's Arabic name is known, its French name stands in the Arabic column.
         center=Bilingual(learner.center_name_ar or center_fr, center_fr),
-        region=domain.region_name(certificate.region_code),
+        region=domain.region_name(region_code),
         school_year=learner.school_year,
-        completed_on=completion.completed_on if completion else certificate.issued_on,
-        issued_on=certificate.issued_on,
-        signatory_name=Bilingual(certificate.signatory_name_ar, certificate.signatory_name_fr),
-        signatory_title=Bilingual(certificate.signatory_title_ar, certificate.signatory_title_fr),
-        holder_url=domain.holder_verification_url(
-            public_base_url, certificate.number, certificate.verification_token
-        ),
-        verification_url=domain.verification_url(public_base_url, certificate.number),
+        completed_on=completion.completed_on if completion else issued_on,
+        issued_on=issued_on,
+        signatory_name=signatory_name,
+        signatory_title=signatory_title,
+        issuance=issuance,
     )
 
 

@@ -65,7 +65,12 @@ class ErasedLearner(Base, table=True):
 
 class Completion(Base, table=True):
     """A passed training, recorded once per enrollment: the diploma's workshops and dates, and
-    whether its certificate was issued or awaits an officer's approval."""
+    whether its certificate was issued or awaits an officer's approval.
+
+    An officer may hold a pending one, with a reason: it stays in the queue, and is approved
+    neither with its cohort nor alone until released. The reason is free text (it may name the
+    learner): an erasure empties it, the hold stays.
+    """
 
     __tablename__ = "completion"
 
@@ -76,6 +81,9 @@ class Completion(Base, table=True):
     completed_on: date
     state: str = Field(index=True, max_length=20)
     approved_by: str | None = Field(default=None, max_length=200)
+    held_on: date | None = None
+    held_by: str | None = Field(default=None, max_length=200)
+    hold_reason: str | None = Field(default=None, max_length=500)
 
 
 class Certificate(Base, table=True):

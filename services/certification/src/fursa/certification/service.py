@@ -112,6 +112,27 @@ class PendingApproval:
     school_year: str
     pathway: str
     completed_on: date
+    held_on: date | None
+    held_by: str | None
+    hold_reason: str | None
+
+    @property
+    def held(self) -> bool:
+        return self.held_on is not None
+
+    @classmethod
+    def of(cls, completion: Completion, learner: LearnerCopy) -> PendingApproval:
+        return cls(
+            enrollment_id=completion.enrollment_id,
+            learner_id=learner.learner_id,
+            center_id=learner.center_id,
+            school_year=learner.school_year,
+            pathway=completion.pathway,
+            completed_on=completion.completed_on,
+            held_on=completion.held_on,
+            held_by=completion.held_by,
+            hold_reason=completion.hold_reason,
+        )
 
 
 # What a diploma prints of the holder: personal data, emptied by an erasure.
@@ -208,6 +229,8 @@ async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: Kern
         .values(dict.fromkeys(_PERSONAL_COLUMNS))
     )
     await _drop_rendered_diplomas(session, learner_id=erased.learner_id)
+    await _forget_hold_reasons(session, erased)
+    await AUDIT.forget_details(session, erased.learner_id)
     dead_letter = tables.dead_letter
     mentions = (await session.execute(select(dead_letter.c.id, dead_letter.c.payload))).all()
     marker = erased.learner_id.encode()
@@ -218,6 +241,20 @@ async def learner_erased(tx: Transaction, *, erased: LearnerErased, tables: Kern
             .where(dead_letter.c.id.in_(erased_ids))
             .values(payload=b"", error="payload erased with the learner's personal data")
         )
+
+
+async def _forget_hold_reasons(session: AsyncSession, erased: LearnerErased) -> None:
+    """An officer's reason for a hold is free text that may name the learner: emptied, while
+    the hold itself stays."""
+    of_learner = select(LearnerCopy.enrollment_id).where(
+        (col(LearnerCopy.learner_id) == erased.learner_id)
+        | col(LearnerCopy.enrollment_id).in_(erased.enrollment_ids)
+    )
+    await session.execute(
+        update(Completion)
+        .where(col(Completion.enrollment_id).in_(of_learner.scalar_subquery()))
+        .values(hold_reason=None)
+    )
 
 
 async def _drop_rendered_diplomas(session: AsyncSession, *, learner_id: str) -> None:
@@ -364,13 +401,74 @@ async def issue_certificate(
 async def approve(
     uow: UnitOfWork, *, enrollment_id: str, officer: Principal, issuer: Issuer
 ) -> Certificate:
-    """An officer approves one learner's pending certificate, which is issued at once."""
+    """An officer approves one learner's pending certificate, which is issued at once; a held
+    one is refused until released."""
     async with uow.begin() as tx:
-        pending = await _pending(tx.session, officer, enrollment_id=enrollment_id)
-        if not pending:
-            raise NotFoundError(enrollment_id)
-        [certificate] = await _issue_approved(tx, pending, officer=officer, issuer=issuer)
+        completion, learner = await _one_pending(tx.session, officer, enrollment_id)
+        if completion.held_on is not None:
+            raise CertificationRuleError("approval_held")
+        [certificate] = await _issue_approved(
+            tx, [(completion, learner)], officer=officer, issuer=issuer
+        )
         return certificate
+
+
+async def hold(
+    uow: UnitOfWork, *, enrollment_id: str, reason: str, officer: Principal
+) -> PendingApproval:
+    """An officer holds one learner's pending certificate, saying why: it stays in the queue,
+    and no approval issues it (alone or with its cohort) until it is released."""
+    async with uow.begin() as tx:
+        completion, learner = await _one_pending(tx.session, officer, enrollment_id)
+        if completion.held_on is not None:
+            raise CertificationRuleError("approval_already_held")
+        completion.held_on = local_today()
+        completion.held_by = officer.subject
+        completion.hold_reason = reason
+        tx.session.add(completion)
+        _audit_approval(tx, officer, "approval.held", learner, reason=reason)
+        return PendingApproval.of(completion, learner)
+
+
+async def release(uow: UnitOfWork, *, enrollment_id: str, officer: Principal) -> PendingApproval:
+    """An officer releases a held certificate: it awaits approval again, like any other."""
+    async with uow.begin() as tx:
+        completion, learner = await _one_pending(tx.session, officer, enrollment_id)
+        if completion.held_on is None:
+            raise CertificationRuleError("approval_not_held")
+        _audit_approval(tx, officer, "approval.released", learner, reason=completion.hold_reason)
+        completion.held_on = None
+        completion.held_by = None
+        completion.hold_reason = None
+        tx.session.add(completion)
+        return PendingApproval.of(completion, learner)
+
+
+async def _one_pending(
+    session: AsyncSession, officer: Principal, enrollment_id: str
+) -> tuple[Completion, LearnerCopy]:
+    pending = await _pending(session, officer, enrollment_id=enrollment_id)
+    if not pending:
+        raise NotFoundError(enrollment_id)
+    [found] = pending
+    return found
+
+
+def _audit_approval(
+    tx: Transaction, by: Principal, action: str, learner: LearnerCopy, *, reason: str | None
+) -> None:
+    """An entry of the audit trail about a pending approval; the officer's reason is free
+    text, so it goes in the details, which an erasure empties."""
+    AUDIT.record(
+        tx.session,
+        by,
+        action,
+        entity="enrollment",
+        entity_id=learner.enrollment_id,
+        learner_id=learner.learner_id,
+        place=place_of(learner),
+        details={"hold_reason": reason},
+    )
 
 
 async def approve_cohort(
@@ -382,10 +480,12 @@ async def approve_cohort(
     issuer: Issuer,
 ) -> list[Certificate]:
     """An officer approves every pending certificate of a center's cohort at once (e.g.
-    before a graduation ceremony), in one transaction: all are issued, or none."""
+    before a graduation ceremony), in one transaction: all are issued, or none. Held ones are
+    left out, still awaiting approval."""
     async with uow.begin() as tx:
         pending = await _pending(tx.session, officer, center_id=center_id, school_year=school_year)
-        return await _issue_approved(tx, pending, officer=officer, issuer=issuer, cohort=True)
+        approvable = [(c, learner) for c, learner in pending if c.held_on is None]
+        return await _issue_approved(tx, approvable, officer=officer, issuer=issuer, cohort=True)
 
 
 async def _issue_approved(
@@ -427,7 +527,7 @@ async def _pending(
         .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Completion.enrollment_id))
         .where(
             col(Completion.state) == CompletionState.AWAITING_APPROVAL.value,
-            _learner_visible_to(viewer),
+            learner_visible_to(viewer),
         )
         .order_by(col(Completion.completed_on), col(Completion.enrollment_id))
     )
@@ -445,13 +545,14 @@ async def _pending(
 async def pending_approvals(
     db: Database, *, viewer: Principal, center_id: str | None = None
 ) -> list[PendingApproval]:
-    """Passed trainings awaiting an officer's approval, within the viewer's scope."""
+    """Passed trainings awaiting an officer's approval, within the viewer's scope (held ones
+    too, with their hold)."""
     query = (
         select(Completion, LearnerCopy)
         .join(LearnerCopy, col(LearnerCopy.enrollment_id) == col(Completion.enrollment_id))
         .where(
             col(Completion.state) == CompletionState.AWAITING_APPROVAL.value,
-            _learner_visible_to(viewer),
+            learner_visible_to(viewer),
         )
         .order_by(col(Completion.completed_on), col(Completion.enrollment_id))
     )
@@ -459,17 +560,7 @@ async def pending_approvals(
         query = query.where(col(LearnerCopy.center_id) == center_id)
     async with db.read() as session:
         rows = (await session.exec(query)).all()
-    return [
-        PendingApproval(
-            enrollment_id=completion.enrollment_id,
-            learner_id=learner.learner_id,
-            center_id=learner.center_id,
-            school_year=learner.school_year,
-            pathway=completion.pathway,
-            completed_on=completion.completed_on,
-        )
-        for completion, learner in rows
-    ]
+    return [PendingApproval.of(completion, learner) for completion, learner in rows]
 
 
 async def revoke(
@@ -591,7 +682,8 @@ def visible_to(viewer: Principal) -> ColumnElement[bool]:
     )
 
 
-def _learner_visible_to(viewer: Principal) -> ColumnElement[bool]:
+def learner_visible_to(viewer: Principal) -> ColumnElement[bool]:
+    """The learners' enrollments the viewer may see, by where they are enrolled."""
     columns = inspect(LearnerCopy).columns
     return viewer.visible(
         association=columns.association_id,

@@ -95,6 +95,14 @@ DEFAULT_SIGNATORY_TITLE = Bilingual(
     "المنسق الجهوي للتعاون الوطني", "Le Coordinateur régional de l'Entraide Nationale"
 )
 
+# A diploma seen before approval: marked across the page, and why it has no number.
+PREVIEW = Bilingual("نسخة للمعاينة", "Aperçu")
+PREVIEW_NOTICE = Bilingual(
+    "نسخة للمعاينة قبل المصادقة، لا قيمة لها. يُسنَد رقم الشهادة ورمز التحقق عند تسليمها.",
+    "Aperçu avant approbation, sans valeur. Le numéro et le code de vérification sont "
+    "attribués à la délivrance.",
+)
+
 # The cohort PDF's last page: what it left out, and why.
 OMITTED_TITLE = Bilingual("شهادات لم تُطبع في هذا الملف", "Certificats non imprimés")
 OMITTED_INTRO = Bilingual(

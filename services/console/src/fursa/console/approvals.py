@@ -1,6 +1,7 @@
 """Entraide Nationale officers' diplomas: the approval queue of their region by cohort (a
-center's learners of one school year), a cohort's learners with what their diploma will say,
-approving a whole cohort or one learner, the cohort's diplomas as one PDF to print.
+center's learners of one school year), a cohort's learners with what their diploma will say
+(and its preview, the PDF itself), approving a whole cohort or one learner, holding one with a
+reason until released, the cohort's diplomas as one PDF to print.
 
 The certification service decides everything (the officer's region, who may approve, what is
 pending); the console groups its answers and names the learners and centers."""
@@ -8,6 +9,7 @@ pending); the console groups its answers and names the learners and centers."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Awaitable
 from typing import Annotated, Any
@@ -15,18 +17,22 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from fursa.console.clients import Certification, Enrollment
+from fursa.console.enrolment_changes import refused_on_form
 from fursa.console.learners import center_names, pathway_names, seen
-from fursa.console.pages import CheckedForm, PagesDep
-from fursa.console.services import EnrollmentClient, ServiceProblem
+from fursa.console.pages import CheckedForm, Pages, PagesDep, Person
+from fursa.console.services import CertificationClient, EnrollmentClient, ServiceProblem
 from fursa.console.signin import CurrentPerson
 from fursa.shared.contracts.common import UUID_PATTERN
 
 router = APIRouter()
 
 CenterId = Annotated[str, Path(pattern=UUID_PATTERN)]
-SchoolYear = Annotated[str, Query(pattern=r"^[0-9]{4}/[0-9]{4}$")]
+EnrollmentId = Annotated[str, Path(pattern=UUID_PATTERN)]
+SCHOOL_YEAR = r"^[0-9]{4}/[0-9]{4}$"
+SchoolYear = Annotated[str, Query(pattern=SCHOOL_YEAR)]
 PDF = "application/pdf"
 
 
@@ -102,7 +108,27 @@ async def cohort(
     enrollment: Enrollment,
     certification: Certification,
 ) -> Response:
-    """A cohort: its learners awaiting approval, and the diplomas already issued."""
+    """A cohort: its learners awaiting approval (held ones with why), and the diplomas
+    already issued."""
+    return await _cohort_page(
+        request, pages, person, enrollment, certification, center_id, school_year
+    )
+
+
+async def _cohort_page(
+    request: Request,
+    pages: Pages,
+    person: Person,
+    enrollment: EnrollmentClient,
+    certification: CertificationClient,
+    center_id: str,
+    school_year: str,
+    *,
+    refused: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The cohort page; `refused`: a hold the service refused (the learner's enrollment, the
+    service's words, the reason as typed), shown on that learner's card."""
     language = pages.language(request)
     pending, completed, centers, pathways, signatories = await asyncio.gather(
         certification.pending_approvals(center_id),
@@ -132,15 +158,18 @@ async def cohort(
     return pages.render(
         request,
         "cohort.html",
+        status_code=status_code,
         person=person,
         center_id=center_id,
         center=names[center_id],
         school_year=school_year,
         pending=sorted(pending, key=lambda line: line["completed_on"]),
+        held=sum(1 for line in pending if line["held"]),
         certificates=certificates,
         learners=learners,
         pathways=pathway_names(pathways, language),
         signatory=next((s for s in signatories or [] if s["region_code"] == region), None),
+        refused=refused or {},
         done=request.session.pop("done", None),
     )
 
@@ -163,7 +192,7 @@ async def approve_cohort(
 @router.post("/approvals/{enrollment_id}")
 async def approve_one(
     request: Request,
-    enrollment_id: Annotated[str, Path(pattern=UUID_PATTERN)],
+    enrollment_id: EnrollmentId,
     certification: Certification,
     form: CheckedForm,
     _person: CurrentPerson,
@@ -173,6 +202,82 @@ async def approve_one(
     request.session["done"] = {"approved": 1, "number": issued["number"]}
     school_year = str(form.get("school_year") or "")
     return RedirectResponse(cohort_url(issued["center_id"], school_year), status_code=303)
+
+
+@router.get("/approvals/{enrollment_id}/preview.pdf")
+async def preview(
+    enrollment_id: EnrollmentId, certification: Certification, _person: CurrentPerson
+) -> Response:
+    """The diploma as it would be issued, marked as a preview and without number: what the
+    officer is about to approve."""
+    pdf = await certification.preview(enrollment_id)
+    return Response(
+        pdf,
+        media_type=PDF,
+        headers={"Content-Disposition": f'inline; filename="preview-{enrollment_id}.pdf"'},
+    )
+
+
+@router.post("/approvals/{enrollment_id}/hold")
+async def hold(
+    request: Request,
+    enrollment_id: EnrollmentId,
+    person: CurrentPerson,
+    pages: PagesDep,
+    enrollment: Enrollment,
+    certification: Certification,
+    form: CheckedForm,
+) -> Response:
+    """Hold one learner's diploma with a reason: it stays in the queue, left out of the
+    cohort's approval until released. Refused, the cohort page says why on the card."""
+    reason = str(form.get("reason") or "")
+    center_id, school_year = _cohort_of(form)
+    try:
+        await certification.hold(enrollment_id, reason)
+    except ServiceProblem as refusal:
+        if refusal.status == 404:
+            raise
+        problem, errors = refused_on_form(refusal)
+        return await _cohort_page(
+            request,
+            pages,
+            person,
+            enrollment,
+            certification,
+            center_id,
+            school_year,
+            refused={
+                "enrollment_id": enrollment_id,
+                "problem": errors.get("reason", problem),
+                "reason": reason,
+            },
+            status_code=422 if errors else 409,
+        )
+    request.session["done"] = {"held": 1}
+    return RedirectResponse(cohort_url(center_id, school_year), status_code=303)
+
+
+@router.post("/approvals/{enrollment_id}/release")
+async def release(
+    request: Request,
+    enrollment_id: EnrollmentId,
+    certification: Certification,
+    form: CheckedForm,
+    _person: CurrentPerson,
+) -> Response:
+    """Release a held diploma: it awaits approval again, with its cohort."""
+    released = await certification.release(enrollment_id)
+    request.session["done"] = {"released": 1}
+    school_year = str(form.get("school_year") or "")
+    return RedirectResponse(cohort_url(released["center_id"], school_year), status_code=303)
+
+
+def _cohort_of(form: FormData) -> tuple[str, str]:
+    """The cohort a card's form came from (its page is shown again on a refusal)."""
+    center_id, school_year = str(form.get("center_id") or ""), str(form.get("school_year") or "")
+    if not re.fullmatch(UUID_PATTERN, center_id) or not re.fullmatch(SCHOOL_YEAR, school_year):
+        raise ServiceProblem(404)
+    return center_id, school_year
 
 
 @router.get("/cohorts/{center_id}/diplomas.pdf")

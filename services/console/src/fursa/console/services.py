@@ -278,6 +278,19 @@ class CertificationClient(ServiceClient):
         issued: dict[str, Any] = await self.call("POST", f"/approvals/{enrollment_id}")
         return issued
 
+    async def hold(self, enrollment_id: str, reason: str) -> dict[str, Any]:
+        held: dict[str, Any] = await self.call(
+            "POST", f"/approvals/{enrollment_id}/hold", json={"reason": reason}
+        )
+        return held
+
+    async def release(self, enrollment_id: str) -> dict[str, Any]:
+        released: dict[str, Any] = await self.call("DELETE", f"/approvals/{enrollment_id}/hold")
+        return released
+
+    async def preview(self, enrollment_id: str) -> bytes:
+        return await self.document(f"/approvals/{enrollment_id}/preview.pdf")
+
     async def approve_cohort(self, center_id: str, school_year: str) -> list[dict[str, Any]]:
         issued: list[dict[str, Any]] = await self.call(
             "POST", "/approvals/cohort", json={"center_id": center_id, "school_year": school_year}
