@@ -267,3 +267,64 @@ async def test_a_dead_letter_replayed_says_who_replayed_it(
     }
     officer = await trail(client, headers_for(Role.ENTRAIDE_OFFICER, region_code="07"))
     assert [e["action"] for e in officer] == ["certificate.issued"]
+
+
+async def test_a_dead_letter_discarded_is_gone_and_the_trail_says_who_discarded_it(
+    app: FastAPI, client: httpx.AsyncClient, headers_for: AuthHeaders, js: JetStreamContext
+) -> None:
+    """A completion of a learner never enrolled is dead-lettered; an administrator discards
+    it: it no longer waits, a second discard finds nothing, and the trail names the event."""
+    runtime = app.state.runtime
+    completion = TrainingCompleted(
+        training_id=uuid_of("training", 2),
+        enrollment_id=uuid_of("enrollment", 2),
+        learner_id=uuid_of("learner", 2),
+        center_id=PLACEMENTS[2]["center_id"],
+        pathway=Pathway.SCHOOL_REINTEGRATION,
+        workshops=[],
+        hours_attended=300,
+        attendance_rate=0.9,
+        result=TrainingResult.PASSED,
+        completed_on=date(2026, 6, 30),
+    )
+    event = new_event(completion, subject=completion.training_id, sequence=1)
+    await js.publish(event.type, to_json_bytes(event), headers={"Nats-Msg-Id": event.id})
+
+    async def dead_lettered() -> bool:
+        return bool(await list_dead_letters(runtime.db, runtime.tables))
+
+    await wait_until(dead_lettered)
+    [dead] = await list_dead_letters(runtime.db, runtime.tables)
+    admin = headers_for(Role.ADMIN)
+
+    officer = headers_for(Role.ENTRAIDE_OFFICER, region_code="07")
+    refused = await client.post(
+        f"/dead-letters/{dead.id}/discard", params={"consumer": dead.consumer}, headers=officer
+    )
+    assert refused.status_code == 403
+    discarded = await client.post(
+        f"/dead-letters/{dead.id}/discard", params={"consumer": dead.consumer}, headers=admin
+    )
+    assert discarded.status_code == 200, discarded.text
+    assert (discarded.json()["event_id"], discarded.json()["type"]) == (event.id, event.type)
+    assert "payload" not in discarded.json()
+
+    assert (await client.get("/dead-letters", headers=admin)).json() == []
+    assert (
+        await client.get("/dead-letters", params={"include_replayed": True}, headers=admin)
+    ).json() == []
+    again = await client.post(
+        f"/dead-letters/{dead.id}/discard", params={"consumer": dead.consumer}, headers=admin
+    )
+    assert again.status_code == 404
+    [entry] = await trail(client, admin)
+    assert (entry["action"], entry["actor"], entry["entity_id"]) == (
+        "dead_letter.discarded",
+        "dev-admin",
+        str(dead.id),
+    )
+    assert entry["details"] == {
+        "consumer": dead.consumer,
+        "event_id": event.id,
+        "type": event.type,
+    }

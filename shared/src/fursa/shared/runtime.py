@@ -39,7 +39,11 @@ from fursa.shared.contracts.registry import registry as registered_events
 from fursa.shared.db import INT64_MAX, Database
 from fursa.shared.erasures import ErasureLedger, reapply_erasures
 from fursa.shared.messaging.consumer import EventConsumer, Handler
-from fursa.shared.messaging.deadletters import DeadLetter, list_dead_letters
+from fursa.shared.messaging.deadletters import (
+    DeadLetter,
+    discard_dead_letter,
+    list_dead_letters,
+)
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.messaging.relay import OutboxRelay
 from fursa.shared.messaging.streams import consumers_of
@@ -380,7 +384,8 @@ class ServiceRuntime:
         return app
 
     def dead_letter_routes(self) -> APIRouter:
-        """Operators list dead letters and replay them from the stored row (admin only)."""
+        """Operators list dead letters, replay them from the stored row, or discard one no replay
+        will ever apply (admin only; replays and discards are in the audit trail)."""
         router = APIRouter(
             prefix="/dead-letters", tags=["operations"], dependencies=[Depends(allow(Role.ADMIN))]
         )
@@ -429,5 +434,34 @@ class ServiceRuntime:
                     409, "replay_failed", detail=f"{type(exc).__name__}: the event still fails"
                 ) from exc
             return {"replayed": event.id, "type": event.type}
+
+        @router.post("/{dead_letter_id}/discard")
+        async def discard(
+            operator: CurrentPrincipal,
+            dead_letter_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+            consumer: Annotated[str, Query(max_length=100)],
+        ) -> DeadLetter:
+            """Delete a waiting dead letter and its payload; the trail keeps who discarded which
+            event (ids and type only, as every entry)."""
+            async with self.db.transaction() as session:
+                discarded = await discard_dead_letter(
+                    session, self.tables, dead_letter_id=dead_letter_id, consumer=consumer
+                )
+                if discarded is None:
+                    raise Problem.not_found()
+                if self.audit is not None:
+                    self.audit.record(
+                        session,
+                        operator,
+                        "dead_letter.discarded",
+                        entity="dead_letter",
+                        entity_id=str(dead_letter_id),
+                        details={
+                            "consumer": consumer,
+                            "event_id": discarded.event_id,
+                            "type": discarded.type,
+                        },
+                    )
+            return discarded
 
         return router
