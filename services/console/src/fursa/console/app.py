@@ -24,10 +24,12 @@ from fursa.console import (
     certificates,
     classes,
     dashboard,
+    dead_letters,
     duplicates,
     enrolment_changes,
     imports,
     learners,
+    partners,
     signatories,
     signin,
 )
@@ -102,6 +104,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(certificates.router)
     app.include_router(signatories.router)
     app.include_router(dashboard.router)
+    app.include_router(partners.router)
+    app.include_router(dead_letters.router)
     _errors(app)
     _operations(app, settings)
 

@@ -13,6 +13,7 @@ from fursa.console.services import (
     CertificationClient,
     EnrollmentClient,
     NotifyClient,
+    OperationsClient,
     ServiceClient,
     StatisticsClient,
     TrainingClient,
@@ -41,3 +42,18 @@ Certification = Annotated[
 ]
 Notify = Annotated[NotifyClient, Depends(_client(NotifyClient, "notify"))]
 Statistics = Annotated[StatisticsClient, Depends(_client(StatisticsClient, "enrollment"))]
+
+
+def operations(
+    request: Request, person: CurrentPerson, pages: PagesDep
+) -> dict[str, OperationsClient]:
+    """Each service's operations (dead letters, audit trail), by the service's name."""
+    urls: dict[str, str] = request.app.state.settings.service_urls
+    language = pages.language(request)
+    return {
+        name: OperationsClient(request.app.state.http, url, person.token, language)
+        for name, url in urls.items()
+    }
+
+
+Operations = Annotated[dict[str, OperationsClient], Depends(operations)]

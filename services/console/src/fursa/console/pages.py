@@ -70,6 +70,11 @@ class Person:
         return self.role in (Role.DIRECTORATE, Role.ENTRAIDE_OFFICER, Role.ADMIN)
 
     @property
+    def administers(self) -> bool:
+        """Whether partners and the services' dead letters are this person's work (admin)."""
+        return self.role is Role.ADMIN
+
+    @property
     def home(self) -> str:
         """The page a person starts from: their own work."""
         if self.role is Role.ENTRAIDE_OFFICER:

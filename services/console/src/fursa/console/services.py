@@ -322,11 +322,81 @@ class CertificationClient(ServiceClient):
         return saved
 
 
+class OperationsClient(ServiceClient):
+    """What every service offers its administrators: dead letters and the audit trail."""
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", "/dead-letters")
+        return found
+
+    async def replay(self, dead_letter_id: int, consumer: str) -> dict[str, Any]:
+        replayed: dict[str, Any] = await self.call(
+            "POST", f"/dead-letters/{dead_letter_id}/replay", params={"consumer": consumer}
+        )
+        return replayed
+
+    async def discard(self, dead_letter_id: int, consumer: str) -> dict[str, Any]:
+        discarded: dict[str, Any] = await self.call(
+            "POST", f"/dead-letters/{dead_letter_id}/discard", params={"consumer": consumer}
+        )
+        return discarded
+
+    async def audit(self, action: str, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", "/audit", params={"action": action, "limit": limit}
+        )
+        return found
+
+
 class NotifyClient(ServiceClient):
-    """Messages the notify service sent about learners."""
+    """Messages the notify service sent about learners, and the partners it sends events to."""
 
     async def deliveries_to(self, learner_id: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self.call(
             "GET", "/deliveries", params={"learner_id": learner_id}
         )
         return found
+
+    async def partners(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", "/partners")
+        return found
+
+    async def partner_event_types(self) -> list[str]:
+        catalog: dict[str, Any] = await self.call("GET", "/partner/asyncapi.json")
+        return sorted(channel["address"] for channel in catalog["channels"].values())
+
+    async def onboard(self, name: str, url: str, event_types: list[str]) -> dict[str, Any]:
+        body = {"name": name, "webhook": {"url": url, "event_types": event_types}}
+        onboarded: dict[str, Any] = await self.call("POST", "/partners/onboarding", json=body)
+        return onboarded
+
+    async def partner(self, partner_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", f"/partners/{partner_id}")
+        return found
+
+    async def endpoints(self, partner_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", f"/partners/{partner_id}/endpoints")
+        return found
+
+    async def webhook_deliveries(
+        self, partner_id: str, endpoint_id: str, limit: int
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET",
+            f"/partners/{partner_id}/endpoints/{endpoint_id}/deliveries",
+            params={"limit": limit},
+        )
+        return found
+
+    async def rotate_secret(self, partner_id: str, endpoint_id: str) -> dict[str, Any]:
+        rotated: dict[str, Any] = await self.call(
+            "POST", f"/partners/{partner_id}/endpoints/{endpoint_id}/secret"
+        )
+        return rotated
+
+    async def redeliver(
+        self, partner_id: str, endpoint_id: str, delivery_id: str
+    ) -> dict[str, Any]:
+        path = f"/partners/{partner_id}/endpoints/{endpoint_id}/deliveries/{delivery_id}/redeliver"
+        delivery: dict[str, Any] = await self.call("POST", path)
+        return delivery
