@@ -19,16 +19,21 @@ import io
 import json
 import re
 import subprocess
+import threading
 import time
 from base64 import b64encode
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import nats
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from standardwebhooks import Webhook
 
 from fursa.cli.demo import complete_trainings, enrollment_body
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
@@ -50,6 +55,7 @@ NEXT_YEAR = "2026/2027"
 PLACES = 3
 NEXT_INTAKE = (11, 12, 13, 14, 16)  # aged 14 to 17 in September 2026: two more than places
 PATIENCE_S = 120.0
+T = TypeVar("T")
 
 
 async def _graduate(platform: Platform) -> list[dict[str, Any]]:
@@ -547,3 +553,169 @@ def test_the_dashboard_in_arabic_on_a_phone_withholds_small_cells_as_the_api_doe
     page.screenshot(path=str(SCREENSHOTS / "dashboard-ar-360.png"), full_page=True)
     assert violations == []
     context.close()
+
+
+class WebhookReceiver(ThreadingHTTPServer):
+    """A partner's webhook on loopback: it keeps each request (headers, body) and says 204."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        super().__init__(("127.0.0.1", free_port()), _Keep)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/fursa-events"
+
+    def wait_for_one(self) -> tuple[dict[str, str], bytes]:
+        deadline = time.monotonic() + PATIENCE_S
+        while not self.received:
+            assert time.monotonic() < deadline, "the partner's webhook received nothing"
+            time.sleep(0.2)
+        [request] = self.received
+        return request
+
+
+class _Keep(BaseHTTPRequestHandler):
+    server: WebhookReceiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        self.server.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test reads what was received."""
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
+def _in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a thread of its own: Playwright's sync API holds this one's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def _admin_eventually(url: str, *, until: Any) -> Any:
+    async with httpx.AsyncClient(headers=dev_authorization(), timeout=30) as http:
+        return await _eventually(http, url, until=until)
+
+
+def test_an_administrator_onboards_a_partner_whose_webhook_receives_a_signed_enrolment_in_arabic(
+    platform: Platform, browser: Browser, webhook: WebhookReceiver
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.ADMIN)
+    page.get_by_role("link", name="الشركاء").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("الشركاء")
+    page.get_by_label("اسم الهيئة").fill("جمعية الأمل للإدماج")
+    page.get_by_label("عنوان الاستقبال (webhook)").fill(webhook.url)
+    page.get_by_role("button", name="تسجيل الشريك").click()
+    expect(page.locator("fieldset.invalid")).to_have_count(1)
+    assert (
+        httpx.get(
+            platform.url("notify") + "/partners", headers=dev_authorization(), timeout=30
+        ).json()
+        == []
+    ), "a refused onboarding registers nothing"
+    page.get_by_label("تسجيل متعلم").check()
+    page.get_by_role("button", name="تسجيل الشريك").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("جمعية الأمل للإدماج")
+    secret = page.locator(".signing-secret").inner_text().strip()
+    assert secret.startswith("whsec_")
+    fits(page, PHONE[0])
+
+    enrolled = httpx.post(
+        platform.url("enrollment") + "/enrollments",
+        json=enrollment_body(27, DEMO_CENTER_ID),
+        headers=dev_authorization(),
+        timeout=30,
+    ).raise_for_status()
+    headers, body = webhook.wait_for_one()
+    event = Webhook(secret).verify(body, headers)
+    assert event["type"] == "fursa.partner.learner-enrolled.v1"
+    assert event["data"]["enrollment_id"] == enrolled.json()["enrollment_id"]
+
+    page.goto(console + "/partners")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "partners-ar-360.png"), full_page=True)
+    page.get_by_role("link", name="جمعية الأمل للإدماج").click()
+    assert page.locator(".signing-secret").count() == 0, "the secret is shown once only"
+    delivery = page.locator(".delivery")
+    expect(delivery).to_have_count(1)
+    expect(delivery).to_contain_text("تسجيل متعلم")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "partner-ar-360.png"), full_page=True)
+
+    delivery.get_by_role("button", name="إعادة الإرسال").click()
+    expect(page.get_by_role("status")).to_contain_text("سيُرسَل الحدث")
+    page.get_by_role("button", name="إنشاء مفتاح توقيع جديد").click()
+    rotated = page.locator(".signing-secret").inner_text().strip()
+    assert rotated.startswith("whsec_")
+    assert rotated != secret
+    assert violations == []
+    context.close()
+
+
+def test_an_administrator_replays_then_discards_a_poison_event_in_arabic(
+    platform: Platform, browser: Browser
+) -> None:
+    """An event certification cannot read is dead-lettered at once: its replay still fails,
+    its discard removes it, and the service's trail says so."""
+    _in_own_loop(_publish_poison(platform))
+    certification = platform.url("certification")
+    _in_own_loop(
+        _admin_eventually(certification + "/dead-letters", until=lambda found: len(found) == 1)
+    )
+
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.ADMIN)
+    page.get_by_role("link", name="الرسائل المتعذرة المعالجة").click()
+    page.get_by_role("link", name="الإشهاد").click()
+    letter = page.locator(".dead-letter")
+    expect(letter).to_have_count(1)
+    expect(letter).to_contain_text(POISON_SUBJECT)
+    assert "not an event" not in page.content(), "the payload is never shown"
+    letter.get_by_role("button", name="إعادة المعالجة").click()
+    expect(page.get_by_role("alert")).to_contain_text("لا تزال معالجة الحدث متعذرة")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "dead-letters-ar-360.png"), full_page=True)
+
+    letter.locator("summary").click()
+    letter.get_by_role("button", name="استبعاده نهائيا").click()
+    expect(page.get_by_role("status")).to_contain_text("استُبعدت الرسالة")
+    expect(letter).to_have_count(0)
+    expect(page.locator(".trail li")).to_have_count(1)
+    expect(page.locator(".trail li")).to_contain_text("استُبعد")
+    assert violations == []
+    context.close()
+
+
+POISON_SUBJECT = "fursa.training.training-completed.v1"
+
+
+async def _publish_poison(platform: Platform) -> None:
+    assert platform.nats is not None
+    connection = await nats.connect(
+        platform.nats.url, user="admin", password=platform.passwords["admin"]
+    )
+    try:
+        await connection.jetstream().publish(
+            POISON_SUBJECT, b"not an event", headers={"Nats-Msg-Id": "poison-1"}, timeout=30
+        )
+    finally:
+        await connection.close()
