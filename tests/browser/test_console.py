@@ -450,6 +450,10 @@ def test_an_educator_records_an_assessment_and_corrects_a_mark_and_a_score_with_
     assert souad is not None
     page.locator("#training_id").select_option(souad)
     page.get_by_role("radio", name="حاضر").check()
+    # No correction without its reason: the page says so and keeps what was chosen.
+    page.get_by_role("button", name="تصحيح حالة الحضور").click()
+    expect(page.get_by_role("alert")).to_have_text("اختر المتعلم وحالة الحضور الصحيحة والسبب.")
+    expect(page.get_by_role("radio", name="حاضر")).to_be_checked()
     page.get_by_role("radio", name="حضر بعد المناداة").check()
     fits(page, PHONE[0])
     page.screenshot(path=str(SCREENSHOTS / "session-correction-ar-360.png"), full_page=True)
@@ -474,6 +478,9 @@ def test_an_educator_records_an_assessment_and_corrects_a_mark_and_a_score_with_
     page.goto(class_url)
     page.locator("main a", has_text="نادية").click()
     page.locator("#score").fill("11")
+    page.get_by_role("button", name="تصحيح النقطة").click()
+    expect(page.get_by_role("alert")).to_have_text("أدخل النقطة الصحيحة على 20 واختر السبب.")
+    expect(page.locator("#score")).to_have_value("11")
     page.get_by_role("radio", name="أُعيد تصحيح الورقة").check()
     page.get_by_role("button", name="تصحيح النقطة").click()
     expect(page.get_by_role("status")).to_contain_text("صُحِّحت النقطة")

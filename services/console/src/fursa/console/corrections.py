@@ -117,8 +117,8 @@ async def correct_mark(
         "reason": str(form.get("reason") or ""),
     }
     problem = ""
-    if mark not in MARKS or not training_id:
-        problem = pages.gettext(request, "Choose the learner and their mark.")
+    if mark not in MARKS or not training_id or body["reason"] not in MARK_REASONS:
+        problem = pages.gettext(request, "Choose the learner, the right mark and the reason.")
     else:
         try:
             await training.correct_mark(session_id, training_id, body)
@@ -153,6 +153,7 @@ async def _learner_page(
     class_name: str,
     training_id: str,
     *,
+    values: dict[str, str] | None = None,
     problem: str = "",
     status_code: int = 200,
 ) -> Response:
@@ -185,6 +186,7 @@ async def _learner_page(
         reasons=SCORE_REASONS,
         mark_of=mark_of,
         corrected=request.session.pop("corrected", None),
+        values=values or {},
         problem=problem,
     )
 
@@ -220,9 +222,15 @@ async def correct_score(
         "score": float(score) if score.replace(".", "", 1).isdigit() else score,
         "reason": str(form.get("reason") or ""),
     }
-    try:
-        await training.correct_score(str(form.get("assessment_id") or "-"), body)
-    except ServiceProblem as refusal:
+    problem = ""
+    if not score or body["reason"] not in SCORE_REASONS:
+        problem = pages.gettext(request, "Give the right score out of 20 and the reason.")
+    else:
+        try:
+            await training.correct_score(str(form.get("assessment_id") or "-"), body)
+        except ServiceProblem as refusal:
+            problem = _refused(refusal)
+    if problem:
         return await _learner_page(
             request,
             pages,
@@ -231,7 +239,8 @@ async def correct_score(
             center_id,
             class_name,
             training_id,
-            problem=_refused(refusal),
+            values={k: str(v) for k, v in form.items() if isinstance(v, str)},
+            problem=problem,
             status_code=422,
         )
     request.session["corrected"] = "score"
