@@ -48,6 +48,8 @@ def when_corrected(correction: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refused(refusal: ServiceProblem) -> str:
+    """What to tell the educator beside the form; a refusal of the person themselves (signed
+    out, not their role) or a service's fault goes on to the console's error pages."""
     if refusal.status in (401, 403) or refusal.status >= 500:
         raise refusal
     return refusal_message(refusal)
