@@ -407,6 +407,91 @@ def test_an_educator_calls_a_class_offline_and_each_mark_arrives_once(
     context.close()
 
 
+def test_an_educator_records_an_assessment_and_corrects_a_mark_and_a_score_with_a_reason(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    staff = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, _ = watched(staff)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    for first_ar, first_latin, phone in (
+        ("سعاد", "Souad", "0661000011"),
+        ("نادية", "Nadia", "0661000012"),
+    ):
+        page.goto(f"{console}/enrol")
+        fill_enrolment(page, first_ar=first_ar, first_latin=first_latin, phone=phone)
+        page.get_by_role("button", name="Inscrire l'apprenant").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(first_latin)
+    staff.close()
+
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-educator", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/classes")
+    start = page.get_by_role("button", name="إدراجهم في هذا القسم")
+    for _ in range(30):
+        if start.count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    page.locator('input[name="class_name"]').fill("B")
+    start.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("القسم B")
+    class_url = page.url
+
+    # A session called with Souad absent; she came after the call.
+    page.locator(".mark", has_text="سعاد").get_by_role("radio", name="غائب").check()
+    page.get_by_role("button", name="تسجيل الحضور").click()
+    expect(page.locator("#outbox")).to_contain_text("أُرسل الحضور إلى البرنامج.")
+    page.goto(class_url)
+    page.locator('main a[href*="/sessions/"]').first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("حصة")
+    souad = page.locator("#training_id option", has_text="سعاد").get_attribute("value")
+    assert souad is not None
+    page.locator("#training_id").select_option(souad)
+    page.get_by_role("radio", name="حاضر").check()
+    # No correction without its reason: the page says so and keeps what was chosen.
+    page.get_by_role("button", name="تصحيح حالة الحضور").click()
+    expect(page.get_by_role("alert")).to_have_text("اختر المتعلم وحالة الحضور الصحيحة والسبب.")
+    expect(page.get_by_role("radio", name="حاضر")).to_be_checked()
+    page.get_by_role("radio", name="حضر بعد المناداة").check()
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "session-correction-ar-360.png"), full_page=True)
+    page.get_by_role("button", name="تصحيح حالة الحضور").click()
+    expect(page.get_by_role("status")).to_contain_text("صُحِّحت حالة الحضور")
+    history = page.locator("#history")
+    expect(history).to_contain_text("من غائب إلى حاضر")
+    expect(history).to_contain_text("حضر بعد المناداة")
+    expect(history).to_contain_text("amal-educator")
+
+    # The class's assessment: Nadia's paper, marked again, earns her the module.
+    page.goto(class_url)
+    page.get_by_role("link", name="تسجيل تقويم والاطلاع على تقويمات القسم").click()
+    page.locator(".scores li", has_text="سعاد").locator("input").fill("14")
+    page.locator(".scores li", has_text="نادية").locator("input").fill("8.5")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "assessment-ar-360.png"), full_page=True)
+    page.get_by_role("button", name="تسجيل التقويم").click()
+    expect(page.get_by_role("status")).to_contain_text("سُجِّل التقويم: 1 ناجحون من أصل 2.")
+    expect(page.locator(".panel .log")).to_contain_text("1 ناجحون من أصل 2")
+
+    page.goto(class_url)
+    page.locator("main a", has_text="نادية").click()
+    page.locator("#score").fill("11")
+    page.get_by_role("button", name="تصحيح النقطة").click()
+    expect(page.get_by_role("alert")).to_have_text("أدخل النقطة الصحيحة على 20 واختر السبب.")
+    expect(page.locator("#score")).to_have_value("11")
+    page.get_by_role("radio", name="أُعيد تصحيح الورقة").check()
+    page.get_by_role("button", name="تصحيح النقطة").click()
+    expect(page.get_by_role("status")).to_contain_text("صُحِّحت النقطة")
+    expect(history).to_contain_text("من 8,5 إلى 11")
+    expect(history).to_contain_text("أُعيد تصحيح الورقة")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "class-learner-ar-360.png"), full_page=True)
+    assert violations == []
+    context.close()
+
+
 def serious_violations(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the page as it stands."""
     page.add_script_tag(path=str(AXE))
@@ -453,6 +538,11 @@ def test_the_main_pages_have_no_serious_accessibility_violation(
     page.goto(f"{console}/classes")
     page.locator(".card a").first.click()
     assert serious_violations(page) == [], "a class roster"
+    class_url = page.url
+    for link in ('a[href$="/assessment"]', 'a[href*="/sessions/"]', 'a[href*="/learners/"]'):
+        page.goto(class_url)
+        page.locator(f"main {link}").first.click()
+        assert serious_violations(page) == [], link
     context.close()
 
 

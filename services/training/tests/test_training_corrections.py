@@ -190,7 +190,9 @@ async def test_a_score_is_corrected_and_passes_at_the_pass_mark(
     assert corrected.status_code == 200, corrected.text
     assert (corrected.json()["score"], corrected.json()["passed"]) == (12.5, True)
     listed = (await client.get(f"/trainings/{training['id']}/assessments")).json()
-    assert [(a["id"], a["passed"]) for a in listed] == [(assessment["id"], True)]
+    assert [(a["id"], a["assessed_on"], a["passed"]) for a in listed] == [
+        (assessment["id"], day(5), True)
+    ]
     [history] = (await client.get(f"/trainings/{training['id']}/corrections")).json()
     assert (history["previous"], history["current"]) == (
         {"score": 8, "passed": False},

@@ -91,6 +91,33 @@ async def test_a_class_roster_names_its_learners_and_a_session_its_marks(
     assert other["id"] not in marks
 
 
+async def test_a_class_lists_its_latest_sessions_most_recent_day_first(
+    client: httpx.AsyncClient, open_training: OpenTraining
+) -> None:
+    training = await open_training(1)
+    earlier = (local_today() - timedelta(days=3)).isoformat()
+    first = await client.post("/sessions", json=call((training["id"], True, False)))
+    second = await client.post(
+        "/sessions", json=call((training["id"], False, False)) | {"held_on": earlier}
+    )
+    other_class = await client.post(
+        "/sessions", json=call((training["id"], True, False), class_name="C")
+    )
+    assert {first.status_code, second.status_code, other_class.status_code} == {201}
+
+    url = f"/centers/{training['center_id']}/classes/B/sessions"
+    listed = (await client.get(url)).json()
+    latest = (await client.get(url, params={"limit": 1})).json()
+
+    assert [s["id"] for s in listed] == [first.json()["id"], second.json()["id"]]
+    assert [(s["module"], s["held_on"], s["hours"]) for s in listed] == [
+        ("literacy", YESTERDAY, 2),
+        ("literacy", earlier, 2),
+    ]
+    assert listed[0]["recorded_by"] == "dev-admin"
+    assert [s["id"] for s in latest] == [first.json()["id"]]
+
+
 async def test_a_learner_is_put_in_a_class_of_their_center(
     client: httpx.AsyncClient, open_training: OpenTraining
 ) -> None:
@@ -149,7 +176,12 @@ async def test_another_associations_center_and_session_are_not_found(
     training = await open_training(1)
     recorded = await client.post("/sessions", json=call((training["id"], True, False)))
     center, session_id = training["center_id"], recorded.json()["id"]
-    urls = [f"/centers/{center}/classes", f"/centers/{center}/classes/B", f"/sessions/{session_id}"]
+    urls = [
+        f"/centers/{center}/classes",
+        f"/centers/{center}/classes/B",
+        f"/centers/{center}/classes/B/sessions",
+        f"/sessions/{session_id}",
+    ]
 
     for name, status in [
         ("staff_b", 404),

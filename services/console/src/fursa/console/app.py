@@ -21,8 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fursa.console import (
     approvals,
+    assessments,
     certificates,
     classes,
+    corrections,
     dashboard,
     dead_letters,
     duplicates,
@@ -100,6 +102,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(duplicates.router)
     app.include_router(imports.router)
     app.include_router(classes.router)
+    app.include_router(assessments.router)
+    app.include_router(corrections.router)
     app.include_router(approvals.router)
     app.include_router(certificates.router)
     app.include_router(signatories.router)

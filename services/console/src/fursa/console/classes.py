@@ -83,9 +83,14 @@ async def start_class(
     return RedirectResponse(f"/centers/{center_id}/classes/{quote(class_name)}", status_code=303)
 
 
-async def _modules(training: TrainingClient, center_id: str, pathways: set[str]) -> list[str]:
-    """The modules a class can be called for: those of its learners' pathways at the center."""
-    curriculum = await training.call("GET", "/curriculum", params={"center_id": center_id})
+async def class_modules(training: TrainingClient, center_id: str) -> list[str]:
+    """The modules a class can be called or assessed for: those of the pathways of the
+    center's open trainings."""
+    open_trainings, curriculum = await asyncio.gather(
+        training.call("GET", "/trainings", params={"status": "open", "limit": 1000}),
+        training.call("GET", "/curriculum", params={"center_id": center_id}),
+    )
+    pathways = {t["pathway"] for t in open_trainings if t["center_id"] == center_id}
     return sorted(
         {
             module["module"]
@@ -94,6 +99,11 @@ async def _modules(training: TrainingClient, center_id: str, pathways: set[str])
             for module in plan["modules"]
         }
     )
+
+
+def refusal_message(refusal: ServiceProblem) -> str:
+    """What the training service said when it refused an entry, each line's reason with it."""
+    return " ".join([refusal.detail, *refusal.field_errors().values()])
 
 
 async def _roster_page(
@@ -109,12 +119,11 @@ async def _roster_page(
     recorded: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    roster = await training.roster(center_id, class_name)
-    open_trainings = await training.call(
-        "GET", "/trainings", params={"status": "open", "limit": 1000}
+    roster, modules, sessions = await asyncio.gather(
+        training.roster(center_id, class_name),
+        class_modules(training, center_id),
+        training.class_sessions(center_id, class_name),
     )
-    pathways = {t["pathway"] for t in open_trainings if t["center_id"] == center_id}
-    modules = await _modules(training, center_id, pathways)
     return pages.render(
         request,
         "roster.html",
@@ -124,6 +133,7 @@ async def _roster_page(
         class_name=class_name,
         roster=roster,
         modules=modules,
+        sessions=sessions,
         values=values or {"held_on": local_today().isoformat(), "hours": "2"},
         marks=MARKS,
         problem=problem,
@@ -195,11 +205,7 @@ async def take_attendance(
         if refusal.status in (401, 403) or refusal.status >= 500:
             raise
         conflict = refusal.status == 409
-        message = (
-            _conflict_message(pages, request)
-            if conflict
-            else " ".join([refusal.detail, *refusal.field_errors().values()])
-        )
+        message = _conflict_message(pages, request) if conflict else refusal_message(refusal)
         if wants_json:
             return JSONResponse(
                 {"status": "conflict" if conflict else "refused", "message": message}

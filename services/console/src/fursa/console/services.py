@@ -248,6 +248,38 @@ class TrainingClient(ServiceClient):
         )
         return corrected
 
+    async def class_sessions(self, center_id: str, class_name: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", f"/centers/{center_id}/classes/{class_name}/sessions"
+        )
+        return found
+
+    async def record_assessments(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        recorded: list[dict[str, Any]] = await self.call("POST", "/assessments", json=body)
+        return recorded
+
+    async def assessments_of(self, training_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", f"/trainings/{training_id}/assessments"
+        )
+        return found
+
+    async def correct_score(self, assessment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        corrected: dict[str, Any] = await self.call(
+            "PUT", f"/assessments/{assessment_id}", json=body
+        )
+        return corrected
+
+    async def progress(self, training_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", f"/trainings/{training_id}/progress")
+        return found
+
+    async def complete(self, training_id: str) -> dict[str, Any]:
+        completed: dict[str, Any] = await self.call(
+            "POST", f"/trainings/{training_id}/completion", json={"result": "passed"}
+        )
+        return completed
+
     async def follow_ups_due(self, center_id: str) -> Any:
         return await self.call("GET", "/follow-ups/due", params={"center_id": center_id})
 

@@ -204,6 +204,7 @@ class AssessmentResult(BaseModel):
     id: str
     training_id: str
     module: str
+    assessed_on: date
     score: float
     passed: bool
 
@@ -448,7 +449,12 @@ async def record_assessments(
         raise Problem.rule("already_recorded", status=409) from None
     return [
         AssessmentResult(
-            id=a.id, training_id=a.training_id, module=a.module, score=a.score, passed=a.passed
+            id=a.id,
+            training_id=a.training_id,
+            module=a.module,
+            assessed_on=a.assessed_on,
+            score=a.score,
+            passed=a.passed,
         )
         for a in assessments
     ]

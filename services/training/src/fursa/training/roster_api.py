@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from fursa.shared.problems import Problem
@@ -76,6 +76,14 @@ class SessionRoster(BaseModel):
     learners: list[CalledLearner]
 
 
+class SessionHeld(BaseModel):
+    id: str
+    module: str
+    held_on: date
+    hours: float
+    recorded_by: str | None
+
+
 class ClassAssignment(StrictBody):
     class_name: ClassName
 
@@ -112,6 +120,23 @@ async def class_roster(
     except CenterNotFound:
         raise Problem.not_found() from None
     return [LearnerOnRoster.of(line) for line in lines]
+
+
+@router.get("/centers/{center_id}/classes/{class_name}/sessions")
+async def class_sessions(
+    center_id: Id,
+    class_name: Id,
+    principal: Recorder,
+    rosters: RostersDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> list[SessionHeld]:
+    """A class's latest sessions, the most recent day first, with the ids that open their call
+    (``GET /sessions/{session_id}``) and correct a mark (404 for a center outside the scope)."""
+    try:
+        held = await rosters.class_sessions(center_id, class_name, limit=limit, scope=principal)
+    except CenterNotFound:
+        raise Problem.not_found() from None
+    return [SessionHeld.model_validate(s, from_attributes=True) for s in held]
 
 
 @router.put("/trainings/{training_id}/class")

@@ -108,6 +108,24 @@ class Rosters:
             names = await names_of(session, [r.learner_id for r in records])
         return by_name([RosterLine(r, names.get(r.learner_id)) for r in records])
 
+    async def class_sessions(
+        self, center_id: str, class_name: str, *, limit: int, scope: Principal
+    ) -> list[ClassSession]:
+        """A class's latest sessions, the most recent day first (its corrections start here)."""
+        query = (
+            select(ClassSession)
+            .where(
+                col(ClassSession.center_id) == center_id,
+                col(ClassSession.class_name) == class_name,
+            )
+            .order_by(col(ClassSession.held_on).desc(), col(ClassSession.module))
+            .limit(limit)
+        )
+        async with self.uow.read() as session:
+            if not await visible_center(session, center_id, scope):
+                raise CenterNotFound(center_id)
+            return list((await session.exec(query)).all())
+
     async def session_roster(
         self, session_id: str, *, scope: Principal
     ) -> tuple[ClassSession, list[CalledLine]]:
