@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from fursa.console.charts import BarChart, bar_chart
@@ -136,7 +136,10 @@ async def year_report(
         certification.summary(),
     )
     tables = await asyncio.gather(
-        *(enrolments_table(statistics, names, Choice(by, school_year, True), _) for by in BY),
+        *(
+            enrolments_table(statistics, names, Choice(by, school_year, publication=True), _)
+            for by in BY
+        ),
         capacity_table(statistics, names, chosen, _),
     )
     right_to_left = language == "ar"
@@ -177,14 +180,18 @@ def render_pdf(html: str) -> bytes:
 
 @router.get("/dashboard/report.pdf")
 async def report(
+    request: Request,
     person: CurrentPerson,
     pages: PagesDep,
     enrollment: Enrollment,
     statistics: Statistics,
     certification: Certification,
     school_year: Annotated[str, Query(pattern=r"^[0-9]{4}/[0-9]{4}$")],
-    language: Annotated[Language, Query()] = "ar",
+    asked: Annotated[Language | None, Query(alias="language")] = None,
 ) -> Response:
+    """The report in the language asked for, else the person's."""
+    language = asked or pages.language(request)
+
     def _(message: str) -> str:
         return pages.translate(language, message)
 
