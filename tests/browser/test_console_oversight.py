@@ -47,6 +47,7 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).parents[2] / "docs/console"
+AXE = Path(__file__).parents[2] / "node_modules/axe-core/axe.min.js"
 PHONE = (360, 740)
 SCREEN = (1280, 900)
 COHORT = 6  # learners who pass their training at the seeded center, 2025/2026
@@ -552,6 +553,107 @@ def test_the_dashboard_in_arabic_on_a_phone_withholds_small_cells_as_the_api_doe
     fits(page, PHONE[0])
     page.screenshot(path=str(SCREENSHOTS / "dashboard-ar-360.png"), full_page=True)
     assert violations == []
+    context.close()
+
+
+def report_of(page: Page, language: str, tmp_path: Path) -> str:
+    """The yearly report for the school year, downloaded from the dashboard's form in
+    ``language``: its text (pdftotext, direction marks left out); its second page (key figures
+    and the first tables) kept as a PNG in docs/console/."""
+    page.locator("#report-school-year").select_option(SCHOOL_YEAR)
+    page.locator("#report-language").select_option(language)
+    with page.expect_download() as download:
+        page.locator("form.report button").click()
+    assert download.value.suggested_filename == f"report-2025-2026-{language}.pdf"
+    pdf = Path(download.value.path()).read_bytes()
+    text = pdf_text(pdf, tmp_path, f"report-{language}.pdf")
+    second_page = ["-f", "2", "-l", "2", "-singlefile"]
+    target = [str(tmp_path / f"report-{language}.pdf"), str(SCREENSHOTS / f"report-{language}")]
+    subprocess.run(["pdftoppm", "-png", "-r", "60", *second_page, *target], check=True)
+    return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text).replace("\u202f", " ")
+
+
+def test_the_directorate_downloads_the_yearly_report_in_arabic_and_french(
+    platform: Platform, browser: Browser, tmp_path: Path
+) -> None:
+    """The published figures the enrollment service gives are those the PDF prints, in
+    either language, whatever the console's own."""
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(context)
+    sign_in_as(page, console, Role.DIRECTORATE)
+    published = {"school_year": SCHOOL_YEAR, "publication": "true"}
+    by_sex = api(platform, "enrollment", "/statistics", by="sex", **published).json()["rows"]
+    assert {row["completed"] for row in by_sex} == {None}, "three girls, three boys: <5"
+    by_pathway = api(platform, "enrollment", "/statistics", by="pathway", **published).json()
+
+    arabic = report_of(page, "ar", tmp_path)
+    for words in ("التقرير السنوي للبرنامج", "الإقليم 071", SCHOOL_YEAR, "مركز النصر", "أنثى"):
+        assert words in arabic
+    french = report_of(page, "fr", tmp_path)
+    for words in ("Rapport annuel du programme", "Province 071", SCHOOL_YEAR, "Centre Al-Nasr"):
+        assert words in french
+    [row] = by_pathway["rows"]
+    expected = [
+        "<5" if row[status] is None else str(row[status])
+        for status in ("waitlisted", "enrolled", "withdrawn", "completed")
+    ]
+    assert expected[-1] == str(COHORT)
+    for text, pathway in ((arabic, "التكوين المهني"), (french, "Formation professionnelle")):
+        # The table by pathway is the first to name it (the capacity table comes later).
+        figures = next(
+            line.replace(pathway, "").split() for line in text.splitlines() if pathway in line
+        )
+        # French reads left to right; pdftotext lays Arabic's columns out from the right.
+        assert figures == (expected if text is french else expected[::-1])
+        assert "<5" in text
+    assert violations == []
+    context.close()
+
+
+def test_the_capacity_planning_says_what_the_api_says_and_passes_axe_in_arabic(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    # axe is injected as an inline script, which the console's CSP rightly refuses.
+    context = browser.new_context(
+        locale="ar-MA", viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True
+    )
+    page = context.new_page()
+    sign_in_as(page, console, Role.DIRECTORATE)
+    page.goto(f"{console}/dashboard?school_year={NEXT_YEAR.replace('/', '%2F')}&figures=exact")
+    demand = api(platform, "enrollment", "/statistics/demand", school_year=NEXT_YEAR).json()
+    [intake] = demand["centers"]
+    waiting = len(NEXT_INTAKE) - PLACES
+    assert (intake["places"], intake["enrolled"], intake["waitlisted"]) == (PLACES, PLACES, waiting)
+    row = page.locator("#capacity tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_have_class("flagged")
+    cells = [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+    assert cells == [
+        "مركز النصر",
+        "التكوين المهني",
+        NEXT_YEAR,
+        str(PLACES),
+        str(PLACES),
+        str(waiting),
+        str(waiting),
+        "100",
+        "لائحة الانتظار",
+    ]
+    as_csv = csv_rows(downloaded(page, '#capacity a[href*="capacity.csv"]'))
+    occupancy = 7  # a percentage: 100 on the page, 100.0 in the file
+    assert float(as_csv[1].pop(occupancy)) == float(cells.pop(occupancy)) == 100
+    assert as_csv[1] == cells
+    fits(page, PHONE[0])
+    page.locator("#capacity").screenshot(path=str(SCREENSHOTS / "capacity-ar-360.png"))
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
+    assert found == []
     context.close()
 
 

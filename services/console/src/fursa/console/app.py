@@ -32,6 +32,7 @@ from fursa.console import (
     imports,
     learners,
     partners,
+    report,
     signatories,
     signin,
 )
@@ -107,6 +108,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(approvals.router)
     app.include_router(certificates.router)
     app.include_router(signatories.router)
+    # Before the dashboard's exports: /dashboard/report.pdf is no table of theirs.
+    app.include_router(report.router)
     app.include_router(dashboard.router)
     app.include_router(partners.router)
     app.include_router(dead_letters.router)

@@ -1,7 +1,7 @@
-"""The directorate's dashboard: enrolments and waiting lists, unmet demand, diplomas, and
-reintegration and placement after the programme, by center, pathway, sex, age band,
-nationality or school year, for one school year or all; each table drawn as bars and exported
-as CSV or XLSX.
+"""The directorate's dashboard: enrolments and waiting lists, unmet demand, capacity against
+demand, diplomas, and reintegration and placement after the programme, by center, pathway,
+sex, age band, nationality or school year, for one school year or all; each table drawn as
+bars and exported as CSV or XLSX.
 
 The services count and scope (a directorate its province or region, an officer their region)
 and withhold small cells when the figures are for publication; the console only names what
@@ -18,6 +18,7 @@ from babel import Locale
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from fursa.console.capacity import Intake
 from fursa.console.charts import BarChart, bar_chart
 from fursa.console.clients import Certification, Enrollment, Statistics
 from fursa.console.i18n import LOCALES, Language
@@ -25,7 +26,7 @@ from fursa.console.learners import center_names, pathway_names
 from fursa.console.pages import Pages, PagesDep
 from fursa.console.services import EnrollmentClient, StatisticsClient
 from fursa.console.signin import CurrentPerson
-from fursa.console.tables import Table, as_csv, as_xlsx
+from fursa.console.tables import Cell, Table, as_csv, as_xlsx
 
 router = APIRouter()
 
@@ -62,15 +63,16 @@ class Names:
     """A group's value as the person reads it (a center's name, a pathway's, a country's)."""
 
     def __init__(
-        self, pages: Pages, request: Request, centers: dict[str, str], pathways: dict[str, str]
+        self,
+        gettext: Gettext,
+        language: Language,
+        centers: dict[str, str],
+        pathways: dict[str, str],
     ) -> None:
-        self._pages, self._request = pages, request
-        self.language: Language = pages.language(request)
+        self._gettext = gettext
+        self.language = language
         self._centers = centers
         self._pathways = pathways
-
-    def _gettext(self, message: str) -> str:
-        return self._pages.gettext(self._request, message)
 
     def heading(self, dimension: str) -> str:
         _ = self._gettext
@@ -104,10 +106,15 @@ class Names:
         return value
 
 
-async def _names(request: Request, pages: Pages, enrollment: EnrollmentClient) -> Names:
+async def names_in(language: Language, pages: Pages, enrollment: EnrollmentClient) -> Names:
+    """Centers, pathways and groups named in ``language``."""
     centers, pathways = await asyncio.gather(enrollment.centers(), enrollment.pathways())
-    language = pages.language(request)
-    return Names(pages, request, center_names(centers, language), pathway_names(pathways, language))
+    return Names(
+        lambda message: pages.translate(language, message),
+        language,
+        center_names(centers, language),
+        pathway_names(pathways, language),
+    )
 
 
 async def enrolments_table(
@@ -186,19 +193,70 @@ async def indicators_table(
     return Table("indicators", _("Back to school, training or work"), headings, rows)
 
 
+async def capacity_table(
+    statistics: StatisticsClient, names: Names, chosen: Choice, _: Gettext
+) -> Table:
+    found = await statistics.demand(**chosen.query())
+    rows: list[list[Cell]] = []
+    flagged = []
+    for row in found["centers"]:
+        intake = Intake(row["places"], row["enrolled"], row["waitlisted"])
+        situation = [_("Over capacity")] * intake.over_capacity + [_("Waiting list")] * (
+            intake.waiting
+        )
+        rows.append(
+            [
+                names.of("center", row["center_id"]),
+                names.of("pathway", row["pathway"]),
+                row["school_year"],
+                row["places"] if row["places"] is not None else _("no limit"),
+                row["enrolled"],
+                row["waitlisted"],
+                intake.unmet,
+                intake.occupancy,
+                " · ".join(situation),
+            ]
+        )
+        flagged.append(intake.strained)
+    return Table(
+        name="capacity",
+        title=_("Capacity planning"),
+        headings=[
+            _("Center"),
+            _("Pathway"),
+            _("School year"),
+            _("Places"),
+            _("Enrolled"),
+            _("On the waiting list"),
+            _("Unmet demand"),
+            _("Occupancy (%)"),
+            _("Situation"),
+        ],
+        rows=rows,
+        labels=3,
+        flagged=flagged,
+    )
+
+
 def _percent(rate: float | None) -> float | str:
     """A rate as a percentage; unknown (nobody followed up) or withheld, an empty cell as in
     the service's own exports."""
     return "" if rate is None else round(rate * 100, 1)
 
 
-TABLES = {"enrolments": enrolments_table, "demand": demand_table, "indicators": indicators_table}
+TABLES = {
+    "enrolments": enrolments_table,
+    "demand": demand_table,
+    "capacity": capacity_table,
+    "indicators": indicators_table,
+}
 
 
 def charts(tables: dict[str, Table], _: Gettext, right_to_left: bool) -> dict[str, BarChart]:
     """Each table at a glance: who is enrolled, waiting and done; where the demand is unmet;
     who went back to school, training or work six months on."""
     enrolments, demand, indicators = tables["enrolments"], tables["demand"], tables["indicators"]
+    capacity = tables["capacity"]
     return {
         "enrolments": bar_chart(
             enrolments.title,
@@ -210,6 +268,12 @@ def charts(tables: dict[str, Table], _: Gettext, right_to_left: bool) -> dict[st
             demand.title,
             [_("Enrolled"), _("On the waiting list")],
             [(f"{row[0]} · {row[1]}", [row[4], row[5]]) for row in demand.rows],
+            right_to_left=right_to_left,
+        ),
+        "capacity": bar_chart(
+            capacity.title,
+            [_("Places"), _("Enrolled"), _("On the waiting list")],
+            [(f"{row[0]} · {row[1]}", row[3:6]) for row in capacity.rows],
             right_to_left=right_to_left,
         ),
         "indicators": bar_chart(
@@ -238,7 +302,7 @@ async def dashboard(
     def _(message: str) -> str:
         return pages.gettext(request, message)
 
-    names = await _names(request, pages, enrollment)
+    names = await names_in(pages.language(request), pages, enrollment)
     built, years, diplomas = await asyncio.gather(
         asyncio.gather(*(make(statistics, names, chosen, _) for make in TABLES.values())),
         enrollment.school_years(),
@@ -261,7 +325,7 @@ async def dashboard(
 @router.get("/dashboard/{table}.{format}")
 async def export(
     request: Request,
-    table: Annotated[Literal["enrolments", "demand", "indicators"], Path()],
+    table: Annotated[Literal["enrolments", "demand", "capacity", "indicators"], Path()],
     format: Annotated[Literal["csv", "xlsx"], Path()],
     _person: CurrentPerson,
     pages: PagesDep,
@@ -277,7 +341,7 @@ async def export(
             format, by=chosen.by, lang=language, **chosen.query()
         )
     else:
-        names = await _names(request, pages, enrollment)
+        names = await names_in(pages.language(request), pages, enrollment)
         built = await TABLES[table](
             statistics, names, chosen, lambda message: pages.gettext(request, message)
         )

@@ -113,7 +113,16 @@ class Pages:
 
     def gettext(self, request: Request, message: str) -> str:
         """One message in the person's language (for text built outside a template)."""
-        return self._translations[self.language(request)].gettext(message)
+        return self.translate(self.language(request), message)
+
+    def translate(self, language: Language, message: str) -> str:
+        """One message in ``language`` (a document asked for in a language of its own)."""
+        return self._translations[language].gettext(message)
+
+    def document(self, language: Language, template: str, **context: Any) -> str:
+        """A template rendered in ``language`` outside a page (a PDF's HTML)."""
+        page = self._environments[language].get_template(template)
+        return page.render(language=language, direction=DIRECTION[language], **context)
 
     def render(
         self, request: Request, template: str, *, status_code: int = 200, **context: Any

@@ -19,13 +19,14 @@ Cell = str | int | float | None
 @dataclass(frozen=True)
 class Table:
     """A titled table: the first ``labels`` columns name the group, the others are figures
-    (``None``: withheld for publication)."""
+    (``None``: withheld for publication); ``flagged`` marks the rows that call for attention."""
 
     name: str  # the export's file name
     title: str
     headings: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     labels: int = 1
+    flagged: list[bool] = field(default_factory=list)
 
 
 def shown(cell: Cell) -> str | int | float:
