@@ -32,6 +32,7 @@ from fursa.console import (
     imports,
     learners,
     partners,
+    referrals,
     signatories,
     signin,
 )
@@ -109,6 +110,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(signatories.router)
     app.include_router(dashboard.router)
     app.include_router(partners.router)
+    app.include_router(referrals.router)
     app.include_router(dead_letters.router)
     _errors(app)
     _operations(app, settings)

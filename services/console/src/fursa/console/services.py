@@ -177,6 +177,32 @@ class EnrollmentClient(ServiceClient):
         )
         return answered["rows"]
 
+    async def agreements(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", "/agreements")
+        return found
+
+    async def referrals_of(self, agreement_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", f"/agreements/{agreement_id}/referrals"
+        )
+        return found
+
+    async def receive_referral(self, agreement_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        received: dict[str, Any] = await self.call(
+            "POST", f"/agreements/{agreement_id}/referrals", json=body
+        )
+        return received
+
+    async def accept_referral(self, referral_id: str) -> dict[str, Any]:
+        accepted: dict[str, Any] = await self.call("POST", f"/referrals/{referral_id}/accept")
+        return accepted
+
+    async def close_referral(self, referral_id: str, reason: str) -> dict[str, Any]:
+        closed: dict[str, Any] = await self.call(
+            "POST", f"/referrals/{referral_id}/close", json={"reason": reason}
+        )
+        return closed
+
 
 class StatisticsClient(ServiceClient):
     """The enrollment service's figures for the directorate, within the caller's scope."""
