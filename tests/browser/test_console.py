@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -823,3 +824,56 @@ def test_association_staff_record_accept_and_close_a_partner_referral(
     page.goto(f"{console}/referrals")
     assert serious_violations(page) == [], "referrals"
     checked.close()
+
+
+def opened_training(training_url: str, token: str, timeout_s: float = 30) -> str:
+    """The id of a training the educator sees, once the training service opened one for an
+    enrolment (on the enrollment service's event)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = httpx.get(
+            f"{training_url}/trainings",
+            headers={"Authorization": f"Bearer {token}"},
+            params={"limit": 1},
+        )
+        assert found.status_code == 200, found.text
+        if found.json():
+            return str(found.json()[0]["id"])
+        time.sleep(0.2)
+    raise AssertionError("no training was opened for the enrolment")
+
+
+def test_an_educator_opens_a_follow_up_form_in_arabic_on_a_phone(
+    platform: Platform, browser: Browser, identity_provider: str
+) -> None:
+    """The form itself; recording one is covered against a fake training service
+    (services/console/tests/test_console_follow_ups.py): no training here ended 6 months ago."""
+    console = platform.url(CONSOLE)
+    staff = new_context(browser, locale="ar-MA", size=PHONE)
+    page, _ = watched(staff)
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/enrol")
+    fill_enrolment(page, first_ar="نجوى", first_latin="Najwa", phone="0677889900")
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("نجوى بنعلي")
+    staff.close()
+    token = api_token(browser, identity_provider, console, "amal-educator")
+    training_id = opened_training(platform.url("training"), token)
+
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-educator", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/trainings/{training_id}/follow-ups/6")
+    expect(page.get_by_role("heading", level=1)).to_have_text("التتبع بعد البرنامج: الشهر 6")
+    expect(page.get_by_text("المعطيات الصحية لا تُدخَل أبدا في منصة فرصة.")).to_be_visible()
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "follow-up-ar-360.png"), full_page=True)
+
+    # The training is still open: the training service refuses, and the form says so.
+    page.get_by_label("يشتغل", exact=True).check()
+    page.get_by_role("button", name="تسجيل التتبع").click()
+    expect(page.get_by_role("alert")).to_contain_text("تأتي المتابعة بعد انتهاء التكوين.")
+    expect(page.get_by_label("يشتغل", exact=True)).to_be_checked()
+    fits(page, PHONE[0])
+    assert violations == []
+    context.close()

@@ -29,6 +29,7 @@ from fursa.console import (
     dead_letters,
     duplicates,
     enrolment_changes,
+    follow_ups,
     imports,
     learners,
     partners,
@@ -103,6 +104,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(duplicates.router)
     app.include_router(imports.router)
     app.include_router(classes.router)
+    app.include_router(follow_ups.router)
     app.include_router(assessments.router)
     app.include_router(corrections.router)
     app.include_router(approvals.router)

@@ -309,6 +309,24 @@ class TrainingClient(ServiceClient):
     async def follow_ups_due(self, center_id: str) -> Any:
         return await self.call("GET", "/follow-ups/due", params={"center_id": center_id})
 
+    async def training(self, training_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", f"/trainings/{training_id}")
+        return found
+
+    async def record_outcome(self, training_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        recorded: dict[str, Any] = await self.call(
+            "POST", f"/trainings/{training_id}/outcomes", json=body
+        )
+        return recorded
+
+    async def correct_outcome(
+        self, training_id: str, months_after: int, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        corrected: dict[str, Any] = await self.call(
+            "PUT", f"/trainings/{training_id}/outcomes/{months_after}", json=body
+        )
+        return corrected
+
 
 class CertificationClient(ServiceClient):
     """Certificates as the certification service shows them, and the officers' acts on them."""
