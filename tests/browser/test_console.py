@@ -791,6 +791,25 @@ def test_association_staff_record_accept_and_close_a_partner_referral(
     expect(referral.locator(".status")).to_have_text("مغلق")
     expect(referral).to_contain_text("رفض المتعلم أو الأسرة")
     expect(referral.get_by_role("button")).to_have_count(0)
+
+    # A referred learner is enrolled through their referral: it shows them enrolled, and the
+    # learner's page names the referral.
+    page.locator("#reference").fill("CPE-2026/042")
+    page.get_by_role("button", name="تسجيل الإحالة").click()
+    expect(page.get_by_role("status")).to_have_text("سُجِّلت الإحالة.")
+    second = page.locator(".referrals .card", has_text="CPE-2026/042")
+    second.get_by_role("link", name="تسجيل هذا المتعلم").click()
+    expect(page.get_by_text("يُسجَّل هذا المتعلم بناء على إحالة من شريك")).to_be_visible()
+    fill_enrolment(page, first_ar="إيمان", first_latin="Imane", phone="0612121212")
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("إيمان بنعلي")
+    named = page.locator(".history .hint", has_text="الملف CPE-2026/042")
+    expect(named).to_contain_text("أحاله Centre de protection de l'enfance de Fès")
+    expect(named.locator(".status")).to_have_text("مسجل")
+    fits(page, PHONE[0])
+    page.goto(f"{console}/referrals")
+    expect(second.locator(".status")).to_have_text("مسجل")
+    expect(second.get_by_role("link", name="تسجيل هذا المتعلم")).to_have_count(0)
     assert violations == []
     context.close()
 

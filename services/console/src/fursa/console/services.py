@@ -193,6 +193,17 @@ class EnrollmentClient(ServiceClient):
         )
         return received
 
+    async def referrals_by_id(self, referral_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """These referrals, each with its agreement's ``partner_name`` (none: no call)."""
+        if not referral_ids:
+            return {}
+        found = {}
+        for agreement in await self.agreements():
+            for referral in await self.referrals_of(agreement["id"]):
+                if referral["id"] in referral_ids:
+                    found[referral["id"]] = referral | {"partner_name": agreement["partner_name"]}
+        return found
+
     async def accept_referral(self, referral_id: str) -> dict[str, Any]:
         accepted: dict[str, Any] = await self.call("POST", f"/referrals/{referral_id}/accept")
         return accepted
