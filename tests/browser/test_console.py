@@ -10,16 +10,21 @@ a person of another association sees none of it.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 import re
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
@@ -682,3 +687,212 @@ def test_staff_import_learners_then_decide_on_the_possible_duplicates_the_file_h
         assert response is not None
         assert response.status == 403, path
     educator.close()
+
+
+def api_token(browser: Browser, issuer: str, console: str, login: str) -> str:
+    """An access token of the identity provider for ``login``, as the console would get it
+    (authorization code with PKCE, as the console's client), for a test's own API calls. The
+    code is read on its way to the console, which refuses it: the sign-in is not its own."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    redirect_uri = f"{console}/sign-in/callback"
+    query = {
+        "client_id": "fursa-console",
+        "response_type": "code",
+        "scope": "openid profile",
+        "redirect_uri": redirect_uri,
+        "code_challenge": challenge.decode().rstrip("="),
+        "code_challenge_method": "S256",
+        "state": secrets.token_urlsafe(8),
+    }
+    context = browser.new_context()
+    page = context.new_page()
+    codes: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            codes.extend(parse_qs(urlsplit(request.url).query)["code"])
+            if request.url.startswith(redirect_uri)
+            else None
+        ),
+    )
+    page.goto(f"{issuer}/auth?{urlencode(query)}")
+    page.locator('input[name="login"]').fill(login)
+    page.locator('input[name="password"]').fill("any")
+    page.locator('button[type="submit"]').click()
+    page.wait_for_url(f"{redirect_uri}*")
+    context.close()
+    answer = httpx.post(
+        f"{issuer}/token",
+        auth=("fursa-console", CLIENT_SECRET),
+        data={
+            "grant_type": "authorization_code",
+            "code": codes[0],
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
+
+
+def test_association_staff_record_accept_and_close_a_partner_referral(
+    platform: Platform, browser: Browser, identity_provider: str
+) -> None:
+    console = platform.url(CONSOLE)
+    # The demo has no partnership agreement: the association's staff record one through the API.
+    token = api_token(browser, identity_provider, console, "amal-staff")
+    agreement = httpx.post(
+        f"{platform.url('enrollment')}/agreements",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "association_id": DEMO_ASSOCIATION_ID,
+            "partner_name": "Centre de protection de l'enfance de Fès",
+            "purpose": "Orientation d'enfants sortis de l'école vers l'école de la deuxième chance",
+            "starts_on": "2026-01-01",
+        },
+    )
+    assert agreement.status_code == 201, agreement.text
+
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.get_by_role("link", name="الإحالات").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("الإحالات")
+    expect(page.get_by_text("ولا يُدخَل أي اسم. المعطيات الصحية لا تُدخَل أبدا")).to_be_visible()
+
+    # Something shared with the partner needs who consented to it: the service refuses.
+    page.locator("#reference").fill("CPE-2026/041")
+    page.locator('input[name="sharing"][value="status"]').check()
+    page.get_by_role("button", name="تسجيل الإحالة").click()
+    expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute(
+        "href", "#consent_given_by"
+    )
+    expect(page.get_by_text("حدِّد من أعطى الموافقة: سيُخبَر الشريك بشيء.")).to_be_visible()
+    expect(page.locator("#reference")).to_have_value("CPE-2026/041")
+
+    page.locator('input[name="consent_given_by"][value="guardian"]').check()
+    page.get_by_role("button", name="تسجيل الإحالة").click()
+    expect(page.get_by_role("status")).to_have_text("سُجِّلت الإحالة.")
+    referral = page.locator(".referrals .card", has_text="CPE-2026/041")
+    expect(referral.locator(".status")).to_have_text("محال")
+    expect(referral).to_contain_text("يُخبَر الشريك بحالتها")
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "referrals-ar-360.png"), full_page=True)
+
+    referral.get_by_role("button", name="قبول الإحالة").click()
+    expect(page.get_by_role("status")).to_have_text("قُبِلت الإحالة.")
+    expect(referral.locator(".status")).to_have_text("مقبول")
+    expect(referral.get_by_role("button", name="قبول الإحالة")).to_have_count(0)
+
+    referral.get_by_label("سبب الإغلاق").select_option("declined")
+    referral.get_by_role("button", name="إغلاق الإحالة").click()
+    expect(page.get_by_role("status")).to_have_text("أُغلِقت الإحالة.")
+    expect(referral.locator(".status")).to_have_text("مغلق")
+    expect(referral).to_contain_text("رفض المتعلم أو الأسرة")
+    expect(referral.get_by_role("button")).to_have_count(0)
+
+    # A referred learner is enrolled through their referral: it shows them enrolled, and the
+    # learner's page names the referral.
+    page.locator("#reference").fill("CPE-2026/042")
+    page.get_by_role("button", name="تسجيل الإحالة").click()
+    expect(page.get_by_role("status")).to_have_text("سُجِّلت الإحالة.")
+    second = page.locator(".referrals .card", has_text="CPE-2026/042")
+    second.get_by_role("link", name="تسجيل هذا المتعلم").click()
+    expect(page.get_by_text("يُسجَّل هذا المتعلم بناء على إحالة من شريك")).to_be_visible()
+    fill_enrolment(page, first_ar="إيمان", first_latin="Imane", phone="0612121212")
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("إيمان بنعلي")
+    named = page.locator(".history .hint", has_text="الملف CPE-2026/042")
+    expect(named).to_contain_text("أحاله Centre de protection de l'enfance de Fès")
+    expect(named.locator(".status")).to_have_text("مسجل")
+    fits(page, PHONE[0])
+    page.goto(f"{console}/referrals")
+    expect(second.locator(".status")).to_have_text("مسجل")
+    expect(second.get_by_role("link", name="تسجيل هذا المتعلم")).to_have_count(0)
+    assert violations == []
+    context.close()
+
+    french = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(french)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    page.goto(f"{console}/referrals")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Orientations")
+    card = page.locator(".referrals .card", has_text="CPE-2026/041")
+    expect(card.locator(".status")).to_have_text("Clôturé")
+    assert violations == []
+    french.close()
+
+    # Another association's staff see none of it; an educator's menu has no referrals.
+    for login, seen_as in (("other-staff", 200), ("amal-educator", 403)):
+        other = new_context(browser, locale="ar-MA", size=PHONE)
+        page, _ = watched(other)
+        sign_in(page, console, login, "الدخول بحساب البرنامج")
+        expect(page.get_by_role("link", name="الإحالات")).to_have_count(1 if seen_as == 200 else 0)
+        response = page.goto(f"{console}/referrals")
+        assert response is not None
+        assert response.status == seen_as, login
+        expect(page.get_by_text("CPE-2026/041")).to_have_count(0)
+        other.close()
+
+    checked = browser.new_context(
+        locale="ar-MA", viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True
+    )
+    page = checked.new_page()
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/referrals")
+    assert serious_violations(page) == [], "referrals"
+    checked.close()
+
+
+def opened_training(training_url: str, token: str, timeout_s: float = 30) -> str:
+    """The id of a training the educator sees, once the training service opened one for an
+    enrolment (on the enrollment service's event)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = httpx.get(
+            f"{training_url}/trainings",
+            headers={"Authorization": f"Bearer {token}"},
+            params={"limit": 1},
+        )
+        assert found.status_code == 200, found.text
+        if found.json():
+            return str(found.json()[0]["id"])
+        time.sleep(0.2)
+    raise AssertionError("no training was opened for the enrolment")
+
+
+def test_an_educator_opens_a_follow_up_form_in_arabic_on_a_phone(
+    platform: Platform, browser: Browser, identity_provider: str
+) -> None:
+    """The form itself; recording one is covered against a fake training service
+    (services/console/tests/test_console_follow_ups.py): no training here ended 6 months ago."""
+    console = platform.url(CONSOLE)
+    staff = new_context(browser, locale="ar-MA", size=PHONE)
+    page, _ = watched(staff)
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/enrol")
+    fill_enrolment(page, first_ar="نجوى", first_latin="Najwa", phone="0677889900")
+    page.get_by_role("button", name="تسجيل المتعلم").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("نجوى بنعلي")
+    staff.close()
+    token = api_token(browser, identity_provider, console, "amal-educator")
+    training_id = opened_training(platform.url("training"), token)
+
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-educator", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/trainings/{training_id}/follow-ups/6")
+    expect(page.get_by_role("heading", level=1)).to_have_text("التتبع بعد البرنامج: الشهر 6")
+    expect(page.get_by_text("المعطيات الصحية لا تُدخَل أبدا في منصة فرصة.")).to_be_visible()
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "follow-up-ar-360.png"), full_page=True)
+
+    # The training is still open: the training service refuses, and the form says so.
+    page.get_by_label("يشتغل", exact=True).check()
+    page.get_by_role("button", name="تسجيل التتبع").click()
+    expect(page.get_by_role("alert")).to_contain_text("تأتي المتابعة بعد انتهاء التكوين.")
+    expect(page.get_by_label("يشتغل", exact=True)).to_be_checked()
+    fits(page, PHONE[0])
+    assert violations == []
+    context.close()

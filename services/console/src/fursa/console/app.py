@@ -29,9 +29,11 @@ from fursa.console import (
     dead_letters,
     duplicates,
     enrolment_changes,
+    follow_ups,
     imports,
     learners,
     partners,
+    referrals,
     report,
     signatories,
     signin,
@@ -103,6 +105,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(duplicates.router)
     app.include_router(imports.router)
     app.include_router(classes.router)
+    app.include_router(follow_ups.router)
     app.include_router(assessments.router)
     app.include_router(corrections.router)
     app.include_router(approvals.router)
@@ -112,6 +115,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(report.router)
     app.include_router(dashboard.router)
     app.include_router(partners.router)
+    app.include_router(referrals.router)
     app.include_router(dead_letters.router)
     _errors(app)
     _operations(app, settings)

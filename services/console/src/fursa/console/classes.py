@@ -51,6 +51,7 @@ async def my_classes(
             {"id": center, "name": name, "classes": found, "due": week["due"]}
             for (center, name), found, week in zip(centers.items(), classes, due, strict=True)
         ],
+        done=request.session.pop("done", None),
     )
 
 

@@ -132,11 +132,16 @@ async def learner_page(
     duplicates: list[dict[str, Any]] = []
     if isinstance(outcome, dict):
         duplicates = await _possible_duplicates(enrollment, outcome.get("possible_duplicates", []))
+    # Referrals are association staff's work: others' pages leave them out.
+    referrals = await enrollment.referrals_by_id(
+        {item["referral_id"] for item in enrollments if item.get("referral_id") and person.enrols}
+    )
     by_enrollment = [
         {
             **item,
             "training": (found or [None])[0],
             "certificates": issued or [],
+            "referral": referrals.get(item.get("referral_id") or ""),
         }
         for item, found, issued in zip(enrollments, trainings, certificates, strict=True)
     ]
@@ -216,7 +221,11 @@ async def _enrol_form(
 async def enrol_form(
     request: Request, person: CurrentPerson, pages: PagesDep, enrollment: Enrollment
 ) -> Response:
-    values = {"nationality": "MA", "preferred_language": pages.language(request)}
+    values = {
+        "nationality": "MA",
+        "preferred_language": pages.language(request),
+        "referral_id": request.query_params.get("referral_id", "")[:36],
+    }
     return await _enrol_form(request, person, pages, enrollment, values=values, errors={})
 
 
@@ -262,6 +271,7 @@ def enrollment_body(form: FormData) -> dict[str, Any]:
         "center_id": text("center_id"),
         "pathway": text("pathway"),
         "school_year": text("school_year"),
+        "referral_id": text("referral_id"),
     }
 
 

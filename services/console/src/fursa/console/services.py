@@ -177,6 +177,43 @@ class EnrollmentClient(ServiceClient):
         )
         return answered["rows"]
 
+    async def agreements(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", "/agreements")
+        return found
+
+    async def referrals_of(self, agreement_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call(
+            "GET", f"/agreements/{agreement_id}/referrals"
+        )
+        return found
+
+    async def receive_referral(self, agreement_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        received: dict[str, Any] = await self.call(
+            "POST", f"/agreements/{agreement_id}/referrals", json=body
+        )
+        return received
+
+    async def referrals_by_id(self, referral_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """These referrals, each with its agreement's ``partner_name`` (none: no call)."""
+        if not referral_ids:
+            return {}
+        found = {}
+        for agreement in await self.agreements():
+            for referral in await self.referrals_of(agreement["id"]):
+                if referral["id"] in referral_ids:
+                    found[referral["id"]] = referral | {"partner_name": agreement["partner_name"]}
+        return found
+
+    async def accept_referral(self, referral_id: str) -> dict[str, Any]:
+        accepted: dict[str, Any] = await self.call("POST", f"/referrals/{referral_id}/accept")
+        return accepted
+
+    async def close_referral(self, referral_id: str, reason: str) -> dict[str, Any]:
+        closed: dict[str, Any] = await self.call(
+            "POST", f"/referrals/{referral_id}/close", json={"reason": reason}
+        )
+        return closed
+
 
 class StatisticsClient(ServiceClient):
     """The enrollment service's figures for the directorate, within the caller's scope."""
@@ -282,6 +319,24 @@ class TrainingClient(ServiceClient):
 
     async def follow_ups_due(self, center_id: str) -> Any:
         return await self.call("GET", "/follow-ups/due", params={"center_id": center_id})
+
+    async def training(self, training_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.call("GET", f"/trainings/{training_id}")
+        return found
+
+    async def record_outcome(self, training_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        recorded: dict[str, Any] = await self.call(
+            "POST", f"/trainings/{training_id}/outcomes", json=body
+        )
+        return recorded
+
+    async def correct_outcome(
+        self, training_id: str, months_after: int, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        corrected: dict[str, Any] = await self.call(
+            "PUT", f"/trainings/{training_id}/outcomes/{months_after}", json=body
+        )
+        return corrected
 
 
 class CertificationClient(ServiceClient):
