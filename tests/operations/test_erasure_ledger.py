@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ from fursa.shared.messaging.streams import CONSUMERS, ERASURE_LEDGER, LEARNER_ER
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
-from fursa.shared.testing.kernel import wait_until
+from fursa.shared.testing.kernel import acknowledged_through, wait_until
 from fursa.training.app import create_app as training_app
 from fursa.training.settings import TrainingSettings
 
@@ -163,9 +164,13 @@ def erased_event(n: int) -> CloudEvent[Any]:
     return new_event(erased, source="fursa/enrollment", subject=erased.learner_id, sequence=3)
 
 
-async def publish(js: JetStreamContext, *events: CloudEvent[Any]) -> None:
+async def publish(js: JetStreamContext, *events: CloudEvent[Any]) -> int:
+    """Publish ``events`` in order; the stream sequence of the last one."""
+    seq = 0
     for event in events:
-        await js.publish(event.type, to_json_bytes(event), headers={"Nats-Msg-Id": event.id})
+        ack = await js.publish(event.type, to_json_bytes(event), headers={"Nats-Msg-Id": event.id})
+        seq = ack.seq
+    return seq
 
 
 async def test_the_ledger_keeps_every_erasure_forever_and_no_personal_data(
@@ -228,18 +233,14 @@ async def test_a_restored_service_erases_again_before_it_serves(
     make_app = CONSUMING_SERVICES[service]
     durable = next(c for c in CONSUMERS if c.service == service and c.stream == "ENROLLMENT")
 
-    async def settled() -> bool:
-        info = await js.consumer_info(durable.stream, durable.durable)
-        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
-
     async with running(make_app(database_url, nats_server, tmp_path)):
-        await publish(js, enrolled_event(1), enrolled_event(2))
-        await wait_until(settled)
+        seq = await publish(js, enrolled_event(1), enrolled_event(2))
+        await wait_until(partial(acknowledged_through, js, durable, seq))
         await wait_until(lambda: holds(database_url, 1) != [])
         kept = holds(database_url, 2)
         backup = backup_database(database_url, tmp_path / f"{service}.backup")
-        await publish(js, erased_event(1))
-        await wait_until(settled)
+        seq = await publish(js, erased_event(1))
+        await wait_until(partial(acknowledged_through, js, durable, seq))
         assert holds(database_url, 1) == []
 
     restore_database(database_url, backup)

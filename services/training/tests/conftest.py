@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from fursa.shared.messaging.streams import CONSUMERS
 from fursa.shared.natsserver import NatsServer
 from fursa.shared.testing.builders import learner_enrolled, uuid_of
 from fursa.shared.testing.fixtures import FETCH_TIMEOUT_S
-from fursa.shared.testing.kernel import wait_until
+from fursa.shared.testing.kernel import acknowledged_through, wait_until
 from fursa.training.app import MIGRATIONS, create_app
 from fursa.training.curriculum import PathwayPlan
 from fursa.training.settings import TrainingSettings
@@ -155,15 +156,13 @@ def deliver(app: FastAPI, js: JetStreamContext) -> Deliver:
     """Publish enrollment events, each ``(event, message id)``, and wait until the training
     service has handled them all."""
 
-    async def settled() -> bool:
-        info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
-        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
-
     async def deliver_all(*messages: tuple[CloudEvent[Any], str]) -> None:
+        seq = 0
         for event, msg_id in messages:
             payload = to_json_bytes(event)
-            await js.publish(event.type, payload, headers={"Nats-Msg-Id": msg_id})
-        await wait_until(settled)
+            ack = await js.publish(event.type, payload, headers={"Nats-Msg-Id": msg_id})
+            seq = max(seq, ack.seq)
+        await wait_until(partial(acknowledged_through, js, CONSUMER, seq))
 
     return deliver_all
 

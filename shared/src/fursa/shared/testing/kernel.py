@@ -95,3 +95,14 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.02)
+
+
+async def acknowledged_through(js: JetStreamContext, spec: ConsumerSpec, stream_seq: int) -> bool:
+    """Whether the durable consumer ``spec`` has had everything up to ``stream_seq`` (a
+    published message's PubAck sequence) delivered and acknowledged.
+
+    Not "nothing pending": the server counts a consumer's pending messages after it has stored
+    and acknowledged a publish, asynchronously, so right after a publish the consumer can read
+    as caught up before it has even been told of the message."""
+    info = await js.consumer_info(spec.stream, spec.durable)
+    return bool(info.ack_floor.stream_seq >= stream_seq and info.num_ack_pending == 0)
