@@ -1,7 +1,7 @@
 """Statistics for the directorate: how many learners are waitlisted, enrolled, withdrawn and
 completed, by center, pathway, sex, age band, nationality and school year, and on request by
-the association that runs the center or by where those who left went (their outcome at exit: a withdrawal back to school is a success,
-not a dropout).
+the association that runs the center or by where those who left went (their outcome at exit:
+a withdrawal back to school is a success, not a dropout).
 
 Counts cover the caller's scope only (a directorate its province or region). Published
 statistics suppress small cells: a count of 1 to 4 could single out a child.
