@@ -170,6 +170,24 @@ def fits(page: Page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
+def axe_context(browser: Browser, *, locale: str, size: tuple[int, int]) -> BrowserContext:
+    """A context axe can be injected into: inline, which the console's CSP rightly refuses."""
+    return browser.new_context(
+        locale=locale, viewport={"width": size[0], "height": size[1]}, bypass_csp=True
+    )
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it stands."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
+    return list(found)
+
+
 def pdf_text(pdf: bytes, tmp_path: Path, name: str) -> str:
     assert pdf.startswith(b"%PDF-")
     path = tmp_path / name
@@ -364,6 +382,31 @@ def test_an_officer_of_another_region_sees_nothing_of_this_one(
     context.close()
 
 
+@pytest.mark.parametrize(("locale", "size"), [("ar-MA", PHONE), ("fr-FR", SCREEN)])
+def test_the_officers_pages_have_no_serious_accessibility_violation(
+    platform: Platform, browser: Browser, locale: str, size: tuple[int, int]
+) -> None:
+    """The approvals queue, a cohort awaiting approval, a certificate, its revocation form and
+    the signatories."""
+    console = platform.url(CONSOLE)
+    number = issued_certificate(platform)
+    context = axe_context(browser, locale=locale, size=size)
+    page = context.new_page()
+    sign_in_as(page, console, Role.ENTRAIDE_OFFICER)
+    for path in (
+        "/approvals",
+        f"/cohorts/{DEMO_CENTER_ID}?school_year={SCHOOL_YEAR}",
+        f"/certificates/{number}",
+        f"/certificates/{number}/revocation",
+        "/signatories",
+    ):
+        response = page.goto(console + path)
+        assert response is not None
+        assert response.ok, path
+        assert serious_violations(page) == [], path
+    context.close()
+
+
 def test_an_officer_approves_the_cohort_prints_it_and_revokes_a_diploma_in_arabic(
     platform: Platform, browser: Browser, tmp_path: Path
 ) -> None:
@@ -507,6 +550,32 @@ def test_the_directorate_filters_the_dashboard_and_its_exports_say_what_the_api_
         lang="fr",
     )
     assert downloaded(page, '#indicators a[href*="indicators.csv"]') == indicators.content
+
+    page.get_by_label("Par", exact=True).select_option("association")
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**/dashboard?by=association*")
+    by_association = api(
+        platform, "enrollment", "/statistics", by="association", school_year=NEXT_YEAR
+    ).json()["rows"]
+    associations = {a["id"]: a["name"] for a in api(platform, "enrollment", "/associations").json()}
+    expected = [
+        [
+            associations[row["group"]["association"]],
+            *(row[s] for s in ("waitlisted", "enrolled", "withdrawn", "completed")),
+        ]
+        for row in by_association
+    ]
+    assert [row[0] for row in expected] == ["Association Al-Amal"]
+    shown = page.locator("#enrolments tbody tr")
+    assert [
+        [cell.strip() for cell in shown.nth(n).locator("th, td").all_inner_texts()]
+        for n in range(shown.count())
+    ] == [[str(cell) for cell in row] for row in expected]
+    as_csv = csv_rows(downloaded(page, '#enrolments a[href*="enrolments.csv"]'))
+    assert as_csv[0][0] == "Association"
+    assert as_csv[1:] == [[str(cell) for cell in row] for row in expected]
+    sheet = xlsx_sheet(downloaded(page, '#enrolments a[href*="enrolments.xlsx"]'))
+    assert [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)] == expected
     assert violations == []
     context.close()
 
@@ -615,10 +684,7 @@ def test_the_capacity_planning_says_what_the_api_says_and_passes_axe_in_arabic(
     platform: Platform, browser: Browser
 ) -> None:
     console = platform.url(CONSOLE)
-    # axe is injected as an inline script, which the console's CSP rightly refuses.
-    context = browser.new_context(
-        locale="ar-MA", viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True
-    )
+    context = axe_context(browser, locale="ar-MA", size=PHONE)
     page = context.new_page()
     sign_in_as(page, console, Role.DIRECTORATE)
     page.goto(f"{console}/dashboard?school_year={NEXT_YEAR.replace('/', '%2F')}&figures=exact")
@@ -647,13 +713,7 @@ def test_the_capacity_planning_says_what_the_api_says_and_passes_axe_in_arabic(
     assert as_csv[1] == cells
     fits(page, PHONE[0])
     page.locator("#capacity").screenshot(path=str(SCREENSHOTS / "capacity-ar-360.png"))
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
-    )
-    assert found == []
+    assert serious_violations(page) == []
     context.close()
 
 
@@ -804,6 +864,25 @@ def test_an_administrator_replays_then_discards_a_poison_event_in_arabic(
     expect(page.locator(".trail li")).to_have_count(1)
     expect(page.locator(".trail li")).to_contain_text("استُبعد")
     assert violations == []
+    context.close()
+
+
+@pytest.mark.parametrize(("locale", "size"), [("ar-MA", PHONE), ("fr-FR", SCREEN)])
+def test_the_administrators_pages_have_no_serious_accessibility_violation(
+    platform: Platform, browser: Browser, locale: str, size: tuple[int, int]
+) -> None:
+    """The partners, the partner onboarded above, and the dead letters with their trail."""
+    console = platform.url(CONSOLE)
+    context = axe_context(browser, locale=locale, size=size)
+    page = context.new_page()
+    sign_in_as(page, console, Role.ADMIN)
+    page.goto(console + "/partners")
+    partner = page.locator('main a[href^="/partners/"]').first.get_attribute("href")
+    for path in ("/partners", str(partner), "/dead-letters", "/dead-letters?service=certification"):
+        response = page.goto(console + path)
+        assert response is not None
+        assert response.ok, path
+        assert serious_violations(page) == [], path
     context.close()
 
 

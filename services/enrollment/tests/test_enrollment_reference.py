@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from nats.js import JetStreamContext
 
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
@@ -38,6 +39,33 @@ async def test_administrators_register_associations_and_open_centers(
     assert by_staff.status_code == 403
     listed = (await client.get("/associations", headers=caller("staff_a"))).json()
     assert [a["id"] for a in listed] == [DEMO_ASSOCIATION_ID]
+
+
+@pytest.mark.parametrize(
+    ("name", "seen"),
+    [
+        ("directorate_071", {"A"}),
+        ("directorate_141", {"B"}),
+        ("officer_06", {"B"}),
+        ("educator_a2", {"A"}),
+        ("staff_b", {"B"}),
+    ],
+)
+async def test_the_associations_seen_are_those_running_a_center_in_scope(
+    client: httpx.AsyncClient,
+    caller: Caller,
+    centers: dict[str, str],
+    name: str,
+    seen: set[str],
+) -> None:
+    ids = {"A": DEMO_ASSOCIATION_ID, "B": centers["association_B"]}
+    (
+        await client.post("/associations", json={"name": "Association sans centre"})
+    ).raise_for_status()
+
+    listed = (await client.get("/associations", headers=caller(name))).json()
+
+    assert {a["id"] for a in listed} == {ids[each] for each in seen}
 
 
 async def test_a_center_of_an_unknown_association_is_refused(client: httpx.AsyncClient) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fursa.enrollment.demo import DEMO_CENTER_ID
+from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
 
 Body = Callable[..., dict[str, Any]]
 Caller = Callable[[str], dict[str, str]]
@@ -114,3 +114,50 @@ async def test_partners_get_no_statistics_and_bad_dimensions_are_refused(
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["field"] == "query.by.0"
     assert bad_year.status_code == 422
+
+
+async def test_counts_by_association_with_small_cells_withheld(
+    desk: Desk, enrollment_body: Body, centers: dict[str, str]
+) -> None:
+    await populate(desk, enrollment_body, centers)
+    await desk.enroll(enrollment_body(center_id=centers["A2"]))
+
+    exact = await desk.client.get("/statistics", params={"by": "association"})
+    published = await desk.client.get(
+        "/statistics", params={"by": "association", "publication": "true"}
+    )
+
+    counts = {
+        row["group"]["association"]: (row["enrolled"], row["withdrawn"])
+        for row in exact.json()["rows"]
+    }
+    assert counts == {DEMO_ASSOCIATION_ID: (8, 1), centers["association_B"]: (2, 0)}
+    withheld = {
+        row["group"]["association"]: (row["enrolled"], row["withdrawn"])
+        for row in published.json()["rows"]
+    }
+    assert withheld == {DEMO_ASSOCIATION_ID: (8, None), centers["association_B"]: (None, 0)}
+
+
+@pytest.mark.parametrize(
+    ("name", "associations_seen"),
+    [("directorate_071", {"A"}), ("directorate_141", {"B"}), ("officer_06", {"B"})],
+)
+async def test_counts_by_association_only_within_the_territory(
+    desk: Desk,
+    caller: Caller,
+    enrollment_body: Body,
+    centers: dict[str, str],
+    name: str,
+    associations_seen: set[str],
+) -> None:
+    await populate(desk, enrollment_body, centers)
+    ids = {"A": DEMO_ASSOCIATION_ID, "B": centers["association_B"]}
+
+    response = await desk.client.get(
+        "/statistics", params={"by": "association"}, headers=caller(name)
+    )
+
+    assert {row["group"]["association"] for row in response.json()["rows"]} == {
+        ids[seen] for seen in associations_seen
+    }

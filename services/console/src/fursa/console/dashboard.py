@@ -1,6 +1,6 @@
 """The directorate's dashboard: enrolments and waiting lists, unmet demand, capacity against
-demand, diplomas, and reintegration and placement after the programme, by center, pathway,
-sex, age band, nationality or school year, for one school year or all; each table drawn as
+demand, diplomas, and reintegration and placement after the programme, by center, association,
+pathway, sex, age band, nationality or school year, for one school year or all; each table drawn as
 bars and exported as CSV or XLSX.
 
 The services count and scope (a directorate its province or region, an officer their region)
@@ -22,7 +22,7 @@ from fursa.console.capacity import Intake
 from fursa.console.charts import BarChart, bar_chart
 from fursa.console.clients import Certification, Enrollment, Statistics
 from fursa.console.i18n import LOCALES, Language
-from fursa.console.learners import center_names, pathway_names
+from fursa.console.learners import association_names, center_names, pathway_names
 from fursa.console.pages import Pages, PagesDep
 from fursa.console.services import EnrollmentClient, StatisticsClient
 from fursa.console.signin import CurrentPerson
@@ -30,7 +30,9 @@ from fursa.console.tables import Cell, Table, as_csv, as_xlsx
 
 router = APIRouter()
 
-Dimension = Literal["center", "pathway", "sex", "age_band", "nationality", "school_year"]
+Dimension = Literal[
+    "center", "association", "pathway", "sex", "age_band", "nationality", "school_year"
+]
 DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 STATUSES = ("waitlisted", "enrolled", "withdrawn", "completed")
 MOMENTS = ("6_months", "12_months")
@@ -60,24 +62,28 @@ def choice(
 
 
 class Names:
-    """A group's value as the person reads it (a center's name, a pathway's, a country's)."""
+    """A group's value as the person reads it (a center's name, an association's, a pathway's,
+    a country's)."""
 
     def __init__(
         self,
         gettext: Gettext,
         language: Language,
         centers: dict[str, str],
+        associations: dict[str, str],
         pathways: dict[str, str],
     ) -> None:
         self._gettext = gettext
         self.language = language
         self._centers = centers
+        self._associations = associations
         self._pathways = pathways
 
     def heading(self, dimension: str) -> str:
         _ = self._gettext
         return {
             "center": _("Center"),
+            "association": _("Association"),
             "pathway": _("Pathway"),
             "sex": _("Sex"),
             "age_band": _("Age band"),
@@ -88,6 +94,8 @@ class Names:
     def of(self, dimension: str, value: str) -> str:
         if dimension == "center":
             return self._centers.get(value, value)
+        if dimension == "association":
+            return self._associations.get(value, value)
         if dimension == "pathway":
             return self._pathways.get(value, value)
         if dimension == "sex":
@@ -107,12 +115,15 @@ class Names:
 
 
 async def names_in(language: Language, pages: Pages, enrollment: EnrollmentClient) -> Names:
-    """Centers, pathways and groups named in ``language``."""
-    centers, pathways = await asyncio.gather(enrollment.centers(), enrollment.pathways())
+    """Centers, associations, pathways and groups named in ``language``."""
+    centers, associations, pathways = await asyncio.gather(
+        enrollment.centers(), enrollment.associations(), enrollment.pathways()
+    )
     return Names(
         lambda message: pages.translate(language, message),
         language,
         center_names(centers, language),
+        association_names(associations, language),
         pathway_names(pathways, language),
     )
 

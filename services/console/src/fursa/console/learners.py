@@ -41,9 +41,18 @@ SCHOOL_LEVELS = (
 
 def center_names(centers: list[dict[str, Any]], language: Language) -> dict[str, str]:
     """Center id → its name in the person's language (the French name when no Arabic one)."""
+    return _names(centers, language)
+
+
+def association_names(associations: list[dict[str, Any]], language: Language) -> dict[str, str]:
+    """Association id → its name in the person's language (the French name when no Arabic one)."""
+    return _names(associations, language)
+
+
+def _names(named: list[dict[str, Any]], language: Language) -> dict[str, str]:
     return {
-        center["id"]: (center.get("name_ar") if language == "ar" else None) or center["name"]
-        for center in centers
+        each["id"]: (each.get("name_ar") if language == "ar" else None) or each["name"]
+        for each in named
     }
 
 

@@ -3,10 +3,10 @@ to Entraide Nationale, in Arabic (right to left) or French.
 
 A title page (the programme, the province or region, the school year, the day it was drawn
 up), the year's key figures and where those who left went, then the dashboard's tables by
-center, pathway, sex, age band and nationality and the capacity against the demand, with
-bars. The figures are always those for publication: the services withhold counts of 1 to 4
-(``<5``), as on the dashboard. Scoped by the person's token, like the dashboard: the services
-count only what the person may see.
+center, association, pathway, sex, age band and nationality and the capacity against the
+demand, with bars. The figures are always those for publication: the services withhold counts
+of 1 to 4 (``<5``), as on the dashboard. Scoped by the person's token, like the dashboard: the
+services count only what the person may see.
 
 WeasyPrint renders it (as the certification service's diplomas), shaping the Arabic with the
 machine's Amiri font; nothing is fetched from the internet."""
@@ -43,7 +43,7 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 router = APIRouter()
 
-BY = ("center", "pathway", "sex", "age_band", "nationality")
+BY = ("center", "association", "pathway", "sex", "age_band", "nationality")
 EXITS = (
     "back_in_school",
     "vocational_training",
@@ -143,7 +143,7 @@ async def year_report(
         capacity_table(statistics, names, chosen, _),
     )
     right_to_left = language == "ar"
-    by_pathway, capacity = tables[1], tables[-1]
+    by_pathway, capacity = tables[BY.index("pathway")], tables[-1]
     charts = [
         bar_chart(
             by_pathway.title,

@@ -106,6 +106,10 @@ class EnrollmentClient(ServiceClient):
         found: list[dict[str, Any]] = await self.call("GET", "/centers")
         return found
 
+    async def associations(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.call("GET", "/associations")
+        return found
+
     async def school_years(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self.call("GET", "/school-years")
         return found

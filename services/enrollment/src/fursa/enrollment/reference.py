@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, inspect
+from sqlalchemy import delete, func, inspect, or_
 from sqlmodel import col, select
 
 from fursa.enrollment import audit
@@ -96,8 +96,15 @@ class ReferenceData:
     # --- associations -----------------------------------------------------------------------
 
     async def associations(self, *, scope: Principal) -> Sequence[Association]:
-        """The associations the caller may see, by name."""
-        query = select(Association).where(scope.visible(association=inspect(Association).c.id))
+        """The associations the caller may see, by name: their own, and those that run a center
+        the caller sees (a directorate's dashboard names them)."""
+        running = select(col(Center.association_id)).where(visible_centers(scope))
+        query = select(Association).where(
+            or_(
+                scope.visible(association=inspect(Association).c.id),
+                col(Association.id).in_(running),
+            )
+        )
         async with self.uow.read() as session:
             return (await session.exec(query.order_by(col(Association.name)))).all()
 

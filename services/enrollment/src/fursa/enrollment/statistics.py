@@ -1,7 +1,7 @@
 """Statistics for the directorate: how many learners are waitlisted, enrolled, withdrawn and
 completed, by center, pathway, sex, age band, nationality and school year, and on request by
-where those who left went (their outcome at exit: a withdrawal back to school is a success,
-not a dropout).
+the association that runs the center or by where those who left went (their outcome at exit:
+a withdrawal back to school is a success, not a dropout).
 
 Counts cover the caller's scope only (a directorate its province or region). Published
 statistics suppress small cells: a count of 1 to 4 could single out a child.
@@ -27,6 +27,7 @@ from fursa.shared.messaging.outbox import UnitOfWork
 
 class Dimension(StrEnum):
     CENTER = "center"
+    ASSOCIATION = "association"
     PATHWAY = "pathway"
     SEX = "sex"
     AGE_BAND = "age_band"
@@ -35,7 +36,9 @@ class Dimension(StrEnum):
     EXIT_OUTCOME = "exit_outcome"
 
 
-DEFAULT_DIMENSIONS = tuple(d for d in Dimension if d is not Dimension.EXIT_OUTCOME)
+DEFAULT_DIMENSIONS = tuple(
+    d for d in Dimension if d not in (Dimension.ASSOCIATION, Dimension.EXIT_OUTCOME)
+)
 """What the statistics are grouped by when the caller does not say."""
 
 NOT_RECORDED = "not_recorded"
@@ -63,6 +66,7 @@ async def statistics(
     """Counts per status, grouped by the dimensions ``by`` (in that order), within ``scope``."""
     columns = {
         Dimension.CENTER: col(Enrollment.center_id),
+        Dimension.ASSOCIATION: col(Center.association_id),
         Dimension.PATHWAY: col(Enrollment.pathway),
         Dimension.SEX: col(Learner.sex),
         Dimension.AGE_BAND: col(Enrollment.age_at_start),

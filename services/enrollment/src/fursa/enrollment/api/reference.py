@@ -218,7 +218,7 @@ class AgreementPublic(AgreementIn):
 
 @router.get("/associations")
 async def list_associations(principal: Staff, service: References) -> list[AssociationPublic]:
-    """The associations the caller may see."""
+    """The associations the caller may see: their own, and those that run a center they see."""
     found = await service.associations(scope=principal)
     return [AssociationPublic.of(association) for association in found]
 

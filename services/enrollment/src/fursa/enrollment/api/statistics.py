@@ -53,9 +53,9 @@ async def get_statistics(
 ) -> Statistics | Response:
     """Waitlisted, enrolled, withdrawn and completed learners within the caller's scope,
     grouped ``by`` center, pathway, sex, age band, nationality and/or school year (all six
-    by default), and ``exit_outcome`` (where those who left went; ``not_recorded`` for
-    enrollments still open or left without one). ``publication=true`` suppresses counts of 1 to 4
-    (``null``, ``<5`` in CSV).
+    by default), ``association`` (the one that runs the center) and ``exit_outcome`` (where
+    those who left went; ``not_recorded`` for enrollments still open or left without one).
+    ``publication=true`` suppresses counts of 1 to 4 (``null``, ``<5`` in CSV).
     """
     dimensions = list(dict.fromkeys(by or DEFAULT_DIMENSIONS))
     rows = await statistics(
