@@ -1,0 +1,154 @@
+"""``fursa seed``: demo data that give every role's console pages something to show.
+
+Through the services' public APIs with a development administrator token: learners of the
+demo center in two classes with a few sessions called (one learner always absent, so at risk)
+and an assessment recorded, and a group taken to a passed completion, so that diplomas are
+issued and the directorate's dashboard shows figures.
+
+Seeding again adds nothing: each learner is imported under the same idempotency key every
+time (a repeat answers ``already_imported``), a class whose sessions are recorded is left as
+it is, and only the completing group's open trainings are taken through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from fursa.cli.demo import (
+    IMPORT_BATCH,
+    Caller,
+    DemoFailed,
+    Request,
+    _checked,
+    complete_trainings,
+    enrollment_cells,
+    idempotency_key,
+)
+from fursa.shared.auth import dev_authorization
+from fursa.shared.clock import local_today
+
+# The idempotency keys' run: the same at every seed, so that a repeat imports no one twice.
+SEED_RUN = "console-seed"
+
+# The two classes, in order, and how many learners each has; then those taken to a diploma.
+CLASSES = {"Groupe 1": 10, "Groupe 2": 10}
+GRADUATES = 8
+# The pathway ``enrollment_cells`` enrols into.
+PATHWAY = "vocational_training"
+SEEDED_LEARNERS = sum(CLASSES.values()) + GRADUATES
+
+# Sessions called in each class, on the days before today; the first learner of the first
+# class misses them all (the early warning marks them at risk).
+SESSIONS = 3
+SESSION_HOURS = 2.0
+ASSESSMENT_SCORE = 13
+
+
+@dataclass
+class SeedResult:
+    learners: int
+    classes: int
+    graduates: int
+
+
+async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
+    """Seed the platform at ``urls`` (service → base URL); safe to run again."""
+    async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
+        call = Caller(http, asyncio.Semaphore(8), patience_s=timeout_s)
+        centers = _checked(await call("GET", f"{urls['enrollment']}/centers"))
+        center_id = centers[0]["id"]
+        enrollment_ids = await _import_learners(call, urls["enrollment"], center_id)
+        trainings = await asyncio.gather(
+            *(_training_of(call, urls["training"], e, timeout_s) for e in enrollment_ids)
+        )
+        training_api = call.of(urls["training"])
+        curriculum = _checked(await training_api("GET", "/curriculum"))
+        start = 0
+        for class_name, size in CLASSES.items():
+            members = [t["id"] for t in trainings[start : start + size]]
+            start += size
+            await _call_class(training_api, curriculum, center_id, class_name, members)
+        graduates = [t for t in trainings[start:] if t["status"] == "open"]
+        if graduates:
+            await complete_trainings(http, urls["training"], graduates, request=training_api)
+    return SeedResult(learners=len(trainings), classes=len(CLASSES), graduates=GRADUATES)
+
+
+async def _import_learners(call: Caller, enrollment_url: str, center_id: str) -> list[str]:
+    rows = [
+        {
+            "line": n + 1,
+            "key": idempotency_key(SEED_RUN, n),
+            "cells": enrollment_cells(n, center_id),
+        }
+        for n in range(SEEDED_LEARNERS)
+    ]
+    enrollment_ids: list[str] = []
+    for start in range(0, len(rows), IMPORT_BATCH):
+        answer = _checked(
+            await call(
+                "POST",
+                f"{enrollment_url}/imports/learners",
+                json={"rows": rows[start : start + IMPORT_BATCH]},
+            )
+        )
+        for result in answer["rows"]:
+            if result["status"] not in ("enrolled", "already_imported"):
+                raise DemoFailed(f"seed learner {result['line'] - 1}: {result['status']}")
+            enrollment_ids.append(result["enrollment_id"])
+    return enrollment_ids
+
+
+async def _training_of(
+    call: Caller, training_url: str, enrollment_id: str, timeout_s: float
+) -> dict[str, Any]:
+    """The learner's training, once the training service has opened it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = _checked(
+            await call("GET", f"{training_url}/trainings", params={"enrollment_id": enrollment_id})
+        )
+        if found:
+            training: dict[str, Any] = found[0]
+            return training
+        if time.monotonic() > deadline:
+            raise DemoFailed(f"no training opened for enrollment {enrollment_id}")
+        await asyncio.sleep(0.2)
+
+
+async def _call_class(
+    training_api: Request,
+    curriculum: dict[str, Any],
+    center_id: str,
+    class_name: str,
+    members: list[str],
+) -> None:
+    """Record the class's sessions and an assessment of its first module, unless its sessions
+    are already recorded."""
+    held = _checked(
+        await training_api("GET", f"/centers/{center_id}/classes/{class_name}/sessions")
+    )
+    if held:
+        return
+    plan = next(p for p in curriculum["pathways"] if p["pathway"] == PATHWAY)
+    module = plan["modules"][0]["module"]
+    absent = members[0] if class_name == next(iter(CLASSES)) else None
+    today = local_today()
+    for days_ago in range(SESSIONS, 0, -1):
+        body = {
+            "module": module,
+            "held_on": (today - timedelta(days=days_ago)).isoformat(),
+            "hours": SESSION_HOURS,
+            "class_name": class_name,
+            "attendance": [{"training_id": t, "present": t != absent} for t in members],
+        }
+        (await training_api("POST", "/sessions", json=body)).raise_for_status()
+    scores = [{"training_id": t, "score": ASSESSMENT_SCORE} for t in members]
+    body = {"module": module, "assessed_on": today.isoformat(), "scores": scores}
+    (await training_api("POST", "/assessments", json=body)).raise_for_status()
