@@ -4,6 +4,7 @@ pages show something (signed in through the console's development sign-in, over 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -14,7 +15,15 @@ import httpx
 import pytest
 
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
-from fursa.cli.seed import CLASSES, GRADUATES, SEEDED_LEARNERS, seed
+from fursa.cli.seed import (
+    AWAITING_APPROVAL,
+    CLASSES,
+    GRADUATES,
+    ISSUANCE_POLICY,
+    ISSUANCE_POLICY_VARIABLE,
+    SEEDED_LEARNERS,
+    seed,
+)
 from fursa.shared.auth import dev_authorization
 from fursa.shared.natsserver import free_port
 
@@ -26,6 +35,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     running = Platform(
         var_dir=tmp_path_factory.mktemp("var"),
         ports={**{name: free_port() for name in SERVICES}, CONSOLE: free_port()},
+        extra_env={ISSUANCE_POLICY_VARIABLE: json.dumps(ISSUANCE_POLICY)},  # as fursa up
     )
     try:
         running.start(timeout_s=180)
@@ -56,6 +66,9 @@ def counts(platform: Platform) -> dict[str, Any]:
         )
         for name in CLASSES
     }
+    first_class = admin.get(
+        f"{platform.url('training')}/centers/{center_id}/classes/{next(iter(CLASSES))}"
+    ).json()
     certificates = sum(
         len(
             admin.get(
@@ -71,6 +84,7 @@ def counts(platform: Platform) -> dict[str, Any]:
         "completed": sum(t["status"] == "completed" for t in trainings),
         "classes": sorted((c["class_name"] or "", c["learners"]) for c in classes),
         "sessions": sessions,
+        "at_risk": sum(learner["at_risk"] for learner in first_class),
         "certificates": certificates,
     }
 
@@ -91,7 +105,9 @@ def seeded(platform: Platform) -> dict[str, Any]:
 
 def test_seeding_again_adds_nothing(platform: Platform, seeded: dict[str, Any]) -> None:
     assert seeded["enrollments"] == seeded["trainings"] == SEEDED_LEARNERS
-    assert seeded["completed"] == seeded["certificates"] == GRADUATES
+    assert seeded["completed"] == GRADUATES + AWAITING_APPROVAL
+    assert seeded["certificates"] == GRADUATES  # the others await the officer
+    assert seeded["at_risk"] == 1
     assert all(held > 0 for held in seeded["sessions"].values())
     asyncio.run(seed(urls(platform)))
     assert counts(platform) == seeded
@@ -128,9 +144,14 @@ LEARNER = "Houda Amziane"
 PAGES = {
     "association_staff": {"/learners": LEARNER, "/classes": "Groupe 1"},
     "educator": {"/learners": LEARNER, "/classes": "Groupe 2"},
-    "entraide_officer": {"/learners": LEARNER, "/dashboard": "<td"},
+    "entraide_officer": {"/approvals": 'href="/cohorts/', "/dashboard": "<td"},
     "directorate": {"/dashboard": "<td"},
-    "admin": {"/learners": LEARNER, "/classes": "Groupe 1", "/dashboard": "<td"},
+    "admin": {
+        "/learners": LEARNER,
+        "/classes": "Groupe 1",
+        "/approvals": 'href="/cohorts/',
+        "/dashboard": "<td",
+    },
 }
 
 

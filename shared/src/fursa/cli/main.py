@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -32,7 +33,7 @@ from fursa.cli.demo import DemoFailed, run_demo
 from fursa.cli.partners import partner_app, running_nats_server
 from fursa.cli.platform import CONSOLE, CONSOLE_PORT, SERVICES, Platform
 from fursa.cli.provisioning import provision_command
-from fursa.cli.seed import SeedResult, seed
+from fursa.cli.seed import ISSUANCE_POLICY, ISSUANCE_POLICY_VARIABLE, SeedResult, seed
 from fursa.shared.auth import Role, dev_authorization, mint_dev_token
 from fursa.shared.problems import Problem
 from fursa.shared.settings import DEV_TOKEN_KEY
@@ -95,6 +96,10 @@ def up(
             CONSOLE: console_port,
         },
         nats_port=nats_port,
+        # A policy in the environment takes precedence, as on any platform.
+        extra_env={}
+        if ISSUANCE_POLICY_VARIABLE in os.environ
+        else {ISSUANCE_POLICY_VARIABLE: json.dumps(ISSUANCE_POLICY)},
     )
     stopping = False
 
@@ -162,7 +167,8 @@ def _seed(urls: dict[str, str]) -> SeedResult | None:
 def _seeded_line(result: SeedResult) -> str:
     return (
         f"Demo data: {result.learners} learners at the demo center, {result.classes} classes "
-        f"with sessions called, {result.graduates} diplomas (seeded once; a restart adds none)"
+        f"with sessions called, {result.graduates} diplomas, a cohort of "
+        f"{result.awaiting_approval} awaiting approval (seeded once; a restart adds none)"
     )
 
 

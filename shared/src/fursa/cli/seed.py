@@ -2,8 +2,10 @@
 
 Through the services' public APIs with a development administrator token: learners of the
 demo center in two classes with a few sessions called (one learner always absent, so at risk)
-and an assessment recorded, and a group taken to a passed completion, so that diplomas are
-issued and the directorate's dashboard shows figures.
+and an assessment recorded, a group taken to a passed completion, so that diplomas are issued
+and the directorate's dashboard shows figures, and a cohort of school reintegration whose
+attestations await an Entraide Nationale officer's approval (``fursa up`` runs the
+certification service with :data:`ISSUANCE_POLICY`).
 
 Seeding again adds nothing: each learner is imported under the same idempotency key every
 time (a repeat answers ``already_imported``), a class whose sessions are recorded is left as
@@ -32,6 +34,7 @@ from fursa.cli.demo import (
 )
 from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
+from fursa.shared.contracts import Pathway
 
 # The idempotency keys' run: the same at every seed, so that a repeat imports no one twice.
 SEED_RUN = "console-seed"
@@ -40,12 +43,20 @@ SEED_RUN = "console-seed"
 CLASSES = {"Groupe 1": 10, "Groupe 2": 10}
 GRADUATES = 8
 # The pathway ``enrollment_cells`` enrols into.
-PATHWAY = "vocational_training"
-SEEDED_LEARNERS = sum(CLASSES.values()) + GRADUATES
+PATHWAY = Pathway.VOCATIONAL_TRAINING
+# Learners of the cohort awaiting the officer's approval, and their pathway.
+AWAITING_APPROVAL = 6
+APPROVED_PATHWAY = Pathway.SCHOOL_REINTEGRATION
+SEEDED_LEARNERS = sum(CLASSES.values()) + GRADUATES + AWAITING_APPROVAL
 
-# Sessions called in each class, on the days before today; the first learner of the first
-# class misses them all (the early warning marks them at risk).
-SESSIONS = 3
+# ``fursa up``'s certification policy: diplomas issued at once (``fursa demo`` waits for
+# them), the seeded cohort's attestations held for an officer, so the approvals page has one.
+ISSUANCE_POLICY_VARIABLE = "FURSA_CERTIFICATION_ISSUANCE_POLICY"
+ISSUANCE_POLICY = {**dict.fromkeys(Pathway, "automatic"), APPROVED_PATHWAY: "approval"}
+
+# Sessions called in each class (the early warning's window), on the days before today; the
+# first learner of the first class misses them all (the early warning marks them at risk).
+SESSIONS = 5
 SESSION_HOURS = 2.0
 ASSESSMENT_SCORE = 13
 
@@ -55,6 +66,7 @@ class SeedResult:
     learners: int
     classes: int
     graduates: int
+    awaiting_approval: int
 
 
 async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
@@ -74,10 +86,16 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
             members = [t["id"] for t in trainings[start : start + size]]
             start += size
             await _call_class(training_api, curriculum, center_id, class_name, members)
+        # The graduates, then the cohort awaiting approval (a class of their own pathway).
         graduates = [t for t in trainings[start:] if t["status"] == "open"]
         if graduates:
             await complete_trainings(http, urls["training"], graduates, request=training_api)
-    return SeedResult(learners=len(trainings), classes=len(CLASSES), graduates=GRADUATES)
+    return SeedResult(
+        learners=len(trainings),
+        classes=len(CLASSES),
+        graduates=GRADUATES,
+        awaiting_approval=AWAITING_APPROVAL,
+    )
 
 
 async def _import_learners(call: Caller, enrollment_url: str, center_id: str) -> list[str]:
@@ -85,7 +103,7 @@ async def _import_learners(call: Caller, enrollment_url: str, center_id: str) ->
         {
             "line": n + 1,
             "key": idempotency_key(SEED_RUN, n),
-            "cells": enrollment_cells(n, center_id),
+            "cells": _cells(n, center_id),
         }
         for n in range(SEEDED_LEARNERS)
     ]
@@ -103,6 +121,14 @@ async def _import_learners(call: Caller, enrollment_url: str, center_id: str) ->
                 raise DemoFailed(f"seed learner {result['line'] - 1}: {result['status']}")
             enrollment_ids.append(result["enrollment_id"])
     return enrollment_ids
+
+
+def _cells(n: int, center_id: str) -> dict[str, str]:
+    """Learner ``n``'s import cells: the last ones form the cohort awaiting approval."""
+    cells = enrollment_cells(n, center_id)
+    if n >= SEEDED_LEARNERS - AWAITING_APPROVAL:
+        cells["pathway"] = APPROVED_PATHWAY
+    return cells
 
 
 async def _training_of(
