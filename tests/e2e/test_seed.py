@@ -139,10 +139,15 @@ def _sign_in(client: httpx.Client, role: str) -> httpx.Client:
 
 
 # Per role, its main pages and a mark of each page's content that only data give: a learner's
-# name, a class of the seed, an issued diploma's figure, a dashboard table.
+# name, a class of the seed, a pair of possible duplicates (the demo's few names come back),
+# a cohort to approve, a dashboard table.
 LEARNER = "Houda Amziane"
 PAGES = {
-    "association_staff": {"/learners": LEARNER, "/classes": "Groupe 1"},
+    "association_staff": {
+        "/learners": LEARNER,
+        "/classes": "Groupe 1",
+        "/duplicates": 'href="/duplicates/',
+    },
     "educator": {"/learners": LEARNER, "/classes": "Groupe 2"},
     "entraide_officer": {"/approvals": 'href="/cohorts/', "/dashboard": "<td"},
     "directorate": {"/dashboard": "<td"},
