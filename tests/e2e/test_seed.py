@@ -16,11 +16,13 @@ import pytest
 
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
 from fursa.cli.seed import (
+    APPLICANTS,
     AWAITING_APPROVAL,
     CLASSES,
     GRADUATES,
     ISSUANCE_POLICY,
     ISSUANCE_POLICY_VARIABLE,
+    PLACES,
     SEEDED_LEARNERS,
     seed,
 )
@@ -80,6 +82,7 @@ def counts(platform: Platform) -> dict[str, Any]:
     )
     return {
         "enrollments": len(enrollments),
+        "waitlisted": sum(e["status"] == "waitlisted" for e in enrollments),
         "trainings": len(trainings),
         "completed": sum(t["status"] == "completed" for t in trainings),
         "classes": sorted((c["class_name"] or "", c["learners"]) for c in classes),
@@ -89,22 +92,27 @@ def counts(platform: Platform) -> dict[str, Any]:
     }
 
 
-def wait_for_certificates(platform: Platform, expected: int, timeout_s: float = 120) -> None:
+def settled(platform: Platform, timeout_s: float = 120) -> dict[str, Any]:
+    """The counts once the full pathway's trainings are open and the diplomas issued."""
     deadline = time.monotonic() + timeout_s
-    while counts(platform)["certificates"] < expected:
-        assert time.monotonic() < deadline, "the graduates' diplomas were not issued"
+    while True:
+        found = counts(platform)
+        if found["trainings"] >= SEEDED_LEARNERS + PLACES and found["certificates"] >= GRADUATES:
+            return found
+        assert time.monotonic() < deadline, f"the seed's work did not land: {found}"
         time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
 def seeded(platform: Platform) -> dict[str, Any]:
     asyncio.run(seed(urls(platform)))
-    wait_for_certificates(platform, GRADUATES)
-    return counts(platform)
+    return settled(platform)
 
 
 def test_seeding_again_adds_nothing(platform: Platform, seeded: dict[str, Any]) -> None:
-    assert seeded["enrollments"] == seeded["trainings"] == SEEDED_LEARNERS
+    assert seeded["enrollments"] == SEEDED_LEARNERS + APPLICANTS
+    assert seeded["trainings"] == SEEDED_LEARNERS + PLACES
+    assert seeded["waitlisted"] == APPLICANTS - PLACES
     assert seeded["completed"] == GRADUATES + AWAITING_APPROVAL
     assert seeded["certificates"] == GRADUATES  # the others await the officer
     assert seeded["at_risk"] == 1

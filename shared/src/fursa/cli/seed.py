@@ -5,7 +5,8 @@ demo center in two classes with a few sessions called (one learner always absent
 and an assessment recorded, a group taken to a passed completion, so that diplomas are issued
 and the directorate's dashboard shows figures, and a cohort of school reintegration whose
 attestations await an Entraide Nationale officer's approval (``fursa up`` runs the
-certification service with :data:`ISSUANCE_POLICY`).
+certification service with :data:`ISSUANCE_POLICY`). Last, a pathway of the center is given
+fewer places than it has applicants, so that one waits on its waiting list.
 
 Seeding again adds nothing: each learner is imported under the same idempotency key every
 time (a repeat answers ``already_imported``), a class whose sessions are recorded is left as
@@ -36,6 +37,9 @@ from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
 from fursa.shared.contracts import Pathway
 
+# The school year of ``enrollment_cells``.
+SCHOOL_YEAR = "2025/2026"
+
 # The idempotency keys' run: the same at every seed, so that a repeat imports no one twice.
 SEED_RUN = "console-seed"
 
@@ -48,6 +52,10 @@ PATHWAY = Pathway.VOCATIONAL_TRAINING
 AWAITING_APPROVAL = 6
 APPROVED_PATHWAY = Pathway.SCHOOL_REINTEGRATION
 SEEDED_LEARNERS = sum(CLASSES.values()) + GRADUATES + AWAITING_APPROVAL
+# The full pathway: its places, and its applicants (enrolled after the others); one waits.
+FULL_PATHWAY = Pathway.SOCIO_PROFESSIONAL_INSERTION
+PLACES = 2
+APPLICANTS = 3
 
 # ``fursa up``'s certification policy: diplomas issued at once (``fursa demo`` waits for
 # them), the seeded cohort's attestations held for an officer, so the approvals page has one.
@@ -67,6 +75,7 @@ class SeedResult:
     classes: int
     graduates: int
     awaiting_approval: int
+    waiting: int
 
 
 async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
@@ -75,9 +84,17 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
         call = Caller(http, asyncio.Semaphore(8), patience_s=timeout_s)
         centers = _checked(await call("GET", f"{urls['enrollment']}/centers"))
         center_id = centers[0]["id"]
+        # A PUT: the same places again change nothing.
+        capacity = {"pathway": FULL_PATHWAY, "school_year": SCHOOL_YEAR, "places": PLACES}
+        _checked(
+            await call("PUT", f"{urls['enrollment']}/centers/{center_id}/capacity", json=capacity)
+        )
         enrollment_ids = await _import_learners(call, urls["enrollment"], center_id)
         trainings = await asyncio.gather(
-            *(_training_of(call, urls["training"], e, timeout_s) for e in enrollment_ids)
+            *(
+                _training_of(call, urls["training"], e, timeout_s)
+                for e in enrollment_ids[:SEEDED_LEARNERS]
+            )
         )
         training_api = call.of(urls["training"])
         curriculum = _checked(await training_api("GET", "/curriculum"))
@@ -95,6 +112,7 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
         classes=len(CLASSES),
         graduates=GRADUATES,
         awaiting_approval=AWAITING_APPROVAL,
+        waiting=APPLICANTS - PLACES,
     )
 
 
@@ -105,7 +123,7 @@ async def _import_learners(call: Caller, enrollment_url: str, center_id: str) ->
             "key": idempotency_key(SEED_RUN, n),
             "cells": _cells(n, center_id),
         }
-        for n in range(SEEDED_LEARNERS)
+        for n in range(SEEDED_LEARNERS + APPLICANTS)
     ]
     enrollment_ids: list[str] = []
     for start in range(0, len(rows), IMPORT_BATCH):
@@ -117,16 +135,19 @@ async def _import_learners(call: Caller, enrollment_url: str, center_id: str) ->
             )
         )
         for result in answer["rows"]:
-            if result["status"] not in ("enrolled", "already_imported"):
+            if result["status"] not in ("enrolled", "waitlisted", "already_imported"):
                 raise DemoFailed(f"seed learner {result['line'] - 1}: {result['status']}")
             enrollment_ids.append(result["enrollment_id"])
     return enrollment_ids
 
 
 def _cells(n: int, center_id: str) -> dict[str, str]:
-    """Learner ``n``'s import cells: the last ones form the cohort awaiting approval."""
+    """Learner ``n``'s import cells: the cohort awaiting approval, then the full pathway's
+    applicants, come last."""
     cells = enrollment_cells(n, center_id)
-    if n >= SEEDED_LEARNERS - AWAITING_APPROVAL:
+    if n >= SEEDED_LEARNERS:
+        cells["pathway"] = FULL_PATHWAY
+    elif n >= SEEDED_LEARNERS - AWAITING_APPROVAL:
         cells["pathway"] = APPROVED_PATHWAY
     return cells
 
