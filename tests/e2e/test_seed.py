@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fursa.cli.demo import run_demo
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
 from fursa.cli.seed import (
     APPLICANTS,
@@ -109,7 +110,9 @@ def seeded(platform: Platform) -> dict[str, Any]:
     return settled(platform)
 
 
-def test_seeding_again_adds_nothing(platform: Platform, seeded: dict[str, Any]) -> None:
+def test_seeding_again_adds_nothing_and_leaves_the_demo_its_learners(
+    platform: Platform, seeded: dict[str, Any]
+) -> None:
     assert seeded["enrollments"] == SEEDED_LEARNERS + APPLICANTS
     assert seeded["trainings"] == SEEDED_LEARNERS + PLACES
     assert seeded["waitlisted"] == APPLICANTS - PLACES
@@ -119,6 +122,9 @@ def test_seeding_again_adds_nothing(platform: Platform, seeded: dict[str, Any]) 
     assert all(held > 0 for held in seeded["sessions"].values())
     asyncio.run(seed(urls(platform)))
     assert counts(platform) == seeded
+    # ``fursa demo`` after ``fursa up``: none of its learners is one the seed enrolled.
+    demo = asyncio.run(run_demo(urls(platform), 3))
+    assert demo.enrolled == demo.certificates == 3
 
 
 @contextmanager

@@ -40,6 +40,11 @@ from fursa.shared.contracts import Pathway
 # The school year of ``enrollment_cells``.
 SCHOOL_YEAR = "2025/2026"
 
+# The seeded learners are ``enrollment_cells``'s from this number on: people (guardians'
+# phones) that ``fursa demo``, which counts from 0, never enrols, so that it refuses none of
+# its own as already enrolled. A multiple of 90 keeps the names and birth dates of 0, 1…
+FIRST_SEEDED = 18_000_000
+
 # The idempotency keys' run: the same at every seed, so that a repeat imports no one twice.
 SEED_RUN = "console-seed"
 
@@ -144,7 +149,7 @@ async def _import_learners(call: Caller, enrollment_url: str, center_id: str) ->
 def _cells(n: int, center_id: str) -> dict[str, str]:
     """Learner ``n``'s import cells: the cohort awaiting approval, then the full pathway's
     applicants, come last."""
-    cells = enrollment_cells(n, center_id)
+    cells = enrollment_cells(FIRST_SEEDED + n, center_id)
     if n >= SEEDED_LEARNERS:
         cells["pathway"] = FULL_PATHWAY
     elif n >= SEEDED_LEARNERS - AWAITING_APPROVAL:
