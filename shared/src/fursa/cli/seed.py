@@ -113,7 +113,7 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
         if graduates:
             await complete_trainings(http, urls["training"], graduates, request=training_api)
     return SeedResult(
-        learners=len(trainings),
+        learners=len(enrollment_ids),
         classes=len(CLASSES),
         graduates=GRADUATES,
         awaiting_approval=AWAITING_APPROVAL,
