@@ -896,3 +896,64 @@ def test_an_educator_opens_a_follow_up_form_in_arabic_on_a_phone(
     fits(page, PHONE[0])
     assert violations == []
     context.close()
+
+
+FOCUS_RING = """() => {
+    const shown = (element) => {
+        const style = getComputedStyle(element);
+        return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+    };
+    const focused = document.activeElement;
+    // A segmented choice draws the ring of its hidden radio on the span beside it.
+    const beside = focused.nextElementSibling;
+    return shown(focused) || (beside !== null && shown(beside));
+}"""
+
+
+def tab_to(page: Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus, which must show where it is."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            assert page.evaluate(FOCUS_RING), f"{selector} has the focus but shows no ring"
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_association_staff_enrol_a_learner_with_the_keyboard_alone(
+    platform: Platform, browser: Browser
+) -> None:
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, _violations = watched(context)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    page.goto(f"{console}/enrol")
+    typed = {
+        "#first_name_ar": "ليلى",
+        "#last_name_ar": "الفاسي",
+        "#first_name_latin": "Leila",
+        "#last_name_latin": "El Fassi",
+        "#birth_date": "14032011",
+    }
+    for selector, text in typed.items():
+        tab_to(page, selector)
+        page.keyboard.type(text)
+    tab_to(page, 'input[name="sex"]')
+    page.keyboard.press("Space")
+    tab_to(page, "#last_school_level")
+    page.keyboard.press("ArrowDown")
+    for selector, text in {
+        "#year_left_school": "2023",
+        "#guardian_name": "Amina El Fassi",
+        "#guardian_phone": "0633445566",
+    }.items():
+        tab_to(page, selector)
+        page.keyboard.type(text)
+    for consent in ("consent_data_use", "consent_notifications"):
+        tab_to(page, f'input[name="{consent}"]')
+        page.keyboard.press("Space")
+    tab_to(page, 'button[type="submit"]')
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Leila|ليلى"))
+    expect(page.get_by_role("status")).to_be_visible()
+    context.close()

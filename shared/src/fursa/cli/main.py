@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -32,6 +33,7 @@ from fursa.cli.demo import DemoFailed, run_demo
 from fursa.cli.partners import partner_app, running_nats_server
 from fursa.cli.platform import CONSOLE, CONSOLE_PORT, SERVICES, Platform
 from fursa.cli.provisioning import provision_command
+from fursa.cli.seed import ISSUANCE_POLICY, ISSUANCE_POLICY_VARIABLE, SeedResult, seed
 from fursa.shared.auth import Role, dev_authorization, mint_dev_token
 from fursa.shared.problems import Problem
 from fursa.shared.settings import DEV_TOKEN_KEY
@@ -94,6 +96,10 @@ def up(
             CONSOLE: console_port,
         },
         nats_port=nats_port,
+        # A policy in the environment takes precedence, as on any platform.
+        extra_env={}
+        if ISSUANCE_POLICY_VARIABLE in os.environ
+        else {ISSUANCE_POLICY_VARIABLE: json.dumps(ISSUANCE_POLICY)},
     )
     stopping = False
 
@@ -115,6 +121,8 @@ def up(
             return
         assert platform.nats is not None
         _notices(platform)
+        with console.status("seeding the demo data…"):
+            seeded = _seed({service: platform.url(service) for service in SERVICES})
         # Whatever can be copied (URLs, the token) is printed unwrapped, whatever the width
         # of the terminal: a line break inside it would break the copy.
         console.print("[bold]Fursa is up[/bold]")
@@ -122,6 +130,8 @@ def up(
             url = platform.url(service)
             _line(f"  {service:<14} {url}  (docs: {url}/docs)")
         _line(f"Staff console: {platform.url(CONSOLE)}  (development sign-in: one person per role)")
+        if seeded is not None:
+            _line(_seeded_line(seeded))
         _line(f"NATS: {platform.nats.url} (data under {platform.var_dir})")
         _line(
             f"SMTP sink: 127.0.0.1:{platform.smtp_port} "
@@ -143,6 +153,24 @@ def up(
         platform.stop()
         if failed:
             sys.exit(1)
+
+
+def _seed(urls: dict[str, str]) -> SeedResult | None:
+    """Seed the demo data; a refusal is said, and the platform runs on without them."""
+    try:
+        return asyncio.run(seed(urls))
+    except (DemoFailed, httpx.HTTPError) as exc:
+        console.print(f"demo data not seeded: {exc}", style="yellow", markup=False, soft_wrap=True)
+        return None
+
+
+def _seeded_line(result: SeedResult) -> str:
+    return (
+        f"Demo data: {result.learners} learners at the demo center, {result.classes} classes "
+        f"with sessions called, {result.graduates} diplomas, a cohort of "
+        f"{result.awaiting_approval} awaiting approval, {result.waiting} on a waiting list "
+        "(seeded once; a restart adds none)"
+    )
 
 
 def _stderr_line(text: str) -> None:
@@ -242,6 +270,28 @@ def demo(
         )
     print(json.dumps(result.as_dict()))
     sys.exit(0 if ok else 1)
+
+
+@app.command("seed")
+def seed_command(
+    host: Annotated[str, typer.Option()] = "http://127.0.0.1",
+    enrollment_port: Annotated[int, typer.Option(envvar="FURSA_ENROLLMENT_PORT")] = 8001,
+    training_port: Annotated[int, typer.Option(envvar="FURSA_TRAINING_PORT")] = 8002,
+    certification_port: Annotated[int, typer.Option(envvar="FURSA_CERTIFICATION_PORT")] = 8003,
+    notify_port: Annotated[int, typer.Option(envvar="FURSA_NOTIFY_PORT")] = 8004,
+) -> None:
+    """Seed the demo data on the running platform (``fursa up`` does it at every start);
+    seeding again adds nothing."""
+    ports = {
+        "enrollment": enrollment_port,
+        "training": training_port,
+        "certification": certification_port,
+        "notify": notify_port,
+    }
+    result = _seed({service: f"{host}:{port}" for service, port in ports.items()})
+    if result is None:
+        sys.exit(1)
+    _line(_seeded_line(result))
 
 
 @app.command("import")
