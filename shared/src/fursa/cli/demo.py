@@ -260,7 +260,7 @@ async def enroll_learners(
 
     async def enrollment(enrollment_id: str) -> dict[str, Any]:
         response = await call("GET", f"{enrollment_url}/enrollments/{enrollment_id}")
-        body: dict[str, Any] = _checked(response)
+        body: dict[str, Any] = checked(response)
         return body
 
     return list(await asyncio.gather(*(enrollment(e) for e in enrollment_ids)))
@@ -281,7 +281,7 @@ def _problem(response: httpx.Response) -> str:
     )
 
 
-def _checked(response: httpx.Response) -> Any:
+def checked(response: httpx.Response) -> Any:
     """The JSON of a 2xx answer; a refusal stops the demo with the service's own words."""
     if not response.is_success:
         raise DemoFailed(f"{response.request.method} {response.request.url}: {_problem(response)}")
@@ -393,13 +393,13 @@ async def run_demo(
         call = Caller(http, limits, patience_s=timeout_s, notice=notice)
 
         async def get(url: str, **params: Any) -> Any:
-            return _checked(await call("GET", url, params=params))
+            return checked(await call("GET", url, params=params))
 
         centers = await get(f"{urls['enrollment']}/centers")
         center_id = centers[0]["id"]
         association_id = centers[0]["association_id"]
         # A PUT: the same address again is the same state.
-        _checked(
+        checked(
             await call(
                 "PUT",
                 f"{urls['notify']}/associations/{association_id}/contact",

@@ -28,7 +28,7 @@ from fursa.cli.demo import (
     Caller,
     DemoFailed,
     Request,
-    _checked,
+    checked,
     complete_trainings,
     enrollment_cells,
     idempotency_key,
@@ -87,11 +87,11 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
     """Seed the platform at ``urls`` (service → base URL); safe to run again."""
     async with httpx.AsyncClient(timeout=30, headers=dev_authorization()) as http:
         call = Caller(http, asyncio.Semaphore(8), patience_s=timeout_s)
-        centers = _checked(await call("GET", f"{urls['enrollment']}/centers"))
+        centers = checked(await call("GET", f"{urls['enrollment']}/centers"))
         center_id = centers[0]["id"]
         # A PUT: the same places again change nothing.
         capacity = {"pathway": FULL_PATHWAY, "school_year": SCHOOL_YEAR, "places": PLACES}
-        _checked(
+        checked(
             await call("PUT", f"{urls['enrollment']}/centers/{center_id}/capacity", json=capacity)
         )
         enrollment_ids = await _import_learners(call, urls["enrollment"], center_id)
@@ -102,7 +102,7 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
             )
         )
         training_api = call.of(urls["training"])
-        curriculum = _checked(await training_api("GET", "/curriculum"))
+        curriculum = checked(await training_api("GET", "/curriculum"))
         start = 0
         for class_name, size in CLASSES.items():
             members = [t["id"] for t in trainings[start : start + size]]
@@ -132,7 +132,7 @@ async def _import_learners(call: Caller, enrollment_url: str, center_id: str) ->
     ]
     enrollment_ids: list[str] = []
     for start in range(0, len(rows), IMPORT_BATCH):
-        answer = _checked(
+        answer = checked(
             await call(
                 "POST",
                 f"{enrollment_url}/imports/learners",
@@ -163,7 +163,7 @@ async def _training_of(
     """The learner's training, once the training service has opened it."""
     deadline = time.monotonic() + timeout_s
     while True:
-        found = _checked(
+        found = checked(
             await call("GET", f"{training_url}/trainings", params={"enrollment_id": enrollment_id})
         )
         if found:
@@ -183,9 +183,7 @@ async def _call_class(
 ) -> None:
     """Record the class's sessions and an assessment of its first module, unless its sessions
     are already recorded."""
-    held = _checked(
-        await training_api("GET", f"/centers/{center_id}/classes/{class_name}/sessions")
-    )
+    held = checked(await training_api("GET", f"/centers/{center_id}/classes/{class_name}/sessions"))
     if held:
         return
     plan = next(p for p in curriculum["pathways"] if p["pathway"] == PATHWAY)
