@@ -18,6 +18,7 @@ from fursa.certification import service
 from fursa.certification.settings import CertificationSettings
 from fursa.shared.auth import Role
 from fursa.shared.contracts import (
+    CloudEvent,
     LearnerErased,
     Pathway,
     TrainingCompleted,
@@ -25,7 +26,7 @@ from fursa.shared.contracts import (
     new_event,
     to_json_bytes,
 )
-from fursa.shared.messaging.deadletters import list_dead_letters
+from fursa.shared.messaging.deadletters import DeadLetter, list_dead_letters
 from fursa.shared.testing.builders import PLACEMENTS, learner_enrolled, uuid_of
 from fursa.shared.testing.kernel import wait_until
 
@@ -215,18 +216,17 @@ async def test_paging_refuses_an_id_beyond_the_trail(client: httpx.AsyncClient) 
     assert "after_id" in response.text
 
 
-async def test_a_dead_letter_replayed_says_who_replayed_it(
-    app: FastAPI, client: httpx.AsyncClient, headers_for: AuthHeaders, js: JetStreamContext
-) -> None:
-    """A completion that came before its learner is dead-lettered after its retries; once the
-    learner is known, an administrator replays it: the trail holds the replay (read by
-    administrators only: a dead letter belongs to no territory) and the issuance it caused."""
+async def dead_letter_a_completion_before_its_learner(
+    app: FastAPI, js: JetStreamContext, n: int
+) -> tuple[CloudEvent[TrainingCompleted], DeadLetter]:
+    """Publish learner n's completion while certification does not know the learner: after its
+    retries the consumer dead-letters it. Returns the event and its dead letter."""
     runtime = app.state.runtime
     completion = TrainingCompleted(
-        training_id=uuid_of("training", 1),
-        enrollment_id=uuid_of("enrollment", 1),
-        learner_id=uuid_of("learner", 1),
-        center_id=PLACEMENTS[1]["center_id"],
+        training_id=uuid_of("training", n),
+        enrollment_id=uuid_of("enrollment", n),
+        learner_id=uuid_of("learner", n),
+        center_id=PLACEMENTS[n]["center_id"],
         pathway=Pathway.SCHOOL_REINTEGRATION,
         workshops=[],
         hours_attended=300,
@@ -242,6 +242,17 @@ async def test_a_dead_letter_replayed_says_who_replayed_it(
 
     await wait_until(dead_lettered)
     [dead] = await list_dead_letters(runtime.db, runtime.tables)
+    return event, dead
+
+
+async def test_a_dead_letter_replayed_says_who_replayed_it(
+    app: FastAPI, client: httpx.AsyncClient, headers_for: AuthHeaders, js: JetStreamContext
+) -> None:
+    """A completion that came before its learner is dead-lettered after its retries; once the
+    learner is known, an administrator replays it: the trail holds the replay (read by
+    administrators only: a dead letter belongs to no territory) and the issuance it caused."""
+    runtime = app.state.runtime
+    event, dead = await dead_letter_a_completion_before_its_learner(app, js, 1)
     enrolled = learner_enrolled(1).model_copy(
         update={**PLACEMENTS[1], "pathway": Pathway.SCHOOL_REINTEGRATION}
     )
@@ -274,27 +285,7 @@ async def test_a_dead_letter_discarded_is_gone_and_the_trail_says_who_discarded_
 ) -> None:
     """A completion of a learner never enrolled is dead-lettered; an administrator discards
     it: it no longer waits, a second discard finds nothing, and the trail names the event."""
-    runtime = app.state.runtime
-    completion = TrainingCompleted(
-        training_id=uuid_of("training", 2),
-        enrollment_id=uuid_of("enrollment", 2),
-        learner_id=uuid_of("learner", 2),
-        center_id=PLACEMENTS[2]["center_id"],
-        pathway=Pathway.SCHOOL_REINTEGRATION,
-        workshops=[],
-        hours_attended=300,
-        attendance_rate=0.9,
-        result=TrainingResult.PASSED,
-        completed_on=date(2026, 6, 30),
-    )
-    event = new_event(completion, subject=completion.training_id, sequence=1)
-    await js.publish(event.type, to_json_bytes(event), headers={"Nats-Msg-Id": event.id})
-
-    async def dead_lettered() -> bool:
-        return bool(await list_dead_letters(runtime.db, runtime.tables))
-
-    await wait_until(dead_lettered)
-    [dead] = await list_dead_letters(runtime.db, runtime.tables)
+    event, dead = await dead_letter_a_completion_before_its_learner(app, js, 2)
     admin = headers_for(Role.ADMIN)
 
     officer = headers_for(Role.ENTRAIDE_OFFICER, region_code="07")
