@@ -394,7 +394,8 @@ def test_an_educator_calls_a_class_offline_and_each_mark_arrives_once(
 
     # Signed out, the class pages kept for offline use (learners' names) leave the device.
     kept_pages = (
-        "caches.open('fursa-console-v1').then(c => c.keys()).then(keys => keys"
+        "caches.keys().then(names => Promise.all(names.map(n => caches.open(n)"
+        ".then(c => c.keys())))).then(kept => kept.flat()"
         ".map(r => new URL(r.url).pathname).filter(p => !p.startsWith('/static/')))"
     )
     assert page.evaluate(kept_pages) != []

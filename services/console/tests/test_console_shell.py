@@ -3,6 +3,7 @@ CSRF and what production refuses."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from fursa.console import offline
 from fursa.console.app import CONTENT_SECURITY_POLICY, create_app
 from fursa.console.i18n import LANGUAGES, catalogue_path
+from fursa.console.offline import RELEASE_MARK, service_worker_source, static_digest
 from fursa.console.sessions import COOKIE
 from fursa.console.settings import ConsoleSettings
 from fursa.shared.auth import TokenVerifier
@@ -148,3 +151,28 @@ async def test_production_has_no_development_sign_in() -> None:
             "/sign-in/development", data={"csrf_token": token, "role": "admin"}
         )
         assert response.status_code == 404
+
+
+async def test_the_service_worker_names_its_cache_after_this_releases_static_files(
+    console: httpx.AsyncClient,
+) -> None:
+    response = await console.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-cache"
+    assert f'var CACHE = "fursa-console-{static_digest(offline.STATIC)}";' in response.text
+    assert RELEASE_MARK not in response.text
+
+
+def test_a_release_that_changes_a_static_file_brings_a_new_service_worker(
+    tmp_path: Path,
+) -> None:
+    """Browsers install a new worker only when its bytes change; its activation then deletes
+    the earlier release's cache, so a phone stops serving the old scripts and styles."""
+    release = tmp_path / "static"
+    shutil.copytree(offline.STATIC, release)
+    before = service_worker_source(release)
+    assert service_worker_source(release) == before
+    (release / "attendance.js").write_text("// the next release\n", encoding="utf-8")
+    after = service_worker_source(release)
+    assert after != before
+    assert "caches.delete(name)" in after

@@ -6,14 +6,14 @@ called while the center's connection is down is sent when it returns (static/att
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path as PathLib
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from fursa.console import offline
 from fursa.console.clients import Enrollment, Training
 from fursa.console.learners import center_names
 from fursa.console.pages import CheckedForm, PagesDep, Person
@@ -25,7 +25,6 @@ router = APIRouter()
 
 Id = Annotated[str, Path(max_length=64)]
 MARKS = ("present", "absent", "excused")
-SERVICE_WORKER = PathLib(__file__).parent / "static" / "sw.js"
 
 
 @router.get("/classes")
@@ -57,8 +56,13 @@ async def my_classes(
 
 @router.get("/sw.js", include_in_schema=False)
 async def service_worker() -> Response:
-    """The service worker, from the root so that its scope covers the class pages."""
-    return FileResponse(SERVICE_WORKER, media_type="text/javascript")
+    """The service worker, from the root so that its scope covers the class pages. Browsers
+    compare its bytes on every visit (``no-cache``) and install a release's new one."""
+    return Response(
+        offline.service_worker(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 @router.post("/centers/{center_id}/classes")

@@ -5,8 +5,10 @@
 // for (after a sign-out, or an expired session), so the next person on a shared phone cannot
 // open them offline. Calls still waiting to be sent (attendance.js) stay: they are the
 // educator's work, and hold no names.
+// The console names the cache after its static files (offline.py): a release that changes one
+// brings a new worker, whose activation deletes the caches of earlier releases.
 "use strict";
-var CACHE = "fursa-console-v1";
+var CACHE = "fursa-console-__STATIC_FILES_DIGEST__";
 var FILES = ["/static/console.css", "/static/htmx.min.js", "/static/attendance.js",
   "/static/fonts/NotoSansArabic-Regular.woff2", "/static/fonts/NotoSansArabic-Bold.woff2"];
 
@@ -16,7 +18,10 @@ self.addEventListener("install", function (event) {
 });
 
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) { return name !== CACHE; })
+      .map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
 });
 
 function classPage(url) {
