@@ -991,8 +991,8 @@ def opened_training(training_url: str, token: str, timeout_s: float = 30) -> str
 def test_an_educator_opens_a_follow_up_form_in_arabic_on_a_phone(
     platform: Platform, browser: Browser, identity_provider: str
 ) -> None:
-    """The form itself; recording one is covered against a fake training service
-    (services/console/tests/test_console_follow_ups.py): no training here ended 6 months ago."""
+    """The form itself, refused for a training still open; recording one six months after a
+    completion is the next test's."""
     console = platform.url(CONSOLE)
     staff = new_context(browser, locale="ar-MA", size=PHONE)
     page, _ = watched(staff)
