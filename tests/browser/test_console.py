@@ -10,6 +10,7 @@ a person of another association sees none of it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import hashlib
@@ -18,10 +19,13 @@ import json
 import re
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -29,9 +33,12 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from fursa.cli.demo import enrollment_body, hold_class
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
 from fursa.enrollment.demo import DEMO_ASSOCIATION_ID, DEMO_CENTER_ID
+from fursa.shared.clock import local_today
 from fursa.shared.natsserver import free_port
+from fursa.training.follow_up import Week, completions_due
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +63,7 @@ ACCOUNTS = {
 AXE = Path(__file__).parents[2] / "node_modules/axe-core/axe.min.js"
 PHONE = (360, 740)
 SCREEN = (1280, 900)
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -846,6 +854,124 @@ def test_association_staff_record_accept_and_close_a_partner_referral(
     checked.close()
 
 
+def test_association_staff_change_what_a_partner_is_told_of_a_referral_as_consented(
+    platform: Platform, browser: Browser, identity_provider: str
+) -> None:
+    console, enrollment = platform.url(CONSOLE), platform.url("enrollment")
+    token = api_token(browser, identity_provider, console, "amal-staff")
+    staff = {"Authorization": f"Bearer {token}"}
+    agreement = httpx.post(
+        f"{enrollment}/agreements",
+        headers=staff,
+        json={
+            "association_id": DEMO_ASSOCIATION_ID,
+            "partner_name": "Maison des jeunes de Sefrou",
+            "purpose": "Orientation de jeunes sortis de l'école",
+            "starts_on": "2026-01-01",
+        },
+    )
+    assert agreement.status_code == 201, agreement.text
+    referrals_url = f"{enrollment}/agreements/{agreement.json()['id']}/referrals"
+    received = httpx.post(
+        referrals_url,
+        headers=staff,
+        json={"reference": "MJS-2026/007", "received_on": "2026-02-02", "sharing": "none"},
+    )
+    assert received.status_code == 201, received.text
+    referral_id = received.json()["id"]
+
+    def held() -> dict[str, Any]:
+        found = httpx.get(referrals_url, headers=staff).json()
+        return next(r for r in found if r["id"] == referral_id)
+
+    # The service's own words for a consent without who gave it, in Arabic.
+    refused = httpx.put(
+        f"{enrollment}/referrals/{referral_id}/sharing",
+        headers=staff | {"Accept-Language": "ar"},
+        json={"sharing": "status_and_placement"},
+    )
+    assert refused.status_code == 422, refused.text
+    in_arabic = refused.json()["errors"][0]["message"]
+
+    context = new_context(browser, locale="ar-MA", size=PHONE)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/referrals")
+    card = page.locator(".referrals .card", has_text="MJS-2026/007")
+    card.get_by_text("تغيير ما يُخبَر به الشريك").click()
+    expect(card.get_by_text("المتعلم ابتداء من 18 سنة، وولي الأمر قبل ذلك")).to_be_visible()
+    card.get_by_label("يُخبَر الشريك بحالتها وبالمركز والمسار").check()
+    card.get_by_role("button", name="تسجيل الموافقة").click()
+    alert = page.get_by_role("alert")
+    expect(alert.get_by_role("link")).to_have_text(in_arabic)
+    expect(alert.get_by_role("link")).to_have_attribute("href", f"#consent_given_by-{referral_id}")
+    expect(card.locator(".error")).to_have_text(in_arabic)
+    expect(card.get_by_label("يُخبَر الشريك بحالتها وبالمركز والمسار")).to_be_checked()
+    assert held()["sharing"] == "none"
+
+    card.get_by_label("ولي الأمر").check()
+    card.get_by_role("button", name="تسجيل الموافقة").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "سُجِّلت الموافقة: يُخبَر الشريك وفقها من الآن فصاعدا."
+    )
+    expect(card).to_contain_text("يُخبَر الشريك بحالتها وبالمركز والمسار")
+    expect(card).to_contain_text("وافق ولي الأمر يوم")
+    consented = held()
+    assert (consented["sharing"], consented["consent_given_by"]) == (
+        "status_and_placement",
+        "guardian",
+    )
+    card.get_by_text("تغيير ما يُخبَر به الشريك").click()
+    fits(page, PHONE[0])
+    page.screenshot(path=str(SCREENSHOTS / "referral-consent-ar-360.png"), full_page=True)
+    assert violations == []
+    context.close()
+
+    # In French, on a wide screen, the consent is withdrawn: the partner is told nothing more.
+    french = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(french)
+    sign_in(page, console, "amal-staff", "Se connecter avec son compte du programme")
+    page.goto(f"{console}/referrals")
+    card = page.locator(".referrals .card", has_text="MJS-2026/007")
+    expect(card).to_contain_text("Le tuteur a consenti le")
+    card.get_by_text("Changer ce qui est communiqué au partenaire").click()
+    expect(card.get_by_text("Ne rien lui communiquer retire le consentement.")).to_be_visible()
+    card.get_by_label("Rien n'est communiqué au partenaire").check()
+    card.get_by_role("button", name="Enregistrer le consentement").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Le consentement est enregistré : le partenaire est désormais informé en conséquence."
+    )
+    expect(card).to_contain_text("Rien n'est communiqué au partenaire")
+    assert held()["sharing"] == "none"
+    assert violations == []
+    french.close()
+
+    # Another association's staff replay the referral's id through the console: the service
+    # does not find it for them, and nothing changes.
+    other = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, _ = watched(other)
+    sign_in(page, console, "other-staff", "Se connecter avec son compte du programme")
+    csrf = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    replayed = page.request.post(
+        f"{console}/referrals/{referral_id}/sharing",
+        form={"csrf_token": csrf or "", "sharing": "status", "consent_given_by": "learner"},
+    )
+    assert replayed.status == 422
+    assert "MJS-2026/007" not in replayed.text()
+    assert held()["sharing"] == "none"
+    other.close()
+
+    checked = browser.new_context(
+        locale="ar-MA", viewport={"width": PHONE[0], "height": PHONE[1]}, bypass_csp=True
+    )
+    page = checked.new_page()
+    sign_in(page, console, "amal-staff", "الدخول بحساب البرنامج")
+    page.goto(f"{console}/referrals")
+    page.locator(".referrals .card", has_text="MJS-2026/007").locator("summary").click()
+    assert serious_violations(page) == [], "the consent form"
+    checked.close()
+
+
 def opened_training(training_url: str, token: str, timeout_s: float = 30) -> str:
     """The id of a training the educator sees, once the training service opened one for an
     enrolment (on the enrollment service's event)."""
@@ -866,8 +992,8 @@ def opened_training(training_url: str, token: str, timeout_s: float = 30) -> str
 def test_an_educator_opens_a_follow_up_form_in_arabic_on_a_phone(
     platform: Platform, browser: Browser, identity_provider: str
 ) -> None:
-    """The form itself; recording one is covered against a fake training service
-    (services/console/tests/test_console_follow_ups.py): no training here ended 6 months ago."""
+    """The form itself, refused for a training still open; recording one six months after a
+    completion is the next test's."""
     console = platform.url(CONSOLE)
     staff = new_context(browser, locale="ar-MA", size=PHONE)
     page, _ = watched(staff)
@@ -897,6 +1023,118 @@ def test_an_educator_opens_a_follow_up_form_in_arabic_on_a_phone(
     fits(page, PHONE[0])
     assert violations == []
     context.close()
+
+
+FOLLOWED_LEARNER = 41  # enrollment_body's learner whose training is completed and followed up
+
+
+def eventually(
+    fetch: Callable[[], Any], *, until: Callable[[Any], bool], timeout_s: float = 30
+) -> Any:
+    """What ``fetch`` answers once ``until`` holds (the services act on each other's events)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = fetch()
+        if until(found):
+            return found
+        assert time.monotonic() < deadline, f"never came to hold: {found}"
+        time.sleep(0.2)
+
+
+def in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a thread of its own: Playwright's sync API holds this one's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+async def held_to_completion(
+    training_url: str, headers: dict[str, str], training_id: str, class_name: str
+) -> None:
+    """Class ``class_name`` of the one training, held until it meets the completion rule."""
+    async with httpx.AsyncClient(base_url=training_url, headers=headers, timeout=30) as http:
+        curriculum = (await http.get("/curriculum")).raise_for_status().json()
+        training = (await http.get(f"/trainings/{training_id}")).raise_for_status().json()
+        plan = next(p for p in curriculum["pathways"] if p["pathway"] == training["pathway"])
+        await hold_class(http.request, curriculum, plan, [training_id], class_name)
+
+
+def test_an_educator_completes_a_training_then_records_its_follow_up_when_due(
+    platform: Platform, browser: Browser, identity_provider: str
+) -> None:
+    """The completion button, then the follow-up six months later: completion is dated the day
+    it is recorded, so the test moves that date back in the training service's database (as
+    the service's own due-list tests do), and the follow-up falls due this week."""
+    console, training_url = platform.url(CONSOLE), platform.url("training")
+    staff = {
+        "Authorization": f"Bearer {api_token(browser, identity_provider, console, 'amal-staff')}"
+    }
+    educator = {
+        "Authorization": f"Bearer {api_token(browser, identity_provider, console, 'amal-educator')}"
+    }
+    body = enrollment_body(FOLLOWED_LEARNER, DEMO_CENTER_ID)
+    enrolled = httpx.post(f"{platform.url('enrollment')}/enrollments", headers=staff, json=body)
+    assert enrolled.status_code == 201, enrolled.text
+    assert enrolled.json()["status"] == "enrolled"
+    enrollment_id = enrolled.json()["enrollment_id"]
+    training_id = eventually(
+        lambda: httpx.get(
+            f"{training_url}/trainings", headers=educator, params={"enrollment_id": enrollment_id}
+        ).json(),
+        until=lambda found: len(found) == 1,
+    )[0]["id"]
+    in_own_loop(held_to_completion(training_url, educator, training_id, "F1"))
+    name = f"{body['learner']['first_name_latin']} {body['learner']['last_name_latin']}"
+
+    context = new_context(browser, locale="fr-FR", size=SCREEN)
+    page, violations = watched(context)
+    sign_in(page, console, "amal-educator", "Se connecter avec son compte du programme")
+    page.goto(f"{console}/centers/{DEMO_CENTER_ID}/classes/F1")
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_text("La formation remplit les conditions d'achèvement.")).to_be_visible()
+    page.get_by_role("button", name="Déclarer la formation achevée").click()
+    expect(page.get_by_role("status")).to_have_text("La formation est déclarée achevée.")
+    expect(page.get_by_text("Formation achevée le")).to_be_visible()
+    expect(page.get_by_role("button", name="Déclarer la formation achevée")).to_have_count(0)
+    completed = httpx.get(f"{training_url}/trainings/{training_id}", headers=educator).json()
+    assert (completed["status"], completed["result"]) == ("completed", "passed")
+    assert completed["completed_on"] == local_today().isoformat()
+    eventually(
+        lambda: httpx.get(
+            f"{platform.url('enrollment')}/enrollments/{enrollment_id}", headers=staff
+        ).json(),
+        until=lambda found: found["status"] == "completed",
+    )
+
+    # Six months on: the first completion date whose 6-month follow-up falls due this week.
+    six_months_ago, _last = completions_due(Week.of(local_today()), 6)
+    with sqlite3.connect(platform.var_dir / "training.db", timeout=30) as db:
+        db.execute(
+            "UPDATE training_record SET completed_on = ? WHERE id = ?",
+            (six_months_ago.isoformat(), training_id),
+        )
+    page.goto(f"{console}/classes")
+    due = page.locator(".log li", has_text=name)
+    expect(due).to_contain_text("6 mois après le programme")
+    due.get_by_role("link", name="Enregistrer le suivi").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Suivi 6 mois après le programme")
+    page.get_by_label("En emploi", exact=True).check()
+    page.get_by_role("button", name="Enregistrer le suivi").click()
+    expect(page.get_by_role("status")).to_have_text("Le suivi est enregistré.")
+    expect(due.get_by_role("link", name="Rectifier le suivi")).to_be_visible()
+    assert violations == []
+    context.close()
+
+    week = httpx.get(
+        f"{training_url}/follow-ups/due", headers=educator, params={"center_id": DEMO_CENTER_ID}
+    ).json()
+    line = next(d for d in week["due"] if d["training_id"] == training_id)
+    assert (line["months_after"], line["recorded"]) == (6, True)
+    again = httpx.post(
+        f"{training_url}/trainings/{training_id}/outcomes",
+        headers=educator,
+        json={"months_after": 6, "status": "employed"},
+    )
+    assert again.status_code == 409, "the console's follow-up is the one the service holds"
 
 
 FOCUS_RING = """() => {

@@ -23,7 +23,9 @@ from fursa.cli.seed import (
     GRADUATES,
     ISSUANCE_POLICY,
     ISSUANCE_POLICY_VARIABLE,
+    PARTNERS,
     PLACES,
+    REFERRALS,
     SEEDED_LEARNERS,
     seed,
 )
@@ -72,6 +74,18 @@ def counts(platform: Platform) -> dict[str, Any]:
     first_class = admin.get(
         f"{platform.url('training')}/centers/{center_id}/classes/{next(iter(CLASSES))}"
     ).json()
+    partners = {
+        partner["partner_id"]: partner["name"]
+        for partner in admin.get(f"{platform.url('notify')}/partners").json()
+    }
+    agreements = admin.get(f"{platform.url('enrollment')}/agreements").json()
+    referrals = sorted(
+        (partners.get(agreement["partner_id"]), r["reference"], r["status"], r["sharing"])
+        for agreement in agreements
+        for r in admin.get(
+            f"{platform.url('enrollment')}/agreements/{agreement['id']}/referrals"
+        ).json()
+    )
     certificates = sum(
         len(
             admin.get(
@@ -90,6 +104,11 @@ def counts(platform: Platform) -> dict[str, Any]:
         "sessions": sessions,
         "at_risk": sum(learner["at_risk"] for learner in first_class),
         "certificates": certificates,
+        "partners": sorted(partners.values()),
+        "agreements": sorted(
+            (partners.get(a["partner_id"]), a["partner_name"]) for a in agreements
+        ),
+        "referrals": referrals,
     }
 
 
@@ -120,6 +139,12 @@ def test_seeding_again_adds_nothing_and_leaves_the_demo_its_learners(
     assert seeded["certificates"] == GRADUATES  # the others await the officer
     assert seeded["at_risk"] == 1
     assert all(held > 0 for held in seeded["sessions"].values())
+    # Each partner is onboarded, named by its agreement, and its referrals stand where seeded.
+    assert seeded["partners"] == sorted(PARTNERS)
+    assert seeded["agreements"] == [(name, name) for name in sorted(PARTNERS)]
+    assert seeded["referrals"] == sorted(
+        (r.partner, r.reference, r.status, r.sharing) for r in REFERRALS
+    )
     asyncio.run(seed(urls(platform)))
     assert counts(platform) == seeded
     # ``fursa demo`` after ``fursa up``: none of its learners is one the seed enrolled.
@@ -154,13 +179,14 @@ def _sign_in(client: httpx.Client, role: str) -> httpx.Client:
 
 # Per role, its main pages and a mark of each page's content that only data give: a learner's
 # name, a class of the seed, a pair of possible duplicates (the demo's few names come back),
-# a cohort to approve, a dashboard table.
+# a cohort to approve, a dashboard table, a partner's referral, a partner.
 LEARNER = "Houda Amziane"
 PAGES = {
     "association_staff": {
         "/learners": LEARNER,
         "/classes": "Groupe 1",
         "/duplicates": 'href="/duplicates/',
+        "/referrals": REFERRALS[0].reference,
     },
     "educator": {"/learners": LEARNER, "/classes": "Groupe 2"},
     "entraide_officer": {"/approvals": 'href="/cohorts/', "/dashboard": "<td"},
@@ -170,6 +196,7 @@ PAGES = {
         "/classes": "Groupe 1",
         "/approvals": 'href="/cohorts/',
         "/dashboard": "<td",
+        "/partners": 'href="/partners/',
     },
 }
 

@@ -319,32 +319,7 @@ async def complete_trainings(
         classes.setdefault((training["center_id"], training["pathway"]), []).append(training["id"])
 
     async def take_class(pathway: str, ids: list[str]) -> int:
-        plan = plans[pathway]
-        workshops = [m for m in plan["modules"] if m["kind"] == "workshop"]
-        modules = [m for m in plan["modules"] if m["kind"] != "workshop"]
-        modules += workshops[: plan["workshops_required"]]
-        class_name = f"class-{uuid.uuid4().hex[:12]}"
-        day = local_today()
-        for module in modules:
-            hours = module["required_hours"]
-            while hours > 0:
-                day -= timedelta(days=1)
-                session = min(hours, curriculum["max_session_hours"])
-                hours -= session
-                body = {
-                    "module": module["module"],
-                    "held_on": day.isoformat(),
-                    "hours": session,
-                    "class_name": class_name,
-                    "attendance": [{"training_id": t, "present": True} for t in ids],
-                }
-                (await call("POST", "/sessions", json=body)).raise_for_status()
-            body = {
-                "module": module["module"],
-                "assessed_on": local_today().isoformat(),
-                "scores": [{"training_id": t, "score": 14} for t in ids],
-            }
-            (await call("POST", "/assessments", json=body)).raise_for_status()
+        await hold_class(call, curriculum, plans[pathway], ids, f"class-{uuid.uuid4().hex[:12]}")
         completions = await asyncio.gather(
             *(call("POST", f"/trainings/{t}/completion", json={"result": "passed"}) for t in ids)
         )
@@ -358,6 +333,42 @@ async def complete_trainings(
         )
     )
     return sum(done)
+
+
+async def hold_class(
+    call: Request,
+    curriculum: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    ids: Sequence[str],
+    class_name: str,
+) -> None:
+    """Hold class ``class_name`` of the trainings ``ids`` (of ``plan``'s pathway) until each
+    meets the completion rule: every session of every required module and of the required
+    workshops, with everyone present, on past days, and each module's assessment (14/20)."""
+    workshops = [m for m in plan["modules"] if m["kind"] == "workshop"]
+    modules = [m for m in plan["modules"] if m["kind"] != "workshop"]
+    modules += workshops[: plan["workshops_required"]]
+    day = local_today()
+    for module in modules:
+        hours = module["required_hours"]
+        while hours > 0:
+            day -= timedelta(days=1)
+            session = min(hours, curriculum["max_session_hours"])
+            hours -= session
+            body = {
+                "module": module["module"],
+                "held_on": day.isoformat(),
+                "hours": session,
+                "class_name": class_name,
+                "attendance": [{"training_id": t, "present": True} for t in ids],
+            }
+            (await call("POST", "/sessions", json=body)).raise_for_status()
+        body = {
+            "module": module["module"],
+            "assessed_on": local_today().isoformat(),
+            "scores": [{"training_id": t, "score": 14} for t in ids],
+        }
+        (await call("POST", "/assessments", json=body)).raise_for_status()
 
 
 async def _poll(check: Callable[[], Awaitable[Any]], timeout_s: float) -> Any:

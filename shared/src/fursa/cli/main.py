@@ -168,7 +168,8 @@ def _seeded_line(result: SeedResult) -> str:
     return (
         f"Demo data: {result.learners} learners at the demo center, {result.classes} classes "
         f"with sessions called, {result.graduates} diplomas, a cohort of "
-        f"{result.awaiting_approval} awaiting approval, {result.waiting} on a waiting list "
+        f"{result.awaiting_approval} awaiting approval, {result.waiting} on a waiting list, "
+        f"{result.partners} partners who referred {result.referrals} learners "
         "(seeded once; a restart adds none)"
     )
 

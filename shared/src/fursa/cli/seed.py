@@ -5,12 +5,16 @@ demo center in two classes with a few sessions called (one learner always absent
 and an assessment recorded, a group taken to a passed completion, so that diplomas are issued
 and the directorate's dashboard shows figures, and a cohort of school reintegration whose
 attestations await an Entraide Nationale officer's approval (``fursa up`` runs the
-certification service with :data:`ISSUANCE_POLICY`). Last, a pathway of the center is given
-fewer places than it has applicants, so that one waits on its waiting list.
+certification service with :data:`ISSUANCE_POLICY`). A pathway of the center is given
+fewer places than it has applicants, so that one waits on its waiting list. Last, partner
+bodies are onboarded and given agreements with the demo association, through which they
+refer a few learners (known by the partner's file number), at each step of a referral.
 
 Seeding again adds nothing: each learner is imported under the same idempotency key every
 time (a repeat answers ``already_imported``), a class whose sessions are recorded is left as
-it is, and only the completing group's open trainings are taken through.
+it is, and only the completing group's open trainings are taken through; a partner, an
+agreement or a referral is known by its name or file number and made only when missing, and
+a referral is moved on only while it has not reached its status.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -35,7 +39,12 @@ from fursa.cli.demo import (
 )
 from fursa.shared.auth import dev_authorization
 from fursa.shared.clock import local_today
-from fursa.shared.contracts import Pathway
+from fursa.shared.contracts import (
+    Pathway,
+    ReferralClosingReason,
+    ReferralSharing,
+    ReferralStatus,
+)
 
 # The school year of ``enrollment_cells``.
 SCHOOL_YEAR = "2025/2026"
@@ -73,6 +82,51 @@ SESSIONS = 5
 SESSION_HOURS = 2.0
 ASSESSMENT_SCORE = 13
 
+# Partner bodies that refer out-of-school children to the demo association, each onboarded
+# (without a webhook: nothing listens for one in development) and named by its agreement, so
+# that it is told of its referrals as far as consented; with each agreement's purpose.
+PARTNERS = {
+    "Centre de sauvegarde de l'enfance de Fès": "Orientation d'enfants sortis de l'école",
+    "Maison des jeunes de Sefrou": "Orientation de jeunes sortis de l'école du quartier",
+}
+AGREEMENTS_START = date(2025, 9, 1)
+
+
+@dataclass(frozen=True)
+class SeededReferral:
+    """A learner a partner referred, received ``days_ago`` and taken to ``status``."""
+
+    partner: str
+    reference: str
+    days_ago: int
+    sharing: ReferralSharing
+    consent_given_by: str | None
+    status: ReferralStatus
+    closing_reason: ReferralClosingReason | None = None
+
+
+_CENTRE, _MAISON = PARTNERS
+REFERRALS = (
+    SeededReferral(
+        _CENTRE, "CSE-2025/118", 40, ReferralSharing.STATUS, "guardian", ReferralStatus.ACCEPTED
+    ),
+    SeededReferral(
+        _CENTRE, "CSE-2025/131", 12, ReferralSharing.NONE, None, ReferralStatus.REFERRED
+    ),
+    SeededReferral(
+        _MAISON,
+        "MJS-2025/027",
+        60,
+        ReferralSharing.STATUS_AND_PLACEMENT,
+        "learner",
+        ReferralStatus.CLOSED,
+        ReferralClosingReason.UNREACHABLE,
+    ),
+    SeededReferral(
+        _MAISON, "MJS-2026/003", 3, ReferralSharing.STATUS, "guardian", ReferralStatus.REFERRED
+    ),
+)
+
 
 @dataclass
 class SeedResult:
@@ -81,6 +135,8 @@ class SeedResult:
     graduates: int
     awaiting_approval: int
     waiting: int
+    partners: int
+    referrals: int
 
 
 async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
@@ -112,13 +168,78 @@ async def seed(urls: dict[str, str], timeout_s: float = 120) -> SeedResult:
         graduates = [t for t in trainings[start:] if t["status"] == "open"]
         if graduates:
             await complete_trainings(http, urls["training"], graduates, request=training_api)
+        partner_ids = await _onboard_partners(call, urls["notify"])
+        await _refer(call, urls["enrollment"], centers[0]["association_id"], partner_ids)
     return SeedResult(
         learners=len(enrollment_ids),
         classes=len(CLASSES),
         graduates=GRADUATES,
         awaiting_approval=AWAITING_APPROVAL,
         waiting=APPLICANTS - PLACES,
+        partners=len(PARTNERS),
+        referrals=len(REFERRALS),
     )
+
+
+async def _onboard_partners(call: Caller, notify_url: str) -> dict[str, str]:
+    """Each partner's id (name → ``partner_id``), onboarded unless it already is."""
+    listed = checked(await call("GET", f"{notify_url}/partners"))
+    known = {partner["name"]: partner["partner_id"] for partner in listed}
+    for name in PARTNERS.keys() - known.keys():
+        onboarding = {"name": name}
+        onboarded = checked(
+            await call("POST", f"{notify_url}/partners/onboarding", json=onboarding)
+        )
+        known[name] = onboarded["partner_id"]
+    return {name: known[name] for name in PARTNERS}
+
+
+async def _refer(
+    call: Caller, enrollment_url: str, association_id: str, partner_ids: dict[str, str]
+) -> None:
+    """The partners' agreements with the association and their referrals, each made if missing
+    and moved on to its status if it is not there yet."""
+    agreements = {
+        agreement["partner_name"]: agreement["id"]
+        for agreement in checked(await call("GET", f"{enrollment_url}/agreements"))
+        if agreement["association_id"] == association_id
+    }
+    for name, purpose in PARTNERS.items():
+        if name not in agreements:
+            body = {
+                "association_id": association_id,
+                "partner_name": name,
+                "partner_id": partner_ids[name],
+                "purpose": purpose,
+                "starts_on": AGREEMENTS_START.isoformat(),
+            }
+            made = checked(await call("POST", f"{enrollment_url}/agreements", json=body))
+            agreements[name] = made["id"]
+    today = local_today()
+    for seeded in REFERRALS:
+        received = f"{enrollment_url}/agreements/{agreements[seeded.partner]}/referrals"
+        held = {r["reference"]: r for r in checked(await call("GET", received))}
+        referral = held.get(seeded.reference)
+        if referral is None:
+            reception = {
+                "reference": seeded.reference,
+                "received_on": (today - timedelta(days=seeded.days_ago)).isoformat(),
+                "sharing": seeded.sharing,
+                "consent_given_by": seeded.consent_given_by,
+            }
+            referral = checked(await call("POST", received, json=reception))
+        await _move_on(call, f"{enrollment_url}/referrals/{referral['id']}", referral, seeded)
+
+
+async def _move_on(
+    call: Caller, referral_url: str, referral: dict[str, Any], seeded: SeededReferral
+) -> None:
+    """Accept or close the referral as far as its seeded status."""
+    if seeded.status == ReferralStatus.ACCEPTED and referral["status"] == ReferralStatus.REFERRED:
+        checked(await call("POST", f"{referral_url}/accept"))
+    if seeded.status == ReferralStatus.CLOSED and referral["status"] != ReferralStatus.CLOSED:
+        reason = {"reason": seeded.closing_reason}
+        checked(await call("POST", f"{referral_url}/close", json=reason))
 
 
 async def _import_learners(call: Caller, enrollment_url: str, center_id: str) -> list[str]:

@@ -218,6 +218,12 @@ class EnrollmentClient(ServiceClient):
         )
         return closed
 
+    async def set_referral_sharing(self, referral_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        consented: dict[str, Any] = await self.call(
+            "PUT", f"/referrals/{referral_id}/sharing", json=body
+        )
+        return consented
+
 
 class StatisticsClient(ServiceClient):
     """The enrollment service's figures for the directorate, within the caller's scope."""
