@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, inspect, or_, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,8 +41,9 @@ from fursa.shared.contracts import (
     TrainingResult,
 )
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
-from fursa.training import audit, domain
+from fursa.training import audit, classes, domain
 from fursa.training.center_curricula import plans_for
+from fursa.training.classes import ClassLearner, ScoreRecorded
 from fursa.training.corrections import CorrectionKind, Mark
 from fursa.training.curriculum import (
     CompletionRule,
@@ -142,7 +143,7 @@ def visible_trainings(scope: Principal) -> ColumnElement[bool]:
     )
 
 
-def sees_training(scope: Principal, record: TrainingRecord) -> bool:
+def sees_training(scope: Principal, record: audit.Placed) -> bool:
     return scope.sees(
         association_id=record.association_id,
         center_id=record.center_id,
@@ -299,17 +300,10 @@ class TrainingService:
         scope: Principal,
         *,
         entries: str,
-    ) -> list[TrainingRecord]:
+    ) -> list[ClassLearner]:
         """The class's open records, locked, in the order given; refuses every entry that is
         unknown (or outside ``scope``), closed, or whose pathway does not teach ``module``."""
-        # Locked in id order: two calls about overlapping classes cannot deadlock.
-        query = (
-            select(TrainingRecord)
-            .where(col(TrainingRecord.id).in_(training_ids))
-            .order_by(col(TrainingRecord.id))
-            .with_for_update()
-        )
-        found = {record.id: record for record in (await session.exec(query)).all()}
+        found = await classes.learners(session, training_ids)
         plans = await plans_for(session, self.rules.curriculum, list(found.values()))
         errors: list[tuple[str, str]] = []
         seen: set[str] = set()
@@ -372,10 +366,9 @@ class TrainingService:
                 )
                 # A session of this class, module and day recorded before breaks the unique
                 # key here: the IntegrityError below.
-                tx.session.add(session_row)
-                await tx.session.flush()
-                await tx.session.execute(
-                    insert(Attendance),
+                await classes.hold_session(
+                    tx.session,
+                    session_row,
                     [
                         {
                             "session_id": session_row.id,
@@ -387,30 +380,37 @@ class TrainingService:
                         for t, mark in command.attendance
                     ],
                 )
-                for record in records:
-                    if record.class_name is None:
-                        record.class_name = command.class_name
-                audit.AUDIT.record(
+                await classes.join_class(tx.session, records, command.class_name)
+                await audit.write(
                     tx.session,
-                    scope,
-                    "attendance.recorded",
-                    entity="class_session",
-                    entity_id=session_row.id,
-                    place=audit.place_of(records[0]),
-                    details={
-                        "module": command.module,
-                        "held_on": command.held_on,
-                        "learners": len(ids),
-                    },
+                    [
+                        audit.entry(
+                            scope,
+                            "attendance.recorded",
+                            entity="class_session",
+                            entity_id=session_row.id,
+                            place=records[0],
+                            details={
+                                "module": command.module,
+                                "held_on": command.held_on,
+                                "learners": len(ids),
+                            },
+                        )
+                    ],
                 )
+                at_risk_before = [record.at_risk for record in records]
                 alerts = await self.warn(tx, records)
+                await classes.write_episodes(
+                    tx.session,
+                    [r for r, was in zip(records, at_risk_before, strict=True) if r.at_risk != was],
+                )
         except IntegrityError:
             raise AlreadyRecorded("this class's session is already recorded") from None
         log.info("session %s recorded for %d learners", session_row.id, len(ids))
         return session_row, alerts
 
     @staticmethod
-    def _same_center(records: Sequence[TrainingRecord]) -> None:
+    def _same_center(records: Sequence[ClassLearner]) -> None:
         center = records[0].center_id
         wrong = [
             (f"attendance.{n}.training_id", "other_center")
@@ -420,39 +420,17 @@ class TrainingService:
         if wrong:
             raise EntriesRefused(wrong)
 
-    async def warn(self, tx: Transaction, records: Sequence[TrainingRecord]) -> list[str]:
+    async def warn(
+        self, tx: Transaction, records: Sequence[TrainingRecord] | Sequence[ClassLearner]
+    ) -> list[str]:
         """Start or end each learner's at-risk episode from their latest sessions (an excused
-        absence is not one of them); publish learner-at-risk when one starts."""
+        absence is not one of them); publish learner-at-risk when one starts.
+
+        A training record the session holds is written with it; a class's rows change here
+        and their caller writes them (:func:`classes.write_episodes`)."""
         rule = self.rules.early_warning
         ids = [record.id for record in records]
-        # Only each learner's latest sessions are read (a window function), not their whole
-        # history: a class's hundredth session costs what its tenth did.
-        latest = (
-            select(
-                col(Attendance.training_id).label("training_id"),
-                col(Attendance.present).label("present"),
-                func.row_number()
-                .over(
-                    partition_by=col(Attendance.training_id),
-                    order_by=(
-                        col(ClassSession.held_on).desc(),
-                        col(ClassSession.recorded_at).desc(),
-                    ),
-                )
-                .label("recency"),
-            )
-            .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
-            .where(col(Attendance.training_id).in_(ids), ~col(Attendance.excused))
-            .subquery()
-        )
-        query = (
-            select(latest.c.training_id, latest.c.present)
-            .where(latest.c.recency <= rule.window_sessions)
-            .order_by(latest.c.training_id, latest.c.recency)
-        )
-        recent: dict[str, list[bool]] = defaultdict(list)
-        for training_id, present in (await tx.session.execute(query)).all():
-            recent[training_id].append(present)
+        recent = await classes.recent_presence(tx.session, ids, rule.window_sessions)
         alerts = []
         today = local_today()
         for record in records:
@@ -478,12 +456,11 @@ class TrainingService:
                     subject=record.id,
                     sequence=record.version,
                 )
-            tx.session.add(record)
         return alerts
 
     async def record_assessments(
         self, command: ClassAssessment, *, scope: Principal
-    ) -> list[Assessment]:
+    ) -> list[ScoreRecorded]:
         """Record a module's assessment of a class; each passes at the configured pass mark.
 
         Refuses entries as :meth:`record_session` does; a learner assessed in the same module
@@ -498,38 +475,35 @@ class TrainingService:
                 records = await self.class_records(
                     tx.session, ids, command.module, scope, entries="scores"
                 )
-                taken = select(Assessment.training_id).where(
-                    col(Assessment.training_id).in_(ids),
-                    col(Assessment.module) == command.module,
-                    col(Assessment.assessed_on) == command.assessed_on,
-                )
-                if (await tx.session.exec(taken)).first() is not None:
-                    raise AlreadyRecorded("an assessment of this day is already recorded")
                 assessments = [
-                    Assessment(
+                    ScoreRecorded(
                         id=str(uuid.uuid4()),
                         training_id=training_id,
                         module=command.module,
                         score=score,
                         passed=score >= pass_mark,
                         assessed_on=command.assessed_on,
-                        recorded_at=utcnow(),
-                        recorded_by=scope.subject,
                     )
                     for training_id, score in command.scores
                 ]
-                tx.session.add_all(assessments)
+                # A learner assessed in this module that day before breaks the unique key:
+                # the IntegrityError below.
+                await classes.record_scores(tx.session, assessments, at=utcnow(), by=scope.subject)
                 trainings = {record.id: record for record in records}
-                for assessment in assessments:
-                    audit.record(
-                        tx.session,
-                        scope,
-                        "assessment.recorded",
-                        trainings[assessment.training_id],
-                        entity="assessment",
-                        entity_id=assessment.id,
-                        module=command.module,
-                    )
+                await audit.write(
+                    tx.session,
+                    [
+                        audit.training_entry(
+                            scope,
+                            "assessment.recorded",
+                            trainings[assessment.training_id],
+                            entity="assessment",
+                            entity_id=assessment.id,
+                            module=command.module,
+                        )
+                        for assessment in assessments
+                    ],
+                )
         except IntegrityError:
             raise AlreadyRecorded("an assessment of this day is already recorded") from None
         return assessments
