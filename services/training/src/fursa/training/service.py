@@ -32,7 +32,6 @@ from fursa.shared.contracts import (
     LearnerEnrolled,
     LearnerErased,
     LearnerOutcomeRecorded,
-    LearnerPII,
     LearnerTransferred,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -41,7 +40,7 @@ from fursa.shared.contracts import (
     TrainingResult,
 )
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
-from fursa.training import audit, classes, domain
+from fursa.training import audit, classes, domain, enrollment_copies
 from fursa.training.center_curricula import plans_for
 from fursa.training.classes import ClassLearner, ScoreRecorded
 from fursa.training.corrections import CorrectionKind, Mark
@@ -65,7 +64,6 @@ from fursa.training.models import (
     ErasedLearner,
     FollowUpOutcome,
     LearnerName,
-    TrainingCenter,
     TrainingRecord,
     TrainingTransfer,
 )
@@ -679,10 +677,6 @@ class TrainingService:
 # --- reactions to the enrollment service's events (inside the consumer's transaction) -------
 
 
-async def _erased(session: AsyncSession, learner_id: str) -> bool:
-    return await session.get(ErasedLearner, learner_id) is not None
-
-
 async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | None:
     """The enrollment's training, locked; None for an enrollment training never opened (a
     learner who left the waiting list, or one erased before being enrolled)."""
@@ -694,7 +688,7 @@ async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | 
     return (await tx.session.exec(query)).first()
 
 
-async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingRecord | None:
+async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> None:
     """Open the training of a new enrollment, unless it is already open or its learner was
     erased (a late redelivery must not bring them back). Keeps of the personal data only the
     learner's sex, for the indicators, and their names, for class rosters.
@@ -702,43 +696,22 @@ async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingR
     The inbox already drops a redelivered event; the check here (and the unique key behind
     it) also covers a second, distinct learner-enrolled for the same enrollment.
     """
-    if await _erased(tx.session, enrolled.learner_id):
+    if await enrollment_copies.erased(tx.session, enrolled.learner_id):
         log.info("enrollment %s belongs to an erased learner: not opened", enrolled.enrollment_id)
-        return None
-    await _place_center(
+        return
+    await enrollment_copies.place_center(
         tx.session,
-        TrainingCenter(
-            center_id=enrolled.center_id,
-            association_id=enrolled.association_id,
-            region_code=enrolled.region_code,
-            province_code=enrolled.province_code,
-        ),
-    )
-    await _keep_names(tx.session, enrolled.learner_id, enrolled.pii)
-    query = select(TrainingRecord).where(
-        col(TrainingRecord.enrollment_id) == enrolled.enrollment_id
-    )
-    existing = (await tx.session.exec(query)).first()
-    if existing is not None:
-        log.info("training of enrollment %s is already open", enrolled.enrollment_id)
-        return existing
-    record = TrainingRecord(
-        id=str(uuid.uuid4()),
-        enrollment_id=enrolled.enrollment_id,
-        learner_id=enrolled.learner_id,
-        association_id=enrolled.association_id,
         center_id=enrolled.center_id,
+        association_id=enrolled.association_id,
         region_code=enrolled.region_code,
         province_code=enrolled.province_code,
-        pathway=enrolled.pathway,
-        school_year=enrolled.school_year,
-        sex=str(enrolled.pii.sex),
-        status=TrainingStatus.OPEN,
-        opened_at=utcnow(),
     )
-    tx.session.add(record)
-    log.info("training %s opened for enrollment %s", record.id, enrolled.enrollment_id)
-    return record
+    await enrollment_copies.keep_names(tx.session, enrolled.learner_id, enrolled.pii)
+    training_id = await enrollment_copies.open_training(tx.session, enrolled)
+    if training_id is None:
+        log.info("training of enrollment %s is already open", enrolled.enrollment_id)
+    else:
+        log.info("training %s opened for enrollment %s", training_id, enrolled.enrollment_id)
 
 
 async def transfer_training(tx: Transaction, transferred: LearnerTransferred) -> None:
@@ -747,14 +720,12 @@ async def transfer_training(tx: Transaction, transferred: LearnerTransferred) ->
     if record is None:
         log.info("transfer of enrollment %s: no training to move", transferred.enrollment_id)
         return
-    await _place_center(
+    await enrollment_copies.place_center(
         tx.session,
-        TrainingCenter(
-            center_id=transferred.to_center_id,
-            association_id=transferred.association_id,
-            region_code=transferred.region_code,
-            province_code=transferred.province_code,
-        ),
+        center_id=transferred.to_center_id,
+        association_id=transferred.association_id,
+        region_code=transferred.region_code,
+        province_code=transferred.province_code,
     )
     tx.session.add(
         TrainingTransfer(
@@ -789,7 +760,7 @@ async def learner_updated(tx: Transaction, updated: LearnerUpdated) -> None:
     """A learner's record was corrected: rosters show their names as they now stand, the
     indicators their sex. Nothing is kept of a learner training never opened or has erased."""
     session = tx.session
-    if await _erased(session, updated.learner_id):
+    if await enrollment_copies.erased(session, updated.learner_id):
         return
     query = select(TrainingRecord).where(col(TrainingRecord.learner_id) == updated.learner_id)
     records = (await session.exec(query)).all()
@@ -799,24 +770,7 @@ async def learner_updated(tx: Transaction, updated: LearnerUpdated) -> None:
     for record in records:
         record.sex = str(updated.pii.sex)
         session.add(record)
-    await _keep_names(session, updated.learner_id, updated.pii)
-
-
-async def _place_center(session: AsyncSession, center: TrainingCenter) -> None:
-    """Where a center is placed, as its latest enrollment or transfer says."""
-    await session.merge(center)
-
-
-async def _keep_names(session: AsyncSession, learner_id: str, pii: LearnerPII) -> None:
-    await session.merge(
-        LearnerName(
-            learner_id=learner_id,
-            first_name_ar=pii.first_name_ar,
-            last_name_ar=pii.last_name_ar,
-            first_name_latin=pii.first_name_latin,
-            last_name_latin=pii.last_name_latin,
-        )
-    )
+    await enrollment_copies.keep_names(session, updated.learner_id, updated.pii)
 
 
 # What a follow-up names of a place (a school, an institution): forgotten at erasure, in the
@@ -832,7 +786,7 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
     name, and the sent events and dead letters about the learner are deleted.
     """
     session = tx.session
-    if not await _erased(session, erased.learner_id):
+    if not await enrollment_copies.erased(session, erased.learner_id):
         session.add(ErasedLearner(learner_id=erased.learner_id, erased_at=erased.erased_at))
     trainings = select(TrainingRecord.id).where(col(TrainingRecord.learner_id) == erased.learner_id)
     training = (
