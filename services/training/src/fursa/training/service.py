@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -66,6 +67,7 @@ from fursa.training.models import (
     LearnerName,
     TrainingRecord,
     TrainingTransfer,
+    table_of,
 )
 
 log = logging.getLogger(__name__)
@@ -150,31 +152,38 @@ def sees_training(scope: Principal, record: audit.Placed) -> bool:
     )
 
 
+_attendance, _sessions = table_of(Attendance), table_of(ClassSession)
+_assessments = table_of(Assessment)
+# Each training's hours held and attended per module.
+_HOURS = (
+    sa.select(
+        _attendance.c.training_id,
+        _sessions.c.module,
+        func.sum(_sessions.c.hours),
+        func.sum(case((_attendance.c.present, _sessions.c.hours), else_=0.0)),
+    )
+    .join(_sessions, _sessions.c.id == _attendance.c.session_id)
+    .where(_attendance.c.training_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(_attendance.c.training_id, _sessions.c.module)
+)
+# Each training's results, oldest first: the latest assessment of a module counts.
+_RESULTS = (
+    sa.select(_assessments.c.training_id, _assessments.c.module, _assessments.c.passed)
+    .where(_assessments.c.training_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_assessments.c.assessed_on, _assessments.c.recorded_at)
+)
+
+
 async def progress_of(session: AsyncSession, training_ids: Sequence[str]) -> dict[str, Progress]:
     """Each training's hours held and attended per module, and its latest result per module."""
     held: dict[str, dict[str, float]] = defaultdict(dict)
     attended: dict[str, dict[str, float]] = defaultdict(dict)
     passed: dict[str, dict[str, bool]] = defaultdict(dict)
-    hours = (
-        select(
-            Attendance.training_id,
-            ClassSession.module,
-            func.sum(ClassSession.hours),
-            func.sum(case((col(Attendance.present), ClassSession.hours), else_=0.0)),
-        )
-        .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
-        .where(col(Attendance.training_id).in_(training_ids))
-        .group_by(col(Attendance.training_id), col(ClassSession.module))
-    )
-    for training_id, module, module_held, module_attended in (await session.exec(hours)).all():
+    ids = {"ids": list(training_ids)}
+    for training_id, module, module_held, module_attended in await session.execute(_HOURS, ids):
         held[training_id][module] = float(module_held)
         attended[training_id][module] = float(module_attended)
-    results = (
-        select(Assessment.training_id, Assessment.module, Assessment.passed)
-        .where(col(Assessment.training_id).in_(training_ids))
-        .order_by(col(Assessment.assessed_on), col(Assessment.recorded_at))
-    )
-    for training_id, module, module_passed in (await session.exec(results)).all():
+    for training_id, module, module_passed in await session.execute(_RESULTS, ids):
         passed[training_id][module] = module_passed  # the latest assessment counts
     return {
         training_id: Progress(held[training_id], attended[training_id], passed[training_id])
@@ -541,14 +550,18 @@ class TrainingService:
             today = local_today()
             domain.complete(record, completion, on=today)
             tx.session.add(record)
-            audit.record(
+            await audit.write(
                 tx.session,
-                scope,
-                "training.completed",
-                record,
-                entity="training",
-                entity_id=record.id,
-                result=completion.result,
+                [
+                    audit.training_entry(
+                        scope,
+                        "training.completed",
+                        record,
+                        entity="training",
+                        entity_id=record.id,
+                        result=completion.result,
+                    )
+                ],
             )
             await tx.emit(
                 TrainingCompleted(
