@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +23,7 @@ from fursa.shared.contracts import Pathway
 from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.training import audit
 from fursa.training.curriculum import Curriculum, PathwayPlan
-from fursa.training.models import CenterCurriculum, TrainingCenter, TrainingRecord
+from fursa.training.models import CenterCurriculum, TrainingCenter, table_of
 
 
 class CenterNotFound(LookupError):  # noqa: N818 - reads as what happened
@@ -37,6 +39,27 @@ class PlanInForce:
     own: bool
 
 
+class Following(Protocol):
+    """A training as its curriculum depends on it: the pathway it follows, at which center."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def center_id(self) -> str: ...
+    @property
+    def pathway(self) -> Pathway: ...
+
+
+_curricula = table_of(CenterCurriculum)
+_CURRICULA = sa.select(
+    _curricula.c.center_id,
+    _curricula.c.pathway,
+    _curricula.c.modules,
+    _curricula.c.workshops,
+    _curricula.c.workshops_required,
+).where(_curricula.c.center_id.in_(sa.bindparam("centers", expanding=True)))
+
+
 def plan_of(row: CenterCurriculum) -> PathwayPlan:
     return PathwayPlan(
         modules=dict(row.modules),
@@ -46,12 +69,18 @@ def plan_of(row: CenterCurriculum) -> PathwayPlan:
 
 
 async def plans_for(
-    session: AsyncSession, default: Curriculum, records: Sequence[TrainingRecord]
+    session: AsyncSession, default: Curriculum, records: Sequence[Following]
 ) -> dict[str, PathwayPlan]:
     """Each training's curriculum: its center's for its pathway, or the default."""
-    centers = {record.center_id for record in records}
-    query = select(CenterCurriculum).where(col(CenterCurriculum.center_id).in_(centers))
-    own = {(row.center_id, row.pathway): plan_of(row) for row in (await session.exec(query)).all()}
+    centers = list({record.center_id for record in records})
+    own = {
+        (center_id, pathway): PathwayPlan(
+            modules=dict(modules), workshops=dict(workshops), workshops_required=required
+        )
+        for center_id, pathway, modules, workshops, required in await session.execute(
+            _CURRICULA, {"centers": centers}
+        )
+    }
     return {
         record.id: own.get((record.center_id, record.pathway), default[record.pathway])
         for record in records

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Table, UniqueConstraint, inspect
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -39,6 +39,11 @@ def enum_field(enum: type[StrEnum], **kwargs: Any) -> Any:
         values_callable=lambda members: [member.value for member in members],
     )
     return Field(sa_type=column_type, **kwargs)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A model's table, for Core statements: a hot path reads and writes rows, not objects."""
+    return cast(Table, inspect(model, raiseerr=True).local_table)
 
 
 class TrainingRecord(TrainingModel, table=True):

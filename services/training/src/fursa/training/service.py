@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, inspect, or_, update
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +33,6 @@ from fursa.shared.contracts import (
     LearnerEnrolled,
     LearnerErased,
     LearnerOutcomeRecorded,
-    LearnerPII,
     LearnerTransferred,
     LearnerUpdated,
     LearnerWithdrawn,
@@ -41,8 +41,9 @@ from fursa.shared.contracts import (
     TrainingResult,
 )
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
-from fursa.training import audit, domain
+from fursa.training import audit, classes, domain, enrollment_copies
 from fursa.training.center_curricula import plans_for
+from fursa.training.classes import ClassLearner, ScoreRecorded
 from fursa.training.corrections import CorrectionKind, Mark
 from fursa.training.curriculum import (
     CompletionRule,
@@ -64,9 +65,9 @@ from fursa.training.models import (
     ErasedLearner,
     FollowUpOutcome,
     LearnerName,
-    TrainingCenter,
     TrainingRecord,
     TrainingTransfer,
+    table_of,
 )
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def visible_trainings(scope: Principal) -> ColumnElement[bool]:
     )
 
 
-def sees_training(scope: Principal, record: TrainingRecord) -> bool:
+def sees_training(scope: Principal, record: audit.Placed) -> bool:
     return scope.sees(
         association_id=record.association_id,
         center_id=record.center_id,
@@ -151,31 +152,38 @@ def sees_training(scope: Principal, record: TrainingRecord) -> bool:
     )
 
 
+_attendance, _sessions = table_of(Attendance), table_of(ClassSession)
+_assessments = table_of(Assessment)
+# Each training's hours held and attended per module.
+_HOURS = (
+    sa.select(
+        _attendance.c.training_id,
+        _sessions.c.module,
+        func.sum(_sessions.c.hours),
+        func.sum(case((_attendance.c.present, _sessions.c.hours), else_=0.0)),
+    )
+    .join(_sessions, _sessions.c.id == _attendance.c.session_id)
+    .where(_attendance.c.training_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(_attendance.c.training_id, _sessions.c.module)
+)
+# Each training's results, oldest first: the latest assessment of a module counts.
+_RESULTS = (
+    sa.select(_assessments.c.training_id, _assessments.c.module, _assessments.c.passed)
+    .where(_assessments.c.training_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(_assessments.c.assessed_on, _assessments.c.recorded_at)
+)
+
+
 async def progress_of(session: AsyncSession, training_ids: Sequence[str]) -> dict[str, Progress]:
     """Each training's hours held and attended per module, and its latest result per module."""
     held: dict[str, dict[str, float]] = defaultdict(dict)
     attended: dict[str, dict[str, float]] = defaultdict(dict)
     passed: dict[str, dict[str, bool]] = defaultdict(dict)
-    hours = (
-        select(
-            Attendance.training_id,
-            ClassSession.module,
-            func.sum(ClassSession.hours),
-            func.sum(case((col(Attendance.present), ClassSession.hours), else_=0.0)),
-        )
-        .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
-        .where(col(Attendance.training_id).in_(training_ids))
-        .group_by(col(Attendance.training_id), col(ClassSession.module))
-    )
-    for training_id, module, module_held, module_attended in (await session.exec(hours)).all():
+    ids = {"ids": list(training_ids)}
+    for training_id, module, module_held, module_attended in await session.execute(_HOURS, ids):
         held[training_id][module] = float(module_held)
         attended[training_id][module] = float(module_attended)
-    results = (
-        select(Assessment.training_id, Assessment.module, Assessment.passed)
-        .where(col(Assessment.training_id).in_(training_ids))
-        .order_by(col(Assessment.assessed_on), col(Assessment.recorded_at))
-    )
-    for training_id, module, module_passed in (await session.exec(results)).all():
+    for training_id, module, module_passed in await session.execute(_RESULTS, ids):
         passed[training_id][module] = module_passed  # the latest assessment counts
     return {
         training_id: Progress(held[training_id], attended[training_id], passed[training_id])
@@ -299,17 +307,10 @@ class TrainingService:
         scope: Principal,
         *,
         entries: str,
-    ) -> list[TrainingRecord]:
+    ) -> list[ClassLearner]:
         """The class's open records, locked, in the order given; refuses every entry that is
         unknown (or outside ``scope``), closed, or whose pathway does not teach ``module``."""
-        # Locked in id order: two calls about overlapping classes cannot deadlock.
-        query = (
-            select(TrainingRecord)
-            .where(col(TrainingRecord.id).in_(training_ids))
-            .order_by(col(TrainingRecord.id))
-            .with_for_update()
-        )
-        found = {record.id: record for record in (await session.exec(query)).all()}
+        found = await classes.learners(session, training_ids)
         plans = await plans_for(session, self.rules.curriculum, list(found.values()))
         errors: list[tuple[str, str]] = []
         seen: set[str] = set()
@@ -372,10 +373,9 @@ class TrainingService:
                 )
                 # A session of this class, module and day recorded before breaks the unique
                 # key here: the IntegrityError below.
-                tx.session.add(session_row)
-                await tx.session.flush()
-                await tx.session.execute(
-                    insert(Attendance),
+                await classes.hold_session(
+                    tx.session,
+                    session_row,
                     [
                         {
                             "session_id": session_row.id,
@@ -387,30 +387,37 @@ class TrainingService:
                         for t, mark in command.attendance
                     ],
                 )
-                for record in records:
-                    if record.class_name is None:
-                        record.class_name = command.class_name
-                audit.AUDIT.record(
+                await classes.join_class(tx.session, records, command.class_name)
+                await audit.write(
                     tx.session,
-                    scope,
-                    "attendance.recorded",
-                    entity="class_session",
-                    entity_id=session_row.id,
-                    place=audit.place_of(records[0]),
-                    details={
-                        "module": command.module,
-                        "held_on": command.held_on,
-                        "learners": len(ids),
-                    },
+                    [
+                        audit.entry(
+                            scope,
+                            "attendance.recorded",
+                            entity="class_session",
+                            entity_id=session_row.id,
+                            place=records[0],
+                            details={
+                                "module": command.module,
+                                "held_on": command.held_on,
+                                "learners": len(ids),
+                            },
+                        )
+                    ],
                 )
+                at_risk_before = [record.at_risk for record in records]
                 alerts = await self.warn(tx, records)
+                await classes.write_episodes(
+                    tx.session,
+                    [r for r, was in zip(records, at_risk_before, strict=True) if r.at_risk != was],
+                )
         except IntegrityError:
             raise AlreadyRecorded("this class's session is already recorded") from None
         log.info("session %s recorded for %d learners", session_row.id, len(ids))
         return session_row, alerts
 
     @staticmethod
-    def _same_center(records: Sequence[TrainingRecord]) -> None:
+    def _same_center(records: Sequence[ClassLearner]) -> None:
         center = records[0].center_id
         wrong = [
             (f"attendance.{n}.training_id", "other_center")
@@ -420,39 +427,17 @@ class TrainingService:
         if wrong:
             raise EntriesRefused(wrong)
 
-    async def warn(self, tx: Transaction, records: Sequence[TrainingRecord]) -> list[str]:
+    async def warn(
+        self, tx: Transaction, records: Sequence[TrainingRecord] | Sequence[ClassLearner]
+    ) -> list[str]:
         """Start or end each learner's at-risk episode from their latest sessions (an excused
-        absence is not one of them); publish learner-at-risk when one starts."""
+        absence is not one of them); publish learner-at-risk when one starts.
+
+        A training record the session holds is written with it; a class's rows change here
+        and their caller writes them (:func:`classes.write_episodes`)."""
         rule = self.rules.early_warning
         ids = [record.id for record in records]
-        # Only each learner's latest sessions are read (a window function), not their whole
-        # history: a class's hundredth session costs what its tenth did.
-        latest = (
-            select(
-                col(Attendance.training_id).label("training_id"),
-                col(Attendance.present).label("present"),
-                func.row_number()
-                .over(
-                    partition_by=col(Attendance.training_id),
-                    order_by=(
-                        col(ClassSession.held_on).desc(),
-                        col(ClassSession.recorded_at).desc(),
-                    ),
-                )
-                .label("recency"),
-            )
-            .join(ClassSession, col(ClassSession.id) == col(Attendance.session_id))
-            .where(col(Attendance.training_id).in_(ids), ~col(Attendance.excused))
-            .subquery()
-        )
-        query = (
-            select(latest.c.training_id, latest.c.present)
-            .where(latest.c.recency <= rule.window_sessions)
-            .order_by(latest.c.training_id, latest.c.recency)
-        )
-        recent: dict[str, list[bool]] = defaultdict(list)
-        for training_id, present in (await tx.session.execute(query)).all():
-            recent[training_id].append(present)
+        recent = await classes.recent_presence(tx.session, ids, rule.window_sessions)
         alerts = []
         today = local_today()
         for record in records:
@@ -478,12 +463,11 @@ class TrainingService:
                     subject=record.id,
                     sequence=record.version,
                 )
-            tx.session.add(record)
         return alerts
 
     async def record_assessments(
         self, command: ClassAssessment, *, scope: Principal
-    ) -> list[Assessment]:
+    ) -> list[ScoreRecorded]:
         """Record a module's assessment of a class; each passes at the configured pass mark.
 
         Refuses entries as :meth:`record_session` does; a learner assessed in the same module
@@ -498,38 +482,35 @@ class TrainingService:
                 records = await self.class_records(
                     tx.session, ids, command.module, scope, entries="scores"
                 )
-                taken = select(Assessment.training_id).where(
-                    col(Assessment.training_id).in_(ids),
-                    col(Assessment.module) == command.module,
-                    col(Assessment.assessed_on) == command.assessed_on,
-                )
-                if (await tx.session.exec(taken)).first() is not None:
-                    raise AlreadyRecorded("an assessment of this day is already recorded")
                 assessments = [
-                    Assessment(
+                    ScoreRecorded(
                         id=str(uuid.uuid4()),
                         training_id=training_id,
                         module=command.module,
                         score=score,
                         passed=score >= pass_mark,
                         assessed_on=command.assessed_on,
-                        recorded_at=utcnow(),
-                        recorded_by=scope.subject,
                     )
                     for training_id, score in command.scores
                 ]
-                tx.session.add_all(assessments)
+                # A learner assessed in this module that day before breaks the unique key:
+                # the IntegrityError below.
+                await classes.record_scores(tx.session, assessments, at=utcnow(), by=scope.subject)
                 trainings = {record.id: record for record in records}
-                for assessment in assessments:
-                    audit.record(
-                        tx.session,
-                        scope,
-                        "assessment.recorded",
-                        trainings[assessment.training_id],
-                        entity="assessment",
-                        entity_id=assessment.id,
-                        module=command.module,
-                    )
+                await audit.write(
+                    tx.session,
+                    [
+                        audit.training_entry(
+                            scope,
+                            "assessment.recorded",
+                            trainings[assessment.training_id],
+                            entity="assessment",
+                            entity_id=assessment.id,
+                            module=command.module,
+                        )
+                        for assessment in assessments
+                    ],
+                )
         except IntegrityError:
             raise AlreadyRecorded("an assessment of this day is already recorded") from None
         return assessments
@@ -569,14 +550,18 @@ class TrainingService:
             today = local_today()
             domain.complete(record, completion, on=today)
             tx.session.add(record)
-            audit.record(
+            await audit.write(
                 tx.session,
-                scope,
-                "training.completed",
-                record,
-                entity="training",
-                entity_id=record.id,
-                result=completion.result,
+                [
+                    audit.training_entry(
+                        scope,
+                        "training.completed",
+                        record,
+                        entity="training",
+                        entity_id=record.id,
+                        result=completion.result,
+                    )
+                ],
             )
             await tx.emit(
                 TrainingCompleted(
@@ -705,10 +690,6 @@ class TrainingService:
 # --- reactions to the enrollment service's events (inside the consumer's transaction) -------
 
 
-async def _erased(session: AsyncSession, learner_id: str) -> bool:
-    return await session.get(ErasedLearner, learner_id) is not None
-
-
 async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | None:
     """The enrollment's training, locked; None for an enrollment training never opened (a
     learner who left the waiting list, or one erased before being enrolled)."""
@@ -720,7 +701,7 @@ async def _training_of(tx: Transaction, enrollment_id: str) -> TrainingRecord | 
     return (await tx.session.exec(query)).first()
 
 
-async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingRecord | None:
+async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> None:
     """Open the training of a new enrollment, unless it is already open or its learner was
     erased (a late redelivery must not bring them back). Keeps of the personal data only the
     learner's sex, for the indicators, and their names, for class rosters.
@@ -728,43 +709,22 @@ async def open_training(tx: Transaction, enrolled: LearnerEnrolled) -> TrainingR
     The inbox already drops a redelivered event; the check here (and the unique key behind
     it) also covers a second, distinct learner-enrolled for the same enrollment.
     """
-    if await _erased(tx.session, enrolled.learner_id):
+    if await enrollment_copies.erased(tx.session, enrolled.learner_id):
         log.info("enrollment %s belongs to an erased learner: not opened", enrolled.enrollment_id)
-        return None
-    await _place_center(
+        return
+    await enrollment_copies.place_center(
         tx.session,
-        TrainingCenter(
-            center_id=enrolled.center_id,
-            association_id=enrolled.association_id,
-            region_code=enrolled.region_code,
-            province_code=enrolled.province_code,
-        ),
-    )
-    await _keep_names(tx.session, enrolled.learner_id, enrolled.pii)
-    query = select(TrainingRecord).where(
-        col(TrainingRecord.enrollment_id) == enrolled.enrollment_id
-    )
-    existing = (await tx.session.exec(query)).first()
-    if existing is not None:
-        log.info("training of enrollment %s is already open", enrolled.enrollment_id)
-        return existing
-    record = TrainingRecord(
-        id=str(uuid.uuid4()),
-        enrollment_id=enrolled.enrollment_id,
-        learner_id=enrolled.learner_id,
-        association_id=enrolled.association_id,
         center_id=enrolled.center_id,
+        association_id=enrolled.association_id,
         region_code=enrolled.region_code,
         province_code=enrolled.province_code,
-        pathway=enrolled.pathway,
-        school_year=enrolled.school_year,
-        sex=str(enrolled.pii.sex),
-        status=TrainingStatus.OPEN,
-        opened_at=utcnow(),
     )
-    tx.session.add(record)
-    log.info("training %s opened for enrollment %s", record.id, enrolled.enrollment_id)
-    return record
+    await enrollment_copies.keep_names(tx.session, enrolled.learner_id, enrolled.pii)
+    training_id = await enrollment_copies.open_training(tx.session, enrolled)
+    if training_id is None:
+        log.info("training of enrollment %s is already open", enrolled.enrollment_id)
+    else:
+        log.info("training %s opened for enrollment %s", training_id, enrolled.enrollment_id)
 
 
 async def transfer_training(tx: Transaction, transferred: LearnerTransferred) -> None:
@@ -773,14 +733,12 @@ async def transfer_training(tx: Transaction, transferred: LearnerTransferred) ->
     if record is None:
         log.info("transfer of enrollment %s: no training to move", transferred.enrollment_id)
         return
-    await _place_center(
+    await enrollment_copies.place_center(
         tx.session,
-        TrainingCenter(
-            center_id=transferred.to_center_id,
-            association_id=transferred.association_id,
-            region_code=transferred.region_code,
-            province_code=transferred.province_code,
-        ),
+        center_id=transferred.to_center_id,
+        association_id=transferred.association_id,
+        region_code=transferred.region_code,
+        province_code=transferred.province_code,
     )
     tx.session.add(
         TrainingTransfer(
@@ -815,7 +773,7 @@ async def learner_updated(tx: Transaction, updated: LearnerUpdated) -> None:
     """A learner's record was corrected: rosters show their names as they now stand, the
     indicators their sex. Nothing is kept of a learner training never opened or has erased."""
     session = tx.session
-    if await _erased(session, updated.learner_id):
+    if await enrollment_copies.erased(session, updated.learner_id):
         return
     query = select(TrainingRecord).where(col(TrainingRecord.learner_id) == updated.learner_id)
     records = (await session.exec(query)).all()
@@ -825,24 +783,7 @@ async def learner_updated(tx: Transaction, updated: LearnerUpdated) -> None:
     for record in records:
         record.sex = str(updated.pii.sex)
         session.add(record)
-    await _keep_names(session, updated.learner_id, updated.pii)
-
-
-async def _place_center(session: AsyncSession, center: TrainingCenter) -> None:
-    """Where a center is placed, as its latest enrollment or transfer says."""
-    await session.merge(center)
-
-
-async def _keep_names(session: AsyncSession, learner_id: str, pii: LearnerPII) -> None:
-    await session.merge(
-        LearnerName(
-            learner_id=learner_id,
-            first_name_ar=pii.first_name_ar,
-            last_name_ar=pii.last_name_ar,
-            first_name_latin=pii.first_name_latin,
-            last_name_latin=pii.last_name_latin,
-        )
-    )
+    await enrollment_copies.keep_names(session, updated.learner_id, updated.pii)
 
 
 # What a follow-up names of a place (a school, an institution): forgotten at erasure, in the
@@ -858,7 +799,7 @@ async def erase_learner(tx: Transaction, erased: LearnerErased) -> None:
     name, and the sent events and dead letters about the learner are deleted.
     """
     session = tx.session
-    if not await _erased(session, erased.learner_id):
+    if not await enrollment_copies.erased(session, erased.learner_id):
         session.add(ErasedLearner(learner_id=erased.learner_id, erased_at=erased.erased_at))
     trainings = select(TrainingRecord.id).where(col(TrainingRecord.learner_id) == erased.learner_id)
     training = (
