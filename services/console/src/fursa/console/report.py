@@ -37,6 +37,7 @@ from fursa.console.pages import PagesDep, Person
 from fursa.console.services import CertificationClient, StatisticsClient
 from fursa.console.signin import CurrentPerson
 from fursa.console.tables import Cell, Table
+from fursa.console.territories import province_name, region_name
 
 # WeasyPrint logs each rendering step (and its stylesheets at import) at INFO: keep warnings.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -73,12 +74,13 @@ class YearReport:
     charts: list[BarChart]
 
 
-def area_of(person: Person, _: Gettext) -> str:
+def area_of(person: Person, language: Language, _: Gettext) -> str:
+    """The province or region the report covers, by name."""
     principal = person.principal
     if principal.province_code:
-        return " ".join((_("Province"), principal.province_code))
+        return province_name(principal.province_code, language, _)
     if principal.region_code:
-        return " ".join((_("Region"), principal.region_code))
+        return region_name(principal.region_code, language, _)
     return _("All regions")
 
 
@@ -160,7 +162,7 @@ async def year_report(
     ]
     return YearReport(
         school_year=school_year,
-        area=area_of(person, _),
+        area=area_of(person, language, _),
         drawn_up=local_date(date.today(), language),
         figures=key_figures(per_year["rows"], diplomas["issued"], _),
         exits=exits_table(exits["rows"], _),
