@@ -37,6 +37,7 @@ from standardwebhooks import Webhook
 
 from fursa.cli.demo import complete_trainings, enrollment_body
 from fursa.cli.platform import CONSOLE, SERVICES, Platform
+from fursa.console.i18n import local_number
 from fursa.console.sessions import COOKIE, Sealer
 from fursa.console.settings import DEV_SESSION_KEY
 from fursa.enrollment.demo import DEMO_CENTER_ID
@@ -56,6 +57,7 @@ NEXT_YEAR = "2026/2027"
 PLACES = 3
 NEXT_INTAKE = (11, 12, 13, 14, 16)  # aged 14 to 17 in September 2026: two more than places
 PATIENCE_S = 120.0
+REPORT_PATIENCE_MS = 120_000
 T = TypeVar("T")
 
 
@@ -662,15 +664,36 @@ def report_of(page: Page, language: str, tmp_path: Path) -> str:
     and the first tables) kept as a PNG in docs/console/."""
     page.locator("#report-school-year").select_option(SCHOOL_YEAR)
     page.locator("#report-language").select_option(language)
-    with page.expect_download() as download:
+    # Some twenty tables and their charts: WeasyPrint takes a while on a busy machine.
+    with page.expect_download(timeout=REPORT_PATIENCE_MS) as download:
         page.locator("form.report button").click()
     assert download.value.suggested_filename == f"report-2025-2026-{language}.pdf"
     pdf = Path(download.value.path()).read_bytes()
     text = pdf_text(pdf, tmp_path, f"report-{language}.pdf")
-    second_page = ["-f", "2", "-l", "2", "-singlefile"]
-    target = [str(tmp_path / f"report-{language}.pdf"), str(SCREENSHOTS / f"report-{language}")]
-    subprocess.run(["pdftoppm", "-png", "-r", "60", *second_page, *target], check=True)
+    path = str(tmp_path / f"report-{language}.pdf")
+    sizes = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "99", path], check=True, capture_output=True, text=True
+    ).stdout
+    wide = next(
+        int(n) for n, width, height in LANDSCAPE.findall(sizes) if float(width) > float(height)
+    )
+    for first, name in ((2, f"report-{language}"), (wide, f"report-{language}-indicators")):
+        pages = ["-f", str(first), "-l", str(first), "-singlefile"]
+        target = [path, str(SCREENSHOTS / name)]
+        subprocess.run(["pdftoppm", "-png", "-r", "60", *pages, *target], check=True)
     return re.sub("[\u202a-\u202e\u2066-\u2069]", "", text).replace("\u202f", " ")
+
+
+LANDSCAPE = re.compile(r"Page +(\d+) size: +([\d.]+) x ([\d.]+)")
+
+
+def has_row(text: str, label: str, cells: list[str], *, right_to_left: bool) -> bool:
+    """Whether a line of the PDF's text is a table's row: its label and cells (pdftotext lays
+    Arabic's columns out from the right)."""
+    shown = cells[::-1] if right_to_left else cells
+    return any(
+        line.replace(label, "").split() == shown for line in text.splitlines() if label in line
+    )
 
 
 def test_the_directorate_downloads_the_yearly_report_in_arabic_and_french(
@@ -698,6 +721,27 @@ def test_the_directorate_downloads_the_yearly_report_in_arabic_and_french(
         "Centre Al-Nasr",
     ):
         assert words in french
+    diplomas = api(platform, "certification", "/certificates/summary", school_year=SCHOOL_YEAR)
+    certificates = [str(diplomas.json()["issued"]), str(diplomas.json()["active"])]
+    assert certificates[0] != "0"
+    [training] = api(platform, "training", "/indicators", by="pathway", **published).json()
+    for text, language in ((arabic, "ar"), (french, "fr")):
+        assert has_row(text, SCHOOL_YEAR, certificates, right_to_left=language == "ar")
+        pathway = "التكوين المهني" if language == "ar" else "Formation professionnelle"
+        attendance = [
+            "<5" if training[figure] is None else local_number(training[figure], language)
+            for figure in ("learners",)
+        ]
+        attendance += [
+            local_number(round(training["attendance_rate"] * 100, 1), language),
+            *(
+                "<5" if training[figure] is None else str(training[figure])
+                for figure in ("at_risk", "completed")
+            ),
+            local_number(round(training["completion_rate"] * 100, 1), language),
+            str(training["withdrawn"]),
+        ]
+        assert has_row(text, pathway, attendance, right_to_left=language == "ar"), attendance
     [row] = by_pathway["rows"]
     expected = [
         "<5" if row[status] is None else str(row[status])
@@ -877,7 +921,7 @@ def test_an_administrator_onboards_a_partner_whose_webhook_receives_a_signed_enr
     page.get_by_role("button", name=words["register"]).click()
     expect(page.locator("fieldset.invalid")).to_have_count(1)
     assert words["partner"] not in partner_names(platform), "a refused onboarding registers nothing"
-    page.get_by_label(words["enrolled event"]).check()
+    page.get_by_label(words["enrolled event"], exact=True).check()
     page.get_by_role("button", name=words["register"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(words["partner"])
     secret = page.locator(".signing-secret").inner_text().strip()

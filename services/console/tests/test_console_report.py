@@ -92,7 +92,10 @@ def test_the_report_prints_its_figures_and_withholds_small_cells(
         drawn_up="1",
         figures=[KeyFigure("—", 4821), KeyFigure("—", None)],
         exits=Table("exits", "—", ["—", "a", "b"], [["—", 19, 0]]),
+        certificates=Table("certificates", "—", ["—", "a", "b"], [["2025/2026", 23, 22]]),
         tables=[by_center],
+        attendance=[Table("attendance", "—", ["—", "a", "b", "c"], [[center, 14, 91.5, None]])],
+        indicators=[Table("indicators", "—", ["—", "a", "b", "c"], [[center, 61, None, 83.3]])],
         charts=[bar_chart("—", ["a"], [(center, [12])], right_to_left=language == "ar")],
     )
     pdf = render_pdf(pages.document(language, "report.html", report=report))
@@ -100,8 +103,10 @@ def test_the_report_prints_its_figures_and_withholds_small_cells(
     text = pdf_text(pdf, tmp_path)
     for word in words:
         assert word in text
-    for figure in (local_number(4821, language).replace("\u202f", " "), "37", "<5", "19"):
+    for figure in (local_number(4821, language).replace("\u202f", " "), "37", "<5", "19", "23"):
         assert figure in text
+    for rate in (83.3, 91.5):
+        assert local_number(rate, language) in text
 
 
 @pytest.mark.parametrize(
