@@ -30,7 +30,7 @@ from sqlmodel import col
 
 from fursa.certification import service
 from fursa.certification.domain import CertificateStatus
-from fursa.certification.models import Certificate
+from fursa.certification.models import Certificate, LearnerCopy
 from fursa.shared.auth import Role
 from fursa.shared.contracts import Pathway
 from fursa.shared.testing.builders import (
@@ -188,6 +188,37 @@ async def test_summary_counts_only_visible_certificates(
     response = await certified.get("/certificates/summary", headers=headers_for(role, **binding))
     assert response.status_code == 200
     assert response.json() == {"issued": issued, "active": active}
+
+
+async def test_the_summary_of_a_school_year_counts_that_years_cohort(
+    certified: httpx.AsyncClient, app: FastAPI, headers_for: AuthHeaders
+) -> None:
+    """Learner 3 was enrolled for the next school year: their certificate counts in that
+    year's summary, not in this one's (learner 2's, revoked, stays issued but not active)."""
+    async with app.state.runtime.db.transaction() as session:
+        await session.execute(
+            update(LearnerCopy)
+            .where(col(LearnerCopy.enrollment_id) == uuid_of("enrollment", 3))
+            .values(school_year="2026/2027")
+        )
+    admin = headers_for(Role.ADMIN)
+    counts = {}
+    for year in ("2025/2026", "2026/2027", "2027/2028"):
+        response = await certified.get(
+            "/certificates/summary", params={"school_year": year}, headers=admin
+        )
+        assert response.status_code == 200
+        counts[year] = response.json()
+    assert counts == {
+        "2025/2026": {"issued": 2, "active": 1},
+        "2026/2027": {"issued": 1, "active": 1},
+        "2027/2028": {"issued": 0, "active": 0},
+    }
+    officer_04 = headers_for(Role.ENTRAIDE_OFFICER, region_code="04")
+    scoped = await certified.get(
+        "/certificates/summary", params={"school_year": "2025/2026"}, headers=officer_04
+    )
+    assert scoped.json() == {"issued": 0, "active": 0}
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from fursa.console.pages import Pages
 from fursa.console.report import KeyFigure, YearReport, render_pdf
 from fursa.console.settings import ConsoleSettings
 from fursa.console.tables import Table
+from fursa.console.territories import province_name, region_name
 
 
 def test_a_full_center_with_learners_waiting_leaves_demand_unmet() -> None:
@@ -67,8 +68,16 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("ar", ["التقرير السنوي للبرنامج", "الإقليم 01", "الأرقام الرئيسية", "مركز النصر"]),
-        ("fr", ["Rapport annuel du programme", "Province 01", "Chiffres clés", "Centre Al-Nasr"]),
+        ("ar", ["التقرير السنوي للبرنامج", "عمالة مراكش", "الأرقام الرئيسية", "مركز النصر"]),
+        (
+            "fr",
+            [
+                "Rapport annuel du programme",
+                "Préfecture de Marrakech",
+                "Chiffres clés",
+                "Centre Al-Nasr",
+            ],
+        ),
     ],
 )
 def test_the_report_prints_its_figures_and_withholds_small_cells(
@@ -79,11 +88,14 @@ def test_the_report_prints_its_figures_and_withholds_small_cells(
     by_center = Table("enrolments", "—", ["—", "a", "b", "c", "d"], [[center, 12, None, 0, 37]])
     report = YearReport(
         school_year="2025/2026",
-        area=" ".join((pages.translate(language, "Province"), "01")),
+        area=province_name("071", language, lambda message: pages.translate(language, message)),
         drawn_up="1",
         figures=[KeyFigure("—", 4821), KeyFigure("—", None)],
         exits=Table("exits", "—", ["—", "a", "b"], [["—", 19, 0]]),
+        certificates=Table("certificates", "—", ["—", "a", "b"], [["2025/2026", 23, 22]]),
         tables=[by_center],
+        attendance=[Table("attendance", "—", ["—", "a", "b", "c"], [[center, 14, 91.5, None]])],
+        indicators=[Table("indicators", "—", ["—", "a", "b", "c"], [[center, 61, None, 83.3]])],
         charts=[bar_chart("—", ["a"], [(center, [12])], right_to_left=language == "ar")],
     )
     pdf = render_pdf(pages.document(language, "report.html", report=report))
@@ -91,5 +103,27 @@ def test_the_report_prints_its_figures_and_withholds_small_cells(
     text = pdf_text(pdf, tmp_path)
     for word in words:
         assert word in text
-    for figure in (local_number(4821, language).replace("\u202f", " "), "37", "<5", "19"):
+    for figure in (local_number(4821, language).replace("\u202f", " "), "37", "<5", "19", "23"):
         assert figure in text
+    for rate in (83.3, 91.5):
+        assert local_number(rate, language) in text
+
+
+@pytest.mark.parametrize(
+    ("language", "region", "province", "unknown"),
+    [
+        ("ar", "جهة مراكش آسفي", "عمالة مراكش", "الإقليم 072"),
+        ("fr", "Région Marrakech-Safi", "Préfecture de Marrakech", "Province 072"),
+    ],
+)
+def test_regions_and_provinces_are_named_in_the_persons_language(
+    language: Language, region: str, province: str, unknown: str
+) -> None:
+    pages = Pages(ConsoleSettings())
+
+    def _(message: str) -> str:
+        return pages.translate(language, message)
+
+    assert region_name("07", language, _) == region
+    assert province_name("071", language, _) == province
+    assert province_name("072", language, _) == unknown

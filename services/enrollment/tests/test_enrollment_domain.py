@@ -17,6 +17,7 @@ from fursa.enrollment.domain import (
     Summary,
 )
 from fursa.shared.contracts import WithdrawalReason
+from fursa.shared.publication import publishable
 
 
 @dataclass
@@ -175,4 +176,4 @@ def test_ages_fall_in_the_indicators_bands(age: int, band: str) -> None:
 
 
 def test_published_counts_suppress_one_to_four_learners() -> None:
-    assert [domain.publishable(n) for n in (0, 1, 4, 5, 12)] == [0, None, None, 5, 12]
+    assert [publishable(n) for n in (0, 1, 4, 5, 12)] == [0, None, None, 5, 12]

@@ -197,6 +197,12 @@ async def test_indicators_by_sex_pathway_and_school_year(
     other_year = await client.get("/indicators", params={"school_year": "2024/2025"})
     assert other_year.json()[0]["learners"] == 0
 
+    published = await client.get("/indicators", params={"by": "sex", "publication": "true"})
+    assert [
+        (g["group"]["sex"], g["learners"], g["completed"], g["at_risk"], g["attendance_rate"])
+        for g in published.json()
+    ] == [("female", None, None, 0, None), ("male", None, None, 0, None)]
+
 
 @pytest.mark.parametrize(
     ("params", "errors"),

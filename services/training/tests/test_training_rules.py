@@ -20,7 +20,7 @@ from fursa.training.curriculum import (
 from fursa.training.domain import TrainingStatus
 from fursa.training.early_warning import EarlyWarning, Signal
 from fursa.training.follow_up import FollowUp, follow_up_errors
-from fursa.training.indicators import Dimension, LearnerFigures, indicators
+from fursa.training.indicators import Dimension, LearnerFigures, indicators, published
 
 PLAN = PathwayPlan(
     modules={"literacy": 20, "mathematics": 20},
@@ -311,3 +311,49 @@ def test_with_nothing_to_count_rates_are_unknown_not_zero() -> None:
         None,
         None,
     )
+
+
+def test_published_indicators_withhold_small_counts_and_the_rates_that_give_them_away() -> None:
+    """Twelve learners, three at risk, ten completed (two did not), six followed up of whom
+    five back in school and one in work: every count of 1 to 4 withheld, and the completion,
+    reintegration and placement rates resting on them; twelve learners' attendance stays."""
+    done = {"status": TrainingStatus.COMPLETED, "result": TrainingResult.PASSED}
+    learners = [
+        *(figures(**done, outcome=OutcomeStatus.BACK_IN_SCHOOL) for _ in range(5)),  # type: ignore[arg-type]
+        figures(**done, outcome=OutcomeStatus.EMPLOYED),  # type: ignore[arg-type]
+        *(figures(**done) for _ in range(4)),  # type: ignore[arg-type]
+        *(figures(at_risk=True) for _ in range(2)),
+    ]
+    learners[0] = figures(**done, outcome=OutcomeStatus.BACK_IN_SCHOOL, at_risk=True)  # type: ignore[arg-type]
+    [group] = indicators(learners, [])
+
+    shown = published(group)
+
+    assert (shown.learners, shown.completed, shown.withdrawn) == (12, None, 0)
+    assert (shown.at_risk, shown.followed_up) == (None, 6)
+    assert (shown.completion_rate, shown.reintegration_rate, shown.placement_rate) == (
+        None,
+        None,
+        None,
+    )
+    assert shown.attendance_rate == group.attendance_rate is not None
+
+
+def test_published_indicators_of_a_large_enough_group_are_the_exact_ones() -> None:
+    done = {"status": TrainingStatus.COMPLETED, "result": TrainingResult.PASSED}
+    learners = [
+        *(figures(**done, outcome=OutcomeStatus.BACK_IN_SCHOOL) for _ in range(5)),  # type: ignore[arg-type]
+        *(figures(**done, outcome=OutcomeStatus.EMPLOYED) for _ in range(5)),  # type: ignore[arg-type]
+        *(figures(at_risk=True) for _ in range(5)),
+    ]
+    [group] = indicators(learners, [])
+
+    shown = published(group)
+
+    assert (shown.learners, shown.completed, shown.at_risk, shown.followed_up) == (15, 10, 5, 10)
+    assert (shown.completion_rate, shown.reintegration_rate, shown.placement_rate) == (
+        group.completion_rate,
+        0.5,
+        0.5,
+    )
+    assert published(indicators(learners[:3], [])[0]).attendance_rate is None

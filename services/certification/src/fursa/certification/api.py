@@ -202,10 +202,13 @@ async def list_certificates(
 
 # Declared before `/{number}`, which would otherwise take "summary" for a number.
 @router.get("/summary")
-async def summary(db: DatabaseDep, viewer: Staff) -> CertificateSummaryPublic:
+async def summary(
+    db: DatabaseDep, viewer: Staff, school_year: Annotated[SchoolYear | None, Query()] = None
+) -> CertificateSummaryPublic:
     """Certificates issued so far within the caller's scope, and how many are active (not
-    revoked)."""
-    counts = await service.certificate_summary(db, viewer=viewer)
+    revoked); with ``school_year``, those of that year's cohort (the school year their holders
+    were enrolled for)."""
+    counts = await service.certificate_summary(db, viewer=viewer, school_year=school_year)
     return CertificateSummaryPublic(issued=counts.issued, active=counts.active)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fursa.shared.contracts import CertificateKind, Pathway, TrainingResult
+from fursa.shared.territories import REGIONS as REGION_NAMES
 
 
 @dataclass(frozen=True)
@@ -19,23 +20,26 @@ class Bilingual:
     fr: str
 
 
-# Morocco's twelve regions (2015 division) by official code: the numbering prefix and the
-# name printed on diplomas.
-REGIONS: dict[str, tuple[str, Bilingual]] = {
-    "01": ("TTA", Bilingual("طنجة تطوان الحسيمة", "Tanger-Tétouan-Al Hoceïma")),
-    "02": ("OR", Bilingual("الشرق", "L'Oriental")),
-    "03": ("FM", Bilingual("فاس مكناس", "Fès-Meknès")),
-    "04": ("RSK", Bilingual("الرباط سلا القنيطرة", "Rabat-Salé-Kénitra")),
-    "05": ("BMK", Bilingual("بني ملال خنيفرة", "Béni Mellal-Khénifra")),
-    "06": ("CS", Bilingual("الدار البيضاء سطات", "Casablanca-Settat")),
-    "07": ("MS", Bilingual("مراكش آسفي", "Marrakech-Safi")),
-    "08": ("DT", Bilingual("درعة تافيلالت", "Drâa-Tafilalet")),
-    "09": ("SM", Bilingual("سوس ماسة", "Souss-Massa")),
-    "10": ("GON", Bilingual("كلميم واد نون", "Guelmim-Oued Noun")),
-    "11": ("LSH", Bilingual("العيون الساقية الحمراء", "Laâyoune-Sakia El Hamra")),
-    "12": ("DOD", Bilingual("الداخلة وادي الذهب", "Dakhla-Oued Ed-Dahab")),
+# The abbreviation that starts the numbers of each region's certificates, by the region's
+# official code; its name, printed on diplomas, is the programme's (fursa.shared.territories).
+REGION_PREFIXES: dict[str, str] = {
+    "01": "TTA",
+    "02": "OR",
+    "03": "FM",
+    "04": "RSK",
+    "05": "BMK",
+    "06": "CS",
+    "07": "MS",
+    "08": "DT",
+    "09": "SM",
+    "10": "GON",
+    "11": "LSH",
+    "12": "DOD",
 }
-REGION_PREFIXES: dict[str, str] = {code: prefix for code, (prefix, _name) in REGIONS.items()}
+REGIONS: dict[str, tuple[str, Bilingual]] = {
+    code: (REGION_PREFIXES[code], Bilingual(name.ar, name.fr))
+    for code, name in REGION_NAMES.items()
+}
 
 PROGRAMME = Bilingual(
     "مدرسة الفرصة الثانية – الجيل الجديد", "École de la Deuxième Chance – Nouvelle Génération"

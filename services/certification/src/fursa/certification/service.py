@@ -714,16 +714,24 @@ async def find_certificate(db: Database, *, number: str) -> Certificate | None:
         return result.first()
 
 
-async def certificate_summary(db: Database, *, viewer: Principal) -> CertificateSummary:
+async def certificate_summary(
+    db: Database, *, viewer: Principal, school_year: str | None = None
+) -> CertificateSummary:
     """How many of the certificates the viewer may see were issued, and how many of them are
-    still active."""
+    still active; with ``school_year``, only those of that year's cohort (the school year the
+    learner was enrolled for)."""
     active = col(Certificate.status) == CertificateStatus.ACTIVE.value
+    query = (
+        select(func.count(), func.count().filter(active))
+        .select_from(Certificate)
+        .where(visible_to(viewer))
+    )
+    if school_year is not None:
+        query = query.join(
+            LearnerCopy, col(LearnerCopy.enrollment_id) == col(Certificate.enrollment_id)
+        ).where(col(LearnerCopy.school_year) == school_year)
     async with db.read() as session:
-        result = await session.exec(
-            select(func.count(), func.count().filter(active))
-            .select_from(Certificate)
-            .where(visible_to(viewer))
-        )
+        result = await session.exec(query)
         issued, active_count = result.one()
     return CertificateSummary(issued=issued, active=active_count)
 

@@ -199,7 +199,7 @@ async def indicators_table(
         cells: list[Any] = [row["names"][chosen.by], row["learners"]]
         for moment in MOMENTS:
             figures = row["moments"][moment]
-            cells += [_percent(figures[f]) if f.endswith("_rate") else figures[f] for f in FIGURES]
+            cells += [percent(figures[f]) if f.endswith("_rate") else figures[f] for f in FIGURES]
         rows.append(cells)
     return Table("indicators", _("Back to school, training or work"), headings, rows)
 
@@ -249,7 +249,7 @@ async def capacity_table(
     )
 
 
-def _percent(rate: float | None) -> float | str:
+def percent(rate: float | None) -> float | str:
     """A rate as a percentage; unknown (nobody followed up) or withheld, an empty cell as in
     the service's own exports."""
     return "" if rate is None else round(rate * 100, 1)

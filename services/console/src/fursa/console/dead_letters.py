@@ -1,6 +1,10 @@
 """Administrators' dead letters: for one service at a time, the events its consumers could
-not apply (type, error, when, how many deliveries — never the event itself, which the
-services do not list), a replay or a confirmed discard of each, and the trail of both."""
+not apply (type, why, when, how many deliveries — never the event itself, which the
+services do not list), a replay or a confirmed discard of each, and the trail of both.
+
+Why an event failed is told in the person's language from the kind of failure the consumer
+recorded (the start of its error); the service's own words, in English, stay one click away
+for the operator who fixes the cause."""
 
 from __future__ import annotations
 
@@ -22,6 +26,22 @@ TRAIL_ACTIONS = ("dead_letter.replayed", "dead_letter.discarded")
 TRAIL_LENGTH = 20
 DeadLetterId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
+FailureKind = Literal["invalid", "unprocessable", "exhausted", "other"]
+# How the shared consumer starts the error it records, by kind of failure.
+FAILURE_PREFIXES: dict[str, FailureKind] = {
+    "invalid event:": "invalid",
+    "unprocessable:": "unprocessable",
+    "failed on last delivery:": "exhausted",
+}
+
+
+def failure_kind(error: str) -> FailureKind:
+    """The kind of failure a dead letter's error records: an event the service cannot read,
+    one its rules refuse, one that kept failing until its last delivery, or another."""
+    return next(
+        (kind for prefix, kind in FAILURE_PREFIXES.items() if error.startswith(prefix)), "other"
+    )
+
 
 @router.get("/dead-letters")
 async def dead_letters(
@@ -40,7 +60,10 @@ async def dead_letters(
         person=person,
         services=SERVICES,
         service=service,
-        dead_letters=await client.dead_letters(),
+        dead_letters=[
+            {**letter, "failure": failure_kind(letter["error"])}
+            for letter in await client.dead_letters()
+        ],
         trail=trail[:TRAIL_LENGTH],
         done=request.session.pop("done", None),
     )

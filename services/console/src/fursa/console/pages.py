@@ -29,6 +29,7 @@ from fursa.console.i18n import (
 )
 from fursa.console.sessions import CSRF_FIELD, CSRF_HEADER, csrf_token, csrf_valid
 from fursa.console.settings import ConsoleSettings
+from fursa.console.territories import province_name, region_name
 from fursa.shared.auth import Principal, Role
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -105,6 +106,9 @@ class Pages:
         )
         environment.filters["date"] = lambda value: local_date(value, language)
         environment.filters["number"] = lambda value: local_number(value, language)
+        gettext = self._translations[language].gettext
+        environment.filters["region"] = lambda code: region_name(code, language, gettext)
+        environment.filters["province"] = lambda code: province_name(code, language, gettext)
         environment.filters["urlencode_except"] = _urlencode_except
         return environment
 

@@ -253,6 +253,11 @@ def _query(query: dict[str, str | bool | None]) -> dict[str, str | bool]:
 class TrainingClient(ServiceClient):
     """Trainings, classes, sessions and their attendance in the training service."""
 
+    async def indicators(self, **query: str | bool | None) -> list[dict[str, Any]]:
+        """Attendance, at-risk and completion figures per group (``by``)."""
+        found: list[dict[str, Any]] = await self.call("GET", "/indicators", params=_query(query))
+        return found
+
     async def trainings_of(self, enrollment_id: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = await self.call(
             "GET", "/trainings", params={"enrollment_id": enrollment_id}
@@ -362,8 +367,10 @@ class CertificationClient(ServiceClient):
         found: dict[str, Any] = await self.call("GET", f"/certificates/{number}")
         return found
 
-    async def summary(self) -> dict[str, int]:
-        found: dict[str, int] = await self.call("GET", "/certificates/summary")
+    async def summary(self, school_year: str | None = None) -> dict[str, int]:
+        """Certificates issued and still active; with ``school_year``, that year's cohort's."""
+        params = {"school_year": school_year} if school_year else {}
+        found: dict[str, int] = await self.call("GET", "/certificates/summary", params=params)
         return found
 
     async def pending_approvals(self, center_id: str | None = None) -> list[dict[str, Any]]:

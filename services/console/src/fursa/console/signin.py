@@ -27,6 +27,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fursa.console.pages import CheckedForm, Pages, PagesDep, Person
 from fursa.console.settings import ConsoleSettings
+from fursa.console.territories import province_name, region_name
 from fursa.shared.auth import PROGRAMME_STAFF, Role, TokenVerifier, mint_dev_token
 from fursa.shared.problems import Problem
 
@@ -173,7 +174,12 @@ async def development_people(request: Request) -> list[dict[str, str]]:
     center = await _seeded_center(request)
     if center is None:
         return [admin]
-    arabic = pages.language(request) == "ar"
+    language = pages.language(request)
+    arabic = language == "ar"
+
+    def gettext(message: str) -> str:
+        return pages.translate(language, message)
+
     center_name = (center.get("name_ar") if arabic else None) or center["name"]
     return [
         {
@@ -185,12 +191,12 @@ async def development_people(request: Request) -> list[dict[str, str]]:
         {
             "role": "entraide_officer",
             "label": pages.gettext(request, "Entraide Nationale officer"),
-            "place": center["region_code"],
+            "place": region_name(center["region_code"], language, gettext),
         },
         {
             "role": "directorate",
             "label": pages.gettext(request, "Provincial directorate"),
-            "place": center["province_code"],
+            "place": province_name(center["province_code"], language, gettext),
         },
         admin,
     ]

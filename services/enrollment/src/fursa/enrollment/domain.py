@@ -248,15 +248,6 @@ def age_band(age: int) -> str:
     return next(name for name, low, high in AGE_BANDS if low <= age <= high)
 
 
-SMALL_CELL = 5
-"""Counts under this are suppressed in published statistics (never 0: nobody is no one)."""
-
-
-def publishable(count: int) -> int | None:
-    """A count as published: ``None`` (suppressed) when 1 to 4 learners could be singled out."""
-    return None if 0 < count < SMALL_CELL else count
-
-
 @dataclass(frozen=True)
 class Summary:
     """How many enrollments are in each state."""

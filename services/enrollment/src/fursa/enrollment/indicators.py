@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fursa.enrollment.domain import SMALL_CELL, publishable
 from fursa.shared.contracts import ExitOutcome, OutcomeStatus
+from fursa.shared.publication import SMALL_CELL, publishable
 
 
 class Dimension(StrEnum):

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from fursa.enrollment.domain import EnrollmentStatus, age_band, publishable
+from fursa.enrollment.domain import EnrollmentStatus, age_band
 from fursa.enrollment.models import Center, Enrollment, Learner
 from fursa.enrollment.service import visible_enrollments
 from fursa.shared.auth import Principal
 from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.publication import publishable
 
 
 class Dimension(StrEnum):

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from fursa.enrollment import audit, domain, events, places
-from fursa.enrollment.domain import EnrollmentStatus, publishable
+from fursa.enrollment.domain import EnrollmentStatus
 from fursa.enrollment.models import Center, CenterCapacity, Enrollment, Learner, Transfer
 from fursa.enrollment.nearby import Location, OpenIntake, distance_km, nearest_first
 from fursa.enrollment.places import Intake
@@ -36,6 +36,7 @@ from fursa.shared.auth import Principal
 from fursa.shared.clock import local_today
 from fursa.shared.contracts import Pathway
 from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.publication import publishable
 
 
 @dataclass(frozen=True)

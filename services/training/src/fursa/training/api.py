@@ -23,7 +23,7 @@ from fursa.training.corrections import Mark
 from fursa.training.curriculum import MAX_SESSION_HOURS, Progress, UnmetCondition
 from fursa.training.domain import TrainingAlreadyCompleted, TrainingClosed, TrainingStatus
 from fursa.training.follow_up import FollowUp, follow_up_errors
-from fursa.training.indicators import Dimension, Indicators
+from fursa.training.indicators import Dimension, Indicators, PublishedIndicators, published
 from fursa.training.models import ClassSession, FollowUpOutcome, TrainingRecord
 from fursa.training.service import (
     AlreadyRecorded,
@@ -316,19 +316,21 @@ class TrainingSummary(BaseModel):
 
 
 class IndicatorsPublic(BaseModel):
+    """A group's indicators; published, ``null`` is a withheld count or rate."""
+
     group: dict[str, str | None]
-    learners: int
-    completed: int
-    withdrawn: int
-    at_risk: int
-    followed_up: int
+    learners: int | None
+    completed: int | None
+    withdrawn: int | None
+    at_risk: int | None
+    followed_up: int | None
     attendance_rate: float | None
     completion_rate: float | None
     reintegration_rate: float | None
     placement_rate: float | None
 
     @classmethod
-    def of(cls, figures: Indicators) -> IndicatorsPublic:
+    def of(cls, figures: Indicators | PublishedIndicators) -> IndicatorsPublic:
         return cls.model_validate(figures, from_attributes=True)
 
 
@@ -516,10 +518,12 @@ async def training_indicators(
     by: Annotated[list[Dimension], Query(max_length=4)] = [],  # noqa: B006 - FastAPI's idiom
     school_year: Annotated[SchoolYear | None, Query()] = None,
     center_id: Annotated[str | None, Query(max_length=64)] = None,
+    publication: bool = False,
 ) -> list[IndicatorsPublic]:
     """Attendance, completion, at-risk, reintegration and placement figures over the trainings
-    the caller may see, grouped ``by`` center, pathway, sex and/or school year."""
+    the caller may see, grouped ``by`` center, pathway, sex and/or school year.
+    ``publication=true`` withholds counts of 1 to 4 and the rates that would give one back."""
     groups = await service.indicators(
         scope=principal, by=list(dict.fromkeys(by)), school_year=school_year, center_id=center_id
     )
-    return [IndicatorsPublic.of(group) for group in groups]
+    return [IndicatorsPublic.of(published(g) if publication else g) for g in groups]

@@ -10,6 +10,11 @@ For a group of trainings (by center, pathway, sex and/or school year):
 * placement rate — followed-up learners employed or apprenticed, over followed-up learners.
 
 A rate with nothing to divide by is ``None`` (not zero: nothing is known yet).
+
+Published (:func:`published`), a count of 1 to 4 is withheld (``None``) and so is every rate
+that would give one back: the completion rate when the completed or the others are 1 to 4, the
+reintegration and placement rates when those reintegrated, placed or neither are (the rule of
+the enrollment service's published statistics), the attendance rate of a group of 1 to 4.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fursa.shared.contracts import OutcomeStatus, Pathway, TrainingResult
+from fursa.shared.publication import publishable, withheld
 from fursa.training.domain import TrainingStatus
 from fursa.training.follow_up import PLACED, REINTEGRATED
 
@@ -117,3 +123,41 @@ def indicators(figures: Iterable[LearnerFigures], by: Sequence[Dimension]) -> li
     if not by and not groups:
         return [Indicators(group={})]
     return [groups[key] for key in sorted(groups, key=lambda k: tuple(v or "" for v in k))]
+
+
+@dataclass(frozen=True)
+class PublishedIndicators:
+    """One group's indicators as published: ``None`` is a withheld count or rate."""
+
+    group: dict[str, str | None]
+    learners: int | None
+    completed: int | None
+    withdrawn: int | None
+    at_risk: int | None
+    followed_up: int | None
+    attendance_rate: float | None
+    completion_rate: float | None
+    reintegration_rate: float | None
+    placement_rate: float | None
+
+
+def published(figures: Indicators) -> PublishedIndicators:
+    """A group's indicators with small cells withheld, and the rates resting on them."""
+    learners = publishable(figures.learners)
+    completion_hidden = learners is None or withheld(
+        figures.completed, figures.learners - figures.completed
+    )
+    neither = figures.followed_up - figures.reintegrated - figures.placed
+    outcomes_hidden = withheld(figures.followed_up, figures.reintegrated, figures.placed, neither)
+    return PublishedIndicators(
+        group=figures.group,
+        learners=learners,
+        completed=None if completion_hidden else figures.completed,
+        withdrawn=publishable(figures.withdrawn),
+        at_risk=publishable(figures.at_risk),
+        followed_up=publishable(figures.followed_up),
+        attendance_rate=None if learners is None else figures.attendance_rate,
+        completion_rate=None if completion_hidden else figures.completion_rate,
+        reintegration_rate=None if outcomes_hidden else figures.reintegration_rate,
+        placement_rate=None if outcomes_hidden else figures.placement_rate,
+    )
