@@ -19,16 +19,20 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from fursa.notify import deliveries, delivery_log, partners
-from fursa.notify.channels import HttpSmsGateway, PartnerWebhook, SmtpEmail, SmtpServer
+from fursa.notify.channels import HttpSmsGateway, PartnerWebhook, Sent, SmtpEmail, SmtpServer
+from fursa.notify.deliveries import SentMessage
 from fursa.notify.domain import RetryPolicy
-from fursa.notify.models import Delivery, PartnerEndpoint
-from fursa.notify.worker import DeliveryWorker
+from fursa.notify.models import KERNEL, Delivery, PartnerEndpoint
+from fursa.notify.worker import DeliveryWorker, SentRecords
 from fursa.shared.auth import Principal, Role
 from fursa.shared.clock import utcnow
-from fursa.shared.contracts import NotificationFailed, NotificationSent
+from fursa.shared.contracts import Channel, NotificationFailed, NotificationSent, for_model
+from fursa.shared.messaging.outbox import UnitOfWork
+from fursa.shared.telemetry import context_from_headers
 from fursa.shared.testing.builders import learner_pii, uuid_of
 from fursa.shared.testing.kernel import wait_until
 
@@ -396,3 +400,76 @@ async def test_a_busy_endpoints_backlog_never_crowds_out_other_lanes(
         notify.uow, lease=lease, limit=1, per_lane=10, busy_lanes={slow_lane}
     )
     assert [claim.lane for claim in others] == [live_lane]
+
+
+SENT_TYPE = for_model(NotificationSent).type
+
+
+def counted_records(notify: Notify) -> tuple[SentRecords, list[None]]:
+    """Records whose unit of work counts its commits (each emits notification-sent)."""
+    commits: list[None] = []
+    uow = UnitOfWork(notify.db, KERNEL, "fursa/notify", on_commit=lambda: commits.append(None))
+    return SentRecords(uow), commits
+
+
+async def test_sends_recorded_together_share_one_transaction(notify: Notify, journey: Any) -> None:
+    """Each lane's record returns once it has committed; the sends of lanes that finish
+    together commit in one transaction, each with its notification-sent in its send's trace."""
+    for n in (1, 2):
+        await notify.hear(journey.enrolled(n, email=f"parent{n}@example.ma"))
+    claims = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=100)
+    records, commits = counted_records(notify)
+    trace_of = {claim.delivery_id: uuid.uuid4().hex for claim in claims}
+
+    await asyncio.gather(
+        *(
+            records.record(
+                SentMessage(
+                    claim,
+                    trace=context_from_headers(
+                        {"traceparent": f"00-{trace_of[claim.delivery_id]}-00f067aa0ba902b7-01"}
+                    ),
+                )
+            )
+            for claim in claims
+        )
+    )
+
+    assert len(claims) == 4  # SMS and e-mail to two guardians
+    assert len(commits) == 1
+    assert {d.status for d in await notify.deliveries()} == {"sent"}
+    async with notify.db.connect() as connection:
+        outbox = KERNEL.outbox
+        rows = await connection.execute(
+            select(outbox.c.subject, outbox.c.traceparent).where(outbox.c.type == SENT_TYPE)
+        )
+        traces = {row.subject: row.traceparent.split("-")[1] for row in rows}
+    assert traces == trace_of
+
+
+async def test_a_send_whose_record_fails_leaves_the_others_recorded(
+    notify: Notify, journey: Any
+) -> None:
+    """A shared transaction that fails is recorded again send by send: only the send whose
+    own record fails stays pending (its lease runs out and it is claimed again)."""
+    for n in (1, 2):
+        await notify.hear(journey.enrolled(n))
+    claims = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=100)
+    first, second = [claim for claim in claims if claim.channel is Channel.SMS]
+    records, commits = counted_records(notify)
+    # An SMSC naming the same segment twice: the second send cannot keep it.
+    cost = Sent(segments=1, encoding="gsm7", references=("smsc-1",))
+
+    failures = await asyncio.gather(
+        records.record(SentMessage(first, cost)),
+        records.record(SentMessage(second, cost)),
+        return_exceptions=True,
+    )
+
+    assert failures[0] is None
+    assert isinstance(failures[1], IntegrityError)
+    assert len(commits) == 1
+    status = {d.id: d.status for d in await notify.deliveries()}
+    assert (status[first.delivery_id], status[second.delivery_id]) == ("sent", "pending")
+    [sent] = await emitted(notify, NotificationSent)
+    assert sent.delivery_id == first.delivery_id

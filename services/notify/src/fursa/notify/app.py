@@ -28,6 +28,7 @@ from fursa.notify.settings import NotifySettings
 from fursa.notify.smpp import SmppAccount, SmppSms
 from fursa.notify.worker import DeliveryWorker
 from fursa.shared.erasures import ErasureLedger
+from fursa.shared.messaging.outbox import UnitOfWork
 from fursa.shared.messaging.streams import LEARNER_ERASED
 from fursa.shared.runtime import ServiceRuntime
 
@@ -101,9 +102,12 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     )
     # Redirects are not followed: a webhook answers where it was registered, or fails.
     http = httpx.AsyncClient(timeout=settings.delivery_send_timeout_s, follow_redirects=False)
+    # The worker's records wake the relay (their notification events) but not the worker: a
+    # send makes nothing new due, and a lane that finishes wakes it anyway.
+    records = UnitOfWork(runtime.db, KERNEL, runtime.uow.source, on_commit=runtime.wake_relay)
     runtime.add_worker(
         DeliveryWorker(
-            runtime.uow,
+            records,
             channels(settings, http),
             RetryPolicy(
                 max_attempts=settings.delivery_max_attempts,

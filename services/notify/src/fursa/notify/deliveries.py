@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, or_, update
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
+from sqlalchemy import ColumnElement, Integer, bindparam, or_, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +41,7 @@ from fursa.shared.contracts import (
     NotificationSent,
     RecipientKind,
 )
+from fursa.shared.db import UtcDateTime
 from fursa.shared.messaging.outbox import Transaction, UnitOfWork
 
 
@@ -119,10 +122,11 @@ async def claim_due(
             if in_lane.get(lane, 0) < per_lane:
                 in_lane[lane] = in_lane.get(lane, 0) + 1
                 due.append((lane, delivery))
-        # The guardians' and associations' addresses of the whole batch in two reads.
+        # The addresses of the whole batch (guardians, associations, endpoints and their
+        # secrets) in four reads at most.
         addresses = await _Addresses.of(tx.session, [delivery for _, delivery in due])
         for lane, delivery in due:
-            message = await _message_for(tx.session, delivery, addresses)
+            message = _message_for(delivery, addresses)
             if message is None:
                 cancelled.append(delivery.id)
                 continue
@@ -154,17 +158,23 @@ async def claim_due(
 
 @dataclass(frozen=True)
 class _Addresses:
-    """The contacts and association addresses a batch of deliveries is for, as they are now."""
+    """The contacts, association addresses and partner endpoints (with their active secrets)
+    a batch of deliveries is for, as they are now."""
 
     contacts: dict[str, Contact]
     associations: dict[str, AssociationContact]
+    endpoints: dict[str, PartnerEndpoint]
+    secrets: dict[str, tuple[str, ...]]
 
     @classmethod
     async def of(cls, session: AsyncSession, deliveries: Collection[Delivery]) -> _Addresses:
         by_kind: dict[str, set[str]] = {}
+        endpoints: set[str] = set()
         for delivery in deliveries:
             if delivery.endpoint_id is None:
                 by_kind.setdefault(delivery.recipient_kind, set()).add(delivery.recipient)
+            else:
+                endpoints.add(delivery.endpoint_id)
         learners = by_kind.get(RecipientKind.GUARDIAN.value, set()) | by_kind.get(
             RecipientKind.LEARNER.value, set()
         )
@@ -176,6 +186,8 @@ class _Addresses:
                 "association_id",
                 by_kind.get(RecipientKind.ASSOCIATION.value),
             ),
+            await _current(session, PartnerEndpoint, "id", endpoints),
+            await _active_secrets(session, endpoints),
         )
 
 
@@ -196,14 +208,12 @@ async def _current(
     return {getattr(row, key): row for row in rows}
 
 
-async def _message_for(
-    session: AsyncSession, delivery: Delivery, addresses: _Addresses
-) -> Message | None:
+def _message_for(delivery: Delivery, addresses: _Addresses) -> Message | None:
     if delivery.endpoint_id is not None:
-        endpoint = await session.get(PartnerEndpoint, delivery.endpoint_id)
+        endpoint = addresses.endpoints.get(delivery.endpoint_id)
         if endpoint is None or endpoint.disabled_at is not None:
             return None
-        secrets = await active_secrets(session, endpoint_id=endpoint.id)
+        secrets = addresses.secrets.get(endpoint.id, ())
         return Message(id=delivery.id, to=endpoint.url, text=delivery.body, secrets=secrets)
     if delivery.recipient_kind == RecipientKind.ASSOCIATION.value:
         association = addresses.associations.get(delivery.recipient)
@@ -236,74 +246,111 @@ async def _message_for(
     )
 
 
-async def active_secrets(session: AsyncSession, *, endpoint_id: str) -> tuple[str, ...]:
-    """The secrets an endpoint's messages are signed with now: the newest first, then those of
-    earlier rotations still in their grace period."""
+async def _active_secrets(
+    session: AsyncSession, endpoint_ids: Collection[str]
+) -> dict[str, tuple[str, ...]]:
+    """The secrets each endpoint's messages are signed with now: the newest first, then those
+    of earlier rotations still in their grace period."""
+    if not endpoint_ids:
+        return {}
     now = utcnow()
-    rows = await session.exec(
-        select(EndpointSecret)
-        .where(col(EndpointSecret.endpoint_id) == endpoint_id)
+    rows = await session.execute(
+        select(EndpointSecret.endpoint_id, EndpointSecret.secret, EndpointSecret.expires_at)
+        .where(col(EndpointSecret.endpoint_id).in_(endpoint_ids))
         .order_by(col(EndpointSecret.created_at).desc(), col(EndpointSecret.id).desc())
     )
-    return tuple(
-        row.secret for row in rows.all() if row.expires_at is None or as_utc(row.expires_at) > now
+    secrets: dict[str, tuple[str, ...]] = {}
+    for endpoint_id, secret, expires_at in rows:
+        if expires_at is None or as_utc(expires_at) > now:
+            secrets[endpoint_id] = (*secrets.get(endpoint_id, ()), secret)
+    return secrets
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """A claimed delivery that went out, to record: what it cost (an SMS's segments) and the
+    trace of its send, which its notification-sent continues."""
+
+    claim: Claim
+    cost: Sent | None = None
+    trace: Context | None = None
+
+
+async def record_sent(uow: UnitOfWork, sent: Sequence[SentMessage]) -> None:
+    """The messages went out: in one transaction, mark each delivery sent and emit its
+    notification-sent; for an SMS, keep what it cost (its segments, with the ids their
+    receipts will name)."""
+    sent_at = utcnow()
+    async with uow.begin() as tx:
+        for message in sent:
+            token = None if message.trace is None else otel_context.attach(message.trace)
+            try:
+                await _record_sent(tx, message.claim, message.cost, sent_at)
+            finally:
+                if token is not None:
+                    otel_context.detach(token)
+
+
+async def _record_sent(tx: Transaction, claim: Claim, cost: Sent | None, sent_at: datetime) -> None:
+    """One UPDATE … RETURNING: a delivery gone meanwhile (the learner was erased) or no longer
+    pending (cancelled) matches nothing, and nothing more happens."""
+    if cost is not None:
+        await _keep_segments(tx, claim, cost, sent_at)
+    sent = (
+        await tx.session.execute(
+            _MARK_SENT,
+            {
+                "delivery_id": claim.delivery_id,
+                "sent_at": sent_at,
+                "segments": cost.segments if cost is not None else None,
+            },
+        )
+    ).first()
+    if sent is None:
+        return
+    await tx.emit(
+        NotificationSent(
+            delivery_id=claim.delivery_id,
+            learner_id=sent.learner_id,
+            recipient_kind=RecipientKind(sent.recipient_kind),
+            channel=claim.channel,
+            template=sent.template,
+            cause_event_id=sent.cause_event_id,
+            cause_type=sent.cause_type,
+            sent_at=sent_at,
+        ),
+        subject=claim.delivery_id,
+        sequence=sent.event_sequence,
     )
 
 
-async def record_sent(uow: UnitOfWork, claim: Claim, cost: Sent | None = None) -> None:
-    """The message went out: mark the delivery sent and emit notification-sent; for an SMS,
-    keep what it cost (its segments, with the ids their receipts will name).
-
-    One UPDATE … RETURNING: a delivery gone meanwhile (the learner was erased) or no longer
-    pending (cancelled) matches nothing, and nothing more happens."""
-    sent_at = utcnow()
-    async with uow.begin() as tx:
-        if cost is not None:
-            await _keep_segments(tx, claim, cost, sent_at)
-        sent = (
-            await tx.session.execute(
-                update(Delivery)
-                .where(
-                    col(Delivery.id) == claim.delivery_id,
-                    col(Delivery.status) == DeliveryStatus.PENDING.value,
-                )
-                .values(
-                    status=DeliveryStatus.SENT.value,
-                    attempts=col(Delivery.attempts) + 1,
-                    sent_at=sent_at,
-                    claimed_until=None,
-                    last_error=None,
-                    segments=cost.segments if cost is not None else None,
-                    delivered_at=None,
-                    event_sequence=col(Delivery.event_sequence) + 1,
-                )
-                .returning(
-                    col(Delivery.learner_id),
-                    col(Delivery.recipient_kind),
-                    col(Delivery.template),
-                    col(Delivery.cause_event_id),
-                    col(Delivery.cause_type),
-                    col(Delivery.event_sequence),
-                )
-                .execution_options(synchronize_session=False)
-            )
-        ).first()
-        if sent is None:
-            return
-        await tx.emit(
-            NotificationSent(
-                delivery_id=claim.delivery_id,
-                learner_id=sent.learner_id,
-                recipient_kind=RecipientKind(sent.recipient_kind),
-                channel=claim.channel,
-                template=sent.template,
-                cause_event_id=sent.cause_event_id,
-                cause_type=sent.cause_type,
-                sent_at=sent_at,
-            ),
-            subject=claim.delivery_id,
-            sequence=sent.event_sequence,
-        )
+# Built once (SQLAlchemy keeps its cache key): one statement per message sent.
+_MARK_SENT = (
+    update(Delivery)
+    .where(
+        col(Delivery.id) == bindparam("delivery_id"),
+        col(Delivery.status) == DeliveryStatus.PENDING.value,
+    )
+    .values(
+        status=DeliveryStatus.SENT.value,
+        attempts=col(Delivery.attempts) + 1,
+        sent_at=bindparam("sent_at", type_=UtcDateTime),
+        claimed_until=None,
+        last_error=None,
+        segments=bindparam("segments", type_=Integer),
+        delivered_at=None,
+        event_sequence=col(Delivery.event_sequence) + 1,
+    )
+    .returning(
+        col(Delivery.learner_id),
+        col(Delivery.recipient_kind),
+        col(Delivery.template),
+        col(Delivery.cause_event_id),
+        col(Delivery.cause_type),
+        col(Delivery.event_sequence),
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 async def _keep_segments(tx: Transaction, claim: Claim, sent: Sent, at: datetime) -> None:

@@ -112,7 +112,7 @@ async def learner_enrolled(tx: Transaction, *, event: CloudEvent[LearnerEnrolled
             topic=Topic.LEARNER_ENROLLED,
             values=lambda _language: {"school_year": enrolled.school_year},
         )
-    await publish_to_partners(tx, event=event)
+        await _publish_about(tx, partner_form(event.data), contact=addressees.contact)
 
 
 async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitlisted]) -> None:
@@ -130,7 +130,7 @@ async def learner_waitlisted(tx: Transaction, *, event: CloudEvent[LearnerWaitli
                 "position": str(waitlisted.position),
             },
         )
-    await publish_to_partners(tx, event=event)
+        await _publish_about(tx, partner_form(event.data), contact=addressees.contact)
 
 
 async def learner_updated(tx: Transaction, *, event: CloudEvent[LearnerUpdated]) -> None:
@@ -201,13 +201,33 @@ async def tell(
     language, by SMS and (when known) e-mail, only with consent — and by e-mail to the
     learner's association, if it gave an address. Nothing for an erased learner; raises
     :class:`ContactNotYetKnownError` when the enrollment has not arrived yet."""
+    addressees = await _known_addressees(tx, learner_id)
+    if addressees is None:
+        return []
+    return await _tell(tx, event=event, addressees=addressees, topic=topic, values=values)
+
+
+async def _tell_and_publish(
+    tx: Transaction, *, event: CloudEvent[Any], learner_id: str, topic: Topic, values: Values
+) -> None:
+    """:func:`tell`, then :func:`publish_to_partners`, from one read of the contact."""
+    addressees = await _known_addressees(tx, learner_id)
+    if addressees is None:
+        return
+    await _tell(tx, event=event, addressees=addressees, topic=topic, values=values)
+    await _publish_about(tx, partner_form(event.data), contact=addressees.contact)
+
+
+async def _known_addressees(tx: Transaction, learner_id: str) -> _Addressees | None:
+    """The learner's addressees; ``None`` for an erased learner; raises
+    :class:`ContactNotYetKnownError` when the enrollment has not arrived yet."""
     addressees = await _addressees(tx, learner_id)
     if addressees is None:
         # Erased, or not known yet: only then is the tombstone read on its own.
         if await _erased(tx, learner_id):
-            return []
+            return None
         raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
-    return await _tell(tx, event=event, addressees=addressees, topic=topic, values=values)
+    return addressees
 
 
 async def _tell(
@@ -236,17 +256,7 @@ async def _addressees(tx: Transaction, learner_id: str) -> _Addressees | None:
     """The learner's contact and their association's address (if it gave one), in one read;
     ``None`` without a contact, or for an erased learner (whose contact a replica applying a
     late enrollment at the moment of the erasure could have left behind)."""
-    query = (
-        select(Contact, AssociationContact)
-        .outerjoin(
-            AssociationContact,
-            col(AssociationContact.association_id) == col(Contact.association_id),
-        )
-        .outerjoin(ErasedLearner, col(ErasedLearner.learner_id) == col(Contact.learner_id))
-        .where(col(Contact.learner_id) == learner_id, col(ErasedLearner.learner_id).is_(None))
-        .execution_options(populate_existing=True)
-    )
-    row = (await tx.session.exec(query)).first()
+    row = (await tx.session.exec(_ADDRESSEES, params={"learner_id": learner_id})).first()
     return None if row is None else _Addressees(*row)
 
 
@@ -366,20 +376,19 @@ async def learner_at_risk(tx: Transaction, *, event: CloudEvent[LearnerAtRisk]) 
 
 async def training_completed(tx: Transaction, *, event: CloudEvent[TrainingCompleted]) -> None:
     """Tell the guardian the training ended, tell partners."""
-    await tell(
+    await _tell_and_publish(
         tx,
         event=event,
         learner_id=event.data.learner_id,
         topic=Topic.TRAINING_COMPLETED,
         values=lambda _language: {},
     )
-    await publish_to_partners(tx, event=event)
 
 
 async def certificate_issued(tx: Transaction, *, event: CloudEvent[CertificateIssued]) -> None:
     """Tell the guardian of the certificate and where to verify it, tell partners."""
     issued = event.data
-    await tell(
+    await _tell_and_publish(
         tx,
         event=event,
         learner_id=issued.learner_id,
@@ -390,20 +399,18 @@ async def certificate_issued(tx: Transaction, *, event: CloudEvent[CertificateIs
             "url": issued.verification_url,
         },
     )
-    await publish_to_partners(tx, event=event)
 
 
 async def certificate_revoked(tx: Transaction, *, event: CloudEvent[CertificateRevoked]) -> None:
     """Tell the guardian the certificate was revoked, tell partners."""
     revoked = event.data
-    await tell(
+    await _tell_and_publish(
         tx,
         event=event,
         learner_id=revoked.learner_id,
         topic=Topic.CERTIFICATE_REVOKED,
         values=lambda _language: {"number": revoked.certificate_number},
     )
-    await publish_to_partners(tx, event=event)
 
 
 # ---- the partner feed ----------------------------------------------------------------------
@@ -433,7 +440,13 @@ async def publish_to_partners(tx: Transaction, *, event: CloudEvent[Any]) -> Non
         if await _erased(tx, learner_id):
             return
         raise ContactNotYetKnownError(f"learner {learner_id} is not known yet")
-    if not allows(consent_of(contact), Use.PARTNER_SHARING):
+    await _publish_about(tx, form, contact=contact)
+
+
+async def _publish_about(tx: Transaction, form: PartnerEvent | None, *, contact: Contact) -> None:
+    """Publish ``form`` (if any) about the learner of ``contact`` (as the database holds it
+    now) while their consent allows sharing with partners."""
+    if form is None or not allows(consent_of(contact), Use.PARTNER_SHARING):
         return
     contact.known_to_partners = True
     tx.session.add(contact)
@@ -470,7 +483,7 @@ async def _queue_webhooks(
     """A delivery of ``published`` for each enabled endpoint subscribed to its type (only
     ``among`` those the conditions select)."""
     endpoints = await tx.session.exec(
-        select(PartnerEndpoint).where(col(PartnerEndpoint.disabled_at).is_(None), *among)
+        _ENABLED_ENDPOINTS.where(*among) if among else _ENABLED_ENDPOINTS
     )
     body = to_json_bytes(published).decode()
     for endpoint in endpoints.all():
@@ -543,6 +556,29 @@ _QUEUE = Upsert(
 )
 
 
+# The reads of every event, built once: SQLAlchemy keeps a statement's cache key, which it
+# would otherwise compute again for each new statement object.
+_ADDRESSEES = (
+    select(Contact, AssociationContact)
+    .outerjoin(
+        AssociationContact,
+        col(AssociationContact.association_id) == col(Contact.association_id),
+    )
+    .outerjoin(ErasedLearner, col(ErasedLearner.learner_id) == col(Contact.learner_id))
+    .where(
+        col(Contact.learner_id) == bindparam("learner_id"),
+        col(ErasedLearner.learner_id).is_(None),
+    )
+    .execution_options(populate_existing=True)
+)
+_CONTACT = (
+    select(Contact)
+    .where(col(Contact.learner_id) == bindparam("learner_id"))
+    .execution_options(populate_existing=True)
+)
+_ENABLED_ENDPOINTS = select(PartnerEndpoint).where(col(PartnerEndpoint.disabled_at).is_(None))
+
+
 # ---- helpers -------------------------------------------------------------------------------
 
 
@@ -595,12 +631,7 @@ async def _cancel_pending(tx: Transaction, *, learner_id: str) -> None:
 
 async def _contact(tx: Transaction, learner_id: str) -> Contact | None:
     """The learner's contact as the database holds it now (upserts bypass the session)."""
-    query = (
-        select(Contact)
-        .where(col(Contact.learner_id) == learner_id)
-        .execution_options(populate_existing=True)
-    )
-    return (await tx.session.exec(query)).first()
+    return (await tx.session.exec(_CONTACT, params={"learner_id": learner_id})).first()
 
 
 async def _erased(tx: Transaction, learner_id: str) -> bool:

@@ -1,8 +1,12 @@
 """The delivery worker: sends what the consumers committed, outside their transactions.
 
 It claims due deliveries, sends each lane's messages in a task of its own (a lane is a channel
-for guardians' messages, or one partner endpoint), records each outcome in a short transaction
-of its own and wakes up after every commit of the service or every ``poll_s`` at the latest.
+for guardians' messages, or one partner endpoint), records each failure in a short transaction
+of its own and wakes up after every commit of the service (but its own records: they make
+nothing new due) or every ``poll_s`` at the latest. A lane records each send before it acts on
+it (metrics, an SMSC's held receipts) or sends the next one, so a crash re-sends one message
+per lane at most; the sends of lanes that finish together share a transaction
+(:class:`SentRecords`).
 A send that does not finish within ``send_timeout_s`` counts as a failed attempt. An SMPP link
 is bound while the worker runs; its delivery receipts update the deliveries they name.
 """
@@ -15,13 +19,15 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 import httpx
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from fursa.notify import deliveries
 from fursa.notify.channels import Channel, SendFailed
-from fursa.notify.deliveries import Claim
+from fursa.notify.deliveries import Claim, SentMessage
 from fursa.notify.domain import DeliveryStatus, RetryPolicy
 from fursa.notify.smpp import Receipt, SmppSms
 from fursa.shared.contracts import Channel as ChannelKind
@@ -38,6 +44,62 @@ _OUTCOME = {
     DeliveryStatus.CANCELLED: "cancelled",
     DeliveryStatus.SENT: "sent",
 }
+
+
+class _Record(NamedTuple):
+    sent: SentMessage
+    committed: asyncio.Future[None]
+
+
+class SentRecords:
+    """Records sends in shared transactions (group commit). :meth:`record` returns once the
+    send's record has committed, so a lane never acts on a send not yet recorded; the sends
+    recorded while a transaction commits go together in the next one. Should a shared
+    transaction fail, each of its sends is recorded on its own, so that a failure stays with
+    its send (whose lease then runs out: it is claimed again)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self._waiting: list[_Record] = []
+        self._committing: asyncio.Task[None] | None = None
+
+    async def record(self, sent: SentMessage) -> None:
+        """Record ``sent``; raises what made its record fail."""
+        committed = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Record(sent, committed))
+        if self._committing is None or self._committing.done():
+            self._committing = asyncio.create_task(self._commit_waiting())
+        await committed
+
+    async def _commit_waiting(self) -> None:
+        while self._waiting:
+            records, self._waiting = self._waiting, []
+            try:
+                await deliveries.record_sent(self.uow, [r.sent for r in records])
+            except Exception:
+                for record in records:
+                    await self._commit_alone(record)
+            else:
+                for record in records:
+                    _settle(record.committed)
+
+    async def _commit_alone(self, record: _Record) -> None:
+        try:
+            await deliveries.record_sent(self.uow, [record.sent])
+        except Exception as exc:
+            _settle(record.committed, exc)
+        else:
+            _settle(record.committed)
+
+
+def _settle(recorded: asyncio.Future[None], failure: Exception | None = None) -> None:
+    # A lane cancelled while it waited (the worker stopping) has cancelled its future.
+    if recorded.done():
+        return
+    if failure is None:
+        recorded.set_result(None)
+    else:
+        recorded.set_exception(failure)
 
 
 class DeliveryWorker:
@@ -72,6 +134,7 @@ class DeliveryWorker:
         # The HTTP client of the channels, closed when the worker stops.
         self.http = http
         self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._sent = SentRecords(uow)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -132,8 +195,9 @@ class DeliveryWorker:
         self._wake.set()
 
     async def send_all(self, claims: Sequence[Claim]) -> None:
-        """Send claimed deliveries one after the other; once a receiver is gone (410), the
-        rest of its lane is not sent (recording the 410 cancelled it)."""
+        """Send claimed deliveries one after the other, each recorded before the next; once a
+        receiver is gone (410), the rest of its lane is not sent (recording the 410 cancelled
+        it)."""
         gone: set[str] = set()
         for claim in claims:
             if claim.lane in gone:
@@ -151,7 +215,8 @@ class DeliveryWorker:
         """Send one claimed delivery and record the outcome; returns the failure, if any.
 
         Both continue the trace of the event that caused the delivery, so notification-sent
-        belongs to the same trace as the enrollment or certificate it is about.
+        belongs to the same trace as the enrollment or certificate it is about (the send's
+        record may share a transaction with other lanes' sends: each keeps its own trace).
         """
         carrier = {"traceparent": claim.traceparent} if claim.traceparent else {}
         with tracer.start_as_current_span(
@@ -179,7 +244,7 @@ class DeliveryWorker:
             # Only the type is logged: a library's message could echo an address.
             log.warning("delivery %s: %s while sending", claim.delivery_id, type(exc).__name__)
             return await self._failed(claim, SendFailed("error"))
-        await deliveries.record_sent(self.uow, claim, sent)
+        await self._sent.record(SentMessage(claim, sent, otel_context.get_current()))
         record_delivery(claim.channel.value, "sent")
         if sent is not None:
             record_sms(sent.encoding, sent.segments)
