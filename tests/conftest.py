@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import nats
 import pytest
 
 from fursa.cli.platform import Platform
+from fursa.shared.messaging.streams import CONSUMERS
 
 HERE = Path(__file__).parent
 # Suites that run whole platforms (four services and a broker, under load, killed and restarted,
@@ -34,11 +38,37 @@ def platform_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def platform(tmp_path: Path, platform_env: dict[str, str]) -> Iterator[Platform]:
+def consumer_ack_wait_s() -> float | None:
+    """The durable consumers' ack_wait, where a test module shortens it (None: as provisioned,
+    30 s)."""
+    return None
+
+
+@pytest.fixture
+def platform(
+    tmp_path: Path, platform_env: dict[str, str], consumer_ack_wait_s: float | None
+) -> Iterator[Platform]:
     running = Platform.on_free_ports(tmp_path / "var", **platform_env)
     try:
         # Generous: on a loaded 2-core machine a service takes seconds just to import.
         running.start(timeout_s=180)
+        if consumer_ack_wait_s is not None:
+            asyncio.run(redeliver_after(running, consumer_ack_wait_s))
         yield running
     finally:
         running.stop()
+
+
+async def redeliver_after(platform: Platform, ack_wait_s: float) -> None:
+    """Set every durable consumer's ack_wait: how long a message handed out and never
+    acknowledged (its service killed, or its broker) waits before it is delivered again."""
+    assert platform.nats is not None
+    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
+    try:
+        js = nc.jetstream()
+        for spec in CONSUMERS:
+            await js.add_consumer(spec.stream, replace(spec, ack_wait_s=ack_wait_s).config())
+            info = await js.consumer_info(spec.stream, spec.durable)
+            assert info.config.ack_wait == ack_wait_s, info.config
+    finally:
+        await nc.close()
