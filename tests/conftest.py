@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
-import nats
 import pytest
 
 from fursa.cli.platform import Platform
-from fursa.shared.messaging.streams import CONSUMERS
+from tests.reliability.flow import redeliver_after
 
 HERE = Path(__file__).parent
 # Suites that run whole platforms (four services and a broker, under load, killed and restarted,
@@ -57,18 +55,3 @@ def platform(
         yield running
     finally:
         running.stop()
-
-
-async def redeliver_after(platform: Platform, ack_wait_s: float) -> None:
-    """Set every durable consumer's ack_wait: how long a message handed out and never
-    acknowledged (its service killed, or its broker) waits before it is delivered again."""
-    assert platform.nats is not None
-    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
-    try:
-        js = nc.jetstream()
-        for spec in CONSUMERS:
-            await js.add_consumer(spec.stream, replace(spec, ack_wait_s=ack_wait_s).config())
-            info = await js.consumer_info(spec.stream, spec.durable)
-            assert info.config.ack_wait == ack_wait_s, info.config
-    finally:
-        await nc.close()

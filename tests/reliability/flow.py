@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -355,6 +355,21 @@ async def acknowledged_by(
         return True
 
     return await _as_admin(platform, read)
+
+
+async def redeliver_after(platform: Platform, ack_wait_s: float) -> None:
+    """Set every durable consumer's ack_wait: how long a message handed out and never
+    acknowledged (its service killed, or its broker) waits before it is delivered again."""
+    assert platform.nats is not None
+    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
+    try:
+        js = nc.jetstream()
+        for spec in CONSUMERS:
+            await js.add_consumer(spec.stream, replace(spec, ack_wait_s=ack_wait_s).config())
+            info = await js.consumer_info(spec.stream, spec.durable)
+            assert info.config.ack_wait == ack_wait_s, info.config
+    finally:
+        await nc.close()
 
 
 async def handled(journey: Journey, service: str, outcome: str) -> dict[str, float]:
