@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fursa.cli.platform import Platform
-from tests.reliability.flow import redeliver_after
 
 HERE = Path(__file__).parent
 # Suites that run whole platforms (four services and a broker, under load, killed and restarted,
@@ -36,22 +34,11 @@ def platform_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def consumer_ack_wait_s() -> float | None:
-    """The durable consumers' ack_wait, where a test module shortens it (None: as provisioned,
-    30 s)."""
-    return None
-
-
-@pytest.fixture
-def platform(
-    tmp_path: Path, platform_env: dict[str, str], consumer_ack_wait_s: float | None
-) -> Iterator[Platform]:
+def platform(tmp_path: Path, platform_env: dict[str, str]) -> Iterator[Platform]:
     running = Platform.on_free_ports(tmp_path / "var", **platform_env)
     try:
         # Generous: on a loaded 2-core machine a service takes seconds just to import.
         running.start(timeout_s=180)
-        if consumer_ack_wait_s is not None:
-            asyncio.run(redeliver_after(running, consumer_ack_wait_s))
         yield running
     finally:
         running.stop()

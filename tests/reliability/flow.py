@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -33,11 +33,6 @@ STREAMS = ("ENROLLMENT", "TRAINING", "CERTIFICATION", "NOTIFY")
 ADMIN_READ_PATIENCE_S = 60.0
 # How often a settling flow is looked at once its driver is done.
 SETTLE_POLL_S = 0.2
-# The ack_wait of the suites that kill a service or the broker (production keeps 30 s): the
-# batch a killed service had fetched and not yet acknowledged is delivered again only after
-# it, and until then the flow cannot settle. Long enough that a batch still being worked on,
-# on a loaded machine, is rarely handed out twice (the inbox would take the repeat anyway).
-CRASH_ACK_WAIT_S = 10.0
 T = TypeVar("T")
 # Each consenting learner's contact (the guardian, or an adult learner themself) hears of the
 # enrolment, the completion and the certificate (by SMS: the demo's contacts have no e-mail).
@@ -355,21 +350,6 @@ async def acknowledged_by(
         return True
 
     return await _as_admin(platform, read)
-
-
-async def redeliver_after(platform: Platform, ack_wait_s: float) -> None:
-    """Set every durable consumer's ack_wait: how long a message handed out and never
-    acknowledged (its service killed, or its broker) waits before it is delivered again."""
-    assert platform.nats is not None
-    nc = await nats.connect(platform.nats.url, user="admin", password=platform.passwords["admin"])
-    try:
-        js = nc.jetstream()
-        for spec in CONSUMERS:
-            await js.add_consumer(spec.stream, replace(spec, ack_wait_s=ack_wait_s).config())
-            info = await js.consumer_info(spec.stream, spec.durable)
-            assert info.config.ack_wait == ack_wait_s, info.config
-    finally:
-        await nc.close()
 
 
 async def handled(journey: Journey, service: str, outcome: str) -> dict[str, float]:

@@ -10,7 +10,6 @@ import pytest
 
 from fursa.cli.platform import Platform
 from tests.reliability.flow import (
-    CRASH_ACK_WAIT_S,
     Journey,
     Ledger,
     admin_client,
@@ -63,12 +62,6 @@ async def flow_with_broker_fault(platform: Platform, fault: str) -> None:
 
 async def _at_least(journey: Journey, count: int) -> bool:
     return await certificates_issued(journey) >= count
-
-
-@pytest.fixture
-def consumer_ack_wait_s() -> float:
-    """What a killed service (or broker) had in hand comes back after this, not after 30 s."""
-    return CRASH_ACK_WAIT_S
 
 
 @pytest.mark.slow

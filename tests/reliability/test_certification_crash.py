@@ -15,7 +15,7 @@ import pytest
 from fursa.cli.demo import complete_trainings, enrollment_body
 from fursa.cli.platform import Platform
 from fursa.shared.auth import dev_authorization
-from tests.reliability.flow import CRASH_ACK_WAIT_S, contact_messages_sent
+from tests.reliability.flow import contact_messages_sent
 
 LEARNERS = 500
 
@@ -69,12 +69,6 @@ async def enroll_and_complete_all(platform: Platform) -> list[dict[str, Any]]:
         )
         assert completed == LEARNERS
     return list(enrollments)
-
-
-@pytest.fixture
-def consumer_ack_wait_s() -> float:
-    """What a killed service (or broker) had in hand comes back after this, not after 30 s."""
-    return CRASH_ACK_WAIT_S
 
 
 @pytest.mark.slow

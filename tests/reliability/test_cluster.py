@@ -25,14 +25,12 @@ from fursa.shared.natsauth import (
 )
 from fursa.shared.natsserver import NatsServer, free_port
 from tests.reliability.flow import (
-    CRASH_ACK_WAIT_S,
     Journey,
     Ledger,
     admin_client,
     journey_of,
     ledger,
     notifications_sent,
-    redeliver_after,
     settled,
     wait_for,
 )
@@ -96,7 +94,6 @@ def cluster(tmp_path: Path) -> Iterator[ClusterPlatform]:
     running = ClusterPlatform.on_free_ports(tmp_path / "var")
     try:
         running.start(timeout_s=180)
-        asyncio.run(redeliver_after(running, CRASH_ACK_WAIT_S))
         yield running
     finally:
         running.stop()

@@ -20,7 +20,7 @@ import pytest
 
 from fursa.cli.demo import consents, run_demo
 from fursa.cli.platform import SERVICES, Platform
-from tests.reliability.flow import CRASH_ACK_WAIT_S, admin_client, journey_of
+from tests.reliability.flow import admin_client, journey_of
 
 LEARNERS = 40
 FURSA = Path(sys.executable).parent / "fursa"
@@ -46,12 +46,6 @@ async def _until(condition: Callable[[], bool]) -> None:
 async def _lines(stream: asyncio.StreamReader, into: list[str]) -> None:
     while line := await stream.readline():
         into.append(line.decode())
-
-
-@pytest.fixture
-def consumer_ack_wait_s() -> float:
-    """What a killed service (or broker) had in hand comes back after this, not after 30 s."""
-    return CRASH_ACK_WAIT_S
 
 
 @pytest.mark.slow

@@ -22,7 +22,6 @@ import pytest
 
 from fursa.cli.platform import Platform
 from tests.reliability.flow import (
-    CRASH_ACK_WAIT_S,
     Journey,
     Ledger,
     admin_client,
@@ -52,12 +51,6 @@ def progress(journey: Journey) -> dict[str, Callable[[], Awaitable[int]]]:
         return int((await journey.get("enrollment", "/enrollments/summary"))["completed"])
 
     return {"training": completed, "certification": issued, "notify": sent, "enrollment": closed}
-
-
-@pytest.fixture
-def consumer_ack_wait_s() -> float:
-    """What a killed service (or broker) had in hand comes back after this, not after 30 s."""
-    return CRASH_ACK_WAIT_S
 
 
 @pytest.mark.slow
