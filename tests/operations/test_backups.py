@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from fursa.shared.testing.kernel import (
     CONSUMER,
     STREAM,
     KernelService,
+    acknowledged_through,
     effect_metadata,
     wait_until,
 )
@@ -57,22 +59,26 @@ async def stream(js: JetStreamContext) -> JetStreamContext:
     return js
 
 
-async def publish_enrolled(js: JetStreamContext, numbers: range) -> None:
+async def publish_enrolled(js: JetStreamContext, numbers: range) -> int:
+    """Publish learner-enrolled ``n`` for each number; the stream sequence of the last one."""
+    last = 0
     for n in numbers:
         event = new_event(
             learner_enrolled(n), source="fursa/enrollment", subject=f"enrollment-{n}", sequence=1
         )
-        await js.publish(
+        ack = await js.publish(
             CONSUMER.subjects[0], to_json_bytes(event), headers={"Nats-Msg-Id": event.id}
         )
+        last = ack.seq
+    return last
 
 
-async def applied(service: KernelService, js: JetStreamContext, count: int) -> None:
-    """Run the consumer until ``count`` effects exist and the durable has settled."""
+async def applied(service: KernelService, js: JetStreamContext, count: int, seq: int) -> None:
+    """Run the consumer until ``count`` effects exist and the durable has acknowledged
+    everything up to stream sequence ``seq``."""
 
     async def settled() -> bool:
-        info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
-        done = info.num_pending == 0 and info.num_ack_pending == 0
+        done = await acknowledged_through(js, CONSUMER, seq)
         return done and await service.effects() == count
 
     consumer = service.consumer()
@@ -107,11 +113,11 @@ async def test_restored_service_catches_up_from_its_streams_without_duplicates(
     database_url: str, stream: JetStreamContext, tmp_path: Path
 ) -> None:
     async with kernel_service(database_url) as service:
-        await publish_enrolled(stream, range(3))
-        await applied(service, stream, 3)
+        seq = await publish_enrolled(stream, range(3))
+        await applied(service, stream, 3, seq)
         backup = backup_database(database_url, tmp_path / "enrollment.backup")
-        await publish_enrolled(stream, range(3, 5))
-        await applied(service, stream, 5)
+        seq = await publish_enrolled(stream, range(3, 5))
+        await applied(service, stream, 5, seq)
         before = await effect_keys(service)
 
         # The database is lost: restore last night's backup, which knows only 3 events.
@@ -123,13 +129,8 @@ async def test_restored_service_catches_up_from_its_streams_without_duplicates(
         assert info.num_pending == 5  # every retained event is delivered again
 
         consumer = service.consumer()
-
-        async def caught_up() -> bool:
-            info = await stream.consumer_info(CONSUMER.stream, CONSUMER.durable)
-            return info.num_pending == 0 and info.num_ack_pending == 0
-
         async with running(consumer, stream):
-            await wait_until(caught_up)
+            await wait_until(partial(acknowledged_through, stream, CONSUMER, seq))
         # The three it already had are duplicates for the inbox; the two it lost are applied.
         assert (consumer.stats.duplicates, await service.effects()) == (3, 5)
         assert await effect_keys(service) == before

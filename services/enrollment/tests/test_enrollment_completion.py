@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from fursa.shared.contracts import (
 from fursa.shared.messaging.deadletters import list_dead_letters
 from fursa.shared.messaging.streams import CONSUMERS, TRAINING_COMPLETED
 from fursa.shared.runtime import ServiceRuntime
-from fursa.shared.testing.kernel import wait_until
+from fursa.shared.testing.kernel import acknowledged_through, wait_until
 
 Body = Callable[..., dict[str, Any]]
 CONSUMER = next(spec for spec in CONSUMERS if spec.service == "enrollment")
@@ -50,13 +51,17 @@ def training_completed(enrollment: dict[str, Any]) -> CloudEvent[Any]:
     )
 
 
-async def publish(js: JetStreamContext, event: CloudEvent[Any], msg_id: str) -> None:
-    await js.publish(TRAINING_COMPLETED, to_json_bytes(event), headers={"Nats-Msg-Id": msg_id})
+async def publish(js: JetStreamContext, event: CloudEvent[Any], msg_id: str) -> int:
+    """Publish and return the stream sequence the broker stored the message at."""
+    ack = await js.publish(
+        TRAINING_COMPLETED, to_json_bytes(event), headers={"Nats-Msg-Id": msg_id}
+    )
+    return int(ack.seq)
 
 
-async def settled(js: JetStreamContext) -> bool:
-    info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
-    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+def applied(js: JetStreamContext, seq: int) -> Callable[[], Awaitable[bool]]:
+    """Whether enrollment's consumer has acknowledged everything up to ``seq``."""
+    return partial(acknowledged_through, js, CONSUMER, seq)
 
 
 async def test_training_completed_closes_the_enrollment_once(
@@ -66,8 +71,8 @@ async def test_training_completed_closes_the_enrollment_once(
     event = training_completed(enrollment)
 
     await publish(js, event, "first")
-    await publish(js, event, "redelivered")  # past the duplicate window: a new message id
-    await wait_until(lambda: settled(js))
+    seq = await publish(js, event, "redelivered")  # past the duplicate window: a new message id
+    await wait_until(applied(js, seq))
 
     closed = (await client.get(f"/enrollments/{enrollment['enrollment_id']}")).json()
     assert closed["status"] == "completed"
@@ -96,15 +101,10 @@ async def test_completion_of_an_unknown_enrollment_is_dead_lettered(
     }
     event = training_completed(stranger)
 
-    await publish(js, event, event.id)
+    seq = await publish(js, event, event.id)
     runtime: ServiceRuntime = app.state.runtime
 
-    async def dead_lettered() -> bool:
-        # The consumer's counters can read "nothing pending" for a moment right after a
-        # publish: wait for the effect itself, then for the consumer to be done with it.
-        return bool(await list_dead_letters(runtime.db, runtime.tables)) and await settled(js)
-
-    await wait_until(dead_lettered)
+    await wait_until(applied(js, seq))
     [dead] = await list_dead_letters(runtime.db, runtime.tables)
     assert dead.event_id == event.id
     assert dead.error.startswith("unprocessable: there is no enrollment")
@@ -120,8 +120,8 @@ async def test_operators_list_dead_letters_and_a_failing_replay_keeps_the_row(
         "enrolled_on": "2025-10-01",
     }
     event = training_completed(stranger)
-    await publish(js, event, event.id)
-    await wait_until(lambda: settled(js))
+    seq = await publish(js, event, event.id)
+    await wait_until(applied(js, seq))
 
     listed = (await client.get("/dead-letters")).json()
     assert [(d["event_id"], d["consumer"]) for d in listed] == [(event.id, CONSUMER.durable)]

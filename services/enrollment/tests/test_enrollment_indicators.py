@@ -30,7 +30,7 @@ from fursa.shared.contracts import (
 from fursa.shared.messaging.deadletters import list_dead_letters
 from fursa.shared.messaging.streams import CONSUMERS, LEARNER_OUTCOME_RECORDED
 from fursa.shared.runtime import ServiceRuntime
-from fursa.shared.testing.kernel import wait_until
+from fursa.shared.testing.kernel import acknowledged_through, wait_until
 
 Body = Callable[..., dict[str, Any]]
 Caller = Callable[[str], dict[str, str]]
@@ -73,21 +73,21 @@ async def kept_follow_ups(app: FastAPI) -> int:
     return int(count[0])
 
 
-async def settled(js: JetStreamContext) -> bool:
-    info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
-    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
-
-
 async def follow_up(app: FastAPI, js: JetStreamContext, events: list[CloudEvent[Any]]) -> None:
     """Publish training's follow-ups and wait until enrollment has applied them all."""
     before = await kept_follow_ups(app)
+    last = 0
     for event in events:
-        await js.publish(
-            LEARNER_OUTCOME_RECORDED, to_json_bytes(event), headers={"Nats-Msg-Id": event.id}
-        )
+        last = (
+            await js.publish(
+                LEARNER_OUTCOME_RECORDED, to_json_bytes(event), headers={"Nats-Msg-Id": event.id}
+            )
+        ).seq
 
     async def applied() -> bool:
-        return await kept_follow_ups(app) >= before + len(events) and await settled(js)
+        return await kept_follow_ups(app) >= before + len(events) and await acknowledged_through(
+            js, CONSUMER, last
+        )
 
     await wait_until(applied)
 
@@ -248,13 +248,19 @@ async def test_a_corrected_follow_up_replaces_the_situation(
     [girl] = await cohort(desk, enrollment_body, 1)
     await follow_up(app, js, [outcome_recorded(girl, 6, S.NONE, sequence=3)])
     corrected = outcome_recorded(girl, 6, S.EMPLOYED, sequence=4)
-    await js.publish(
-        LEARNER_OUTCOME_RECORDED, to_json_bytes(corrected), headers={"Nats-Msg-Id": corrected.id}
-    )
+    seq = (
+        await js.publish(
+            LEARNER_OUTCOME_RECORDED,
+            to_json_bytes(corrected),
+            headers={"Nats-Msg-Id": corrected.id},
+        )
+    ).seq
 
     async def placed() -> bool:
         body = (await desk.client.get("/indicators")).json()
-        return bool(body["rows"][0]["moments"]["6_months"]["placed"] == 1) and await settled(js)
+        return bool(
+            body["rows"][0]["moments"]["6_months"]["placed"] == 1
+        ) and await acknowledged_through(js, CONSUMER, seq)
 
     await wait_until(placed)
     [row] = (await desk.client.get("/indicators")).json()["rows"]
@@ -295,13 +301,17 @@ async def test_a_follow_up_of_an_unknown_enrollment_is_dead_lettered(
         "center_id": str(uuid.uuid4()),
     }
     event = outcome_recorded(stranger, 6, S.EMPLOYED)
-    await js.publish(
-        LEARNER_OUTCOME_RECORDED, to_json_bytes(event), headers={"Nats-Msg-Id": event.id}
-    )
+    seq = (
+        await js.publish(
+            LEARNER_OUTCOME_RECORDED, to_json_bytes(event), headers={"Nats-Msg-Id": event.id}
+        )
+    ).seq
     runtime: ServiceRuntime = app.state.runtime
 
     async def dead_lettered() -> bool:
-        return bool(await list_dead_letters(runtime.db, runtime.tables)) and await settled(js)
+        return bool(
+            await list_dead_letters(runtime.db, runtime.tables)
+        ) and await acknowledged_through(js, CONSUMER, seq)
 
     await wait_until(dead_lettered)
     [dead] = await list_dead_letters(runtime.db, runtime.tables)

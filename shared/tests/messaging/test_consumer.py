@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from fursa.shared.messaging.consumer import EventConsumer, Unprocessable
 from fursa.shared.messaging.deadletters import list_dead_letters
 from fursa.shared.messaging.outbox import Transaction
 from fursa.shared.testing.builders import learner_enrolled
-from fursa.shared.testing.kernel import CONSUMER, KernelService, wait_until
+from fursa.shared.testing.kernel import CONSUMER, KernelService, acknowledged_through, wait_until
 
 SUBJECT = CONSUMER.subjects[0]
 
@@ -30,8 +31,10 @@ def enrolled(n: int, *, sequence: int = 1, subject: str | None = None) -> CloudE
     )
 
 
-async def publish(js: JetStreamContext, payload: bytes, msg_id: str) -> None:
-    await js.publish(SUBJECT, payload, headers={"Nats-Msg-Id": msg_id})
+async def publish(js: JetStreamContext, payload: bytes, msg_id: str) -> int:
+    """Publish and return the stream sequence the broker stored the message at."""
+    ack = await js.publish(SUBJECT, payload, headers={"Nats-Msg-Id": msg_id})
+    return int(ack.seq)
 
 
 @asynccontextmanager
@@ -50,12 +53,6 @@ async def pending_only(js: JetStreamContext) -> bool:
     return info.num_ack_pending == 0
 
 
-async def settled(js: JetStreamContext) -> bool:
-    """The durable consumer has nothing pending and nothing awaiting an ack."""
-    info = await js.consumer_info(CONSUMER.stream, CONSUMER.durable)
-    return info.num_pending == 0 and info.num_ack_pending == 0
-
-
 async def test_redelivered_event_has_one_effect(
     service: KernelService, js: JetStreamContext
 ) -> None:
@@ -64,10 +61,10 @@ async def test_redelivered_event_has_one_effect(
     # republish after the window has passed would.
     await publish(js, to_json_bytes(event), "copy-1")
     await publish(js, to_json_bytes(event), "copy-2")
-    await publish(js, to_json_bytes(enrolled(2)), "other")
+    last = await publish(js, to_json_bytes(enrolled(2)), "other")
     consumer = service.consumer()
     async with running(consumer, js):
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     assert await service.effects() == 2
     assert consumer.stats.duplicates == 1
 
@@ -112,11 +109,11 @@ async def test_poison_messages_are_dead_lettered_and_never_block(
     for n in range(1000):
         if n in positions:
             await publish(js, positions[n], f"poison-{n}")
-        await publish(js, to_json_bytes(enrolled(n)), f"good-{n}")
+        last = await publish(js, to_json_bytes(enrolled(n)), f"good-{n}")
 
     consumer = service.consumer(handler)
     async with running(consumer, js):
-        await wait_until(lambda: settled(js), timeout_s=60)
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last), timeout_s=60)
 
     assert await service.effects() == 1000
     dead = await list_dead_letters(service.db, service.tables)
@@ -141,11 +138,11 @@ async def test_message_that_keeps_failing_is_dead_lettered_on_its_last_delivery(
 
     for n in range(10):
         event = failing if n == 3 else enrolled(n)
-        await publish(js, to_json_bytes(event), event.id)
+        last = await publish(js, to_json_bytes(event), event.id)
 
     consumer = service.consumer(handler, retry_delays_s=(0.05,))
     async with running(consumer, js):
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
 
     # Tried on every delivery (twice each: the batch runs again with savepoints after a
     # failure), retried until the last, then dead-lettered.
@@ -184,10 +181,10 @@ async def test_failed_event_holds_back_later_events_of_the_same_learner(
         await service.record_effect(tx, event)
 
     await publish(js, to_json_bytes(first), first.id)
-    await publish(js, to_json_bytes(second), second.id)
+    last = await publish(js, to_json_bytes(second), second.id)
     consumer = service.consumer(handler, retry_delays_s=(0.05,))
     async with running(consumer, js):
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     assert order == [first.id, second.id]
     assert consumer.stats.held_back >= 1
 
@@ -212,10 +209,10 @@ async def test_later_event_fetched_while_a_failed_one_waits_to_retry_waits_behin
     async with running(consumer, js):
         await publish(js, to_json_bytes(first), first.id)
         await wait_until(lambda: consumer.stats.retried == 1)
-        await publish(js, to_json_bytes(second), second.id)
+        last = await publish(js, to_json_bytes(second), second.id)
         await wait_until(lambda: consumer.stats.held_back >= 1)
         broken = False
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     assert order == [first.id, second.id]
     assert await service.effects() == 2
     assert consumer.stats.stale == 0
@@ -236,8 +233,8 @@ async def test_dead_lettered_event_lets_the_events_waiting_behind_it_through(
     async with running(consumer, js):
         await publish(js, to_json_bytes(failing), failing.id)
         await wait_until(lambda: consumer.stats.retried == 1)
-        await publish(js, to_json_bytes(later), later.id)
-        await wait_until(lambda: settled(js))
+        last = await publish(js, to_json_bytes(later), later.id)
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     [dead] = await list_dead_letters(service.db, service.tables)
     assert dead.event_id == failing.id
     assert await service.effects() == 1
@@ -262,10 +259,10 @@ async def test_event_older_than_a_held_one_is_applied_at_once(
     async with running(consumer, js):
         await publish(js, to_json_bytes(held), held.id)
         await wait_until(lambda: consumer.stats.retried == 1)
-        await publish(js, to_json_bytes(older), older.id)
+        last = await publish(js, to_json_bytes(older), older.id)
         await wait_until(lambda: order == [older.id])
         broken = False
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     assert order == [older.id, held.id]
     assert consumer.stats.held_back == 0
 
@@ -276,10 +273,10 @@ async def test_event_older_than_what_was_applied_is_ignored(
     newer = enrolled(1, sequence=2, subject="enrollment-x")
     older = enrolled(2, sequence=1, subject="enrollment-x")
     await publish(js, to_json_bytes(newer), newer.id)
-    await publish(js, to_json_bytes(older), older.id)
+    last = await publish(js, to_json_bytes(older), older.id)
     consumer = service.consumer()
     async with running(consumer, js):
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     assert await service.effects() == 1
     assert consumer.stats.stale == 1
 
@@ -291,10 +288,12 @@ async def test_backlog_is_applied_in_full_batches(
         await js.publish_async(
             SUBJECT, to_json_bytes(enrolled(n)), headers={"Nats-Msg-Id": f"b{n}"}
         )
-    await js.publish(SUBJECT, to_json_bytes(enrolled(250)), headers={"Nats-Msg-Id": "b250"})
+    last = (
+        await js.publish(SUBJECT, to_json_bytes(enrolled(250)), headers={"Nats-Msg-Id": "b250"})
+    ).seq
     consumer = service.consumer(batch_size=100)
     async with running(consumer, js):
-        await wait_until(lambda: settled(js))
+        await wait_until(partial(acknowledged_through, js, CONSUMER, last))
     assert await service.effects() == 251
     # One message, then the rest of a batch that its metadata said was waiting: 100 + 100 + 51.
     assert consumer.stats.batches == 3
