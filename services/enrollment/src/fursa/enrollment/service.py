@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Exists, bindparam, delete, exists, func, inspect, or_
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+)
 from sqlalchemy import select as select_columns  # Core rows: a list of columns, any length
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -316,6 +326,10 @@ _CANDIDATES = select_columns(
 )
 
 
+# The pairs found, queued for staff: one INSERT however many (a common name finds many).
+_QUEUE_REVIEW = insert(DuplicateReview)
+
+
 async def find_possible_duplicates(
     session: AsyncSession, learner: Learner
 ) -> list[PossibleDuplicate]:
@@ -335,7 +349,7 @@ async def find_possible_duplicates(
     )
     spellings = duplicates.Spellings()
     me = spellings.record(identity_of(learner))
-    found = []
+    found, reviews = [], []
     for other in candidates:
         identity = duplicates.Identity(
             first_name_ar=other.first_name_ar or "",
@@ -350,15 +364,17 @@ async def find_possible_duplicates(
         score = duplicates.record_score(me, spellings.record(identity))
         if score >= duplicates.THRESHOLD:
             found.append(PossibleDuplicate(other.id, score))
-            session.add(
-                DuplicateReview(
-                    learner_id=learner.id,
-                    earlier_learner_id=other.id,
-                    association_id=learner.association_id,
-                    score=score,
-                    found_at=utcnow(),
-                )
+            reviews.append(
+                {
+                    "learner_id": learner.id,
+                    "earlier_learner_id": other.id,
+                    "association_id": learner.association_id,
+                    "score": score,
+                    "found_at": utcnow(),
+                }
             )
+    if reviews:
+        await session.execute(_QUEUE_REVIEW, reviews)
     return sorted(found, key=lambda duplicate: -duplicate.score)
 
 
