@@ -148,6 +148,28 @@ async def test_transfer_keeps_history_and_frees_the_place_it_left(
     assert transferred.sequence == 2
 
 
+async def test_an_enrollment_moved_there_and_back_reads_once_with_both_moves(
+    desk: Desk, enrollment_body: Body, centers: dict[str, str]
+) -> None:
+    mover = await desk.enroll(enrollment_body())
+    for to_center_id in (centers["A2"], DEMO_CENTER_ID):
+        response = await desk.client.post(
+            f"/enrollments/{mover['enrollment_id']}/transfer", json={"to_center_id": to_center_id}
+        )
+        assert response.status_code == 200, response.text
+
+    read = await desk.enrollment(mover["enrollment_id"])
+
+    assert (read["center_id"], read["status"], read["waitlist_position"]) == (
+        DEMO_CENTER_ID,
+        "enrolled",
+        None,
+    )
+    assert sorted((t["from_center_id"], t["to_center_id"]) for t in read["transfers"]) == sorted(
+        [(DEMO_CENTER_ID, centers["A2"]), (centers["A2"], DEMO_CENTER_ID)]
+    )
+
+
 async def test_transfer_into_a_full_center_is_refused(
     desk: Desk, enrollment_body: Body, centers: dict[str, str]
 ) -> None:

@@ -65,7 +65,7 @@ _ARABIC_ARTICLE = re.compile("^(?:ال|ا(?=م))(?=..)")
 _ARABIC_FINAL = re.compile("(?:اء|ا|ه|ي)$")
 
 
-def _arabic_words(name: str) -> list[str]:
+def _arabic_words(name: str) -> tuple[str, ...]:
     # عبد and the name after it are one name: عبد الله = عبدالله, بن علي = بنعلي.
     words: list[str] = []
     for word in (normalise_arabic(word) for word in name.split()):
@@ -73,14 +73,44 @@ def _arabic_words(name: str) -> list[str]:
             words[-1] += word
         elif word:
             words.append(word)
-    return [_ARABIC_FINAL.sub("ه", _ARABIC_ARTICLE.sub("", word)) for word in words]
+    return tuple(_ARABIC_FINAL.sub("ه", _ARABIC_ARTICLE.sub("", word)) for word in words)
 
 
-def _latin_words(name: str) -> list[str]:
-    return [key for word in re.split(r"[\s\-]+", name) if (key := normalise_latin(word))]
+def _latin_words(name: str) -> tuple[str, ...]:
+    return tuple(key for word in re.split(r"[\s\-]+", name) if (key := normalise_latin(word)))
 
 
-def _same_or_part(a: list[str], b: list[str]) -> bool:
+@dataclass(frozen=True)
+class Spelling:
+    """A name as the check compares it: its words in each script, normalised once."""
+
+    arabic: tuple[str, ...]
+    latin: tuple[str, ...]
+
+    @classmethod
+    def of(cls, arabic: str, latin: str) -> Spelling:
+        return cls(_arabic_words(arabic), _latin_words(latin))
+
+
+@dataclass(frozen=True)
+class Record:
+    """An identity with its first and family names spelt for the check: a learner's record is
+    compared with many others, its names normalised once."""
+
+    identity: Identity
+    first: Spelling
+    last: Spelling
+
+    @classmethod
+    def of(cls, identity: Identity) -> Record:
+        return cls(
+            identity,
+            Spelling.of(identity.first_name_ar, identity.first_name_latin),
+            Spelling.of(identity.last_name_ar, identity.last_name_latin),
+        )
+
+
+def _same_or_part(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """The same words, or every word of the shorter among the longer's (a compound name
     written in full or shortened)."""
     shorter, longer = sorted((a, b), key=len)
@@ -91,17 +121,15 @@ def _ratio(a: str, b: str) -> float:
     return fuzz.ratio(a, b) / 100
 
 
-def name_similarity(arabic: tuple[str, str], latin: tuple[str, str]) -> float:
+def spelling_similarity(a: Spelling, b: Spelling) -> float:
     """How alike two spellings of a name are (1 = the same name), from both scripts."""
-    arabic_a, arabic_b = _arabic_words(arabic[0]), _arabic_words(arabic[1])
-    if _same_or_part(arabic_a, arabic_b):
+    if _same_or_part(a.arabic, b.arabic):
         return 1.0
-    latin_a, latin_b = _latin_words(latin[0]), _latin_words(latin[1])
     latin_score = max(
-        _ratio("".join(latin_a), "".join(latin_b)),
-        0.95 if _same_or_part(latin_a, latin_b) else 0.0,
+        _ratio("".join(a.latin), "".join(b.latin)),
+        0.95 if _same_or_part(a.latin, b.latin) else 0.0,
     )
-    return (latin_score + _ratio("".join(arabic_a), "".join(arabic_b))) / 2
+    return (latin_score + _ratio("".join(a.arabic), "".join(b.arabic))) / 2
 
 
 def birth_similarity(a: date, b: date) -> float:
@@ -123,6 +151,12 @@ def birth_similarity(a: date, b: date) -> float:
 
 def score(a: Identity, b: Identity) -> float:
     """How likely ``a`` and ``b`` are the same person, from 0 to 1."""
+    return record_score(Record.of(a), Record.of(b))
+
+
+def record_score(a_record: Record, b_record: Record) -> float:
+    """:func:`score` of two records whose names are already spelt for the check."""
+    a, b = a_record.identity, b_record.identity
     if a.massar_code and b.massar_code:
         # The Ministry gives each pupil one code: two codes are two pupils.
         return 1.0 if a.massar_code == b.massar_code else 0.0
@@ -131,10 +165,8 @@ def score(a: Identity, b: Identity) -> float:
     birth = birth_similarity(a.birth_date, b.birth_date)
     if birth == 0.0:
         return 0.0
-    first = name_similarity(
-        (a.first_name_ar, b.first_name_ar), (a.first_name_latin, b.first_name_latin)
-    )
-    last = name_similarity((a.last_name_ar, b.last_name_ar), (a.last_name_latin, b.last_name_latin))
+    first = spelling_similarity(a_record.first, b_record.first)
+    last = spelling_similarity(a_record.last, b_record.last)
     if first < FIRST_NAME_MIN or last < LAST_NAME_MIN:
         return 0.0
     total = WEIGHTS["first"] * first + WEIGHTS["last"] * last + WEIGHTS["birth"] * birth
@@ -145,3 +177,24 @@ def score(a: Identity, b: Identity) -> float:
 
 def possible_duplicate(a: Identity, b: Identity) -> bool:
     return score(a, b) >= THRESHOLD
+
+
+class Spellings:
+    """The names met in one check, each spelt once: the records compared with a learner's
+    share a few common names."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], Spelling] = {}
+
+    def _of(self, arabic: str, latin: str) -> Spelling:
+        spelling = self._known.get((arabic, latin))
+        if spelling is None:
+            spelling = self._known[arabic, latin] = Spelling.of(arabic, latin)
+        return spelling
+
+    def record(self, identity: Identity) -> Record:
+        return Record(
+            identity,
+            self._of(identity.first_name_ar, identity.first_name_latin),
+            self._of(identity.last_name_ar, identity.last_name_latin),
+        )

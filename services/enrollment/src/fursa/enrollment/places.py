@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_
+from sqlalchemy import ColumnElement, Label, ScalarSelect, and_, bindparam, case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -63,24 +63,43 @@ class Room:
         return domain.has_room(self.places, self.enrolled) and self.waiting == 0
 
 
+# The intake's capacity row, locked; then who holds a place and who waits, in one count. Two
+# statements, not one: on PostgreSQL a statement that waited for the lock reads the counts of
+# the snapshot it started with, before the writer it waited for committed. Built once, so
+# SQLAlchemy compiles each once.
+_CAPACITY = (
+    select(col(CenterCapacity.places))
+    .where(
+        col(CenterCapacity.center_id) == bindparam("center_id"),
+        col(CenterCapacity.pathway) == bindparam("pathway"),
+        col(CenterCapacity.school_year) == bindparam("school_year"),
+    )
+    .with_for_update()
+)
+_HOLDERS = select(
+    func.count().filter(col(Enrollment.status) == EnrollmentStatus.ENROLLED),
+    func.count().filter(col(Enrollment.status) == EnrollmentStatus.WAITLISTED),
+).where(
+    col(Enrollment.center_id) == bindparam("center_id"),
+    col(Enrollment.pathway) == bindparam("pathway"),
+    col(Enrollment.school_year) == bindparam("school_year"),
+    col(Enrollment.status).in_([EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED]),
+)
+
+
 async def lock(session: AsyncSession, intake: Intake) -> Room:
     """Lock the intake's capacity for this transaction and say how it stands."""
-    capacity = await session.get(
-        CenterCapacity, (intake.center_id, intake.pathway, intake.school_year), with_for_update=True
-    )
-    if capacity is None:
+    where = {
+        "center_id": intake.center_id,
+        "pathway": intake.pathway,
+        "school_year": intake.school_year,
+    }
+    places = (await session.execute(_CAPACITY, where)).scalar()
+    if places is None:
         # No limit set: nobody ever waited here, and counting the places taken is moot.
         return Room(places=None, enrolled=0, waiting=0)
-    return Room(
-        places=capacity.places,
-        enrolled=await count(session, intake, EnrollmentStatus.ENROLLED),
-        waiting=await count(session, intake, EnrollmentStatus.WAITLISTED),
-    )
-
-
-async def count(session: AsyncSession, intake: Intake, status: EnrollmentStatus) -> int:
-    query = select(func.count()).where(*intake.holding(status))
-    return int((await session.exec(query)).one())
+    enrolled, waiting = (await session.execute(_HOLDERS, where)).one()
+    return Room(places=places, enrolled=enrolled, waiting=waiting)
 
 
 async def waiting_list(session: AsyncSession, intake: Intake) -> Sequence[Enrollment]:
@@ -98,12 +117,7 @@ async def waiting_list(session: AsyncSession, intake: Intake) -> Sequence[Enroll
     return (await session.exec(query)).all()
 
 
-def position_in_line() -> ScalarSelect[int]:
-    """For a query on enrollments: where each stands in its waiting line (1 = next).
-
-    A column of the same statement, so that the status and the position read together come
-    from one snapshot even while promotions commit.
-    """
+def _position_in_line() -> ScalarSelect[int]:
     ahead = aliased(Enrollment)
     return (
         select(func.count())
@@ -123,6 +137,18 @@ def position_in_line() -> ScalarSelect[int]:
         )
         .scalar_subquery()
     )
+
+
+POSITION_IN_LINE: Label[int | None] = case(
+    (col(Enrollment.status) == EnrollmentStatus.WAITLISTED, _position_in_line())
+).label("position_in_line")
+"""For a query on enrollments: where a waitlisted one stands in its line (1 = next), NULL for
+the others (the line is not counted for them).
+
+A column of the same statement, so that the status and the position read together come from
+one snapshot even while promotions commit. Built once: SQLAlchemy compiles the statements
+that hold it once, instead of adapting its correlated alias again on every call.
+"""
 
 
 async def fill_places(tx: Transaction, intake: Intake) -> list[Enrollment]:

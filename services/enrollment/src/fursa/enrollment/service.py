@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, inspect, or_
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+)
+from sqlalchemy import select as select_columns  # Core rows: a list of columns, any length
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -278,6 +289,47 @@ def identity_of(learner: Learner) -> duplicates.Identity:
     )
 
 
+def _reviewed(learner_id: ColumnElement[str]) -> Exists:
+    """Whether the pair of ``learner_id`` and the candidate was already found."""
+    return exists(
+        select(DuplicateReview.learner_id).where(
+            or_(
+                (col(DuplicateReview.learner_id) == learner_id)
+                & (col(DuplicateReview.earlier_learner_id) == col(Learner.id)),
+                (col(DuplicateReview.earlier_learner_id) == learner_id)
+                & (col(DuplicateReview.learner_id) == col(Learner.id)),
+            )
+        )
+    )
+
+
+# The association's other records the learner may be, as the check compares them: built
+# once, so SQLAlchemy compiles it once (a Core row is also far cheaper than a Learner).
+_CANDIDATES = select_columns(
+    col(Learner.id),
+    col(Learner.first_name_ar),
+    col(Learner.last_name_ar),
+    col(Learner.first_name_latin),
+    col(Learner.last_name_latin),
+    col(Learner.birth_date),
+    col(Learner.sex),
+    col(Learner.guardian_phone),
+    col(Learner.massar_code),
+).where(
+    col(Learner.association_id) == bindparam("association_id"),
+    col(Learner.id) != bindparam("learner_id"),
+    col(Learner.sex) == bindparam("sex"),
+    col(Learner.erased_at).is_(None),
+    col(Learner.merged_into).is_(None),
+    col(Learner.birth_date).between(bindparam("born_from"), bindparam("born_to")),
+    ~_reviewed(bindparam("learner_id")),
+)
+
+
+# The pairs found, queued for staff: one INSERT however many (a common name finds many).
+_QUEUE_REVIEW = insert(DuplicateReview)
+
+
 async def find_possible_duplicates(
     session: AsyncSession, learner: Learner
 ) -> list[PossibleDuplicate]:
@@ -285,48 +337,44 @@ async def find_possible_duplicates(
     each possible duplicate; the earlier records it may be, best first."""
     assert learner.birth_date is not None
     tolerance = timedelta(days=duplicates.BIRTH_TOLERANCE_DAYS)
-    reviewed = select(DuplicateReview.learner_id).where(
-        or_(
-            (col(DuplicateReview.learner_id) == learner.id)
-            & (col(DuplicateReview.earlier_learner_id) == col(Learner.id)),
-            (col(DuplicateReview.earlier_learner_id) == learner.id)
-            & (col(DuplicateReview.learner_id) == col(Learner.id)),
-        )
+    candidates = await session.execute(
+        _CANDIDATES,
+        {
+            "association_id": learner.association_id,
+            "learner_id": learner.id,
+            "sex": learner.sex,
+            "born_from": learner.birth_date - tolerance,
+            "born_to": learner.birth_date + tolerance,
+        },
     )
-    candidates = (
-        (
-            await session.execute(
-                select(Learner).where(
-                    col(Learner.association_id) == learner.association_id,
-                    col(Learner.id) != learner.id,
-                    col(Learner.sex) == learner.sex,
-                    col(Learner.erased_at).is_(None),
-                    col(Learner.merged_into).is_(None),
-                    col(Learner.birth_date).between(
-                        learner.birth_date - tolerance, learner.birth_date + tolerance
-                    ),
-                    ~exists(reviewed),
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    me = identity_of(learner)
-    found = []
+    spellings = duplicates.Spellings()
+    me = spellings.record(identity_of(learner))
+    found, reviews = [], []
     for other in candidates:
-        score = duplicates.score(me, identity_of(other))
+        identity = duplicates.Identity(
+            first_name_ar=other.first_name_ar or "",
+            last_name_ar=other.last_name_ar or "",
+            first_name_latin=other.first_name_latin or "",
+            last_name_latin=other.last_name_latin or "",
+            birth_date=other.birth_date,
+            sex=str(other.sex),
+            guardian_phone=other.guardian_phone,
+            massar_code=other.massar_code,
+        )
+        score = duplicates.record_score(me, spellings.record(identity))
         if score >= duplicates.THRESHOLD:
             found.append(PossibleDuplicate(other.id, score))
-            session.add(
-                DuplicateReview(
-                    learner_id=learner.id,
-                    earlier_learner_id=other.id,
-                    association_id=learner.association_id,
-                    score=score,
-                    found_at=utcnow(),
-                )
+            reviews.append(
+                {
+                    "learner_id": learner.id,
+                    "earlier_learner_id": other.id,
+                    "association_id": learner.association_id,
+                    "score": score,
+                    "found_at": utcnow(),
+                }
             )
+    if reviews:
+        await session.execute(_QUEUE_REVIEW, reviews)
     return sorted(found, key=lambda duplicate: -duplicate.score)
 
 
@@ -342,6 +390,49 @@ async def enrollment_for_change(
     if center is None or not sees_center(scope, center):
         raise EnrollmentNotFound(enrollment_id)
     return enrollment
+
+
+_CENTER = [column.key for column in inspect(Center).columns]
+
+# The center a learner asks for, and the school year's rule (``year`` NULL: no such year).
+# Built once, so SQLAlchemy compiles it once.
+_CENTER_AND_YEAR = (
+    select_columns(
+        *inspect(Center).columns,
+        col(SchoolYear.code).label("year"),
+        col(SchoolYear.starts_on),
+        col(SchoolYear.min_age),
+        col(SchoolYear.max_age),
+    )
+    .select_from(Center)
+    .outerjoin(SchoolYear, col(SchoolYear.code) == bindparam("school_year"))
+    .where(col(Center.id) == bindparam("center_id"))
+)
+
+
+_ENROLLMENT = [column.key for column in inspect(Enrollment).columns]
+
+# One enrollment, where its center stands (to check the caller's scope), its place in line
+# while it waits, and a row per transfer (oldest first; none: one row, its columns NULL). One
+# statement, so that status, position and history come from one snapshot; built once, so
+# SQLAlchemy compiles it once.
+_ENROLLMENT_WITH_HISTORY = (
+    select_columns(
+        *inspect(Enrollment).columns,
+        col(Center.region_code),
+        col(Center.province_code),
+        places.POSITION_IN_LINE,
+        col(Transfer.id).label("transfer_id"),
+        col(Transfer.from_center_id),
+        col(Transfer.to_center_id),
+        col(Transfer.transferred_on),
+        col(Transfer.recorded_by),
+    )
+    .join(Center, col(Center.id) == col(Enrollment.center_id))
+    .outerjoin(Transfer, col(Transfer.enrollment_id) == col(Enrollment.id))
+    .where(col(Enrollment.id) == bindparam("enrollment_id"))
+    .order_by(col(Transfer.transferred_on), col(Transfer.id))
+)
 
 
 class EnrollmentService:
@@ -373,13 +464,20 @@ class EnrollmentService:
     ) -> EnrollmentView:
         """:meth:`enroll` inside a transaction the caller owns (a bulk import's)."""
         session = tx.session
-        center = await session.get(Center, placement.center_id)
-        if center is None or not sees_center(scope, center):
+        asked = (
+            await session.execute(
+                _CENTER_AND_YEAR,
+                {"center_id": placement.center_id, "school_year": placement.school_year},
+            )
+        ).first()
+        if asked is None:
             raise CenterNotFound(placement.center_id)
-        year = await session.get(SchoolYear, placement.school_year)
-        if year is None:
+        center = Center(**{name: asked._mapping[name] for name in _CENTER})
+        if not sees_center(scope, center):
+            raise CenterNotFound(placement.center_id)
+        if asked.year is None:
             raise UnknownSchoolYear(school_year=placement.school_year)
-        bounds = AgeBounds(year.min_age, year.max_age)
+        bounds = AgeBounds(asked.min_age, asked.max_age)
         referral = None
         if placement.referral_id is not None:
             referral, bounds = await self._referral(session, placement.referral_id, center, bounds)
@@ -388,7 +486,7 @@ class EnrollmentService:
             birth_date=applicant.pii.birth_date,
             last_school_level=applicant.last_school_level,
             year_left_school=applicant.year_left_school,
-            school_year_starts_on=year.starts_on,
+            school_year_starts_on=asked.starts_on,
             bounds=bounds,
         )
         check_contact(
@@ -593,25 +691,32 @@ class EnrollmentService:
     async def get(self, enrollment_id: str, *, scope: Principal) -> EnrollmentView:
         """One enrollment with its history; raises :class:`EnrollmentNotFound`, also when
         outside ``scope``."""
-        query = (
-            select(Enrollment, places.position_in_line())
-            .join(Center, col(Center.id) == col(Enrollment.center_id))
-            .where(col(Enrollment.id) == enrollment_id, visible_enrollments(scope))
-        )
         async with self.uow.read() as session:
-            found = (await session.exec(query)).first()
-            if found is None:
-                raise EnrollmentNotFound(enrollment_id)
-            enrollment, in_line = found
-            transfers = (
-                await session.exec(
-                    select(Transfer)
-                    .where(col(Transfer.enrollment_id) == enrollment_id)
-                    .order_by(col(Transfer.transferred_on), col(Transfer.id))
-                )
+            rows = (
+                await session.execute(_ENROLLMENT_WITH_HISTORY, {"enrollment_id": enrollment_id})
             ).all()
-        position = in_line if enrollment.status is EnrollmentStatus.WAITLISTED else None
-        return EnrollmentView(enrollment, transfers, position)
+        if not rows or not scope.sees(
+            association_id=rows[0].association_id,
+            center_id=rows[0].center_id,
+            region_code=rows[0].region_code,
+            province_code=rows[0].province_code,
+        ):
+            raise EnrollmentNotFound(enrollment_id)
+        first = rows[0]._mapping
+        enrollment = Enrollment(**{name: first[name] for name in _ENROLLMENT})
+        transfers = [
+            Transfer(
+                id=row.transfer_id,
+                enrollment_id=enrollment_id,
+                from_center_id=row.from_center_id,
+                to_center_id=row.to_center_id,
+                transferred_on=row.transferred_on,
+                recorded_by=row.recorded_by,
+            )
+            for row in rows
+            if row.transfer_id is not None
+        ]
+        return EnrollmentView(enrollment, transfers, first[places.POSITION_IN_LINE.name])
 
     async def list(
         self,
