@@ -8,7 +8,8 @@ Playwright, signs in with the console's development sign-in (one seeded person p
 officer of the seeded center's region approves one learner, holds another with a reason,
 previews that diploma and releases it, then approves the whole cohort, downloads
 the diplomas and checks them with pdftotext, revokes and re-issues a certificate; an officer of
-another region sees none of it. Arabic on a 360 px phone, French on a 1280 px screen.
+another region sees none of it. The staff of an association running two centers transfer a
+learner from one to the other. Arabic on a 360 px phone, French on a 1280 px screen.
 """
 
 from __future__ import annotations
@@ -362,14 +363,15 @@ def issued_certificate(platform: Platform) -> str:
         return str(approved.json()["number"])
 
 
-def signed_in_elsewhere(context: BrowserContext, console: str, **binding: str) -> None:
-    """A session of the console for an officer bound elsewhere, as the development sign-in
-    makes one (a development token in the console's encrypted cookie): the seeded people all
-    work at the seeded center."""
-    token = mint_dev_token(
-        DEV_TOKEN_KEY, role=Role.ENTRAIDE_OFFICER, subject="dev-other-officer", **binding
-    )
-    session = {"token": token, "name": "dev-other-officer", "csrf": "other-officer-csrf"}
+def signed_in_elsewhere(
+    context: BrowserContext, console: str, role: Role = Role.ENTRAIDE_OFFICER, **binding: str
+) -> None:
+    """A session of the console for a person bound elsewhere (an officer by default), as the
+    development sign-in makes one (a development token in the console's encrypted cookie): the
+    seeded people all work at the seeded center. Its CSRF token is ``other-<role>-csrf``."""
+    subject = f"dev-other-{role.value}"
+    token = mint_dev_token(DEV_TOKEN_KEY, role=role, subject=subject, **binding)
+    session = {"token": token, "name": subject, "csrf": f"other-{role.value}-csrf"}
     sealed = Sealer(DEV_SESSION_KEY).sign(b64encode(json.dumps(session).encode()))
     context.add_cookies(
         [
@@ -409,7 +411,7 @@ def test_an_officer_of_another_region_sees_nothing_of_this_one(
         assert context.request.get(console + path).status == 404, path
     revoked = context.request.post(
         f"{console}/certificates/{number}/revocation",
-        form={"csrf_token": "other-officer-csrf", "reason": "fraud", "confirm": "yes"},
+        form={"csrf_token": "other-entraide_officer-csrf", "reason": "fraud", "confirm": "yes"},
     )
     assert revoked.status == 404
     context.close()
@@ -1039,3 +1041,94 @@ async def _publish_poison(platform: Platform, *, message_id: str) -> None:
         )
     finally:
         await connection.close()
+
+
+TRANSFER_WORDS = {
+    "ar-MA": {
+        "transfer": "نقل",
+        "submit": "نقل المتعلم",
+        "done": "نُقل المتعلم.",
+        "history": "نُقل من",
+    },
+    "fr-FR": {
+        "transfer": "Transférer",
+        "submit": "Transférer l'apprenant",
+        "done": "L'apprenant est transféré.",
+        "history": "Transféré de",
+    },
+}
+
+
+@pytest.mark.parametrize(("locale", "size"), [("ar-MA", PHONE), ("fr-FR", SCREEN)])
+def test_association_staff_transfer_a_learner_to_their_other_center(
+    platform: Platform, browser: Browser, locale: str, size: tuple[int, int]
+) -> None:
+    """An association running two centers moves a learner from one to the other: the form
+    offers only the association's other center, the enrollment service then holds the learner
+    at the new center, and the learner's page says where they came from."""
+    words = TRANSFER_WORDS[locale]
+    enrollment = platform.url("enrollment")
+    with httpx.Client(headers=dev_authorization(), timeout=30) as http:
+        association = (
+            http.post(
+                f"{enrollment}/associations",
+                json={
+                    "name": f"Association Tifawin {locale}",
+                    "name_ar": f"جمعية تيفاوين {locale}",
+                },
+            )
+            .raise_for_status()
+            .json()["id"]
+        )
+        centers = []
+        for town, town_ar in (("Berkane", "بركان"), ("Nador", "الناظور")):
+            center = (
+                http.post(
+                    f"{enrollment}/centers",
+                    json={
+                        "name": f"Centre de {town} {locale}",
+                        "name_ar": f"مركز {town_ar} {locale}",
+                        "commune": town,
+                        "province_code": "381",
+                        "region_code": "02",
+                        "association_id": association,
+                    },
+                )
+                .raise_for_status()
+                .json()["id"]
+            )
+            capacity = {"pathway": "vocational_training", "school_year": SCHOOL_YEAR, "places": 5}
+            http.put(f"{enrollment}/centers/{center}/capacity", json=capacity).raise_for_status()
+            centers.append(center)
+        origin, destination = centers
+        n = 40 if locale == "ar-MA" else 41
+        enrolled = (
+            http.post(f"{enrollment}/enrollments", json=enrollment_body(n, origin))
+            .raise_for_status()
+            .json()
+        )
+        assert enrolled["status"] == "enrolled"
+
+    console = platform.url(CONSOLE)
+    context = new_context(browser, locale=locale, size=size)
+    signed_in_elsewhere(context, console, Role.ASSOCIATION_STAFF, association_id=association)
+    page, violations = watched(context)
+    page.goto(f"{console}/learners/{enrolled['learner_id']}")
+    page.get_by_role("link", name=words["transfer"], exact=True).click()
+    choices = page.locator("#to_center_id option")
+    expect(choices).to_have_count(1)
+    assert choices.first.get_attribute("value") == destination
+    fits(page, size[0])
+    page.get_by_role("button", name=words["submit"]).click()
+    expect(page.get_by_role("status")).to_contain_text(words["done"])
+    expect(page.locator("main")).to_contain_text(words["history"])
+    assert violations == []
+    context.close()
+
+    with httpx.Client(headers=dev_authorization(), timeout=30) as http:
+        moved = http.get(f"{enrollment}/enrollments/{enrolled['enrollment_id']}")
+        moved.raise_for_status()
+    assert moved.json()["center_id"] == destination
+    assert [(t["from_center_id"], t["to_center_id"]) for t in moved.json()["transfers"]] == [
+        (origin, destination)
+    ]
