@@ -698,6 +698,25 @@ def test_staff_import_learners_then_decide_on_the_possible_duplicates_the_file_h
     educator.close()
 
 
+def record_agreement(
+    enrollment: str, headers: dict[str, str], *, partner_name: str, purpose: str
+) -> str:
+    """The demo association's partnership agreement with ``partner_name``, recorded through
+    the enrollment API (the demo has none); its id."""
+    agreement = httpx.post(
+        f"{enrollment}/agreements",
+        headers=headers,
+        json={
+            "association_id": DEMO_ASSOCIATION_ID,
+            "partner_name": partner_name,
+            "purpose": purpose,
+            "starts_on": "2026-01-01",
+        },
+    )
+    assert agreement.status_code == 201, agreement.text
+    return str(agreement.json()["id"])
+
+
 def api_token(browser: Browser, issuer: str, console: str, login: str) -> str:
     """An access token of the identity provider for ``login``, as the console would get it
     (authorization code with PKCE, as the console's client), for a test's own API calls. The
@@ -751,17 +770,12 @@ def test_association_staff_record_accept_and_close_a_partner_referral(
     console = platform.url(CONSOLE)
     # The demo has no partnership agreement: the association's staff record one through the API.
     token = api_token(browser, identity_provider, console, "amal-staff")
-    agreement = httpx.post(
-        f"{platform.url('enrollment')}/agreements",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "association_id": DEMO_ASSOCIATION_ID,
-            "partner_name": "Centre de protection de l'enfance de Fès",
-            "purpose": "Orientation d'enfants sortis de l'école vers l'école de la deuxième chance",
-            "starts_on": "2026-01-01",
-        },
+    record_agreement(
+        platform.url("enrollment"),
+        {"Authorization": f"Bearer {token}"},
+        partner_name="Centre de protection de l'enfance de Fès",
+        purpose="Orientation d'enfants sortis de l'école vers l'école de la deuxième chance",
     )
-    assert agreement.status_code == 201, agreement.text
 
     context = new_context(browser, locale="ar-MA", size=PHONE)
     page, violations = watched(context)
@@ -860,18 +874,13 @@ def test_association_staff_change_what_a_partner_is_told_of_a_referral_as_consen
     console, enrollment = platform.url(CONSOLE), platform.url("enrollment")
     token = api_token(browser, identity_provider, console, "amal-staff")
     staff = {"Authorization": f"Bearer {token}"}
-    agreement = httpx.post(
-        f"{enrollment}/agreements",
-        headers=staff,
-        json={
-            "association_id": DEMO_ASSOCIATION_ID,
-            "partner_name": "Maison des jeunes de Sefrou",
-            "purpose": "Orientation de jeunes sortis de l'école",
-            "starts_on": "2026-01-01",
-        },
+    agreement = record_agreement(
+        enrollment,
+        staff,
+        partner_name="Maison des jeunes de Sefrou",
+        purpose="Orientation de jeunes sortis de l'école",
     )
-    assert agreement.status_code == 201, agreement.text
-    referrals_url = f"{enrollment}/agreements/{agreement.json()['id']}/referrals"
+    referrals_url = f"{enrollment}/agreements/{agreement}/referrals"
     received = httpx.post(
         referrals_url,
         headers=staff,
