@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -139,6 +140,7 @@ class Jasmin:
     smpp_port: int = field(default_factory=free_port)
     jcli_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    _intake_from: int = 0
 
     def write_config(self) -> Path:
         spec = next(JASMIN_VENV.glob("lib/python3*/site-packages/txamqp/specs/standard/amqp0-9-1*"))
@@ -224,6 +226,31 @@ class Jasmin:
                 time.sleep(0.1)
         finally:
             jcli.close()
+
+    def accepted(self) -> list[str]:
+        """The destination of each message Jasmin took from our bind since :meth:`forget`.
+
+        From its own log: its SMPP server writes one ``SMS-MT [uid:…]`` line per submit_sm it
+        queued, before it answers. What it then sends on to the carrier may come out twice
+        (after a restart it sends again what it had taken from its queue but not marked done):
+        this is what reached the SMSC from us, not what the SMSC passed on.
+        """
+        log = self.intake_log
+        if not log.exists():
+            return []
+        with log.open("rb") as lines:
+            lines.seek(self._intake_from)
+            text = lines.read().decode("utf-8", "replace")
+        return re.findall(rf"SMS-MT \[uid:{SYSTEM_ID}\] .*? \[to:b'(\d+)'\]", text)
+
+    @property
+    def intake_log(self) -> Path:
+        """The log of Jasmin's SMPP server (its id is ``smpps_01``)."""
+        return self.home / "log" / "default-smpps_01.log"
+
+    def forget(self) -> None:
+        log = self.intake_log
+        self._intake_from = log.stat().st_size if log.exists() else 0
 
     def restart(self) -> None:
         """The SMSC goes down (its binds drop) and comes back with the same configuration."""
