@@ -7,6 +7,7 @@ a stream, so no service needs the rights to overwrite another's settings.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -221,15 +222,17 @@ async def provision(js: JetStreamContext, topology: Topology | None = None) -> N
     """Create or update every stream and durable consumer of ``topology`` (idempotent)."""
     topology = topology or Topology()
     streams = list(topology.streams)
-    for spec in streams:
-        config = spec.config()
+    configs = [spec.config() for spec in streams]
+    for config in configs:
         if topology.replicas is not None:
             config.num_replicas = topology.replicas
-        await _create_or_update(js, config)
+    # Asked all at once: the server answers each after its own disk flush, and those overlap.
+    await asyncio.gather(*(_create_or_update(js, config) for config in configs))
     if any(spec.name == ERASURE_SOURCE for spec in streams):
         await _create_or_update(js, erasure_ledger(topology.replicas or 1))
-    for consumer in topology.consumers:
-        await js.add_consumer(consumer.stream, consumer.config())
+    await asyncio.gather(
+        *(js.add_consumer(consumer.stream, consumer.config()) for consumer in topology.consumers)
+    )
 
 
 async def _create_or_update(js: JetStreamContext, config: StreamConfig) -> None:
