@@ -48,6 +48,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -57,13 +58,16 @@ import uvloop
 from floor import SqlWork, broker_floor, postgres_floor, sqlite_floor
 from keepalive import KeepAlive  # bench/ is this script's directory
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client.parser import text_string_to_metric_families
 
 from fursa.cli.demo import complete_trainings, consents, enrollment_body
 from fursa.cli.platform import SERVICES, Platform
 from fursa.shared.auth import dev_authorization
-from fursa.shared.messaging.streams import CERTIFICATE_ISSUED, STREAMS
+from fursa.shared.contracts import CloudEvent, parse_event
+from fursa.shared.messaging.streams import CERTIFICATE_ISSUED, STREAMS, TRAINING_COMPLETED
 
+NOTIFICATION_SENT = "fursa.notify.notification-sent.v1"
 # Enrolments in flight in the closed loop.
 CONCURRENCY = 16
 # Connections per service.
@@ -114,7 +118,8 @@ async def drive(
     clients: Clients | None = None,
 ) -> dict[str, Any]:
     """Enroll ``learners`` while taking each full class to completion; returns when every
-    certificate is issued, with the educator's polls (how many, how many found nothing)."""
+    certificate is issued, with the educator's polls (how many, how many found nothing) and
+    each enrolment POST's latency in seconds."""
     own = clients is None
     clients = clients or Clients(platform)
     enrollment, training = clients.of["enrollment"], clients.of["training"]
@@ -122,6 +127,7 @@ async def drive(
     request = training_request(training, platform.url("training"))
     center_id = (await enrollment.request("GET", "/centers")).checked().json()[0]["id"]
     polls = Counter[str]()
+    posts: list[float] = []
     enrolled = 0
     arrived = asyncio.Event()
     started = time.perf_counter()
@@ -133,7 +139,9 @@ async def drive(
             await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
         async with gate:
             body = enrollment_body(n, center_id)
+            asked = time.perf_counter()
             (await enrollment.request("POST", "/enrollments", body)).checked()
+            posts.append(time.perf_counter() - asked)
         enrolled += 1
         arrived.set()
 
@@ -183,7 +191,7 @@ async def drive(
         await asyncio.sleep(SETTLE_POLL_S)
     if own:
         await clients.close()
-    return dict(polls)
+    return {"polls": dict(polls), "post_s": posts}
 
 
 # ---- what the platform did: JetStream and the services' counters ----------------------------
@@ -207,6 +215,48 @@ async def stream_states(js: JetStreamContext) -> dict[str, Any]:
                 "pending": (consumer.num_pending or 0) + (consumer.num_ack_pending or 0),
             }
     return states
+
+
+async def events_since(
+    js: JetStreamContext, stream: str, subject: str, after_seq: int
+) -> list[CloudEvent[Any]]:
+    """The events on ``subject`` that ``stream`` took after sequence ``after_seq``."""
+    config = ConsumerConfig(
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=after_seq + 1,
+        ack_policy=AckPolicy.NONE,
+    )
+    reader = await js.pull_subscribe(subject, stream=stream, config=config)
+    events: list[CloudEvent[Any]] = []
+    try:
+        while True:
+            try:
+                batch = await reader.fetch(1000, timeout=1.0)
+            except nats.errors.TimeoutError:
+                return events
+            events += [parse_event(message.data) for message in batch]
+    finally:
+        await reader.unsubscribe()
+
+
+async def completion_to_message_s(js: JetStreamContext, before: dict[str, Any]) -> list[float]:
+    """For each learner, seconds from their training's completion committed to the message
+    about their certificate sent to their guardian (or to themselves, from 18): the first
+    such send of any channel, from the events' own times."""
+    completed = {
+        event.data.learner_id: event.time
+        for event in await events_since(
+            js, "TRAINING", TRAINING_COMPLETED, before["streams"]["TRAINING"]["last_seq"]
+        )
+    }
+    told: dict[str, datetime] = {}
+    for event in await events_since(
+        js, "NOTIFY", NOTIFICATION_SENT, before["streams"]["NOTIFY"]["last_seq"]
+    ):
+        sent = event.data
+        if sent.cause_type == CERTIFICATE_ISSUED and sent.recipient_kind != "association":
+            told[sent.learner_id] = min(sent.sent_at, told.get(sent.learner_id, sent.sent_at))
+    return [(told[learner] - completed[learner]).total_seconds() for learner in told]
 
 
 async def mean_event_size(js: JetStreamContext, published: dict[str, int]) -> int:
@@ -374,7 +424,7 @@ async def measure(
         calls_before = clients.calls()
         wall = time.perf_counter()
         cpu_before = cpu_seconds(pids)
-        polls = await drive(platform, learners, class_size=class_size, rate=rate, clients=clients)
+        driven = await drive(platform, learners, class_size=class_size, rate=rate, clients=clients)
         calls_driven = clients.calls()
         generator_driven = cpu_seconds({"load generator": pids["load generator"]})
         await settle(clients, js, learners)
@@ -395,6 +445,7 @@ async def measure(
             for name, state in streams_before["consumers"].items()
         }
         size = await mean_event_size(js, published)
+        told_s = await completion_to_message_s(js, streams_before)
     finally:
         await nc.close()
         await clients.close()
@@ -437,6 +488,11 @@ async def measure(
         "wall_s": round(wall, 1),
         "learners_per_s": round(learners / wall, 1),
         "cpu_ms_per_learner": {**cpu_ms, "services": services_ms},
+        "latency_ms": {
+            "enrolment_post": _spread(driven["post_s"]),
+            "completion_to_certificate_message_sent": _spread(told_s),
+            "learners_told": len(told_s),
+        },
         "idle_cpu_ms_per_s": idle,
         # The load generator's share before the end-of-run checks (enrolments, classes and
         # the certificate count), the rest being those checks' HTTP and JetStream reads.
@@ -453,7 +509,7 @@ async def measure(
                 name: each(calls_driven[name] - calls_before[name]) for name in calls_before
             },
             "settle_http_calls": sum(calls_after[n] - calls_driven[n] for n in calls_after),
-            "educator_polls": polls,
+            "educator_polls": driven["polls"],
             "events_published": each(events),
             "events_by_stream": {stream: each(n) for stream, n in published.items()},
             "event_bytes": size,
@@ -472,6 +528,20 @@ async def measure(
                 for name, w in work.items()
             },
         },
+    }
+
+
+def _spread(seconds: list[float]) -> dict[str, float]:
+    """p50, p99 and the maximum, in milliseconds."""
+    if not seconds:
+        return {}
+    return {
+        name: round(value * 1000, 1)
+        for name, value in (
+            ("p50", percentile(seconds, 50)),
+            ("p99", percentile(seconds, 99)),
+            ("max", max(seconds)),
+        )
     }
 
 
@@ -543,6 +613,12 @@ def report(result: dict[str, Any]) -> None:
         + f" (nats-server during the floor: {result['floor_nats_server_ms_per_learner']} ms)"
     )
     print(f"ratio services ÷ floor: {result['ratio']}")
+    latency = result["latency_ms"]
+    print(
+        f"latency (ms): enrolment POST {latency['enrolment_post']}; training completed → "
+        f"certificate message sent {latency['completion_to_certificate_message_sent']} "
+        f"({latency['learners_told']} learners told)"
+    )
     http = counts["http_calls"]
     print(
         f"per learner: HTTP calls {round(sum(http.values()), 2)} {http}; events published "
