@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Exists,
+    Row,
     bindparam,
     delete,
     exists,
@@ -275,7 +277,8 @@ def new_learner(applicant: Applicant, *, association_id: str, recorded_by: str) 
     return learner
 
 
-def identity_of(learner: Learner) -> duplicates.Identity:
+def identity_of(learner: Learner | Row[Any]) -> duplicates.Identity:
+    """What the duplicate check compares of a learner (or of a candidate's row)."""
     assert learner.birth_date is not None
     return duplicates.Identity(
         first_name_ar=learner.first_name_ar or "",
@@ -351,17 +354,7 @@ async def find_possible_duplicates(
     me = spellings.record(identity_of(learner))
     found, reviews = [], []
     for other in candidates:
-        identity = duplicates.Identity(
-            first_name_ar=other.first_name_ar or "",
-            last_name_ar=other.last_name_ar or "",
-            first_name_latin=other.first_name_latin or "",
-            last_name_latin=other.last_name_latin or "",
-            birth_date=other.birth_date,
-            sex=str(other.sex),
-            guardian_phone=other.guardian_phone,
-            massar_code=other.massar_code,
-        )
-        score = duplicates.record_score(me, spellings.record(identity))
+        score = duplicates.record_score(me, spellings.record(identity_of(other)))
         if score >= duplicates.THRESHOLD:
             found.append(PossibleDuplicate(other.id, score))
             reviews.append(
