@@ -63,7 +63,7 @@ class Templates:
     TEMPLATE``. Each pytest-xdist worker has its own templates (the name carries a random part).
 
     Cloning and dropping a PostgreSQL database each wait about half a second on the server's
-    disk flushes. A thread of this worker does both while the tests run: when a test takes
+    disk flushes. Two threads of this worker do both while the tests run: when a test takes
     its database, the next test's is cloned meanwhile (from the same template), and a used
     database is dropped after the test, not during its teardown.
     """
