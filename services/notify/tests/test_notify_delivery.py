@@ -473,3 +473,35 @@ async def test_a_send_whose_record_fails_leaves_the_others_recorded(
     assert (status[first.delivery_id], status[second.delivery_id]) == ("sent", "pending")
     [sent] = await emitted(notify, NotificationSent)
     assert sent.delivery_id == first.delivery_id
+
+
+async def test_a_worker_started_again_takes_back_at_once_what_its_killed_run_had_claimed(
+    notify: Notify, journey: Any, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    """Claims live as long as a lane's sends may take (130 s by default). A worker killed
+    mid-send leaves its claims; its successor of the same name sends them as soon as it starts,
+    while a live worker of another name keeps what it holds."""
+    for n in (1, 2):
+        await notify.hear(journey.enrolled(n))
+    [killed_claim, other_claim] = await deliveries.claim_due(
+        notify.uow, worker="notify:1", lease=timedelta(hours=1), limit=1
+    ) + await deliveries.claim_due(notify.uow, worker="notify:2", lease=timedelta(hours=1), limit=1)
+
+    successor = worker(notify, http, sms_url=receiver.url("/sms"), poll_s=0.05, name="notify:1")
+    running = asyncio.create_task(successor.run())
+    try:
+        await wait_until(lambda: len(receiver.to("/sms")) == 1)
+    finally:
+        successor.stop()
+        await asyncio.wait_for(running, timeout=30)
+
+    assert [json.loads(call.body)["reference"] for call in receiver.to("/sms")] == [
+        killed_claim.delivery_id
+    ]
+    by_id = {delivery.id: delivery for delivery in await notify.deliveries()}
+    assert by_id[killed_claim.delivery_id].status == "sent"
+    assert by_id[killed_claim.delivery_id].claimed_by is None
+    held = by_id[other_claim.delivery_id]
+    assert (held.status, held.claimed_by) == ("pending", "notify:2")
+    assert held.claimed_until is not None
+    assert held.claimed_until > utcnow()

@@ -207,6 +207,10 @@ class Platform:
         }
         if self.smtp_port is not None:
             env["FURSA_NOTIFY_SMTP_PORT"] = str(self.smtp_port)
+        if service == "notify":
+            # Named by its port, which a restart keeps and a replica does not share: a notify
+            # started again takes back at once what its killed predecessor had claimed.
+            env["FURSA_NOTIFY_DELIVERY_WORKER"] = f"notify:{self.ports[service]}"
         env.update(self.extra_env)
         return env
 

@@ -117,6 +117,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             send_timeout_s=settings.delivery_send_timeout_s,
             poll_s=settings.delivery_poll_s,
             http=http,
+            name=settings.delivery_worker,
         )
     )
     app = runtime.app(

@@ -2,8 +2,9 @@
 recorded as sent, as due again later (backoff with jitter), or as failed.
 
 A claim is a lease (``claimed_until``): a worker that dies mid-send leaves the delivery to be
-claimed again once the lease runs out, so a message is sent at least once and, unless a crash
-falls between a send and its record, exactly once. The message id (the delivery's id) lets
+claimed again once the lease runs out (or as soon as its successor of the same name starts,
+:func:`release_claims`), so a message is sent at least once and, unless a crash falls between a
+send and its record, exactly once. The message id (the delivery's id) lets
 receivers drop that rare repeat (webhook-id, Message-ID, SMS reference).
 """
 
@@ -87,6 +88,7 @@ def _outside(busy_lanes: Collection[str]) -> list[ColumnElement[bool]]:
 async def claim_due(
     uow: UnitOfWork,
     *,
+    worker: str | None = None,
     lease: timedelta,
     limit: int,
     per_lane: int = 10,
@@ -143,7 +145,7 @@ async def claim_due(
             await tx.session.execute(
                 update(Delivery)
                 .where(col(Delivery.id).in_([claim.delivery_id for claim in claims]))
-                .values(claimed_until=now + lease)
+                .values(claimed_until=now + lease, claimed_by=worker)
                 .execution_options(synchronize_session=False)
             )
         if cancelled:
@@ -154,6 +156,26 @@ async def claim_due(
                 .execution_options(synchronize_session=False)
             )
     return claims
+
+
+async def release_claims(uow: UnitOfWork, worker: str) -> int:
+    """Pending deliveries claimed under ``worker``'s name made claimable again; how many.
+
+    Only for a worker starting: whatever its name held was held by a run that is gone.
+    """
+    async with uow.begin() as tx:
+        released = await tx.session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.claimed_by) == worker,
+                col(Delivery.status) == DeliveryStatus.PENDING.value,
+                col(Delivery.claimed_until).is_not(None),
+            )
+            .values(claimed_until=None, claimed_by=None)
+            .returning(col(Delivery.id))
+            .execution_options(synchronize_session=False)
+        )
+        return len(released.all())
 
 
 @dataclass(frozen=True)
@@ -336,6 +358,7 @@ _MARK_SENT = (
         attempts=col(Delivery.attempts) + 1,
         sent_at=bindparam("sent_at", type_=UtcDateTime),
         claimed_until=None,
+        claimed_by=None,
         last_error=None,
         segments=bindparam("segments", type_=Integer),
         delivered_at=None,
@@ -545,6 +568,7 @@ async def send_again(tx: Transaction, *, delivery: Delivery) -> Delivery:
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()
     delivery.claimed_until = None
+    delivery.claimed_by = None
     delivery.last_error = None
     tx.session.add(delivery)
     return delivery

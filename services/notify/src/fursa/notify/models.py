@@ -116,6 +116,8 @@ class Delivery(Base, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # The named delivery worker holding the claim (see NotifySettings.delivery_worker).
+    claimed_by: str | None = Field(default=None, max_length=120)
     last_error: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, max_length=200)
     body: str = Field(sa_type=Text)

@@ -46,6 +46,11 @@ class NotifySettings(ServiceSettings):
     delivery_backoff_cap_s: float = 3600.0
     delivery_send_timeout_s: float = 10.0
     delivery_poll_s: float = 1.0
+    # This process's delivery worker by a name that its next start keeps (a container's
+    # hostname, a replica's port): a worker killed mid-send leaves claims that its successor
+    # of the same name takes back at once instead of after their lease (up to 130 s). Unset,
+    # claims wait out their lease. Two live workers must never share a name.
+    delivery_worker: str | None = None
     # Partner webhooks: per-call timeout, and how long a rotated secret keeps signing.
     webhook_timeout_s: float = 5.0
     webhook_secret_grace_s: float = 24 * 3600

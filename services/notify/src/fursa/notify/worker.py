@@ -119,8 +119,11 @@ class DeliveryWorker:
         per_lane: int = 10,
         rng: random.Random | None = None,
         http: httpx.AsyncClient | None = None,
+        name: str | None = None,
     ) -> None:
         self.uow = uow
+        # Claims are written under this name; at start, those still under it are taken back.
+        self.worker = name
         self.channels: Mapping[ChannelKind, Channel] = {c.kind: c for c in channels}
         self.policy = policy
         self.send_timeout_s = send_timeout_s
@@ -152,6 +155,8 @@ class DeliveryWorker:
             link.set_receipt_handler(self.receipt)
             await link.start()
         try:
+            if self.worker is not None:
+                await self._take_back()
             while not self._stopping.is_set():
                 self._wake.clear()
                 claims = await self._claim()
@@ -166,10 +171,27 @@ class DeliveryWorker:
             if self.http is not None:
                 await self.http.aclose()
 
+    async def _take_back(self) -> None:
+        """Make due again what this worker's previous run held when it died (killed mid-send:
+        a message it may have sent goes again, as after a lease runs out)."""
+        assert self.worker is not None
+        try:
+            taken = await deliveries.release_claims(self.uow, self.worker)
+        except Exception:
+            log.exception("delivery worker: taking back the claims of %s failed", self.worker)
+            return
+        if taken:
+            log.warning(
+                "delivery worker %s: %d deliveries claimed by its previous run are due again",
+                self.worker,
+                taken,
+            )
+
     async def _claim(self) -> list[Claim]:
         try:
             return await deliveries.claim_due(
                 self.uow,
+                worker=self.worker,
                 lease=self.lease,
                 limit=self.batch_size,
                 per_lane=self.per_lane,
