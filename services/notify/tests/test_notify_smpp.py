@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from aiosmpplib import DeliverSm, SubmitSmResp
 from sqlmodel import col, select
 
 from fursa.notify.channels import Message, SendFailed
 from fursa.notify.domain import RetryPolicy
 from fursa.notify.models import SmsSegment
-from fursa.notify.smpp import Receipt, SmppAccount, SmppSms
+from fursa.notify.smpp import Receipt, SmppAccount, SmppSms, _Link
 from fursa.notify.worker import DeliveryWorker
 from fursa.shared.auth import Role
 from fursa.shared.clock import utcnow
@@ -228,6 +229,33 @@ async def test_an_expired_receipt_retries_per_the_policy(
     sms = await sms_of(notify, 777)
     assert (sms.attempts, sms.last_error) == (3, "smsc_expired")
     assert len(smsc.carrier.received()) == 3 * sms.segments  # each attempt sent it once
+
+
+async def test_a_receipt_right_behind_the_smscs_answer_waits_for_the_send_to_be_recorded() -> None:
+    """The SMSC may send a segment's receipt right behind its submit_sm_resp, and the link may
+    read it before the submitting coroutine has resumed: the receipt is held from the moment
+    the answer is read, and applied only once the send is recorded (released)."""
+    applied: list[Receipt] = []
+
+    async def on_receipt(receipt: Receipt) -> None:
+        applied.append(receipt)
+
+    link = _Link(on_receipt)
+    answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    link.waiting["delivery-1:1"] = answer
+    await link.received(SubmitSmResp(log_id="delivery-1:1", message_id="smsc-42"), b"", "fursa")
+    receipt = DeliverSm(
+        short_message="id:smsc-42 sub:001 dlvrd:000 submit date:2612071000 "
+        "done date:2612071001 stat:EXPIRED err:000 text:",
+        esm_class=0b00000100,
+    )
+    await link.received(receipt, b"", "fursa")
+    assert applied == []
+    assert answer.result().message_id == "smsc-42"
+
+    for held in link.held.pop("smsc-42"):
+        await link.apply(held)
+    assert [(r.smsc_message_id, r.state) for r in applied] == [("smsc-42", "EXPIRED")]
 
 
 async def test_a_receipt_for_an_unknown_message_id_is_logged_and_ignored(

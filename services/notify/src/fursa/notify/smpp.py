@@ -116,6 +116,10 @@ class _Link(AbstractHook):  # type: ignore[misc]  # the library ships no type in
         if isinstance(smpp_message, SubmitSmResp):
             future = self.waiting.get(smpp_message.log_id)
             if future is not None and not future.done():
+                if smpp_message.command_status == SmppCommandStatus.ESME_ROK:
+                    # Held from now: the SMSC may send the receipt right behind this answer,
+                    # before the submitting coroutine has even resumed.
+                    self.held.setdefault(str(smpp_message.message_id), [])
                 future.set_result(smpp_message)
         elif isinstance(smpp_message, DeliverSm) and smpp_message.is_receipt():
             await self._receipt(smpp_message)
@@ -256,9 +260,7 @@ class SmppSms:
         status = response.command_status
         if status != SmppCommandStatus.ESME_ROK:
             raise SendFailed(f"smpp_{status.name.lower()}", permanent=status not in _TRANSIENT)
-        reference = str(response.message_id)
-        self._link.held.setdefault(reference, [])
-        return reference
+        return str(response.message_id)
 
 
 def _silent(name: str) -> StructuredLogger:
