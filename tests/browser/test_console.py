@@ -40,10 +40,11 @@ from fursa.shared.clock import local_today
 from fursa.shared.natsserver import free_port
 from fursa.training.follow_up import Week, completions_due
 
-# The journeys of association staff and educators run in the order written, on one platform: a later
-# journey reads what an earlier one did through the console (learners enrolled, a cohort approved,
-# a partner onboarded), as the people who use it would. A random order of the whole suite keeps
-# this module's tests together and in order (pytest-random-order), and shuffles everything else.
+# The journeys of association staff and educators run in the order written, on one platform: a
+# later journey reads what an earlier one did through the console (learners enrolled through
+# the forms, a class called), as the people who use it would. A random order of
+# the whole suite keeps this module's tests together and in order (pytest-random-order),
+# and shuffles everything else.
 pytestmark = [pytest.mark.slow, pytest.mark.random_order(disabled=True)]
 
 CHROMIUM = "/usr/bin/chromium"

@@ -45,10 +45,11 @@ from fursa.enrollment.demo import DEMO_CENTER_ID
 from fursa.shared.auth import DEV_TOKEN_KEY, Role, dev_authorization, mint_dev_token
 from fursa.shared.natsserver import free_port
 
-# The journeys of officers, the directorate and administrators run in the order written, on one platform: a later
-# journey reads what an earlier one did through the console (learners enrolled, a cohort approved,
-# a partner onboarded), as the people who use it would. A random order of the whole suite keeps
-# this module's tests together and in order (pytest-random-order), and shuffles everything else.
+# The journeys of officers, the directorate and administrators run in the order written, on
+# one platform: a later journey reads what an earlier one did through the console (a cohort
+# approved, a partner onboarded), as the people who use it would. A random order of the whole
+# suite keeps this module's tests together and in order (pytest-random-order), and shuffles
+# everything else.
 pytestmark = [pytest.mark.slow, pytest.mark.random_order(disabled=True)]
 
 CHROMIUM = "/usr/bin/chromium"
