@@ -163,7 +163,7 @@ async def test_a_delivered_receipt_marks_the_sms_delivered(
     notify: Any, journey: Any, smsc: SmscPlatform
 ) -> None:
     worker = smpp_worker(notify, smsc.jasmin.smpp_port)
-    running = _run(worker)
+    running = await _run(worker)
     try:
         await notify.hear(journey.enrolled(1))
         worker.wake()
@@ -189,7 +189,7 @@ async def test_an_undeliverable_receipt_fails_the_delivery_for_good(
     notify: Any, journey: Any, smsc: SmscPlatform
 ) -> None:
     worker = smpp_worker(notify, smsc.jasmin.smpp_port)
-    running = _run(worker)
+    running = await _run(worker)
     try:
         await notify.hear(journey.enrolled(666))  # the guardian's number ends in 0666
         worker.wake()
@@ -216,7 +216,7 @@ async def test_an_expired_receipt_retries_per_the_policy(
     worker = smpp_worker(
         notify, smsc.jasmin.smpp_port, RetryPolicy(max_attempts=3, base_s=0.1, cap_s=0.2)
     )
-    running = _run(worker)
+    running = await _run(worker)
     try:
         await notify.hear(journey.enrolled(777))  # the guardian's number ends in 0777
 
@@ -274,7 +274,7 @@ async def test_a_link_dropped_mid_batch_loses_and_repeats_nothing(
     policy = RetryPolicy(max_attempts=50, base_s=0.2, cap_s=0.5)
     # Five segments a second: the batch (about 20 segments) is still going when the link breaks.
     worker = smpp_worker(notify, smsc.jasmin.smpp_port, policy, throughput_per_s=5.0)
-    running = _run(worker)
+    running = await _run(worker)
     try:
         for n in learners:
             await notify.hear(journey.enrolled(n))
@@ -337,8 +337,13 @@ async def test_a_link_dropped_mid_batch_loses_and_repeats_nothing(
         )
 
 
-def _run(worker: DeliveryWorker) -> asyncio.Task[None]:
-    return asyncio.create_task(worker.run())
+async def _run(worker: DeliveryWorker) -> asyncio.Task[None]:
+    """The worker running, once its SMPP link is bound: the link binds in the background, and
+    a claim made before would spend an attempt on ``smpp_unbound`` that these tests count."""
+    running = asyncio.create_task(worker.run())
+    links = [channel for channel in worker.channels.values() if isinstance(channel, SmppSms)]
+    await wait_until(lambda: all(link.bound for link in links), timeout_s=10)
+    return running
 
 
 async def _stop(worker: DeliveryWorker, running: asyncio.Task[None]) -> None:
