@@ -239,24 +239,34 @@ async def events_since(
         await reader.unsubscribe()
 
 
-async def completion_to_message_s(js: JetStreamContext, before: dict[str, Any]) -> list[float]:
+async def completion_to_message_s(
+    js: JetStreamContext, before: dict[str, Any]
+) -> dict[str, list[float]]:
     """For each learner, seconds from their training's completion committed to the message
     about their certificate sent to their guardian (or to themselves, from 18): the first
-    such send of any channel, from the events' own times."""
-    completed = {
-        event.data.learner_id: event.time
-        for event in await events_since(
-            js, "TRAINING", TRAINING_COMPLETED, before["streams"]["TRAINING"]["last_seq"]
-        )
-    }
+    such send of any channel, from the events' own times; and the two legs of that path,
+    completion → certificate issued (training and certification) and certificate issued →
+    message sent (notify)."""
+
+    async def times(stream: str, subject: str) -> list[CloudEvent[Any]]:
+        return await events_since(js, stream, subject, before["streams"][stream]["last_seq"])
+
+    completed = {e.data.learner_id: e.time for e in await times("TRAINING", TRAINING_COMPLETED)}
+    issued = {e.data.learner_id: e.time for e in await times("CERTIFICATION", CERTIFICATE_ISSUED)}
     told: dict[str, datetime] = {}
-    for event in await events_since(
-        js, "NOTIFY", NOTIFICATION_SENT, before["streams"]["NOTIFY"]["last_seq"]
-    ):
+    for event in await times("NOTIFY", NOTIFICATION_SENT):
         sent = event.data
         if sent.cause_type == CERTIFICATE_ISSUED and sent.recipient_kind != "association":
             told[sent.learner_id] = min(sent.sent_at, told.get(sent.learner_id, sent.sent_at))
-    return [(told[learner] - completed[learner]).total_seconds() for learner in told]
+
+    def seconds(ends: dict[str, datetime], starts: dict[str, datetime]) -> list[float]:
+        return [(end - starts[learner]).total_seconds() for learner, end in ends.items()]
+
+    return {
+        "told": seconds(told, completed),
+        "issued": seconds({learner: issued[learner] for learner in told}, completed),
+        "sent": seconds(told, issued),
+    }
 
 
 async def mean_event_size(js: JetStreamContext, published: dict[str, int]) -> int:
@@ -490,8 +500,10 @@ async def measure(
         "cpu_ms_per_learner": {**cpu_ms, "services": services_ms},
         "latency_ms": {
             "enrolment_post": _spread(driven["post_s"]),
-            "completion_to_certificate_message_sent": _spread(told_s),
-            "learners_told": len(told_s),
+            "completion_to_certificate_message_sent": _spread(told_s["told"]),
+            "completion_to_certificate_issued": _spread(told_s["issued"]),
+            "certificate_issued_to_message_sent": _spread(told_s["sent"]),
+            "learners_told": len(told_s["told"]),
         },
         "idle_cpu_ms_per_s": idle,
         # The load generator's share before the end-of-run checks (enrolments, classes and
@@ -617,7 +629,9 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"latency (ms): enrolment POST {latency['enrolment_post']}; training completed → "
         f"certificate message sent {latency['completion_to_certificate_message_sent']} "
-        f"({latency['learners_told']} learners told)"
+        f"({latency['learners_told']} learners told): completion → certificate issued "
+        f"{latency['completion_to_certificate_issued']}, issued → message sent "
+        f"{latency['certificate_issued_to_message_sent']}"
     )
     http = counts["http_calls"]
     print(

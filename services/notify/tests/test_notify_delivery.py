@@ -402,6 +402,81 @@ async def test_a_busy_endpoints_backlog_never_crowds_out_other_lanes(
     assert [claim.lane for claim in others] == [live_lane]
 
 
+async def test_a_channels_messages_to_people_go_in_lanes_by_recipient(
+    notify: Notify, journey: Any
+) -> None:
+    """A class's families are told side by side: each channel's messages to people go in
+    four lanes, split by recipient, so that one recipient's messages stay in one lane (in
+    order). A lane already sending is left out and the channel's other lanes are claimed; a
+    channel whose every lane is sending is left out of the read."""
+    for n in range(1, 21):
+        await notify.hear(journey.enrolled(n, email=f"parent{n}@example.ma"))
+        await notify.hear(journey.issued(n))
+    sms_lanes = {f"sms:{shard}" for shard in range(4)}
+    lease = timedelta(minutes=1)
+
+    async def claim(busy: set[str]) -> list[Any]:
+        return await deliveries.claim_due(
+            notify.uow, lease=lease, limit=500, per_lane=100, busy_lanes=busy
+        )
+
+    every_lane = sms_lanes | {f"email:{shard}" for shard in range(4)}
+    # A busy lane's deliveries are left out by the read itself: one row read is the free lane's.
+    one_each = [
+        await deliveries.claim_due(notify.uow, lease=lease, limit=1, busy_lanes=every_lane - {lane})
+        for lane in sorted(sms_lanes)
+    ]
+    sms_busy = await claim(sms_lanes)
+    one_busy = await claim({"sms:0"})
+    rest = await claim(set())
+
+    assert [[c.lane for c in claims] for claims in one_each] == [
+        [lane] for lane in sorted(sms_lanes)
+    ]
+    assert {c.channel for c in sms_busy} == {Channel.EMAIL}
+    assert {c.lane for c in sms_busy} == {f"email:{shard}" for shard in range(4)}
+    assert {c.lane for c in one_busy} == sms_lanes - {"sms:0"}
+    assert {c.lane for c in rest} == {"sms:0"}
+    everything = [c for claims in one_each for c in claims] + sms_busy + one_busy + rest
+    assert len(everything) == 20 * 2 * 2  # enrolled and certified, SMS and e-mail each
+    lanes_of: dict[tuple[Channel, str], set[str]] = {}
+    for c in everything:
+        lanes_of.setdefault((c.channel, c.message.to), set()).add(c.lane)
+    assert len(lanes_of) == 20 * 2
+    assert all(len(lanes) == 1 for lanes in lanes_of.values())
+
+
+async def test_a_claim_names_the_lanes_it_left_due_deliveries_in(
+    notify: Notify, journey: Any
+) -> None:
+    """The worker claims again when such a lane ends, not whenever any lane ends."""
+    for n in range(1, 4):
+        await notify.hear(journey.enrolled(n))
+    lease = timedelta(minutes=1)
+
+    async def claim(**kwargs: Any) -> Any:
+        return await deliveries.claim(notify.uow, lease=lease, lanes_per_channel=1, **kwargs)
+
+    past_the_limit = await claim(limit=1)
+    capped = await claim(limit=100, per_lane=1, busy_lanes={"email:0"})
+    rest = await claim(limit=100)
+    nothing = await claim(limit=100)
+
+    assert (len(past_the_limit.claims), past_the_limit.held_back) == (1, None)
+    assert (len(capped.claims), capped.held_back) == (1, {"sms:0", "email:0"})
+    assert (len(rest.claims), rest.held_back) == (1, frozenset())
+    assert (nothing.claims, nothing.held_back) == ([], frozenset())
+
+
+def test_one_lane_per_channel_sends_a_channels_messages_one_after_the_other() -> None:
+    people = [Delivery(channel="sms", recipient=uuid_of("learner", n)) for n in range(30)]
+    endpoint = Delivery(channel="webhook", recipient="e-1", endpoint_id="e-1")
+
+    assert {deliveries.lane_of(d, 1) for d in people} == {"sms:0"}
+    assert len({deliveries.lane_of(d, 8) for d in people}) > 1
+    assert deliveries.lane_of(endpoint, 8) == "endpoint:e-1"
+
+
 SENT_TYPE = for_model(NotificationSent).type
 
 

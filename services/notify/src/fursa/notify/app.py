@@ -116,6 +116,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             ),
             send_timeout_s=settings.delivery_send_timeout_s,
             poll_s=settings.delivery_poll_s,
+            lanes_per_channel=settings.delivery_lanes_per_channel,
             http=http,
             name=settings.delivery_worker,
         )

@@ -16,11 +16,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar, cast
 
 from opentelemetry import context as otel_context
 from opentelemetry.context import Context
-from sqlalchemy import ColumnElement, Integer, bindparam, or_, update
+from sqlalchemy import ColumnElement, Integer, bindparam, func, or_, update
+from sqlalchemy import select as select_columns
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,32 +58,111 @@ class Claim:
     traceparent: str | None = None
 
 
+class _Due(Protocol):
+    """What claiming reads of a due delivery (a row of :data:`_DUE_COLUMNS`, or the entity)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def recipient_kind(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def endpoint_id(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def traceparent(self) -> str | None: ...
+
+
 ENDPOINT_LANE = "endpoint:"
 
+# How many lanes share a channel's messages to people (guardians, learners, associations).
+LANES_PER_CHANNEL = 4
 
-def lane_of(delivery: Delivery) -> str:
+
+def lane_of(delivery: _Due, lanes_per_channel: int = LANES_PER_CHANNEL) -> str:
     """Deliveries of one lane are sent one after the other; lanes run side by side. Each
-    partner endpoint is a lane of its own: a slow or dead endpoint delays only itself."""
-    return f"{ENDPOINT_LANE}{delivery.endpoint_id}" if delivery.endpoint_id else delivery.channel
+    partner endpoint is a lane of its own: a slow or dead endpoint delays only itself. A
+    channel's messages to people go in ``lanes_per_channel`` lanes, by recipient (the last
+    character of its id, random in a UUID): one recipient's messages keep their order, and a
+    class's certificates reach its families side by side instead of one after the other."""
+    if delivery.endpoint_id:
+        return f"{ENDPOINT_LANE}{delivery.endpoint_id}"
+    return f"{delivery.channel}:{_shard(delivery.recipient[-1:], lanes_per_channel)}"
 
 
-def _outside(busy_lanes: Collection[str]) -> list[ColumnElement[bool]]:
-    """SQL conditions leaving out the deliveries of busy lanes (so that a busy lane's backlog
-    never fills the batch that other lanes' deliveries should have had)."""
+_HEX = "0123456789abcdef"
+
+
+def _shard(last: str, lanes_per_channel: int) -> int:
+    if not last:
+        return 0
+    return (_HEX.index(last) if last in _HEX else ord(last)) % lanes_per_channel
+
+
+def _outside(busy_lanes: Collection[str], lanes_per_channel: int) -> list[ColumnElement[bool]]:
+    """SQL conditions leaving out the deliveries of busy lanes, so that a busy lane's backlog
+    never fills the batch that other lanes' deliveries should have had: the endpoints', the
+    channels whose every lane is busy, and the recipients (by the last hex digit of their
+    UUID) of a channel's busy lanes. Any other id is left out after the read."""
     endpoints = [
         lane.removeprefix(ENDPOINT_LANE) for lane in busy_lanes if lane.startswith(ENDPOINT_LANE)
     ]
-    channels = [lane for lane in busy_lanes if not lane.startswith(ENDPOINT_LANE)]
+    busy_shards: dict[str, set[int]] = {}
+    for lane in busy_lanes:
+        if not lane.startswith(ENDPOINT_LANE):
+            channel, _, shard = lane.rpartition(":")
+            busy_shards.setdefault(channel, set()).add(int(shard))
     conditions = []
     if endpoints:
         conditions.append(
             or_(col(Delivery.endpoint_id).is_(None), col(Delivery.endpoint_id).not_in(endpoints))
         )
+    channels = [c for c, shards in busy_shards.items() if len(shards) >= lanes_per_channel]
     if channels:
         conditions.append(
             or_(col(Delivery.endpoint_id).is_not(None), col(Delivery.channel).not_in(channels))
         )
+    recipient = col(Delivery.recipient)
+    last = func.substr(recipient, func.length(recipient), 1)
+    for channel, shards in busy_shards.items():
+        digits = [d for d in _HEX if _shard(d, lanes_per_channel) in shards]
+        if channel not in channels:
+            conditions.append(
+                or_(
+                    col(Delivery.endpoint_id).is_not(None),
+                    col(Delivery.channel) != channel,
+                    last.not_in(digits),
+                )
+            )
     return conditions
+
+
+@dataclass(frozen=True)
+class ClaimedBatch:
+    """What one claim took, and the lanes in which it left due deliveries behind (busy, full
+    or past the batch's limit; ``None``: any lane may have some)."""
+
+    claims: list[Claim]
+    held_back: frozenset[str] | None
+
+
+# What claiming reads of each due delivery (rows, not entities: a claim reads up to a batch).
+_DUE_COLUMNS = (
+    col(Delivery.id),
+    col(Delivery.channel),
+    col(Delivery.recipient_kind),
+    col(Delivery.recipient),
+    col(Delivery.endpoint_id),
+    col(Delivery.title),
+    col(Delivery.body),
+    col(Delivery.traceparent),
+)
 
 
 async def claim_due(
@@ -93,9 +173,34 @@ async def claim_due(
     limit: int,
     per_lane: int = 10,
     busy_lanes: Collection[str] = (),
+    lanes_per_channel: int = LANES_PER_CHANNEL,
 ) -> list[Claim]:
     """Claim up to ``limit`` due deliveries (``per_lane`` at most in one lane) outside
-    ``busy_lanes`` and build their messages.
+    ``busy_lanes`` and build their messages (:func:`claim` says more)."""
+    batch = await claim(
+        uow,
+        worker=worker,
+        lease=lease,
+        limit=limit,
+        per_lane=per_lane,
+        busy_lanes=busy_lanes,
+        lanes_per_channel=lanes_per_channel,
+    )
+    return batch.claims
+
+
+async def claim(
+    uow: UnitOfWork,
+    *,
+    worker: str | None = None,
+    lease: timedelta,
+    limit: int,
+    per_lane: int = 10,
+    busy_lanes: Collection[str] = (),
+    lanes_per_channel: int = LANES_PER_CHANNEL,
+) -> ClaimedBatch:
+    """Claim up to ``limit`` due deliveries (``per_lane`` at most in one lane) outside
+    ``busy_lanes`` and build their messages (:func:`lane_of` tells each one's lane).
 
     A delivery whose guardian withdrew consent (or lost the address), whose association
     removed its address or whose endpoint was disabled is cancelled here instead: the check
@@ -105,25 +210,30 @@ async def claim_due(
     claims: list[Claim] = []
     cancelled: list[str] = []
     in_lane: dict[str, int] = {}
+    held_back = set(busy_lanes)
     async with uow.begin() as tx:
         query = (
-            select(Delivery)
+            select_columns(*_DUE_COLUMNS)
             .where(
                 col(Delivery.status) == DeliveryStatus.PENDING.value,
                 col(Delivery.next_attempt_at) <= now,
                 or_(col(Delivery.claimed_until).is_(None), col(Delivery.claimed_until) < now),
-                *_outside(busy_lanes),
+                *_outside(busy_lanes, lanes_per_channel),
             )
             .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        due = []
-        for delivery in (await tx.session.exec(query)).all():
-            lane = lane_of(delivery)
-            if in_lane.get(lane, 0) < per_lane:
+        rows = (await tx.session.execute(query)).all()
+        due: list[tuple[str, _Due]] = []
+        for row in rows:
+            delivery = cast(_Due, row)
+            lane = lane_of(delivery, lanes_per_channel)
+            if lane not in busy_lanes and in_lane.get(lane, 0) < per_lane:
                 in_lane[lane] = in_lane.get(lane, 0) + 1
                 due.append((lane, delivery))
+            else:
+                held_back.add(lane)
         # The addresses of the whole batch (guardians, associations, endpoints and their
         # secrets) in four reads at most.
         addresses = await _Addresses.of(tx.session, [delivery for _, delivery in due])
@@ -155,7 +265,7 @@ async def claim_due(
                 .values(status=DeliveryStatus.CANCELLED.value, last_error="no_consent_or_address")
                 .execution_options(synchronize_session=False)
             )
-    return claims
+    return ClaimedBatch(claims, None if len(rows) >= limit else frozenset(held_back))
 
 
 async def release_claims(uow: UnitOfWork, worker: str) -> int:
@@ -189,7 +299,7 @@ class _Addresses:
     secrets: dict[str, tuple[str, ...]]
 
     @classmethod
-    async def of(cls, session: AsyncSession, deliveries: Collection[Delivery]) -> _Addresses:
+    async def of(cls, session: AsyncSession, deliveries: Collection[_Due]) -> _Addresses:
         by_kind: dict[str, set[str]] = {}
         endpoints: set[str] = set()
         for delivery in deliveries:
@@ -230,7 +340,7 @@ async def _current(
     return {getattr(row, key): row for row in rows}
 
 
-def _message_for(delivery: Delivery, addresses: _Addresses) -> Message | None:
+def _message_for(delivery: _Due, addresses: _Addresses) -> Message | None:
     if delivery.endpoint_id is not None:
         endpoint = addresses.endpoints.get(delivery.endpoint_id)
         if endpoint is None or endpoint.disabled_at is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from fursa.shared.settings import ServiceSettings
@@ -46,6 +46,9 @@ class NotifySettings(ServiceSettings):
     delivery_backoff_cap_s: float = 3600.0
     delivery_send_timeout_s: float = 10.0
     delivery_poll_s: float = 1.0
+    # A channel's messages to people go in this many lanes sent side by side (one recipient's
+    # messages stay in one lane, in order); a crash re-sends at most one message per lane.
+    delivery_lanes_per_channel: int = Field(default=4, ge=1, le=64)
     # This process's delivery worker by a name that its next start keeps (a container's
     # hostname, a replica's port): a worker killed mid-send leaves claims that its successor
     # of the same name takes back at once instead of after their lease (up to 130 s). Unset,

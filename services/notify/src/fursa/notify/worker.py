@@ -1,12 +1,13 @@
 """The delivery worker: sends what the consumers committed, outside their transactions.
 
-It claims due deliveries, sends each lane's messages in a task of its own (a lane is a channel
-for guardians' messages, or one partner endpoint), records each failure in a short transaction
-of its own and wakes up after every commit of the service (but its own records: they make
-nothing new due) or every ``poll_s`` at the latest. A lane records each send before it acts on
-it (metrics, an SMSC's held receipts) or sends the next one, so a crash re-sends one message
-per lane at most; the sends of lanes that finish together share a transaction
-(:class:`SentRecords`).
+It claims due deliveries and sends each lane's messages in a task of its own (a lane is one
+of ``lanes_per_channel`` shares of a channel's messages to people, split by recipient, or one
+partner endpoint). It records each failure in a short transaction of its own. It claims
+again after every commit of the service (but its own records: they make nothing new due),
+when a lane ends in which a claim left due deliveries behind or whose failures are due again,
+and every ``poll_s`` at the latest. A lane records each send before it acts on it (metrics,
+an SMSC's held receipts) or sends the next one, so a crash re-sends one message per lane at
+most; the sends of lanes that finish together share a transaction (:class:`SentRecords`).
 A send that does not finish within ``send_timeout_s`` counts as a failed attempt. An SMPP link
 is bound while the worker runs; its delivery receipts update the deliveries they name.
 """
@@ -117,6 +118,7 @@ class DeliveryWorker:
         poll_s: float = 1.0,
         batch_size: int = 100,
         per_lane: int = 10,
+        lanes_per_channel: int = deliveries.LANES_PER_CHANNEL,
         rng: random.Random | None = None,
         http: httpx.AsyncClient | None = None,
         name: str | None = None,
@@ -133,10 +135,15 @@ class DeliveryWorker:
         # them all, so a live worker never loses a claim before its turn comes.
         self.per_lane = per_lane
         self.lease = timedelta(seconds=per_lane * send_timeout_s + 30)
+        self.lanes_per_channel = lanes_per_channel
         self.rng = rng
         # The HTTP client of the channels, closed when the worker stops.
         self.http = http
         self._lanes: dict[str, asyncio.Task[None]] = {}
+        # The lanes whose end calls for a claim: the last claim left due deliveries in them
+        # (``None``: maybe in any), or a failed send of theirs is due again.
+        self._held_back: frozenset[str] | None = None
+        self._retrying: set[str] = set()
         self._sent = SentRecords(uow)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -189,17 +196,21 @@ class DeliveryWorker:
 
     async def _claim(self) -> list[Claim]:
         try:
-            return await deliveries.claim_due(
+            batch = await deliveries.claim(
                 self.uow,
                 worker=self.worker,
                 lease=self.lease,
                 limit=self.batch_size,
                 per_lane=self.per_lane,
                 busy_lanes=set(self._lanes),
+                lanes_per_channel=self.lanes_per_channel,
             )
         except Exception:
             log.exception("delivery worker: claiming due deliveries failed")
+            self._held_back = None
             return []
+        self._held_back = batch.held_back
+        return batch.claims
 
     def _dispatch(self, claims: Sequence[Claim]) -> None:
         by_lane: dict[str, list[Claim]] = {}
@@ -214,7 +225,10 @@ class DeliveryWorker:
         for lane, running in list(self._lanes.items()):
             if running is task:
                 del self._lanes[lane]
-        self._wake.set()
+                retrying = lane in self._retrying
+                self._retrying.discard(lane)
+                if retrying or self._held_back is None or lane in self._held_back:
+                    self._wake.set()
 
     async def send_all(self, claims: Sequence[Claim]) -> None:
         """Send claimed deliveries one after the other, each recorded before the next; once a
@@ -230,8 +244,10 @@ class DeliveryWorker:
                 # Its lease runs out and it is claimed again: nothing is lost.
                 log.exception("delivery worker: recording delivery %s failed", claim.delivery_id)
                 continue
-            if failure is not None and failure.gone:
-                gone.add(claim.lane)
+            if failure is not None:
+                self._retrying.add(claim.lane)
+                if failure.gone:
+                    gone.add(claim.lane)
 
     async def send(self, claim: Claim) -> SendFailed | None:
         """Send one claimed delivery and record the outcome; returns the failure, if any.
