@@ -80,7 +80,7 @@ EnrollmentId = Annotated[str, Path(pattern=UUID_PATTERN)]
 CenterId = Annotated[str, Path(pattern=UUID_PATTERN)]
 
 
-def _issuer(request: Request) -> Issuer:
+async def _issuer(request: Request) -> Issuer:
     issuer: Issuer = request.app.state.issuer
     return issuer
 

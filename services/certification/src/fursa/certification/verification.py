@@ -98,7 +98,7 @@ def install(app: FastAPI, settings: CertificationSettings) -> None:
     people.answer_people_in_html(app)
 
 
-def _issuer(request: Request) -> Issuer:
+async def _issuer(request: Request) -> Issuer:
     issuer: Issuer = request.app.state.issuer
     return issuer
 

@@ -3,7 +3,7 @@ language. Routes declare the ones they use (``enrollment: Enrollment``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -23,8 +23,10 @@ from fursa.console.signin import CurrentPerson
 C = TypeVar("C", bound=ServiceClient)
 
 
-def _client(kind: type[C], service: str) -> Callable[[Request, CurrentPerson, PagesDep], C]:
-    def client(request: Request, person: CurrentPerson, pages: PagesDep) -> C:
+def _client(
+    kind: type[C], service: str
+) -> Callable[[Request, CurrentPerson, PagesDep], Awaitable[C]]:
+    async def client(request: Request, person: CurrentPerson, pages: PagesDep) -> C:
         return kind(
             request.app.state.http,
             request.app.state.settings.service_urls[service],
@@ -44,7 +46,7 @@ Notify = Annotated[NotifyClient, Depends(_client(NotifyClient, "notify"))]
 Statistics = Annotated[StatisticsClient, Depends(_client(StatisticsClient, "enrollment"))]
 
 
-def operations(
+async def operations(
     request: Request, person: CurrentPerson, pages: PagesDep
 ) -> dict[str, OperationsClient]:
     """Each service's operations (dead letters, audit trail), by the service's name."""

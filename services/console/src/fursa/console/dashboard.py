@@ -53,7 +53,7 @@ class Choice:
         return {"school_year": self.school_year or None, "publication": self.publication}
 
 
-def choice(
+async def choice(
     by: Annotated[Dimension, Query()] = "center",
     school_year: Annotated[str, Query(pattern=r"^([0-9]{4}/[0-9]{4})?$")] = "",
     figures: Annotated[Literal["published", "exact"], Query()] = "published",

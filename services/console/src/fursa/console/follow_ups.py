@@ -30,7 +30,7 @@ OUTCOME_REASONS = ("entry_error", "new_information")
 FIELDS = ("status", "school", "level", "institution", "reason")
 
 
-def teaching_person(person: CurrentPerson) -> Person:
+async def teaching_person(person: CurrentPerson) -> Person:
     """The person, if classes are their work (educators, association staff, admin)."""
     if not person.teaches:
         raise HTTPException(403)

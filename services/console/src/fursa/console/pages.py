@@ -152,7 +152,7 @@ def _urlencode_except(params: QueryParams, left_out: str) -> str:
     return urlencode([(name, value) for name, value in params.multi_items() if name != left_out])
 
 
-def pages_of(request: Request) -> Pages:
+async def pages_of(request: Request) -> Pages:
     pages: Pages = request.app.state.pages
     return pages
 

@@ -77,7 +77,7 @@ def signed_in(request: Request) -> Person | None:
     return Person(name=str(request.session.get("name", "")), principal=principal, token=token)
 
 
-def current_person(request: Request) -> Person:
+async def current_person(request: Request) -> Person:
     person = signed_in(request)
     if person is None:
         raise SignInRequired
@@ -87,7 +87,7 @@ def current_person(request: Request) -> Person:
 CurrentPerson = Annotated[Person, Depends(current_person)]
 
 
-def enrolling_person(person: CurrentPerson) -> Person:
+async def enrolling_person(person: CurrentPerson) -> Person:
     """The person, if enrolling learners is their work (association staff, admin): the pages
     of that work are not shown to others, whatever a service would let them read."""
     if not person.enrols:

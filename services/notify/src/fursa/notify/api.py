@@ -59,12 +59,12 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _uow(request: Request) -> UnitOfWork:
+async def _uow(request: Request) -> UnitOfWork:
     uow: UnitOfWork = request.app.state.runtime.uow
     return uow
 
 
-def _settings(request: Request) -> NotifySettings:
+async def _settings(request: Request) -> NotifySettings:
     settings: NotifySettings = request.app.state.runtime.settings
     return settings
 
@@ -206,7 +206,7 @@ associations_router = APIRouter(
 )
 
 
-def _own_association(viewer: AssociationManager, association_id: IdPath) -> str:
+async def _own_association(viewer: AssociationManager, association_id: IdPath) -> str:
     """The association of the path, if the caller is its staff or an admin (404 otherwise)."""
     if viewer.role is not Role.ADMIN and viewer.association_id != association_id:
         raise Problem.not_found()

@@ -334,7 +334,7 @@ class IndicatorsPublic(BaseModel):
         return cls.model_validate(figures, from_attributes=True)
 
 
-def _service(request: Request) -> TrainingService:
+async def _service(request: Request) -> TrainingService:
     service: TrainingService = request.app.state.trainings
     return service
 

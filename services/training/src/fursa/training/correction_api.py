@@ -87,7 +87,7 @@ class CorrectionPublic(BaseModel):
         return cls.model_validate(correction, from_attributes=True)
 
 
-def _corrections(request: Request) -> Corrections:
+async def _corrections(request: Request) -> Corrections:
     corrections: Corrections = request.app.state.corrections
     return corrections
 

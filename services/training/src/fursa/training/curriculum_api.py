@@ -98,7 +98,7 @@ class PathwayPlanRequest(StrictBody):
         return errors
 
 
-def _curricula(request: Request) -> CenterCurricula:
+async def _curricula(request: Request) -> CenterCurricula:
     curricula: CenterCurricula = request.app.state.curricula
     return curricula
 

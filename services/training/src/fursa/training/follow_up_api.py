@@ -62,7 +62,7 @@ class FollowUpsDue(BaseModel):
     due: list[FollowUpDuePublic]
 
 
-def _reminders(request: Request) -> FollowUpReminders:
+async def _reminders(request: Request) -> FollowUpReminders:
     reminders: FollowUpReminders = request.app.state.follow_up_reminders
     return reminders
 

@@ -88,7 +88,7 @@ class ClassAssignment(StrictBody):
     class_name: ClassName
 
 
-def _rosters(request: Request) -> Rosters:
+async def _rosters(request: Request) -> Rosters:
     rosters: Rosters = request.app.state.rosters
     return rosters
 

@@ -260,25 +260,25 @@ def _state(request: Request, name: str) -> object:
     return getattr(request.app.state, name)
 
 
-def _enrollments(request: Request) -> EnrollmentService:
+async def _enrollments(request: Request) -> EnrollmentService:
     service = _state(request, "enrollments")
     assert isinstance(service, EnrollmentService)
     return service
 
 
-def _reference(request: Request) -> ReferenceData:
+async def _reference(request: Request) -> ReferenceData:
     service = _state(request, "reference")
     assert isinstance(service, ReferenceData)
     return service
 
 
-def _learners(request: Request) -> LearnerRecords:
+async def _learners(request: Request) -> LearnerRecords:
     service = _state(request, "learners")
     assert isinstance(service, LearnerRecords)
     return service
 
 
-def _duplicates(request: Request) -> DuplicateReviews:
+async def _duplicates(request: Request) -> DuplicateReviews:
     service = _state(request, "duplicates")
     assert isinstance(service, DuplicateReviews)
     return service

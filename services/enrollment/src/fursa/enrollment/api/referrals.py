@@ -43,7 +43,7 @@ router = APIRouter(tags=["referrals"])
 Partner = Annotated[Principal, Depends(allow(Role.PARTNER))]
 
 
-def referral_desk(service: Enrollments) -> ReferralDesk:
+async def referral_desk(service: Enrollments) -> ReferralDesk:
     return ReferralDesk(service.uow)
 
 

@@ -21,7 +21,7 @@ from fursa.shared.problems import Problem
 router = APIRouter(tags=["waiting lists"])
 
 
-def waiting_lists(service: Enrollments) -> WaitingLists:
+async def waiting_lists(service: Enrollments) -> WaitingLists:
     return WaitingLists(service.uow)
 
 
