@@ -84,12 +84,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-# What runs on the event loop's thread: opening cursors, statements and fetching rows, and
-# closing a cursor. Everything else — committing (the fsync), rolling back, closing the
-# connection, a backup — and the statements that take the write lock (which another process
-# may hold) run on the connection's thread.
+# What runs on the event loop's thread: opening cursors, statements and fetching rows, closing
+# a cursor, rolling back (in WAL mode that discards the transaction's frames: no I/O, no lock
+# to wait for) and a reader's commit (it wrote nothing). Everything else — a writer's commit
+# (the fsync), closing the connection, a backup — and the statements that take the write lock
+# (which another process may hold) run on the connection's thread. Each trip to that thread
+# and back costs the event loop more than a small statement does.
 _LOOP_SIDE_CALLS = frozenset(
-    {"cursor", "execute", "executemany", "fetchone", "fetchmany", "fetchall"}
+    {"cursor", "execute", "executemany", "fetchone", "fetchmany", "fetchall", "rollback"}
 )
 _WAITING_STATEMENTS = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")
 
@@ -103,15 +105,20 @@ class LoopSideConnection(aiosqlite.Connection):
     time (``check_same_thread=False``, as SQLAlchemy already sets for file databases).
     """
 
+    # Whether this connection only reads (the read engine's): its commits write nothing.
+    reader = False
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if _waits(fn, args):
+        if _waits(fn, args, reader=self.reader):
             threaded = cast(Callable[..., Awaitable[Any]], super()._execute)
             return await threaded(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
 
-def _waits(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+def _waits(fn: Callable[..., Any], args: tuple[Any, ...], *, reader: bool = False) -> bool:
     name = getattr(fn, "__name__", "")
+    if name == "commit":
+        return not reader
     if name == "close":
         return not isinstance(getattr(fn, "__self__", None), sqlite3.Cursor)
     if name not in _LOOP_SIDE_CALLS:
@@ -120,14 +127,18 @@ def _waits(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     return statement.lstrip().upper().startswith(_WAITING_STATEMENTS)
 
 
-def _loop_side_connector(url: URL) -> Callable[[], Awaitable[aiosqlite.Connection]]:
-    """SQLAlchemy's ``async_creator`` for ``url``: the connection it would open, loop-side."""
+def _loop_side_connector(
+    url: URL, *, reader: bool = False
+) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """SQLAlchemy's ``async_creator`` for ``url``: the connection it would open, loop-side
+    (``reader``: for the engine that only reads)."""
     args, options = SQLiteDialect_aiosqlite().create_connect_args(url)
 
     async def connect() -> aiosqlite.Connection:
         connection = LoopSideConnection(
             functools.partial(sqlite3.connect, *args, **options), iter_chunk_size=64
         )
+        connection.reader = reader
         # As SQLAlchemy does for its own aiosqlite connections: never keep the process alive.
         connection._thread.daemon = True
         return await connection
@@ -203,6 +214,7 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_synchronous, writer=True)
+            kwargs.update(async_creator=_loop_side_connector(self.url, reader=True))
             self.read_engine = create_async_engine(self.url, hide_parameters=True, **kwargs)
             _configure_sqlite(self.read_engine, sqlite_synchronous, writer=False)
             self._write_lock = asyncio.Lock()
