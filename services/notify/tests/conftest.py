@@ -148,14 +148,21 @@ class Mailbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
+    # The connection (SMTP session) each message came on, by its order of arrival.
+    sessions: list[int] = field(default_factory=list)
+    # Hang up right after answering each message (a server closing idle connections).
+    hang_up: bool = False
 
-    async def handle_DATA(self, _server: Any, _session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
         content = envelope.content
         assert isinstance(content, bytes)
         mail = message_from_bytes(content, policy=policy.default)
         assert isinstance(mail, EmailMessage)
         self.messages.append(mail)
         self.recipients += list(envelope.rcpt_tos)
+        self.sessions.append(id(session))
+        if self.hang_up:
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 OK"
 
 

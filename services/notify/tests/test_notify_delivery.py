@@ -23,7 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from fursa.notify import deliveries, delivery_log, partners
-from fursa.notify.channels import HttpSmsGateway, PartnerWebhook, Sent, SmtpEmail, SmtpServer
+from fursa.notify.channels import (
+    HttpSmsGateway,
+    Message,
+    PartnerWebhook,
+    Sent,
+    SmtpEmail,
+    SmtpServer,
+)
 from fursa.notify.deliveries import SentMessage
 from fursa.notify.domain import RetryPolicy
 from fursa.notify.models import KERNEL, Delivery, PartnerEndpoint
@@ -220,6 +227,32 @@ async def test_email_goes_over_smtp_in_the_guardians_language(
     email_deliveries = [d for d in await notify.deliveries(3) if d.channel == "email"]
     assert {d.status for d in email_deliveries} == {"sent"}
     assert any(d.id in certificate["Message-ID"] for d in email_deliveries)
+
+
+def email_to(n: int) -> Message:
+    return Message(id=f"message-{n}", to=f"parent{n}@example.ma", text="Bonjour", subject="Fursa")
+
+
+async def test_email_keeps_its_smtp_connection_between_messages(smtp_server: Smtp) -> None:
+    email = SmtpEmail(SmtpServer(host="127.0.0.1", port=smtp_server.port, sender="f@fursa.test"))
+    for n in range(3):
+        await email.send(email_to(n))
+    await email.close()
+
+    assert smtp_server.mailbox.recipients == [f"parent{n}@example.ma" for n in range(3)]
+    assert len(set(smtp_server.mailbox.sessions)) == 1
+
+
+async def test_a_kept_smtp_connection_the_server_closed_is_replaced(smtp_server: Smtp) -> None:
+    smtp_server.mailbox.hang_up = True
+    email = SmtpEmail(SmtpServer(host="127.0.0.1", port=smtp_server.port, sender="f@fursa.test"))
+    for n in range(3):
+        await email.send(email_to(n))
+        await asyncio.sleep(0.01 * n)  # the server's hang-up seen before the next send, or not
+    await email.close()
+
+    assert smtp_server.mailbox.recipients == [f"parent{n}@example.ma" for n in range(3)]
+    assert len(set(smtp_server.mailbox.sessions)) == 3
 
 
 async def test_an_unreachable_smtp_server_is_retried(

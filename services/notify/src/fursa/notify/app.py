@@ -61,7 +61,9 @@ def channels(settings: NotifySettings, http: httpx.AsyncClient) -> list[Channel]
             password=password.get_secret_value() if password else None,
             start_tls=settings.smtp_start_tls,
             timeout_s=settings.delivery_send_timeout_s,
-        )
+        ),
+        # One kept connection per lane sending e-mail side by side.
+        keep=settings.delivery_lanes_per_channel,
     )
     return [sms, email, PartnerWebhook(http, timeout_s=settings.webhook_timeout_s)]
 

@@ -8,7 +8,9 @@ Standard Webhooks specification.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -154,10 +156,19 @@ class SmtpServer:
 
 
 class SmtpEmail:
-    """E-mail over SMTP (the development platform runs a local SMTP sink)."""
+    """E-mail over SMTP (the development platform runs a local SMTP sink).
 
-    def __init__(self, server: SmtpServer) -> None:
+    Connections are kept between messages: up to ``keep`` idle ones (one per lane sending side
+    by side), each reused within ``idle_s`` of its last message (a server closes idle sessions
+    after some minutes; RFC 5321 asks it to wait at least five). Should the server have closed
+    a kept connection meanwhile, the message goes on a new one.
+    """
+
+    def __init__(self, server: SmtpServer, *, keep: int = 4, idle_s: float = 30.0) -> None:
         self.server = server
+        self.keep = keep
+        self.idle_s = idle_s
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
     @property
     def kind(self) -> ChannelKind:
@@ -174,17 +185,8 @@ class SmtpEmail:
         if message.language:
             # After set_content, which replaces the Content-* headers.
             email["Content-Language"] = message.language.value
-        server = self.server
         try:
-            await aiosmtplib.send(
-                email,
-                hostname=server.host,
-                port=server.port,
-                username=server.username,
-                password=server.password,
-                start_tls=server.start_tls,
-                timeout=server.timeout_s,
-            )
+            await self._send(email)
         except aiosmtplib.SMTPResponseException as exc:
             # 5xx: the server refuses for good (unknown mailbox...); 4xx: try again later.
             raise SendFailed(f"smtp_{exc.code}", permanent=exc.code >= 500) from None
@@ -192,6 +194,59 @@ class SmtpEmail:
             raise SendFailed("timeout") from None
         except (aiosmtplib.SMTPException, OSError):
             raise SendFailed("unreachable") from None
+
+    async def _send(self, email: EmailMessage) -> None:
+        kept = self._kept()
+        if kept is not None:
+            try:
+                await kept.send_message(email)
+            except aiosmtplib.SMTPServerDisconnected:
+                kept.close()  # the server hung up while it was idle: a new connection
+            except BaseException:
+                kept.close()
+                raise
+            else:
+                self._keep(kept)
+                return
+        server = self.server
+        client = aiosmtplib.SMTP(
+            hostname=server.host,
+            port=server.port,
+            username=server.username,
+            password=server.password,
+            start_tls=server.start_tls,
+            timeout=server.timeout_s,
+        )
+        try:
+            await client.connect()
+            await client.send_message(email)
+        except BaseException:
+            client.close()
+            raise
+        self._keep(client)
+
+    def _kept(self) -> aiosmtplib.SMTP | None:
+        now = time.monotonic()
+        while self._idle:
+            client, since = self._idle.pop()
+            if client.is_connected and now - since < self.idle_s:
+                return client
+            client.close()
+        return None
+
+    def _keep(self, client: aiosmtplib.SMTP) -> None:
+        if len(self._idle) < self.keep:
+            self._idle.append((client, time.monotonic()))
+        else:
+            client.close()
+
+    async def close(self) -> None:
+        """Say goodbye on every kept connection (the worker stopping)."""
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
+            client.close()
 
 
 def sign(message: Message, timestamp: datetime) -> str:

@@ -27,7 +27,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from fursa.notify import deliveries
-from fursa.notify.channels import Channel, SendFailed
+from fursa.notify.channels import Channel, SendFailed, SmtpEmail
 from fursa.notify.deliveries import Claim, SentMessage
 from fursa.notify.domain import DeliveryStatus, RetryPolicy
 from fursa.notify.smpp import Receipt, SmppSms
@@ -175,6 +175,9 @@ class DeliveryWorker:
             await asyncio.gather(*self._lanes.values(), return_exceptions=True)
             for link in links:
                 await link.stop()
+            for channel in self.channels.values():
+                if isinstance(channel, SmtpEmail):
+                    await channel.close()
             if self.http is not None:
                 await self.http.aclose()
 
