@@ -3,6 +3,8 @@ the connection's own thread; upserts compiled once, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,8 +60,48 @@ async def test_statements_run_on_the_loop_and_what_may_wait_on_the_connections_t
     assert ran_on["reader", "BEGIN"] == loop  # a reader's deferred BEGIN never waits
     assert ran_on["reader", "COMMIT"] == loop  # it wrote nothing: nothing to fsync
     assert ran_on["writer", "ROLLBACK"] == loop  # WAL: the transaction's frames are dropped
-    assert loop.isdisjoint(ran_on["writer", "BEGIN IMMEDIATE"])  # another process's lock
+    assert ran_on["writer", "BEGIN IMMEDIATE"] == loop  # no other process held the lock
     assert loop.isdisjoint(ran_on["writer", "COMMIT"])  # the fsync
+
+
+async def test_a_write_lock_another_process_holds_is_waited_for_off_the_loop(
+    tmp_path: Path,
+) -> None:
+    """Taking the write lock never blocks the event loop: held elsewhere (here by a connection
+    of its own, as another process would), it is waited for on the connection's thread while
+    the loop goes on, and taken as soon as it is released."""
+    path = tmp_path / "service.db"
+    db = Database(sqlite_url(path), MetaData())
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE place (n INTEGER)"))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO place VALUES (1)"))
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.3)
+        assert not writing.done()
+        assert ticks >= 10  # the loop kept going while the writer waited
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=10)
+        async with db.read() as session:
+            assert (await session.execute(text("SELECT n FROM place"))).scalar_one() == 1
+    finally:
+        ticker.cancel()
+        other.close()
+        await db.dispose()
 
 
 class Tally(service_base("tally_test"), table=True):  # type: ignore[misc]

@@ -86,10 +86,10 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # What runs on the event loop's thread: opening cursors, statements and fetching rows, closing
 # a cursor, rolling back (in WAL mode that discards the transaction's frames: no I/O, no lock
-# to wait for) and a reader's commit (it wrote nothing). Everything else — a writer's commit
-# (the fsync), closing the connection, a backup — and the statements that take the write lock
-# (which another process may hold) run on the connection's thread. Each trip to that thread
-# and back costs the event loop more than a small statement does.
+# to wait for), a reader's commit (it wrote nothing) and taking the write lock when it is free.
+# Everything else runs on the connection's thread: a writer's commit (the fsync), closing the
+# connection, a backup, and waiting for the write lock while another process holds it. Each
+# trip to that thread and back costs the event loop more than a small statement does.
 _LOOP_SIDE_CALLS = frozenset(
     {"cursor", "execute", "executemany", "fetchone", "fetchmany", "fetchall", "rollback"}
 )
@@ -110,9 +110,34 @@ class LoopSideConnection(aiosqlite.Connection):
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if _waits(fn, args, reader=self.reader):
+            if _takes_write_lock(args):
+                taken, result = self._lock_at_once(fn, args, kwargs)
+                if taken:
+                    return result
             threaded = cast(Callable[..., Awaitable[Any]], super()._execute)
             return await threaded(fn, *args, **kwargs)
         return fn(*args, **kwargs)
+
+    def _lock_at_once(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[bool, Any]:
+        """Take the write lock here if no other process holds it: ``(False, None)`` at once
+        if one does (the caller then waits for it on the connection's thread)."""
+        connection = self._conn
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            return True, fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return False, None
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _takes_write_lock(args: tuple[Any, ...]) -> bool:
+    statement = args[0] if args and isinstance(args[0], str) else ""
+    return statement.lstrip().upper().startswith(_WAITING_STATEMENTS)
 
 
 def _waits(fn: Callable[..., Any], args: tuple[Any, ...], *, reader: bool = False) -> bool:
@@ -123,8 +148,7 @@ def _waits(fn: Callable[..., Any], args: tuple[Any, ...], *, reader: bool = Fals
         return not isinstance(getattr(fn, "__self__", None), sqlite3.Cursor)
     if name not in _LOOP_SIDE_CALLS:
         return True
-    statement = args[0] if args and isinstance(args[0], str) else ""
-    return statement.lstrip().upper().startswith(_WAITING_STATEMENTS)
+    return _takes_write_lock(args)
 
 
 def _loop_side_connector(

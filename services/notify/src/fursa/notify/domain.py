@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from fursa.shared.contracts import CertificateKind, Language, RecipientKind
@@ -56,7 +56,7 @@ class Template:
     subject: str
     text: str
 
-    @property
+    @cached_property
     def placeholders(self) -> frozenset[str]:
         """The names the subject and the text need filled."""
         return frozenset(
