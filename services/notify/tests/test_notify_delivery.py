@@ -229,18 +229,29 @@ async def test_email_goes_over_smtp_in_the_guardians_language(
     assert any(d.id in certificate["Message-ID"] for d in email_deliveries)
 
 
+# A subject longer than a header line, in Arabic: folded into several encoded words.
+ARABIC_SUBJECT = "شهادة ابنكم جاهزة: مبروك على هذا الإنجاز في مدرسة الفرصة الثانية – الجيل الجديد"
+
+
 def email_to(n: int) -> Message:
-    return Message(id=f"message-{n}", to=f"parent{n}@example.ma", text="Bonjour", subject="Fursa")
+    return Message(
+        id=f"message-{n}", to=f"parent{n}@example.ma", text="السلام عليكم", subject=ARABIC_SUBJECT
+    )
 
 
 async def test_email_keeps_its_smtp_connection_between_messages(smtp_server: Smtp) -> None:
-    email = SmtpEmail(SmtpServer(host="127.0.0.1", port=smtp_server.port, sender="f@fursa.test"))
+    sender = "فرصة <notifications@fursa.test>"
+    email = SmtpEmail(SmtpServer(host="127.0.0.1", port=smtp_server.port, sender=sender))
     for n in range(3):
         await email.send(email_to(n))
     await email.close()
 
     assert smtp_server.mailbox.recipients == [f"parent{n}@example.ma" for n in range(3)]
     assert len(set(smtp_server.mailbox.sessions)) == 1
+    mail = smtp_server.mailbox.messages[0]
+    assert (mail["From"], mail["Subject"]) == (sender, ARABIC_SUBJECT)
+    assert mail.get_content().strip() == "السلام عليكم"
+    assert mail["Message-ID"].endswith(".message-0@fursa.test>")
 
 
 async def test_a_kept_smtp_connection_the_server_closed_is_replaced(smtp_server: Smtp) -> None:
