@@ -382,6 +382,16 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
     return seconds
 
 
+def resident_mib(pids: dict[str, int]) -> dict[str, float]:
+    """Each process's resident memory now (VmRSS), in MiB."""
+    sizes = {}
+    for name, pid in pids.items():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes[name] = round(int(line.split()[1]) / 1024, 1)
+    return sizes
+
+
 def per_learner_ms(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
     return {name: round((after[name] - before[name]) / n * 1000, 2) for name in before}
 
@@ -439,6 +449,7 @@ async def measure(
         generator_driven = cpu_seconds({"load generator": pids["load generator"]})
         await settle(clients, js, learners)
         cpu_after = cpu_seconds(pids)
+        memory = resident_mib({name: pids[name] for name in SERVICES})
         wall = time.perf_counter() - wall
         calls_after = clients.calls()
         streams_after = await stream_states(js)
@@ -506,6 +517,8 @@ async def measure(
             "learners_told": len(told_s["told"]),
         },
         "idle_cpu_ms_per_s": idle,
+        # Each service's resident memory once the run is done (the 10k / 50k comparison).
+        "rss_mib": memory,
         # The load generator's share before the end-of-run checks (enrolments, classes and
         # the certificate count), the rest being those checks' HTTP and JetStream reads.
         "load_generator_drive_ms_per_learner": per_learner_ms(
@@ -625,6 +638,7 @@ def report(result: dict[str, Any]) -> None:
         + f" (nats-server during the floor: {result['floor_nats_server_ms_per_learner']} ms)"
     )
     print(f"ratio services ÷ floor: {result['ratio']}")
+    print(f"services' resident memory at the end (MiB): {result['rss_mib']}")
     latency = result["latency_ms"]
     print(
         f"latency (ms): enrolment POST {latency['enrolment_post']}; training completed → "
