@@ -33,7 +33,7 @@ def pii(n: int, born: date, contact: LearnerContact | None = OWN) -> LearnerPII:
 
 
 async def addresses(notify: Notify) -> set[str]:
-    claims = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10)
+    claims = (await deliveries.claim(notify.uow, lease=timedelta(minutes=1), limit=10)).claims
     return {claim.message.to for claim in claims}
 
 

@@ -87,7 +87,7 @@ def worker(notify: Notify, http: httpx.AsyncClient, *, smtp_port: int = 1, **kwa
 
 async def attempt_due(worker: Any) -> int:
     """One pass of the worker: claim what is due and send it (deterministic, no loop)."""
-    claims = await deliveries.claim_due(worker.uow, lease=worker.lease, limit=100)
+    claims = (await deliveries.claim(worker.uow, lease=worker.lease, limit=100)).claims
     await worker.send_all(claims)
     return len(claims)
 
@@ -437,12 +437,14 @@ async def test_a_busy_endpoints_backlog_never_crowds_out_other_lanes(
     slow_lane, live_lane = (f"endpoint:{e.endpoint.id}" for e in (slow, live))
     lease = timedelta(minutes=1)
 
-    capped = await deliveries.claim_due(notify.uow, lease=lease, limit=10, per_lane=2)
+    capped = (await deliveries.claim(notify.uow, lease=lease, limit=10, per_lane=2)).claims
     assert sorted(claim.lane for claim in capped) == sorted([slow_lane] * 2 + [live_lane] * 2)
 
-    others = await deliveries.claim_due(
-        notify.uow, lease=lease, limit=1, per_lane=10, busy_lanes={slow_lane}
-    )
+    others = (
+        await deliveries.claim(
+            notify.uow, lease=lease, limit=1, per_lane=10, busy_lanes={slow_lane}
+        )
+    ).claims
     assert [claim.lane for claim in others] == [live_lane]
 
 
@@ -460,14 +462,18 @@ async def test_a_channels_messages_to_people_go_in_lanes_by_recipient(
     lease = timedelta(minutes=1)
 
     async def claim(busy: set[str]) -> list[Any]:
-        return await deliveries.claim_due(
-            notify.uow, lease=lease, limit=500, per_lane=100, busy_lanes=busy
-        )
+        return (
+            await deliveries.claim(
+                notify.uow, lease=lease, limit=500, per_lane=100, busy_lanes=busy
+            )
+        ).claims
 
     every_lane = sms_lanes | {f"email:{shard}" for shard in range(4)}
     # A busy lane's deliveries are left out by the read itself: one row read is the free lane's.
     one_each = [
-        await deliveries.claim_due(notify.uow, lease=lease, limit=1, busy_lanes=every_lane - {lane})
+        (
+            await deliveries.claim(notify.uow, lease=lease, limit=1, busy_lanes=every_lane - {lane})
+        ).claims
         for lane in sorted(sms_lanes)
     ]
     sms_busy = await claim(sms_lanes)
@@ -536,7 +542,7 @@ async def test_sends_recorded_together_share_one_transaction(notify: Notify, jou
     together commit in one transaction, each with its notification-sent in its send's trace."""
     for n in (1, 2):
         await notify.hear(journey.enrolled(n, email=f"parent{n}@example.ma"))
-    claims = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=100)
+    claims = (await deliveries.claim(notify.uow, lease=timedelta(minutes=1), limit=100)).claims
     records, commits = counted_records(notify)
     trace_of = {claim.delivery_id: uuid.uuid4().hex for claim in claims}
 
@@ -573,7 +579,7 @@ async def test_a_send_whose_record_fails_leaves_the_others_recorded(
     own record fails stays pending (its lease runs out and it is claimed again)."""
     for n in (1, 2):
         await notify.hear(journey.enrolled(n))
-    claims = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=100)
+    claims = (await deliveries.claim(notify.uow, lease=timedelta(minutes=1), limit=100)).claims
     first, second = [claim for claim in claims if claim.channel is Channel.SMS]
     records, commits = counted_records(notify)
     # An SMSC naming the same segment twice: the second send cannot keep it.
@@ -602,9 +608,11 @@ async def test_a_worker_started_again_takes_back_at_once_what_its_killed_run_had
     while a live worker of another name keeps what it holds."""
     for n in (1, 2):
         await notify.hear(journey.enrolled(n))
-    [killed_claim, other_claim] = await deliveries.claim_due(
-        notify.uow, worker="notify:1", lease=timedelta(hours=1), limit=1
-    ) + await deliveries.claim_due(notify.uow, worker="notify:2", lease=timedelta(hours=1), limit=1)
+    [killed_claim, other_claim] = (
+        await deliveries.claim(notify.uow, worker="notify:1", lease=timedelta(hours=1), limit=1)
+    ).claims + (
+        await deliveries.claim(notify.uow, worker="notify:2", lease=timedelta(hours=1), limit=1)
+    ).claims
 
     successor = worker(notify, http, sms_url=receiver.url("/sms"), poll_s=0.05, name="notify:1")
     running = asyncio.create_task(successor.run())

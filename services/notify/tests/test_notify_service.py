@@ -105,7 +105,7 @@ async def test_withdrawn_consent_cancels_every_message_not_yet_sent(
     await notify.hear(journey.updated(1, notifications=False))
 
     assert {d.status for d in await notify.deliveries(1)} == {"cancelled"}
-    assert await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10) == []
+    assert (await deliveries.claim(notify.uow, lease=timedelta(minutes=1), limit=10)).claims == []
     await notify.hear(journey.revoked(1))
     assert len(await notify.deliveries(1)) == 2
 
@@ -122,7 +122,7 @@ async def test_consent_withdrawn_between_attempts_stops_the_retry(
         contact.consent_notifications = False
         tx.session.add(contact)
 
-    assert await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10) == []
+    assert (await deliveries.claim(notify.uow, lease=timedelta(minutes=1), limit=10)).claims == []
     assert [d.status for d in await notify.deliveries(1)] == ["cancelled"]
 
 
@@ -139,7 +139,7 @@ async def test_a_corrected_phone_number_is_used_by_the_next_attempt(
     )
     await notify.hear(corrected)
 
-    [claim] = await deliveries.claim_due(notify.uow, lease=timedelta(minutes=1), limit=10)
+    [claim] = (await deliveries.claim(notify.uow, lease=timedelta(minutes=1), limit=10)).claims
     assert claim.message.to == new_phone
 
 

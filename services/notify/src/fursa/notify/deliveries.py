@@ -165,30 +165,6 @@ _DUE_COLUMNS = (
 )
 
 
-async def claim_due(
-    uow: UnitOfWork,
-    *,
-    worker: str | None = None,
-    lease: timedelta,
-    limit: int,
-    per_lane: int = 10,
-    busy_lanes: Collection[str] = (),
-    lanes_per_channel: int = LANES_PER_CHANNEL,
-) -> list[Claim]:
-    """Claim up to ``limit`` due deliveries (``per_lane`` at most in one lane) outside
-    ``busy_lanes`` and build their messages (:func:`claim` says more)."""
-    batch = await claim(
-        uow,
-        worker=worker,
-        lease=lease,
-        limit=limit,
-        per_lane=per_lane,
-        busy_lanes=busy_lanes,
-        lanes_per_channel=lanes_per_channel,
-    )
-    return batch.claims
-
-
 async def claim(
     uow: UnitOfWork,
     *,
